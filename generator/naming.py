@@ -1,0 +1,92 @@
+"""Apex names and literals: the rules a spec value must meet before it lands in Apex source.
+
+Apex is case-insensitive, so every comparison of names here is too.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Salesforce "Reserved Keywords" (Apex Developer Guide), lower-cased. Words reserved for future use are
+# included: a name that compiles today but breaks in a later release is no better than one that fails now.
+RESERVED_WORDS = frozenset(
+    """
+    abstract activate and any array as asc autonomous begin bigdecimal blob boolean break bulk by byte
+    case cast catch char class collect commit const continue convertcurrency currency date datetime decimal
+    default delete desc do double else end enum exception exit export extends false final finally float for
+    from future global goto group having hint if implements import in inner insert instanceof int integer
+    interface into join like limit list long loop map merge new not null nulls number object of on or outer
+    override package parallel pragma private protected public retrieve return returning rollback savepoint
+    search select set short sobject sort stat static string super switch synchronized system testmethod then
+    this throw time transaction trigger true try undelete update upsert using virtual void webservice when
+    where while
+    """.split()
+)
+
+# Apex caps class names at 40 characters in the tooling most users meet (the IDEs and the API name field
+# of a new class); the documentation is not explicit, so the generator keeps to the stricter figure.
+MAX_CLASS_NAME = 40
+
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def identifier_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid Apex identifier, or None when it is."""
+    if not name:
+        return "must not be empty"
+    if not name[0].isascii() or not name[0].isalpha():
+        return f"'{name}' must start with a letter (A-Z, a-z)"
+    if not _IDENTIFIER.match(name):
+        return f"'{name}' may contain only letters, digits and underscores"
+    if "__" in name:
+        return f"'{name}' must not contain two underscores in a row (Salesforce reserves '__')"
+    if name.endswith("_"):
+        return f"'{name}' must not end with an underscore"
+    if name.lower() in RESERVED_WORDS:
+        return f"'{name}' is an Apex reserved word"
+    return None
+
+
+def lower_camel(name: str) -> str:
+    """``SummarizeCase`` -> ``summarizeCase``; the method and component name of a prompt."""
+    return name[:1].lower() + name[1:]
+
+
+# Characters kept as they are inside Apex string literals: printable ASCII, plus letters of the Latin,
+# Greek and Cyrillic blocks that prettier counts as one column wide. Anything else is written as a
+# \uXXXX escape, which Salesforce's parser decodes to the same character: the source stays readable for
+# most labels, and its width, which decides prettier's line breaks, is exact.
+_KEEP = re.compile(r"[\u0020-\u007e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0386-\u03ce\u0400-\u0481\u048a-\u04ff]")
+_SIMPLE_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def apex_string(value: str) -> str:
+    """``value`` as an Apex string literal (quotes included) whose runtime value is exactly ``value``."""
+    out = []
+    for char in value:
+        if char in _SIMPLE_ESCAPES:
+            out.append(_SIMPLE_ESCAPES[char])
+        elif _KEEP.match(char):
+            out.append(char)
+        else:
+            encoded = char.encode("utf-16-be")
+            out.extend(f"\\u{encoded[i]:02x}{encoded[i + 1]:02x}" for i in range(0, len(encoded), 2))
+    return "'" + "".join(out) + "'"
+
+
+def doc_text(value: str) -> list[str]:
+    """``value`` as lines safe inside an ApexDoc block comment.
+
+    A comment cannot hold ``*/``, and escapes in it are not decoded, so the text is kept readable
+    rather than exact: ``*/`` becomes ``* /``, control characters become spaces, and each line is
+    stripped of trailing white space (prettier would strip it).
+    """
+    lines = []
+    for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = re.sub(r"[\x00-\x1f\x7f\u2028\u2029\u0085]", " ", line)
+        while "*/" in line:
+            line = line.replace("*/", "* /")
+        lines.append(line.rstrip())
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines or [""]
