@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from generator.naming import lower_camel
 
 # A prompt template holds {field} placeholders; {{ and }} stand for literal braces. The generated Apex
-# (AiPromptTemplate.merge) and ``merge_template`` below read templates with this one pattern.
+# (AiPromptTemplate.render) and ``merge_template`` below read templates with this one pattern.
 TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z][A-Za-z0-9_]*)\}")
 
 
@@ -52,6 +52,27 @@ class Input:
     label: str
     description: str
     required: bool
+    sample: str | None = None  # the Apex value generated tests pass; None: one made from the type
+
+
+# The inputs of capabilities whose inputs are not declared in the spec.
+EMBED_INPUTS = (
+    Input("first", "String", "First Text", "The first text to compare", True),
+    Input("second", "String", "Second Text", "The text to compare with the first", True),
+)
+FEEDBACK_INPUTS = (
+    Input("generationId", "String", "Generation ID", "Id of the answer the feedback is about", True),
+    Input("rating", "String", "Rating", "GOOD or BAD", True, sample="'GOOD'"),
+    Input("comment", "String", "Comment", "What was good or bad about the answer", False),
+)
+
+
+# similarity key of the spec -> (AiVectors method, words for documentation)
+SIMILARITY = {
+    "cosine": ("cosineSimilarity", "cosine similarity"),
+    "dot": ("dotProduct", "dot product"),
+    "euclidean": ("euclideanDistance", "Euclidean distance"),
+}
 
 
 @dataclass(frozen=True)
@@ -106,6 +127,19 @@ class Prompt:
     @property
     def controller_class(self) -> str:
         return f"{self.name}Controller"
+
+    @property
+    def call_inputs(self) -> tuple[Input, ...]:
+        """The inputs a caller passes: the spec's, or the fixed ones of embed and feedback."""
+        return {"embed": EMBED_INPUTS, "feedback": FEEDBACK_INPUTS}.get(self.capability, self.inputs)
+
+    @property
+    def similarity_method(self) -> str:
+        return SIMILARITY[self.similarity][0]
+
+    @property
+    def similarity_words(self) -> str:
+        return SIMILARITY[self.similarity][1]
 
     @property
     def has_options(self) -> bool:

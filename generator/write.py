@@ -108,7 +108,7 @@ def plan_changes(root: Path, plan: list[PlannedFile]) -> list[Change]:
     return changes
 
 
-def _atomic_write(path: Path, content: str) -> None:
+def atomic_write(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -138,10 +138,10 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> Non
                 _remove_empty_parents(target.parent, root)
             continue
         if change.action is not Action.UNCHANGED:
-            _atomic_write(target, change.new)
+            atomic_write(target, change.new)
         recorded[change.path] = digest(change.new)
     manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(recorded.items()))}
-    _atomic_write(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    atomic_write(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
 def _remove_empty_parents(folder: Path, root: Path) -> None:

@@ -1,0 +1,116 @@
+"""Line breaking that matches prettier-plugin-apex, so generated Apex is already formatted.
+
+Templates write each statement, signature and annotation whose width depends on the spec on one
+line. A line wider than the print width is broken the way prettier breaks it: its first argument
+group (the parentheses of a call, a ``new``, a signature or an annotation) opens, each argument goes
+on a line of its own one indent deeper, and the closing parenthesis returns to the line's indent; an
+argument line still too wide is broken again. Annotation parameters are separated by spaces instead
+of commas.
+
+Lines whose top level holds an operator (a ternary, a boolean chain, arithmetic) or no argument
+group are left as written: prettier breaks those differently, so templates keep them short or
+write them already broken. The property tests check the result against prettier itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+PRINT_WIDTH = 80
+TAB_WIDTH = 4
+_CONTROL_KEYWORDS = re.compile(r"(?:^|[^\w])(?:if|for|while|catch|on)\s*$")
+_TOP_LEVEL_OPERATOR = re.compile(r" (?:\?|:|\+|-|\*|/|&&|\|\||==|!=|<|>|<=|>=|\?\?) ")
+
+
+def _scan(line: str):
+    """Yield (index, char, depth) for the characters of ``line`` outside string literals.
+
+    ``depth`` counts the parentheses, braces, brackets and generic angle brackets that are open
+    before the character.
+    """
+    depth = 0
+    angles = 0
+    in_string = False
+    escaped = False
+    for index, char in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == "'":
+                in_string = False
+            continue
+        if char == "'":
+            in_string = True
+            continue
+        if char in ")]}" or (char == ">" and angles):
+            depth -= 1
+            if char == ">":
+                angles -= 1
+        yield index, char, depth
+        if char in "([{" or (char == "<" and index and (line[index - 1].isalnum() or line[index - 1] == "_")):
+            depth += 1
+            if char == "<":
+                angles += 1
+
+
+def _argument_group(line: str) -> tuple[int, int] | None:
+    """The first top-level argument group of ``line`` as (open, close), if prettier would break it."""
+    top_level = "".join(char if depth == 0 else "_" for _, char, depth in _scan(line))
+    if _TOP_LEVEL_OPERATOR.search(top_level.strip()):
+        return None
+    open_at = None
+    for index, char, depth in _scan(line):
+        if depth != 0:
+            continue
+        if char == "(" and open_at is None:
+            before = line[:index]
+            if not before or not (before[-1].isalnum() or before[-1] in "_>") or _CONTROL_KEYWORDS.search(before):
+                return None
+            open_at = index
+        elif char == ")" and open_at is not None:
+            return (open_at, index) if index > open_at + 1 else None
+    return None
+
+
+def _split_arguments(text: str, annotation: bool) -> list[str]:
+    """Split the inside of a group at its top-level commas (annotations: spaces)."""
+    separator = " " if annotation else ","
+    parts = []
+    start = 0
+    for index, char, depth in _scan(text):
+        if depth == 0 and char == separator:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
+
+
+def break_line(line: str) -> list[str]:
+    """``line`` as prettier would print it: unchanged when it fits, else broken as described above."""
+    if len(line) <= PRINT_WIDTH:
+        return [line]
+    group = _argument_group(line)
+    if group is None:
+        return [line]
+    open_at, close_at = group
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    annotation = line.lstrip().startswith("@")
+    arguments = _split_arguments(line[open_at + 1 : close_at], annotation)
+    inner = indent + " " * TAB_WIDTH
+    separator = "" if annotation else ","
+    lines = [line[: open_at + 1]]
+    for index, argument in enumerate(arguments):
+        last = index == len(arguments) - 1
+        lines.extend(break_line(inner + argument + ("" if last else separator)))
+    lines.extend(break_line(indent + line[close_at:]))
+    return lines
+
+
+def format_apex(source: str) -> str:
+    """Apply ``break_line`` to every line of ``source``."""
+    out = []
+    for line in source.split("\n"):
+        out.extend(break_line(line))
+    return "\n".join(out)

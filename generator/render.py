@@ -1,0 +1,144 @@
+"""Stage 3: turn a validated ``Spec`` into a render plan, the list of files with their full content.
+
+Rendering is pure: it reads templates and the spec, touches no project file, and gives the same
+bytes for the same spec. Apex comes out formatted as prettier-plugin-apex formats it (see layout.py).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from generator import __version__
+from generator.layout import format_apex
+from generator.model import Input, Prompt, Spec, merge_template
+from generator.naming import apex_string, doc_text
+from generator.write import PlannedFile
+
+CLASSES_DIR = "main/default/classes"
+
+# One sample value per input type, as Apex source and as Apex's String.valueOf prints it: generated
+# tests pass the first to the service and expect the second in the merged prompt.
+SAMPLE_VALUES: dict[str, tuple[str, str]] = {
+    "String": ("'{label}'", "{label}"),
+    "Integer": ("42", "42"),
+    "Long": ("42L", "42"),
+    "Decimal": ("4.2", "4.2"),
+    "Double": ("4.2", "4.2"),
+    "Boolean": ("true", "true"),
+    "Date": ("Date.newInstance(2024, 1, 31)", "2024-01-31"),
+    "Datetime": ("Datetime.newInstanceGmt(2024, 1, 31, 12, 30, 0)", "2024-01-31 12:30:00"),
+    "Id": ("Id.valueOf('005000000000001AAA')", "005000000000001AAA"),
+}
+
+
+def templates_root() -> Path:
+    """The templates folder: inside the installed wheel, or at the top of a source checkout."""
+    packaged = Path(str(resources.files("generator"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@cache
+def environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_root())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["apex_string"] = apex_string
+    env.filters["doc"] = doc_lines
+    env.globals["sample"] = sample_value
+    return env
+
+
+def doc_lines(value: str, indent: int = 0) -> str:
+    """Text for an ApexDoc block: the first line as is, each further line prefixed with `` * ``."""
+    pad = " " * indent
+    lines = doc_text(value)
+    return lines[0] + "".join(f"\n{pad} *" + (f" {line}" if line else "") for line in lines[1:])
+
+
+def sample_value(item: Input) -> str:
+    """The Apex expression a generated test passes for ``item``."""
+    if item.sample is not None:
+        return item.sample
+    source, _ = SAMPLE_VALUES[item.type]
+    return source.replace("'{label}'", apex_string(f"Sample {item.label}"))
+
+
+def expected_prompt(prompt: Prompt) -> str:
+    """The prompt text ``sample_value`` inputs merge into, as Apex's String.valueOf prints them."""
+    values = {}
+    for item in prompt.inputs:
+        _, printed = SAMPLE_VALUES[item.type]
+        values[item.name] = printed.replace("{label}", f"Sample {item.label}")
+    return merge_template(prompt.template or "", values)
+
+
+def _render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def _apex_class(spec: Spec, name: str, template: str, **context: Any) -> list[PlannedFile]:
+    folder = f"{spec.project.package_dir}/{CLASSES_DIR}"
+    source = format_apex(_render(template, spec=spec, project=spec.project, p=spec.project.prefix, **context))
+    meta = _render("apex/class.cls-meta.xml.jinja", project=spec.project)
+    return [PlannedFile(f"{folder}/{name}.cls", source), PlannedFile(f"{folder}/{name}.cls-meta.xml", meta)]
+
+
+SHARED_TEMPLATES = (
+    "ModelsException",
+    "ModelsClient",
+    "ModelsClientStub",
+    "Generation",
+    "ChatMessage",
+    "PromptTemplate",
+    "Vectors",
+    "CalloutBudget",
+)
+SHARED_TESTS = tuple(t for t in SHARED_TEMPLATES if t != "ModelsClientStub")
+# layer -> (class template, test template); {kind} is text, embed or feedback
+TEMPLATES = {
+    "service": ("apex/service/{kind}.cls.jinja", "apex/service/{kind}Test.cls.jinja"),
+    "action": ("apex/action/{kind}.cls.jinja", "apex/action/test.cls.jinja"),
+    "controller": ("apex/controller/controller.cls.jinja", "apex/controller/test.cls.jinja"),
+}
+KIND_OF = {"generate": "text", "chat": "text", "embed": "embed", "feedback": "feedback"}
+
+
+def render_plan(spec: Spec) -> list[PlannedFile]:
+    """Every file ``generate`` writes for ``spec``, in a stable order."""
+    p = spec.project.prefix
+    files: list[PlannedFile] = []
+    shared = [(f"{p}{t}", f"apex/shared/{t}.cls.jinja") for t in SHARED_TEMPLATES]
+    shared += [(f"{p}{t}Test", f"apex/shared/{t}Test.cls.jinja") for t in SHARED_TESTS]
+    if spec.models:
+        shared += [(f"{p}Models", "apex/shared/Models.cls.jinja"), (f"{p}ModelsTest", "apex/shared/ModelsTest.cls.jinja")]
+    for name, template in shared:
+        files += _apex_class(spec, name, template)
+    for prompt in spec.prompts:
+        kind = KIND_OF[prompt.capability]
+        context = {"prompt": prompt, "expected_prompt": expected_prompt(prompt) if kind == "text" else ""}
+        layers = [("service", prompt.service_class)]
+        if "flow" in prompt.expose:
+            layers.append(("action", prompt.action_class))
+        if "lwc" in prompt.expose:
+            layers.append(("controller", prompt.controller_class))
+        for layer, cls in layers:
+            source, test = TEMPLATES[layer]
+            files += _apex_class(spec, cls, source.format(kind=kind), **context)
+            files += _apex_class(spec, f"{cls}Test", test.format(kind=kind), **context)
+    return files
+
+
+def generator_stamp() -> str:
+    return f"apexgen {__version__}"

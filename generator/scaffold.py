@@ -1,0 +1,57 @@
+"""``apexgen init``: a new SFDX project ready for ``apexgen generate``.
+
+Writes sfdx-project.json, .forceignore, .prettierrc (matching the formatting of generated Apex),
+.gitignore, a package.json for prettier, and a commented example apexgen.toml. Never overwrites:
+when any of these files exists, nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from generator.errors import UsageError
+from generator.render import environment
+from generator.spec import DEFAULT_API_VERSION, MIN_API_VERSION
+from generator.write import PlannedFile, atomic_write
+
+PRETTIER_VERSION = "3.10.1"
+PRETTIER_PLUGIN_APEX_VERSION = "2.3.0"
+
+# target file -> template
+PROJECT_FILES = {
+    "sfdx-project.json": "project/sfdx-project.json.jinja",
+    ".forceignore": "project/forceignore.jinja",
+    ".prettierrc": "project/prettierrc.jinja",
+    ".gitignore": "project/gitignore.jinja",
+    "package.json": "project/package.json.jinja",
+    "apexgen.toml": "project/apexgen.toml.jinja",
+}
+
+
+def project_files(name: str, api_version: str = DEFAULT_API_VERSION) -> list[PlannedFile]:
+    """The files of a new project called ``name``."""
+    if not re.fullmatch(r"[1-9][0-9]\.0", api_version) or int(api_version[:-2]) < MIN_API_VERSION:
+        raise UsageError(f"--api-version: '{api_version}' must be a version such as 65.0, at least {MIN_API_VERSION}.0")
+    context = {
+        "name": name,
+        "package_name": re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "apexgen-project",
+        "api_version": api_version,
+        "prettier_version": PRETTIER_VERSION,
+        "prettier_plugin_apex_version": PRETTIER_PLUGIN_APEX_VERSION,
+    }
+    env = environment()
+    return [PlannedFile(path, env.get_template(template).render(**context)) for path, template in PROJECT_FILES.items()]
+
+
+def init_project(root: Path, api_version: str = DEFAULT_API_VERSION) -> list[str]:
+    """Write a new project into ``root`` (created when missing); return the paths written."""
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: exists and is not a folder")
+    files = project_files(root.resolve().name, api_version)
+    existing = [f.path for f in files if (root / f.path).exists()]
+    if existing:
+        raise UsageError(f"{root}: already has {', '.join(existing)}; nothing was written (init makes new projects only)")
+    for file in files:
+        atomic_write(root / file.path, file.content)
+    return [f.path for f in files]
