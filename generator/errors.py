@@ -40,16 +40,16 @@ class UsageError(ApexgenError):
 
 
 class EditedFilesError(ApexgenError):
-    """Generated files were edited by hand; writing would lose those edits."""
+    """Writing would lose hand edits: the files, each with why it counts as edited."""
 
     exit_code = ExitCode.EDITED
 
-    def __init__(self, paths: list[str]):
-        self.paths = paths
-        listing = ", ".join(paths)
+    def __init__(self, conflicts: list[tuple[str, str]]):
+        self.paths = [path for path, _ in conflicts]
+        listing = ", ".join(f"{path} ({reason})" for path, reason in conflicts)
         super().__init__(
-            f"{len(paths)} generated file(s) edited by hand: {listing}; nothing was written "
-            "(keep your edits by moving them out of generated files, or pass --force to overwrite)"
+            f"{len(conflicts)} file(s) would lose hand edits: {listing}; nothing was written "
+            "(move your edits out of generated files, or pass --force to overwrite)"
         )
 
 

@@ -14,12 +14,85 @@ write them already broken. The property tests check the result against prettier 
 
 from __future__ import annotations
 
+import bisect
+import json
 import re
+from functools import cache
+from importlib import resources
 
 PRINT_WIDTH = 80
 TAB_WIDTH = 4
 _CONTROL_KEYWORDS = re.compile(r"(?:^|[^\w])(?:if|for|while|catch|on)\s*$")
 _TOP_LEVEL_OPERATOR = re.compile(r" (?:\?|:|\+|-|\*|/|&&|\|\||==|!=|<|>|<=|>=|\?\?) ")
+
+
+_PLAIN = re.compile(r"[\x20-\x7f]*")
+_VARIATION_SELECTOR = "\ufe0f"
+_ZERO_WIDTH_JOINER = "\u200d"
+_KEYCAP = "\u20e3"
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
+
+
+@cache
+def _width_table() -> tuple[list[int], list[list[int]]]:
+    """prettier's widths of every non-ASCII code point (see scripts/build_width_table.mjs)."""
+    runs = json.loads(resources.files("generator").joinpath("display_width.json").read_text("utf-8"))["runs"]
+    return [run[0] for run in runs], runs
+
+
+def _widths(char: str) -> tuple[int, int, int]:
+    """Width of ``char`` alone, followed by U+FE0F, and followed by a skin-tone modifier."""
+    code = ord(char)
+    if code < 0x80:
+        alone = 0 if code < 0x20 or code == 0x7F else 1
+        return alone, alone, alone + 2
+    starts, runs = _width_table()
+    run = runs[bisect.bisect_right(starts, code) - 1]
+    return run[2], run[3], run[4]
+
+
+def _unit(text: str, index: int) -> tuple[int, int]:
+    """(width, length) of the character at ``index`` with the presentation selector or skin tone
+    that prettier measures together with it."""
+    alone, presented, toned = _widths(text[index])
+    following = text[index + 1] if index + 1 < len(text) else ""
+    if text[index] in "0123456789#*":
+        keycap = text[index + 1 : index + 3]
+        if keycap == _VARIATION_SELECTOR + _KEYCAP:
+            return 2, 3
+        if following == _KEYCAP:
+            return 2, 2
+    if following == _VARIATION_SELECTOR and presented != alone:
+        return presented, 2
+    if following and ord(following) in _SKIN_TONES and toned != alone + 2:
+        return toned, 2
+    return alone, 1
+
+
+def display_width(text: str) -> int:
+    """Columns prettier counts for ``text``, as its getStringWidth counts them.
+
+    Characters are measured with the table taken from prettier; an emoji joined to the next by a
+    zero-width joiner counts once, as prettier counts the standard (RGI) emoji sequences.
+    """
+    if _PLAIN.fullmatch(text):
+        return len(text)
+    width = 0
+    index = 0
+    while index < len(text):
+        unit, length = _unit(text, index)
+        width += unit
+        index += length
+        while unit == 2 and index < len(text) and 0xE0020 <= ord(text[index]) <= 0xE007F:
+            index += 1  # tag characters of a subdivision flag belong to its emoji
+        while (
+            unit == 2
+            and text[index : index + 1] == _ZERO_WIDTH_JOINER
+            and index + 1 < len(text)
+            and _unit(text, index + 1)[0] == 2
+        ):
+            index += 1 + _unit(text, index + 1)[1]
+    return width
 
 
 def _scan(line: str):
@@ -89,7 +162,7 @@ def _split_arguments(text: str, annotation: bool) -> list[str]:
 
 def break_line(line: str) -> list[str]:
     """``line`` as prettier would print it: unchanged when it fits, else broken as described above."""
-    if len(line) <= PRINT_WIDTH:
+    if display_width(line) <= PRINT_WIDTH:
         return [line]
     group = _argument_group(line)
     if group is None:

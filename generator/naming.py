@@ -74,6 +74,20 @@ def apex_string(value: str) -> str:
     return "'" + "".join(out) + "'"
 
 
+# What prettier-plugin-apex escapes when it prints an annotation string: jorje decodes annotation values
+# completely and prettier writes the value back with just these escapes, everything else raw.
+_ANNOTATION_ESCAPES = {"\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", "'": "\\'"}
+
+# Characters a label, description or category may not hold: control characters other than tab and
+# line breaks, which Flow Builder cannot show and prettier would write raw into the source.
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def annotation_string(value: str) -> str:
+    """``value`` as an annotation string literal, written exactly as prettier-plugin-apex prints it."""
+    return "'" + "".join(_ANNOTATION_ESCAPES.get(char, char) for char in value) + "'"
+
+
 def doc_text(value: str) -> list[str]:
     """``value`` as lines safe inside an ApexDoc block comment.
 

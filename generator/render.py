@@ -14,7 +14,7 @@ from typing import Any
 from generator import __version__
 from generator.layout import format_apex
 from generator.model import Input, Prompt, Spec, merge_template
-from generator.naming import apex_string, doc_text
+from generator.naming import annotation_string, apex_string, doc_text
 from generator.write import PlannedFile
 
 CLASSES_DIR = "main/default/classes"
@@ -55,6 +55,7 @@ def environment() -> Any:
         autoescape=False,
     )
     env.filters["apex_string"] = apex_string
+    env.filters["annotation_string"] = annotation_string
     env.filters["doc"] = doc_lines
     env.globals["sample"] = sample_value
     return env

@@ -27,7 +27,7 @@ from generator.model import (
     template_problem,
 )
 from generator.model_names import REROUTED_MODELS, STANDARD_MODELS
-from generator.naming import MAX_CLASS_NAME, identifier_problem
+from generator.naming import MAX_CLASS_NAME, UNPRINTABLE, identifier_problem
 
 DEFAULT_API_VERSION = "65.0"
 # The Models API's aiplatform namespace needs API 61.0 (Summer '24) or later; no source gives an
@@ -155,6 +155,14 @@ def _identifier(value: str, file: str, key: str) -> None:
         raise SpecError(file, key, problem)
 
 
+def _printable(raw: dict[str, Any], keys: tuple[str, ...], file: str, at: str) -> None:
+    """Labels, descriptions and categories end up in Flow Builder: no control characters."""
+    for key in keys:
+        match = UNPRINTABLE.search(raw.get(key, ""))
+        if match:
+            raise SpecError(file, f"{at}.{key}", f"must not contain the control character U+{ord(match.group()):04X}")
+
+
 def _project(raw: dict[str, Any], name: str) -> Project:
     api_version = raw.get("api_version", DEFAULT_API_VERSION)
     if int(api_version.split(".")[0]) < MIN_API_VERSION:
@@ -171,6 +179,7 @@ def _project(raw: dict[str, Any], name: str) -> Project:
             "project.namespace",
             "managed-package namespaces are not supported by this version of apexgen; leave it empty",
         )
+    _printable(raw, ("category",), name, "project")
     package_dir = raw.get("package_dir", "force-app")
     if Path(package_dir).is_absolute() or ".." in Path(package_dir).parts:
         raise SpecError(name, "project.package_dir", "must be a relative path inside the project")
@@ -217,6 +226,7 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
     prompt_name = raw["name"]
     _identifier(prompt_name, name, f"{at}.name")
     capability = raw["capability"]
+    _printable(raw, ("label", "description", "category"), name, at)
     for key in KEYS_NOT_FOR[capability]:
         if key in raw:
             raise SpecError(name, f"{at}.{key}", f"is not used by capability '{capability}'")
@@ -257,6 +267,9 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
             if item.name not in used:
                 raise SpecError(name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})")
 
+    expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
+    if "flow" in expose and capability in ("generate", "chat") and not inputs:
+        raise SpecError(name, f"{at}.expose", "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)")
     label = raw.get("label", _words(prompt_name))
     loc = raw.get("localization")
     return Prompt(
@@ -266,7 +279,7 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
         system=raw.get("system"),
         template=template,
         inputs=inputs,
-        expose=tuple(raw.get("expose", DEFAULT_EXPOSE)),
+        expose=expose,
         label=label,
         description=raw.get("description", label),
         category=raw.get("category", project.category),
@@ -286,6 +299,7 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
 def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     input_name = raw["name"]
     _identifier(input_name, name, f"{at}.name")
+    _printable(raw, ("label", "description"), name, at)
     if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
         raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
     label = raw.get("label", _words(input_name))

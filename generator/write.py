@@ -126,7 +126,7 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> Non
     Raises ``EditedFilesError`` and writes nothing when a change is a conflict and ``force`` is false.
     With ``force`` a conflicting file is overwritten (or, when no longer generated, removed).
     """
-    conflicts = [c.path for c in changes if c.action is Action.CONFLICT]
+    conflicts = [(c.path, c.reason) for c in changes if c.action is Action.CONFLICT]
     if conflicts and not force:
         raise EditedFilesError(conflicts)
     recorded = {}
@@ -140,8 +140,9 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> Non
         if change.action is not Action.UNCHANGED:
             atomic_write(target, change.new)
         recorded[change.path] = digest(change.new)
-    manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(recorded.items()))}
-    atomic_write(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    manifest = json.dumps({"version": MANIFEST_VERSION, "files": dict(sorted(recorded.items()))}, indent=2) + "\n"
+    if _read(root / MANIFEST) != manifest:
+        atomic_write(root / MANIFEST, manifest)
 
 
 def _remove_empty_parents(folder: Path, root: Path) -> None:

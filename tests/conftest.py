@@ -1,0 +1,77 @@
+"""Shared fixtures: a CLI runner and small project builders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE_SPEC = REPO / "apexgen.toml"
+
+
+class Cli:
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, cwd: Path | None = None):
+        if cwd is None:
+            return self.runner.invoke(main, list(args), catch_exceptions=False)
+        with _chdir(cwd):
+            return self.runner.invoke(main, list(args), catch_exceptions=False)
+
+
+class _chdir:
+    def __init__(self, path: Path) -> None:
+        self.path, self.old = path, None
+
+    def __enter__(self):
+        import os
+
+        self.old = os.getcwd()
+        os.chdir(self.path)
+
+    def __exit__(self, *exc):
+        import os
+
+        os.chdir(self.old)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+@pytest.fixture
+def project(tmp_path: Path, cli: Cli) -> Path:
+    """A fresh project made by ``apexgen init`` (not yet generated)."""
+    root = tmp_path / "demo"
+    result = cli("init", str(root))
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def write_spec(root: Path, text: str) -> Path:
+    path = root / "apexgen.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (relative posix path -> text)."""
+    return {p.relative_to(root).as_posix(): p.read_text("utf-8") for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def copy_reference(tmp_path: Path) -> Path:
+    """A copy of the repository's reference project (spec, sfdx-project.json, force-app, manifest)."""
+    root = tmp_path / "reference"
+    root.mkdir()
+    for name in ("apexgen.toml", "sfdx-project.json", ".prettierrc", ".forceignore"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "force-app", root / "force-app")
+    shutil.copytree(REPO / ".apexgen", root / ".apexgen")
+    return root

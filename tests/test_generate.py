@@ -1,0 +1,190 @@
+"""apexgen init / generate: safe regeneration, hand edits never lost, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from generator import write
+from tests.conftest import REPO, tree
+
+CLASSES = "force-app/main/default/classes"
+
+
+def generated(cli, project):
+    result = cli("generate", cwd=project)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_init_writes_a_project_and_refuses_to_overwrite(tmp_path, cli):
+    root = tmp_path / "demo"
+    first = cli("init", str(root))
+    assert first.exit_code == 0, first.output
+    assert sorted(tree(root)) == [".forceignore", ".gitignore", ".prettierrc", "apexgen.toml", "package.json", "sfdx-project.json"]
+    (root / "apexgen.toml").write_text("# mine\n")
+
+    again = cli("init", str(root))
+
+    assert again.exit_code == 2
+    assert "already has sfdx-project.json" in again.output and "nothing was written" in again.output
+    assert (root / "apexgen.toml").read_text() == "# mine\n"
+
+
+def test_init_rejects_a_bad_api_version(tmp_path, cli):
+    result = cli("init", str(tmp_path / "x"), "--api-version", "60")
+    assert result.exit_code == 2
+    assert "--api-version: '60'" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_second_generate_with_unchanged_spec_changes_nothing(cli, project):
+    generated(cli, project)
+    before = {p: (project / p).stat().st_mtime_ns for p in tree(project)}
+
+    result = generated(cli, project)
+
+    assert "82 unchanged" in result.output
+    assert {p: (project / p).stat().st_mtime_ns for p in tree(project)} == before
+
+
+def test_edited_file_is_named_nothing_is_written_exit_3(cli, project):
+    generated(cli, project)
+    edited = project / CLASSES / "SummarizeCaseService.cls"
+    edited.write_text(edited.read_text() + "// my change\n")
+    spec = project / "apexgen.toml"
+    spec.write_text(spec.read_text().replace("in three bullets", "in two bullets"))
+    before = tree(project)
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 3
+    assert f"{CLASSES}/SummarizeCaseService.cls" in result.output
+    assert "nothing was written" in result.output and "--force" in result.output
+    assert tree(project) == before
+
+
+def test_force_overwrites_the_edited_file(cli, project):
+    generated(cli, project)
+    edited = project / CLASSES / "AiVectors.cls"
+    original = edited.read_text()
+    edited.write_text(original + "// my change\n")
+
+    result = cli("generate", "--force", cwd=project)
+
+    assert result.exit_code == 0, result.output
+    assert edited.read_text() == original
+
+
+def test_existing_file_not_written_by_apexgen_is_a_conflict(cli, project):
+    mine = project / CLASSES / "AiVectors.cls"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("public class AiVectors {}\n")
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 3
+    assert "AiVectors.cls (exists and was not written by apexgen)" in result.output
+    assert mine.read_text() == "public class AiVectors {}\n"
+    assert not (project / ".apexgen").exists()
+
+
+def test_dry_run_and_diff_write_nothing(cli, project):
+    before = tree(project)
+
+    dry = cli("generate", "--dry-run", cwd=project)
+    diff = cli("generate", "--diff", cwd=project)
+
+    assert dry.exit_code == 0 and diff.exit_code == 0
+    assert "Would change 82 files: 82 create" in dry.output
+    assert f"+++ b/{CLASSES}/SummarizeCaseService.cls" in diff.output
+    assert "+public with sharing class SummarizeCaseService {" in diff.output
+    assert tree(project) == before
+
+
+def test_json_lists_every_file_with_its_action(cli, project):
+    result = cli("generate", "--dry-run", "--json", cwd=project)
+    document = json.loads(result.stdout)
+    assert document["written"] is False
+    assert len(document["files"]) == 82
+    assert {f["action"] for f in document["files"]} == {"create"}
+
+
+def test_removing_a_prompt_removes_its_unedited_files(cli, project):
+    generated(cli, project)
+    spec = project / "apexgen.toml"
+    text = spec.read_text()
+    spec.write_text(text[: text.index('[[prompt]]\nname = "RateAnswer"')])
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 0, result.output
+    assert "remove" in result.output
+    assert not list((project / CLASSES).glob("RateAnswer*"))
+    assert (project / CLASSES / "SummarizeCaseService.cls").exists()
+
+
+def test_removing_a_prompt_keeps_its_edited_files(cli, project):
+    generated(cli, project)
+    edited = project / CLASSES / "RateAnswerService.cls"
+    edited.write_text(edited.read_text() + "// keep me\n")
+    spec = project / "apexgen.toml"
+    text = spec.read_text()
+    spec.write_text(text[: text.index('[[prompt]]\nname = "RateAnswer"')])
+    before = tree(project)
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 3
+    assert "RateAnswerService.cls (edited by hand; no longer generated)" in result.output
+    assert tree(project) == before
+
+
+def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
+    generated(cli, project)
+    spec = project / "apexgen.toml"
+    spec.write_text(spec.read_text().replace("in three bullets", "in two bullets").replace("Drafts a reply", "Writes a reply"))
+    before = tree(project)
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def crash_on_second(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(write.os, "replace", crash_on_second)
+    with pytest.raises(OSError):
+        cli("generate", cwd=project)
+    monkeypatch.undo()
+
+    after = tree(project)
+    changed = [p for p in after if after[p] != before.get(p)]
+    assert len(changed) == 1, changed  # the first file was replaced whole, the second never touched
+    assert not [p for p in after if p.endswith(".tmp")]
+    # the manifest was not updated: the half-applied change is redone, not mistaken for a hand edit
+    assert after[".apexgen/manifest.json"] == before[".apexgen/manifest.json"]
+    assert cli("generate", cwd=project).exit_code == 0
+
+
+def test_reference_project_equals_a_fresh_generation(tmp_path, cli):
+    """force-app/ is what apexgen.toml generates: regenerate after changing templates or spec."""
+    from generator.render import render_plan
+    from generator.spec import load_spec
+
+    plan = {f.path: f.content for f in render_plan(load_spec(REPO / "apexgen.toml"))}
+    committed = {f"force-app/{p}": c for p, c in tree(REPO / "force-app").items()}
+    assert committed == plan
+    recorded = write.read_manifest(REPO)
+    assert recorded == {path: write.digest(content) for path, content in plan.items()}
+
+
+def test_reference_spec_is_the_example_init_writes():
+    from generator.scaffold import project_files
+
+    example = {f.path: f.content for f in project_files("apexgen")}
+    for name in ("apexgen.toml", "sfdx-project.json", ".prettierrc", ".forceignore"):
+        assert (REPO / name).read_text() == example[name], name
