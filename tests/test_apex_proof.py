@@ -1,0 +1,188 @@
+"""Generated Apex proven by Salesforce's own tools, offline, on every run.
+
+The reference project and every golden case are checked with ``apexgen check --deep``'s runner:
+jorje (Salesforce's Apex parser), apex-ls with the aiplatform platform types, PMD 7 rules, prettier
+(generated Apex must be byte-identical to prettier-plugin-apex's output), the Metadata API XSD and
+the sfdx-project.json schema. Property tests feed random names and strings through the generator and
+ask jorje what each string literal holds at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.check import prettier_format, run_checks
+from generator.model import template_fields
+from generator.naming import UNPRINTABLE, identifier_problem
+from generator.render import expected_prompt, render_plan
+from generator.spec import NAMES_USED_BY_GENERATED_CODE, parse_spec
+from generator.toolchain import require_toolchain
+from tests.conftest import REPO, copy_reference
+from tests.test_golden import CASE_NAMES, CASES
+
+
+def generated_project(cli, tmp_path: Path, spec: Path) -> Path:
+    """A project made the way a user makes one: init, the spec, generate."""
+    import tomllib
+
+    api_version = tomllib.loads(spec.read_text("utf-8")).get("project", {}).get("api_version", "65.0")
+    root = tmp_path / spec.parent.name
+    assert cli("init", str(root), "--api-version", api_version).exit_code == 0
+    shutil.copy(spec, root / "apexgen.toml")
+    result = cli("generate", cwd=root)
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_reference_project_passes_every_offline_check(tmp_path):
+    findings = run_checks(copy_reference(tmp_path), deep=True)
+    assert [str(f) for f in findings] == []
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_golden_case_passes_every_offline_check(cli, tmp_path, case):
+    root = generated_project(cli, tmp_path, CASES / case / "apexgen.toml")
+    findings = run_checks(root, deep=True)
+    assert [str(f) for f in findings] == []
+
+
+def test_init_then_generate_is_clean(cli, tmp_path):
+    """The issue's acceptance path: apexgen init demo && cd demo && apexgen generate."""
+    root = generated_project(cli, tmp_path, REPO / "apexgen.toml")
+    assert run_checks(root, deep=True) == []
+
+
+# --- property tests -------------------------------------------------------------------------------
+
+
+def jorje_strings(paths: list[Path]) -> dict[Path, set[str]]:
+    """The run-time value of every string literal and annotation string of each file, as jorje reads it."""
+    serializer = next(require_toolchain(REPO).node_modules.glob("@prettier-apex/apex-ast-serializer-*/apex-ast-serializer-*"))
+    values: dict[Path, set[str]] = {}
+    for path in paths:
+        ast = json.loads(subprocess.run([str(serializer), "-l", str(path)], capture_output=True, text=True, check=True).stdout)
+        found: set[str] = set()
+        errors: list[str] = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                kind = node.get("@class", "")
+                if kind.endswith("StringAnnotationValue"):
+                    found.add(node["value"])
+                if kind == "string" and "$" in node:
+                    found.add(node["$"])
+                if "parseErrors" in node:
+                    errors.extend(str(e) for e in node["parseErrors"])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(ast)
+        assert errors == [], f"{path.name}: {errors}"
+        values[path] = found
+    return values
+
+
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string, every character that needs it escaped."""
+    out = []
+    for char in value:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif code < 0x20 or code == 0x7F or code > 0x7E:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+SPECIAL = st.sampled_from(
+    ["'", "\\", "\n", "\t", "\r", "*/", "/*", "{!x}", '"', "\\u0041", "é", "日本語", "😀", "👨\u200d👩\u200d👧", "e\u0301",
+     "\u2028", "\x00", "\x7f", "ﬁ", "한국어", "🇫🇷", " ", "@param", "//"]
+)
+ANY_TEXT = st.lists(st.one_of(SPECIAL, st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)), min_size=1, max_size=10).map("".join)
+LABEL_TEXT = ANY_TEXT.map(lambda s: UNPRINTABLE.sub("", s).strip() or "Label").filter(lambda s: bool(s))
+LONG_LABEL = st.tuples(LABEL_TEXT, st.integers(0, 90)).map(lambda pair: (pair[0] + " word" * (pair[1] // 5))[:200])
+TYPES = st.sampled_from(["String", "Integer", "Long", "Decimal", "Double", "Boolean", "Date", "Datetime", "Id"])
+
+
+def identifier(first: str, max_size: int):
+    return st.from_regex(rf"{first}[A-Za-z0-9]{{0,{max_size}}}", fullmatch=True).filter(lambda n: identifier_problem(n) is None)
+
+
+@st.composite
+def specs(draw):
+    names = draw(st.lists(identifier("[a-z]", 20), min_size=1, max_size=4, unique_by=str.lower)
+                 .filter(lambda ns: not {n.lower() for n in ns} & NAMES_USED_BY_GENERATED_CODE))
+    pieces = []
+    for name in names:
+        pieces.append(draw(ANY_TEXT).replace("{", "{{").replace("}", "}}"))
+        pieces.append("{" + name + "}")
+    template = "".join(pieces) + draw(ANY_TEXT).replace("{", "{{").replace("}", "}}")
+    assert template_fields(template) == names
+    inputs = ", ".join(
+        "{ name = %s, type = %s, label = %s, description = %s, required = %s }"
+        % (toml_string(n), toml_string(draw(TYPES)), toml_string(draw(LONG_LABEL)), toml_string(draw(LABEL_TEXT)), str(draw(st.booleans())).lower())
+        for n in names
+    )
+    capability = draw(st.sampled_from(["generate", "chat"]))
+    prompt_name = draw(identifier("[A-Z]", 24))
+    system = f"system = {toml_string(draw(ANY_TEXT))}\n" if capability == "chat" else ""
+    return f"""
+[project]
+prefix = "P"
+category = {toml_string(draw(LABEL_TEXT))}
+
+[models]
+m = "sfdc_ai__DefaultGPT41"
+
+[[prompt]]
+name = "{prompt_name}"
+capability = "{capability}"
+model = "m"
+{system}template = {toml_string(template)}
+inputs = [{inputs}]
+label = {toml_string(draw(LONG_LABEL))}
+description = {toml_string(draw(LONG_LABEL))}
+"""
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(text=specs())
+def test_spec_strings_reach_apex_exactly_and_prettier_changes_nothing(tmp_path_factory, text):
+    spec = parse_spec(text)
+    prompt = spec.prompts[0]
+    root = tmp_path_factory.mktemp("property")
+    (root / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    (root / ".prettierrc").write_text((REPO / ".prettierrc").read_text())
+    files = {}
+    for planned in render_plan(spec):
+        if planned.path.endswith(".cls") and Path(planned.path).stem.startswith(prompt.name):
+            path = root / planned.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(planned.content, "utf-8")
+            files[Path(planned.path).stem] = path
+
+    strings = jorje_strings(list(files.values()))
+
+    service = strings[files[prompt.service_class]]
+    assert prompt.template in service
+    if prompt.system is not None:
+        assert prompt.system in service
+    assert expected_prompt(prompt) in strings[files[f"{prompt.service_class}Test"]]
+    action = strings[files[prompt.action_class]]
+    for value in [prompt.label, prompt.description, prompt.category] + [i.label for i in prompt.inputs] + [i.description for i in prompt.inputs]:
+        assert value in action
+    formatted = prettier_format(root, list(files.values()))
+    for path in files.values():
+        assert formatted[path] == path.read_text("utf-8"), f"prettier would change {path.name}"
