@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from generator.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_SPEC = REPO / "apexgen.toml"
+
+# Projects the tests make live in temporary folders: they use the Node tools the test command
+# installs into the repository (npm ci), not a per-user cache.
+os.environ.setdefault("APEXGEN_TOOLS_DIR", str(REPO))
 
 
 class Cli:
