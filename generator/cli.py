@@ -8,6 +8,8 @@ status and progress to stderr. Library modules are imported inside commands so t
 from __future__ import annotations
 
 import functools
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -15,7 +17,7 @@ from typing import Any, Callable
 import click
 
 from generator import __version__
-from generator.errors import ApexgenError, ExitCode
+from generator.errors import ApexgenError, ExitCode, UsageError
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -57,3 +59,313 @@ def main() -> None:
 
 def project_root(directory: str | None) -> Path:
     return Path(directory or ".").resolve()
+
+
+# ---------------------------------------------------------------------------------------------------
+# apexgen models: the Models REST API from the terminal
+
+
+@main.group()
+def models() -> None:
+    """Call the Models REST API: try models and spec prompts before generating Apex.
+
+    \b
+    Authentication: OAuth client credentials of an External Client App (scopes api, sfap_api;
+    Client Credentials Flow; JWT-based access tokens) against the org's My Domain.
+    The consumer key and secret come from SF_CLIENT_ID and SF_CLIENT_SECRET, or are asked for
+    (the secret hidden) when they are unset and stdin is a terminal. They are never flags.
+    """
+
+
+def models_connection(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command that calls the API shares."""
+    options = [
+        click.option(
+            "--instance-url",
+            envvar="SF_INSTANCE_URL",
+            show_envvar=True,
+            help="The org's My Domain URL, where the access token is requested.",
+        ),
+        click.option(
+            "--api-url",
+            envvar="APEXGEN_MODELS_API_URL",
+            show_envvar=True,
+            help="Base URL of the Models REST API  [default: Salesforce's, api.salesforce.com/einstein/platform/v1]",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            envvar="APEXGEN_MODELS_TIMEOUT",
+            show_envvar=True,
+            help="Seconds to wait for each answer  [default: 120, as an Apex callout]",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print the raw response JSON on stdout."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _credential(variable: str, label: str, hide: bool) -> str:
+    value = os.environ.get(variable)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise UsageError(f"set {variable} to the External Client App's {label} (asked for only on a terminal)")
+    return click.prompt(label[:1].upper() + label[1:], hide_input=hide, err=True)
+
+
+def _models_client(instance_url: str | None, api_url: str | None, timeout: float | None) -> Any:
+    from generator.models_api import DEFAULT_API_URL, DEFAULT_TIMEOUT, Credentials, ModelsClient
+
+    if not instance_url:
+        raise UsageError("give the org's My Domain URL with --instance-url or SF_INSTANCE_URL (Setup > My Domain)")
+    credentials = Credentials(
+        instance_url=instance_url,
+        client_id=_credential("SF_CLIENT_ID", "consumer key", hide=False),
+        client_secret=_credential("SF_CLIENT_SECRET", "consumer secret", hide=True),
+    )
+    return ModelsClient(credentials, api_url or DEFAULT_API_URL, timeout or DEFAULT_TIMEOUT)
+
+
+def _read_text(text: str | None, file: Any, what: str) -> str:
+    """``text``, else the content of ``file``, else stdin; a trailing newline is not part of the text."""
+    if text is not None and file is not None:
+        raise UsageError(f"give the {what} as an argument or with --file, not both")
+    if text is not None:
+        return text
+    stream = file if file is not None else click.get_text_stream("stdin")
+    if file is None and stream.isatty():
+        raise UsageError(f"give the {what} as an argument, with --file, or on stdin")
+    return stream.read().rstrip("\n")
+
+
+def _check_capability(model: str, capability: str) -> None:
+    """Stop a call a standard model cannot answer; names not in the table (configured models) go through."""
+    from generator.model_names import STANDARD_MODELS
+
+    known = STANDARD_MODELS.get(model)
+    if known is not None and capability not in known.capabilities:
+        raise UsageError(
+            f"{model} cannot {capability}; it supports: {', '.join(known.capabilities)} (see 'apexgen models list')"
+        )
+
+
+def _echo_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def _echo_generation(response: dict[str, Any], as_json: bool) -> None:
+    """The text on stdout; generation id, token usage and toxicity on stderr, so stdout pipes cleanly."""
+    from generator.models_api import read_generation
+
+    if as_json:
+        _echo_json(response)
+        return
+    generation = read_generation(response)
+    click.echo(generation.text)
+    if generation.generation_id:
+        click.echo(f"generation id: {generation.generation_id}", err=True)
+    usage = generation.usage
+    if usage and {"prompt_tokens", "completion_tokens", "total_tokens"} <= usage.keys():
+        click.echo(
+            f"tokens: {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion = {usage['total_tokens']}",
+            err=True,
+        )
+    if generation.toxicity_detected:
+        name, score = generation.highest_toxicity or ("unknown", 0.0)
+        click.echo(f"toxicity detected: highest category {name} ({score:.2f})", err=True)
+
+
+model_option = click.option("--model", "-m", required=True, help="Model API name, e.g. sfdc_ai__DefaultGPT4OmniMini.")
+
+
+@models.command("list")
+@click.option("--capability", type=click.Choice(["generate", "chat", "embed"]), help="Only models that can do this.")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON on stdout.")
+def models_list(capability: str | None, as_json: bool) -> None:
+    """The standard model API names and what each can do (the table spec validation uses)."""
+    from generator.model_names import STANDARD_MODELS
+
+    rows = [m for m in STANDARD_MODELS.values() if capability is None or capability in m.capabilities]
+    if as_json:
+        _echo_json([{"api_name": m.api_name, "capabilities": list(m.capabilities), "label": m.label} for m in rows])
+        return
+    table = [("API NAME", "CAPABILITIES", "LABEL")] + [(m.api_name, ", ".join(m.capabilities), m.label) for m in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(2)]
+    for name, capabilities, label in table:
+        click.echo(f"{name:<{widths[0]}}  {capabilities:<{widths[1]}}  {label}")
+
+
+@models.command("generate")
+@click.argument("prompt", required=False)
+@click.option("--file", "-f", type=click.File(encoding="utf-8"), help="Read the prompt from this file ('-' for stdin).")
+@model_option
+@models_connection
+@handle_errors
+def models_generate(prompt: str | None, file: Any, model: str, as_json: bool, **connection: Any) -> None:
+    """Generate text for PROMPT (or --file, or stdin): POST /models/{model}/generations."""
+    from generator.models_api import generate_request
+
+    _check_capability(model, "generate")
+    request = generate_request(model, _read_text(prompt, file, "prompt"))
+    _echo_generation(_models_client(**connection).send(request), as_json)
+
+
+def _read_conversation(file: Any) -> list[dict[str, str]]:
+    """A chat history: a JSON list of {"role": "system"|"user"|"assistant", "content": "..."}."""
+    from generator.errors import SpecError
+
+    name = getattr(file, "name", "conversation")
+    try:
+        messages = json.load(file)
+    except ValueError as exc:
+        raise SpecError(name, "", f"is not valid JSON: {exc}") from None
+    if not isinstance(messages, list):
+        raise SpecError(name, "", 'must be a JSON list of {"role": ..., "content": ...} messages')
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or set(message) != {"role", "content"}:
+            raise SpecError(name, f"[{index}]", 'must be an object with exactly "role" and "content"')
+        if message["role"] not in ("system", "user", "assistant"):
+            raise SpecError(name, f"[{index}].role", "must be one of: system, user, assistant")
+        if not isinstance(message["content"], str):
+            raise SpecError(name, f"[{index}].content", "must be a string")
+    return messages
+
+
+@models.command("chat")
+@click.argument("message", required=False)
+@click.option("--file", "-f", type=click.File(encoding="utf-8"), help="Read the user message from this file ('-' for stdin).")
+@click.option("--system", "-s", help="System message, sent first.")
+@click.option(
+    "--conversation",
+    "-c",
+    type=click.File(encoding="utf-8"),
+    help='Earlier messages: a JSON list of {"role": "system|user|assistant", "content": "..."}.',
+)
+@model_option
+@models_connection
+@handle_errors
+def models_chat(
+    message: str | None, file: Any, system: str | None, conversation: Any, model: str, as_json: bool, **connection: Any
+) -> None:
+    """Chat: send --system, the --conversation and MESSAGE (or --file, or stdin) to
+    POST /models/{model}/chat-generations. With --conversation alone, no new message is added."""
+    from generator.models_api import chat_request
+
+    _check_capability(model, "chat")
+    history = _read_conversation(conversation) if conversation is not None else []
+    if system is not None and any(m["role"] == "system" for m in history):
+        raise UsageError("the conversation already has a system message; drop --system or edit the file")
+    messages = ([{"role": "system", "content": system}] if system is not None else []) + history
+    if message is not None or file is not None or not history:
+        messages.append({"role": "user", "content": _read_text(message, file, "message")})
+    _echo_generation(_models_client(**connection).send(chat_request(model, messages)), as_json)
+
+
+@models.command("embed")
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--file", "-f", "files", multiple=True, type=click.File(encoding="utf-8"), help="A file whose text is one input (repeatable)."
+)
+@model_option
+@models_connection
+@handle_errors
+def models_embed(texts: tuple[str, ...], files: tuple[Any, ...], model: str, as_json: bool, **connection: Any) -> None:
+    """Embed each TEXT (and each --file; without either, each line of stdin) and compare the inputs
+    pairwise by cosine similarity, dot product and Euclidean distance: POST /models/{model}/embeddings."""
+    from generator.models_api import SIMILARITY, embed_request, read_embeddings
+
+    _check_capability(model, "embed")
+    inputs = list(texts) + [f.read().rstrip("\n") for f in files]
+    if not inputs:
+        stdin = click.get_text_stream("stdin")
+        if stdin.isatty():
+            raise UsageError("give the texts to embed as arguments, with --file, or one per line on stdin")
+        inputs = [line for line in stdin.read().splitlines() if line.strip()]
+    if not inputs:
+        raise UsageError("nothing to embed: every input is empty")
+    response = _models_client(**connection).send(embed_request(model, inputs))
+    if as_json:
+        _echo_json(response)
+        return
+    vectors = read_embeddings(response)
+    click.echo(f"{len(vectors)} embedding(s) of {len(vectors[0]) if vectors else 0} dimensions", err=True)
+    for number, text in enumerate(inputs, start=1):
+        click.echo(f"#{number}  {text if len(text) <= 60 else text[:57] + '...'}")
+    if len(vectors) < 2:
+        click.echo("give two or more inputs to compare them", err=True)
+        return
+    click.echo(f"{'pair':<10}" + "".join(f"{name:>12}" for name in SIMILARITY))
+    for i in range(len(vectors)):
+        for j in range(i + 1, len(vectors)):
+            scores = "".join(f"{measure(vectors[i], vectors[j]):>12.4f}" for measure in SIMILARITY.values())
+            click.echo(f"{f'#{i + 1} #{j + 1}':<10}{scores}")
+
+
+@models.command("feedback")
+@click.argument("generation_id")
+@click.argument("rating", type=click.Choice(["GOOD", "BAD"], case_sensitive=False))
+@click.option("--text", "-t", default="", help="What was good or bad (stored up to 1024 characters).")
+@click.option("--source", default="human", show_default=True, help="Who gives the feedback, e.g. human or app.")
+@models_connection
+@handle_errors
+def models_feedback(generation_id: str, rating: str, text: str, source: str, as_json: bool, **connection: Any) -> None:
+    """Rate the generation GENERATION_ID GOOD or BAD: POST /feedback. Prints the new feedback id."""
+    from generator.models_api import feedback_request
+
+    request = feedback_request(generation_id, rating.upper(), text, source)
+    response = _models_client(**connection).send(request)
+    if as_json:
+        _echo_json(response)
+        return
+    click.echo(request.body["id"])
+    click.echo(f"{rating.upper()} feedback on {generation_id}: {response.get('message', 'accepted')}", err=True)
+
+
+def _input_values(prompt: Any, pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--input name=value`` pairs as the values of the prompt's declared inputs (names ignore case, as in Apex)."""
+    declared = {i.name.lower(): i for i in prompt.inputs}
+    known = ", ".join(i.name for i in prompt.inputs) or "none"
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals:
+            raise UsageError(f"--input '{pair}' must be NAME=VALUE")
+        item = declared.get(name.strip().lower())
+        if item is None:
+            raise UsageError(f"prompt '{prompt.name}' has no input '{name}' (inputs: {known})")
+        values[item.name] = value
+    missing = [i.name for i in prompt.inputs if i.required and i.name not in values]
+    if missing:
+        raise UsageError(f"prompt '{prompt.name}' needs input(s): {', '.join(missing)} (give --input NAME=VALUE)")
+    return values
+
+
+@models.command("try")
+@click.argument("name")
+@click.option("--input", "-i", "inputs", multiple=True, metavar="NAME=VALUE", help="A value of one of the prompt's inputs (repeatable).")
+@click.option("--spec", default="apexgen.toml", show_default=True, type=click.Path(dir_okay=False), help="The spec to read.")
+@click.option("--dry-run", is_flag=True, help="Print the request that would be sent (method, path, body) and send nothing.")
+@models_connection
+@handle_errors
+def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_json: bool, **connection: Any) -> None:
+    """Run the spec's generate or chat prompt NAME as its generated Apex would: the same template
+    merge, system message, model, localization and tags. Inputs left out are merged as empty text."""
+    from generator.models_api import prompt_request
+    from generator.spec import load_spec
+
+    loaded = load_spec(spec)
+    by_name = {p.name.lower(): p for p in loaded.prompts}
+    prompt = by_name.get(name.lower())
+    if prompt is None:
+        raise UsageError(f"{spec} has no prompt '{name}' (prompts: {', '.join(p.name for p in loaded.prompts)})")
+    if prompt.capability not in ("generate", "chat"):
+        command = "embed --model API_NAME TEXT..." if prompt.capability == "embed" else "feedback GENERATION_ID GOOD|BAD"
+        raise UsageError(f"prompt '{prompt.name}' is a {prompt.capability} prompt without a template; use 'apexgen models {command}'")
+    request = prompt_request(prompt, _input_values(prompt, inputs))
+    if dry_run:
+        _echo_json(request.document())
+        return
+    click.echo(f"trying {prompt.name} ({prompt.capability}) on {prompt.model.api_name}", err=True)
+    _echo_generation(_models_client(**connection).send(request), as_json)
