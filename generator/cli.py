@@ -362,7 +362,7 @@ def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_
         raise UsageError(f"{spec} has no prompt '{name}' (prompts: {', '.join(p.name for p in loaded.prompts)})")
     if prompt.capability not in ("generate", "chat"):
         command = "embed --model API_NAME TEXT..." if prompt.capability == "embed" else "feedback GENERATION_ID GOOD|BAD"
-        raise UsageError(f"prompt '{prompt.name}' is a {prompt.capability} prompt without a template; use 'apexgen models {command}'")
+        raise UsageError(f"prompt '{prompt.name}' ({prompt.capability}) has no template to try; use 'apexgen models {command}'")
     request = prompt_request(prompt, _input_values(prompt, inputs))
     if dry_run:
         _echo_json(request.document())

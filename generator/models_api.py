@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
-from generator.errors import ApexgenError, ExitCode
+from generator.errors import ApexgenError, ExitCode, UsageError
 from generator.model import Localization, Prompt
 
 DEFAULT_API_URL = "https://api.salesforce.com/einstein/platform/v1"
@@ -267,7 +267,7 @@ class ModelsClient:
 
         for name, url in (("instance URL", credentials.instance_url), ("API URL", api_url)):
             if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
-                raise ModelsConnectionError(f"the {name} must be an https:// URL, got '{url}'")
+                raise UsageError(f"the {name} must be an https:// URL, got '{url}'")
         self._credentials = credentials
         self._api_url = api_url.rstrip("/")
         self._timeout = timeout
@@ -275,11 +275,12 @@ class ModelsClient:
         self._token: str | None = None
         self._token_expiry: float | None = None
         # Only 429 is retried: the API did not run the request, so sending it again cannot bill twice.
-        # Connection and read failures are not retried for the same reason in reverse.
+        # Nothing else is retried: a POST that failed while reading its answer may have run. Read
+        # errors are raised unwrapped (False) so that requests reports a read timeout as a timeout.
         retry = Retry(
             total=MAX_RETRIES_ON_429,
             connect=0,
-            read=0,
+            read=False,
             other=0,
             status=MAX_RETRIES_ON_429,
             status_forcelist={429},

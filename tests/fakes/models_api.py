@@ -134,9 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
         pass
 
-    @property
-    def fake(self) -> FakeModelsApi:
-        return self.server.state  # type: ignore[attr-defined]
+    fake: FakeModelsApi  # read once per request: tests may swap the server's state between requests
 
     def _record(self) -> RecordedRequest:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -158,6 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        self.fake = self.server.state  # type: ignore[attr-defined]
         request = self._record()
         if self.path == TOKEN_PATH:
             self.fake.token_requests.append(request)
