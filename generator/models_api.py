@@ -231,7 +231,7 @@ SIMILARITY: dict[str, Callable[[list[float], list[float]], float]] = {
 }
 
 
-def _jwt_expiry(token: str) -> float | None:
+def jwt_expiry(token: str) -> float | None:
     """The ``exp`` claim of a JWT access token (read, not verified: the API verifies it), if any."""
     parts = token.split(".")
     if len(parts) != 3:
@@ -351,7 +351,7 @@ class ModelsClient:
         token = self._json(response).get("access_token")
         if not isinstance(token, str) or not token:
             raise ModelsConnectionError(f"the token response of {url} holds no access_token")
-        return token, _jwt_expiry(token)
+        return token, jwt_expiry(token)
 
     def _token_failure(self, response: Any, url: str) -> str:
         try:
