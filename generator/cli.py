@@ -78,26 +78,40 @@ def models() -> None:
 
 
 def models_connection(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every command that calls the API shares."""
+    """The options every command that calls the API shares; the consumer secret is never one of them."""
     options = [
         click.option(
             "--instance-url",
+            metavar="URL",
             envvar="SF_INSTANCE_URL",
             show_envvar=True,
             help="The org's My Domain URL, where the access token is requested.",
         ),
         click.option(
-            "--api-url",
-            envvar="APEXGEN_MODELS_API_URL",
+            "--client-id",
+            metavar="KEY",
+            envvar="SF_CLIENT_ID",
             show_envvar=True,
-            help="Base URL of the Models REST API  [default: Salesforce's, api.salesforce.com/einstein/platform/v1]",
+            help="Consumer key of the External Client App (asked for on a terminal when unset).",
         ),
         click.option(
-            "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
-            envvar="APEXGEN_MODELS_TIMEOUT",
+            "--client-secret-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="File holding the consumer secret; else SF_CLIENT_SECRET, else a hidden prompt on a terminal.",
+        ),
+        click.option(
+            "--api-url",
+            metavar="URL",
+            envvar="APEXGEN_MODELS_API_URL",
             show_envvar=True,
-            help="Seconds to wait for each answer  [default: 120, as an Apex callout]",
+            help="Base URL of the Models REST API  [default: https://api.salesforce.com/einstein/platform/v1]",
+        ),
+        click.option(
+            "--http-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            envvar="APEXGEN_HTTP_TIMEOUT",
+            show_envvar=True,
+            help="Seconds to wait for each answer  [default: 120, as long as an Apex callout may wait]",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print the raw response JSON on stdout."),
     ]
@@ -106,26 +120,33 @@ def models_connection(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _credential(variable: str, label: str, hide: bool) -> str:
-    value = os.environ.get(variable)
-    if value:
-        return value
+def _ask(label: str, variable: str, hide: bool) -> str:
     if not sys.stdin.isatty():
         raise UsageError(f"set {variable} to the External Client App's {label} (asked for only on a terminal)")
     return click.prompt(label[:1].upper() + label[1:], hide_input=hide, err=True)
 
 
-def _models_client(instance_url: str | None, api_url: str | None, timeout: float | None) -> Any:
+def _models_client(
+    instance_url: str | None,
+    client_id: str | None,
+    client_secret_file: Path | None,
+    api_url: str | None,
+    http_timeout: float | None,
+) -> Any:
     from generator.models_api import DEFAULT_API_URL, DEFAULT_TIMEOUT, Credentials, ModelsClient
 
     if not instance_url:
         raise UsageError("give the org's My Domain URL with --instance-url or SF_INSTANCE_URL (Setup > My Domain)")
-    credentials = Credentials(
-        instance_url=instance_url,
-        client_id=_credential("SF_CLIENT_ID", "consumer key", hide=False),
-        client_secret=_credential("SF_CLIENT_SECRET", "consumer secret", hide=True),
-    )
-    return ModelsClient(credentials, api_url or DEFAULT_API_URL, timeout or DEFAULT_TIMEOUT)
+    client_id = client_id or _ask("consumer key", "SF_CLIENT_ID", hide=False)
+    if client_secret_file is not None:
+        try:
+            client_secret = client_secret_file.read_text("utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"--client-secret-file: cannot read {client_secret_file} ({exc.strerror})") from None
+    else:
+        client_secret = os.environ.get("SF_CLIENT_SECRET") or _ask("consumer secret", "SF_CLIENT_SECRET", hide=True)
+    credentials = Credentials(instance_url, client_id, client_secret)
+    return ModelsClient(credentials, api_url or DEFAULT_API_URL, http_timeout or DEFAULT_TIMEOUT)
 
 
 def _read_text(text: str | None, file: Any, what: str) -> str:
@@ -177,14 +198,20 @@ def _echo_generation(response: dict[str, Any], as_json: bool) -> None:
         click.echo(f"toxicity detected: highest category {name} ({score:.2f})", err=True)
 
 
-model_option = click.option("--model", "-m", required=True, help="Model API name, e.g. sfdc_ai__DefaultGPT4OmniMini.")
+model_option = click.option(
+    "--model", "-m", metavar="API_NAME", required=True, help="Model API name, e.g. sfdc_ai__DefaultGPT4OmniMini."
+)
 
 
 @models.command("list")
 @click.option("--capability", type=click.Choice(["generate", "chat", "embed"]), help="Only models that can do this.")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON on stdout.")
+@handle_errors
 def models_list(capability: str | None, as_json: bool) -> None:
-    """The standard model API names and what each can do (the table spec validation uses)."""
+    """List the standard model API names and their capabilities.
+
+    The same table validates the models of apexgen.toml. Einstein Studio configured models and
+    BYOLLM models are not listed: call them by their own API name."""
     from generator.model_names import STANDARD_MODELS
 
     rows = [m for m in STANDARD_MODELS.values() if capability is None or capability in m.capabilities]
@@ -204,7 +231,10 @@ def models_list(capability: str | None, as_json: bool) -> None:
 @models_connection
 @handle_errors
 def models_generate(prompt: str | None, file: Any, model: str, as_json: bool, **connection: Any) -> None:
-    """Generate text for PROMPT (or --file, or stdin): POST /models/{model}/generations."""
+    """Generate text from a prompt.
+
+    PROMPT is the argument, else the --file, else stdin (a trailing newline is dropped).
+    Sends POST /models/{model}/generations."""
     from generator.models_api import generate_request
 
     _check_capability(model, "generate")
@@ -249,8 +279,11 @@ def _read_conversation(file: Any) -> list[dict[str, str]]:
 def models_chat(
     message: str | None, file: Any, system: str | None, conversation: Any, model: str, as_json: bool, **connection: Any
 ) -> None:
-    """Chat: send --system, the --conversation and MESSAGE (or --file, or stdin) to
-    POST /models/{model}/chat-generations. With --conversation alone, no new message is added."""
+    """Chat with a model: a system message, earlier messages, a new message.
+
+    The messages go in this order: --system, the --conversation file, then MESSAGE (the argument,
+    else --file, else stdin). With --conversation alone, no new message is added.
+    Sends POST /models/{model}/chat-generations."""
     from generator.models_api import chat_request
 
     _check_capability(model, "chat")
@@ -272,8 +305,11 @@ def models_chat(
 @models_connection
 @handle_errors
 def models_embed(texts: tuple[str, ...], files: tuple[Any, ...], model: str, as_json: bool, **connection: Any) -> None:
-    """Embed each TEXT (and each --file; without either, each line of stdin) and compare the inputs
-    pairwise by cosine similarity, dot product and Euclidean distance: POST /models/{model}/embeddings."""
+    """Embed texts and compare them pairwise.
+
+    The inputs are each TEXT and each --file; without either, each non-empty line of stdin.
+    Every pair is compared by cosine similarity, dot product and Euclidean distance.
+    Sends POST /models/{model}/embeddings."""
     from generator.models_api import SIMILARITY, embed_request, read_embeddings
 
     _check_capability(model, "embed")
@@ -289,8 +325,10 @@ def models_embed(texts: tuple[str, ...], files: tuple[Any, ...], model: str, as_
     if as_json:
         _echo_json(response)
         return
-    vectors = read_embeddings(response)
-    click.echo(f"{len(vectors)} embedding(s) of {len(vectors[0]) if vectors else 0} dimensions", err=True)
+    embeddings = read_embeddings(response)
+    vectors = embeddings.vectors
+    tokens = f"; {embeddings.total_tokens} tokens" if embeddings.total_tokens is not None else ""
+    click.echo(f"{len(vectors)} embedding(s) of {len(vectors[0]) if vectors else 0} dimensions{tokens}", err=True)
     for number, text in enumerate(inputs, start=1):
         click.echo(f"#{number}  {text if len(text) <= 60 else text[:57] + '...'}")
     if len(vectors) < 2:
@@ -311,7 +349,10 @@ def models_embed(texts: tuple[str, ...], files: tuple[Any, ...], model: str, as_
 @models_connection
 @handle_errors
 def models_feedback(generation_id: str, rating: str, text: str, source: str, as_json: bool, **connection: Any) -> None:
-    """Rate the generation GENERATION_ID GOOD or BAD: POST /feedback. Prints the new feedback id."""
+    """Rate a generation GOOD or BAD.
+
+    GENERATION_ID is the id printed by generate, chat or try. Prints the id of the new feedback.
+    Sends POST /feedback."""
     from generator.models_api import feedback_request
 
     request = feedback_request(generation_id, rating.upper(), text, source)
@@ -350,8 +391,11 @@ def _input_values(prompt: Any, pairs: tuple[str, ...]) -> dict[str, str]:
 @models_connection
 @handle_errors
 def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_json: bool, **connection: Any) -> None:
-    """Run the spec's generate or chat prompt NAME as its generated Apex would: the same template
-    merge, system message, model, localization and tags. Inputs left out are merged as empty text."""
+    """Run a prompt of the spec as its generated Apex would.
+
+    NAME is a generate or chat prompt of the spec. The request has the same template merge,
+    system message, model, localization and tags as the generated service sends; inputs left
+    out are merged as empty text."""
     from generator.models_api import prompt_request
     from generator.spec import load_spec
 

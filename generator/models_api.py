@@ -198,16 +198,24 @@ def read_generation(response: dict[str, Any]) -> Generation:
     )
 
 
-def read_embeddings(response: dict[str, Any]) -> list[list[float]]:
-    """The vectors of an embeddings response, in the order of the inputs (by their ``index``)."""
+@dataclass(frozen=True)
+class Embeddings:
+    vectors: list[list[float]]  # in the order of the inputs
+    total_tokens: int | None
+
+
+def read_embeddings(response: dict[str, Any]) -> Embeddings:
+    """The vectors of an embeddings response, ordered by their ``index`` (the API may list them in any order)."""
     items = response.get("embeddings")
     try:
         ordered = sorted(items, key=lambda item: item["index"])  # type: ignore[arg-type]
-        return [[float(x) for x in item["embedding"]] for item in ordered]
+        vectors = [[float(x) for x in item["embedding"]] for item in ordered]
     except (TypeError, KeyError, ValueError):
         raise ModelsApiError(
             "the response holds no embeddings (expected embeddings[].embedding and .index); run again with --json to see it"
         ) from None
+    tokens = _dig(response, "parameters", "usage", "total_tokens")
+    return Embeddings(vectors, tokens if isinstance(tokens, int) else None)
 
 
 def cosine(a: list[float], b: list[float]) -> float:
@@ -274,9 +282,10 @@ class ModelsClient:
         self._clock = clock
         self._token: str | None = None
         self._token_expiry: float | None = None
-        # Only 429 is retried: the API did not run the request, so sending it again cannot bill twice.
-        # Nothing else is retried: a POST that failed while reading its answer may have run. Read
-        # errors are raised unwrapped (False) so that requests reports a read timeout as a timeout.
+        # Only answers that say the request did not run are retried, so a retry cannot bill twice:
+        # 429, and (urllib3's rule) a 503 that carries Retry-After. Without Retry-After a 429 waits
+        # 0, 2, then 4 s. A POST that failed while its answer was read may have run: read errors are
+        # raised unwrapped (False), never retried, which also lets requests call a timeout a timeout.
         retry = Retry(
             total=MAX_RETRIES_ON_429,
             connect=0,
@@ -319,7 +328,7 @@ class ModelsClient:
         except self._requests.exceptions.Timeout:
             raise ModelsConnectionError(
                 f"no answer from {host} within {self._timeout:g} s; try again, or allow longer with "
-                "--timeout (or APEXGEN_MODELS_TIMEOUT)"
+                "--http-timeout (or APEXGEN_HTTP_TIMEOUT)"
             ) from None
         except self._requests.exceptions.SSLError as exc:
             raise ModelsConnectionError(

@@ -39,7 +39,7 @@ class ModelsCli:
             "REQUESTS_CA_BUNDLE": self.server.ca_bundle,
             "SF_CLIENT_ID": self.fake.client_id,
             "SF_CLIENT_SECRET": self.fake.client_secret,
-            "APEXGEN_MODELS_TIMEOUT": "10",
+            "APEXGEN_HTTP_TIMEOUT": "10",
         }
 
     def run(self, *args: str, input: str | None = None, **env: str | None) -> Result:
@@ -223,7 +223,7 @@ def test_embed_compares_inputs_in_their_own_order(cli: ModelsCli) -> None:
     for name, (i, j) in {"#1 #2": (0, 1), "#1 #3": (0, 2), "#2 #3": (1, 2)}.items():
         expected = [round(measure(vectors[i], vectors[j]), 4) for measure in SIMILARITY.values()]
         assert pairs[name] == pytest.approx(expected, abs=1e-4)
-    assert "3 embedding(s) of 8 dimensions" in result.stderr
+    assert "3 embedding(s) of 8 dimensions; 9 tokens" in result.stderr
 
 
 def test_embed_reads_one_input_per_line_of_stdin_and_files(cli: ModelsCli, tmp_path: Path) -> None:
@@ -352,6 +352,21 @@ def test_missing_credentials_without_a_terminal_are_a_usage_error(cli: ModelsCli
     assert cli.fake.token_requests == []
 
 
+def test_the_secret_can_come_from_a_file_and_the_key_from_a_flag(cli: ModelsCli, tmp_path: Path) -> None:
+    (tmp_path / "secret").write_text(cli.fake.client_secret + "\n", "utf-8")
+
+    result = cli.run(
+        "generate", "-m", CHAT_MODEL, "hi", "--client-id", cli.fake.client_id,
+        "--client-secret-file", str(tmp_path / "secret"), SF_CLIENT_ID=None, SF_CLIENT_SECRET=None,
+    )
+    unreadable = cli.run("generate", "-m", CHAT_MODEL, "hi", "--client-secret-file", str(tmp_path / "missing"))
+
+    assert result.exit_code == 0, result.output
+    assert cli.fake.token_requests[0].form()["client_secret"] == cli.fake.client_secret
+    assert unreadable.exit_code == 2
+    assert "--client-secret-file: cannot read" in unreadable.stderr
+
+
 def test_a_plain_http_instance_url_is_refused_before_the_secret_is_sent(cli: ModelsCli) -> None:
     result = cli.run("generate", "-m", CHAT_MODEL, "hi", SF_INSTANCE_URL=cli.server.url.replace("https", "http"))
 
@@ -404,6 +419,16 @@ def test_429_after_the_bounded_retries_exits_1(cli: ModelsCli) -> None:
     assert time.monotonic() - started >= 3.0
 
 
+def test_a_503_with_retry_after_is_retried_as_the_server_asks(cli: ModelsCli) -> None:
+    cli.fake.replies.append(CannedReply(503, api_error("INTERNAL_ERROR", "Try later"), {"Retry-After": "1"}))
+
+    result = cli.run("generate", "-m", CHAT_MODEL, "hi")
+
+    assert result.exit_code == 0, result.output
+    first, second = cli.fake.api_requests
+    assert second.at - first.at >= 1.0
+
+
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_errors_exit_1_without_retrying(cli: ModelsCli, status: int) -> None:
     cli.fake.replies.append(CannedReply(status, api_error("INTERNAL_ERROR", "Something broke")))
@@ -448,15 +473,36 @@ def test_a_json_answer_without_generated_text_is_reported(cli: ModelsCli) -> Non
     assert "holds no generated text" in result.stderr and "--json" in result.stderr
 
 
+def test_an_embeddings_answer_without_vectors_is_reported(cli: ModelsCli) -> None:
+    cli.fake.replies.append(CannedReply(200, {"embeddings": [{"index": 0}]}))
+
+    result = cli.run("embed", "-m", EMBED_MODEL, "a", "b")
+
+    assert result.exit_code == 1
+    assert "holds no embeddings" in result.stderr
+
+
+def test_detected_toxicity_is_reported_with_its_highest_category(cli: ModelsCli) -> None:
+    scan = {"isDetected": True, "categories": [{"categoryName": "hate", "score": 0.12}, {"categoryName": "violence", "score": 0.87}]}
+    answer = {"id": "x", "generation": {"id": "g-1", "generatedText": "...", "contentQuality": {"scanToxicity": scan}}}
+    cli.fake.replies.append(CannedReply(200, answer))
+
+    result = cli.run("generate", "-m", CHAT_MODEL, "hi")
+
+    assert result.exit_code == 0
+    assert "toxicity detected: highest category violence (0.87)" in result.stderr
+    assert "tokens:" not in result.stderr  # this answer has no usage
+
+
 def test_a_slow_answer_times_out_with_a_clear_message(cli: ModelsCli) -> None:
     cli.fake.replies.append(CannedReply(200, {"late": True}, delay=10))
 
     started = time.monotonic()
-    result = cli.run("generate", "-m", CHAT_MODEL, "hi", "--timeout", "0.3")
+    result = cli.run("generate", "-m", CHAT_MODEL, "hi", "--http-timeout", "0.3")
 
     assert result.exit_code == 4
     assert "no answer from 127.0.0.1" in result.stderr and "within 0.3 s" in result.stderr
-    assert "--timeout (or APEXGEN_MODELS_TIMEOUT)" in result.stderr
+    assert "--http-timeout (or APEXGEN_HTTP_TIMEOUT)" in result.stderr
     assert time.monotonic() - started < 5
     assert len(cli.fake.api_requests) == 1  # a timed-out POST may have run: never resent
 
