@@ -405,11 +405,12 @@ def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_
     if prompt is None:
         raise UsageError(f"{spec} has no prompt '{name}' (prompts: {', '.join(p.name for p in loaded.prompts)})")
     if prompt.capability not in ("generate", "chat"):
-        command = "embed --model API_NAME TEXT..." if prompt.capability == "embed" else "feedback GENERATION_ID GOOD|BAD"
+        model = prompt.model.api_name if prompt.model else "API_NAME"
+        command = f"embed --model {model} TEXT..." if prompt.capability == "embed" else "feedback GENERATION_ID GOOD|BAD"
         raise UsageError(f"prompt '{prompt.name}' ({prompt.capability}) has no template to try; use 'apexgen models {command}'")
     request = prompt_request(prompt, _input_values(prompt, inputs))
     if dry_run:
         _echo_json(request.document())
         return
-    click.echo(f"trying {prompt.name} ({prompt.capability}) on {prompt.model.api_name}", err=True)
+    click.echo(f"trying {prompt.name} ({prompt.capability}) on {request.model}", err=True)
     _echo_generation(_models_client(**connection).send(request), as_json)

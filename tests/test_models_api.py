@@ -635,7 +635,7 @@ def test_try_json_prints_the_raw_response(cli: ModelsCli, spec_file: Path) -> No
         (["SummarizeCase", "-i", "description=x"], "prompt 'SummarizeCase' needs input(s): subject"),
         (["SummarizeCase", "-i", "subject=x", "-i", "colour=red"], "has no input 'colour' (inputs: subject, description, priority)"),
         (["SummarizeCase", "-i", "subject"], "--input 'subject' must be NAME=VALUE"),
-        (["CaseVectors"], "prompt 'CaseVectors' (embed) has no template to try; use 'apexgen models embed"),
+        (["CaseVectors"], "prompt 'CaseVectors' (embed) has no template to try; use 'apexgen models embed --model sfdc_ai__DefaultOpenAITextEmbeddingAda_002 TEXT...'"),
     ],
 )
 def test_try_usage_errors(cli: ModelsCli, spec_file: Path, args: list[str], complaint: str) -> None:
