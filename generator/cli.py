@@ -72,8 +72,8 @@ def models() -> None:
     \b
     Authentication: OAuth client credentials of an External Client App (scopes api, sfap_api;
     Client Credentials Flow; JWT-based access tokens) against the org's My Domain.
-    The consumer key and secret come from SF_CLIENT_ID and SF_CLIENT_SECRET, or are asked for
-    (the secret hidden) when they are unset and stdin is a terminal. They are never flags.
+    Consumer key: --client-id or SF_CLIENT_ID. Consumer secret: --client-secret-file or
+    SF_CLIENT_SECRET, never a flag. Either is asked for on a terminal when unset (the secret hidden).
     """
 
 
@@ -120,9 +120,9 @@ def models_connection(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _ask(label: str, variable: str, hide: bool) -> str:
+def _ask(label: str, where: str, hide: bool) -> str:
     if not sys.stdin.isatty():
-        raise UsageError(f"set {variable} to the External Client App's {label} (asked for only on a terminal)")
+        raise UsageError(f"give the External Client App's {label} with {where} (asked for only on a terminal)")
     return click.prompt(label[:1].upper() + label[1:], hide_input=hide, err=True)
 
 
@@ -137,14 +137,16 @@ def _models_client(
 
     if not instance_url:
         raise UsageError("give the org's My Domain URL with --instance-url or SF_INSTANCE_URL (Setup > My Domain)")
-    client_id = client_id or _ask("consumer key", "SF_CLIENT_ID", hide=False)
+    client_id = client_id or _ask("consumer key", "--client-id or SF_CLIENT_ID", hide=False)
     if client_secret_file is not None:
         try:
             client_secret = client_secret_file.read_text("utf-8").strip()
         except OSError as exc:
             raise UsageError(f"--client-secret-file: cannot read {client_secret_file} ({exc.strerror})") from None
     else:
-        client_secret = os.environ.get("SF_CLIENT_SECRET") or _ask("consumer secret", "SF_CLIENT_SECRET", hide=True)
+        client_secret = os.environ.get("SF_CLIENT_SECRET") or _ask(
+            "consumer secret", "SF_CLIENT_SECRET or --client-secret-file", hide=True
+        )
     credentials = Credentials(instance_url, client_id, client_secret)
     return ModelsClient(credentials, api_url or DEFAULT_API_URL, http_timeout or DEFAULT_TIMEOUT)
 
@@ -242,27 +244,6 @@ def models_generate(prompt: str | None, file: Any, model: str, as_json: bool, **
     _echo_generation(_models_client(**connection).send(request), as_json)
 
 
-def _read_conversation(file: Any) -> list[dict[str, str]]:
-    """A chat history: a JSON list of {"role": "system"|"user"|"assistant", "content": "..."}."""
-    from generator.errors import SpecError
-
-    name = getattr(file, "name", "conversation")
-    try:
-        messages = json.load(file)
-    except ValueError as exc:
-        raise SpecError(name, "", f"is not valid JSON: {exc}") from None
-    if not isinstance(messages, list):
-        raise SpecError(name, "", 'must be a JSON list of {"role": ..., "content": ...} messages')
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or set(message) != {"role", "content"}:
-            raise SpecError(name, f"[{index}]", 'must be an object with exactly "role" and "content"')
-        if message["role"] not in ("system", "user", "assistant"):
-            raise SpecError(name, f"[{index}].role", "must be one of: system, user, assistant")
-        if not isinstance(message["content"], str):
-            raise SpecError(name, f"[{index}].content", "must be a string")
-    return messages
-
-
 @models.command("chat")
 @click.argument("message", required=False)
 @click.option("--file", "-f", type=click.File(encoding="utf-8"), help="Read the user message from this file ('-' for stdin).")
@@ -284,10 +265,10 @@ def models_chat(
     The messages go in this order: --system, the --conversation file, then MESSAGE (the argument,
     else --file, else stdin). With --conversation alone, no new message is added.
     Sends POST /models/{model}/chat-generations."""
-    from generator.models_api import chat_request
+    from generator.models_api import chat_request, read_conversation
 
     _check_capability(model, "chat")
-    history = _read_conversation(conversation) if conversation is not None else []
+    history = read_conversation(conversation.read(), conversation.name) if conversation is not None else []
     if system is not None and any(m["role"] == "system" for m in history):
         raise UsageError("the conversation already has a system message; drop --system or edit the file")
     messages = ([{"role": "system", "content": system}] if system is not None else []) + history

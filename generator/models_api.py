@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
-from generator.errors import ApexgenError, ExitCode, UsageError
+from generator.errors import ApexgenError, ExitCode, SpecError, UsageError
 from generator.model import Localization, Prompt
 
 DEFAULT_API_URL = "https://api.salesforce.com/einstein/platform/v1"
@@ -32,6 +32,7 @@ REQUIRED_HEADERS = {
     "x-sfdc-app-context": "EinsteinGPT",
     "x-client-feature-id": "ai-platform-models-connected-app",
 }
+CHAT_ROLES = ("system", "user", "assistant")
 # Apex callouts give up after 120 s, so a prompt that needs longer would fail in the org anyway.
 DEFAULT_TIMEOUT = 120.0
 # Rate limits are per minute: three waits cover one window without hanging a terminal for long.
@@ -132,6 +133,24 @@ def feedback_request(
             "source": source,
         },
     )
+
+
+def read_conversation(text: str, name: str) -> list[dict[str, str]]:
+    """A chat history file: a JSON list of ``{"role": "system"|"user"|"assistant", "content": "..."}``."""
+    try:
+        messages = json.loads(text)
+    except ValueError as exc:
+        raise SpecError(name, "", f"is not valid JSON: {exc}") from None
+    if not isinstance(messages, list):
+        raise SpecError(name, "", 'must be a JSON list of {"role": ..., "content": ...} messages')
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or set(message) != {"role", "content"}:
+            raise SpecError(name, f"[{index}]", 'must be an object with exactly "role" and "content"')
+        if message["role"] not in CHAT_ROLES:
+            raise SpecError(name, f"[{index}].role", f"must be one of: {', '.join(CHAT_ROLES)}")
+        if not isinstance(message["content"], str):
+            raise SpecError(name, f"[{index}].content", "must be a string")
+    return messages
 
 
 def prompt_request(prompt: Prompt, values: dict[str, str]) -> ApiRequest:

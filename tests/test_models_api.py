@@ -347,7 +347,7 @@ def test_missing_credentials_without_a_terminal_are_a_usage_error(cli: ModelsCli
     no_instance = cli.run("generate", "-m", CHAT_MODEL, "hi", SF_INSTANCE_URL=None)
 
     assert (no_secret.exit_code, no_instance.exit_code) == (2, 2)
-    assert "set SF_CLIENT_SECRET" in no_secret.stderr
+    assert "consumer secret with SF_CLIENT_SECRET or --client-secret-file" in no_secret.stderr
     assert "--instance-url or SF_INSTANCE_URL" in no_instance.stderr
     assert cli.fake.token_requests == []
 
