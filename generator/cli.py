@@ -306,12 +306,13 @@ def models_embed(texts: tuple[str, ...], files: tuple[Any, ...], model: str, as_
     if as_json:
         _echo_json(response)
         return
-    embeddings = read_embeddings(response)
+    embeddings = read_embeddings(response, len(inputs))
     vectors = embeddings.vectors
     tokens = f"; {embeddings.total_tokens} tokens" if embeddings.total_tokens is not None else ""
     click.echo(f"{len(vectors)} embedding(s) of {len(vectors[0]) if vectors else 0} dimensions{tokens}", err=True)
     for number, text in enumerate(inputs, start=1):
-        click.echo(f"#{number}  {text if len(text) <= 60 else text[:57] + '...'}")
+        shown = " ".join(text.split())  # one line per input, however the text is laid out
+        click.echo(f"#{number}  {shown if len(shown) <= 60 else shown[:57] + '...'}")
     if len(vectors) < 2:
         click.echo("give two or more inputs to compare them", err=True)
         return

@@ -223,8 +223,9 @@ class Embeddings:
     total_tokens: int | None
 
 
-def read_embeddings(response: dict[str, Any]) -> Embeddings:
-    """The vectors of an embeddings response, ordered by their ``index`` (the API may list them in any order)."""
+def read_embeddings(response: dict[str, Any], inputs: int) -> Embeddings:
+    """The vectors of an embeddings response for ``inputs`` texts, ordered by their ``index`` (the API
+    may list them in any order)."""
     items = response.get("embeddings")
     try:
         ordered = sorted(items, key=lambda item: item["index"])  # type: ignore[arg-type]
@@ -233,6 +234,8 @@ def read_embeddings(response: dict[str, Any]) -> Embeddings:
         raise ModelsApiError(
             "the response holds no embeddings (expected embeddings[].embedding and .index); run again with --json to see it"
         ) from None
+    if len(vectors) != inputs:
+        raise ModelsApiError(f"the response holds {len(vectors)} embedding(s) for {inputs} input(s)")
     tokens = _dig(response, "parameters", "usage", "total_tokens")
     return Embeddings(vectors, tokens if isinstance(tokens, int) else None)
 

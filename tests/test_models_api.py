@@ -235,6 +235,7 @@ def test_embed_reads_one_input_per_line_of_stdin_and_files(cli: ModelsCli, tmp_p
     assert (from_stdin.exit_code, from_file.exit_code) == (0, 0)
     assert cli.fake.api_requests[0].json() == {"input": ["first line", "second line"]}
     assert cli.fake.api_requests[1].json() == {"input": ["arg", "a whole\nfile is one input"]}
+    assert from_file.stdout.splitlines()[1] == "#2  a whole file is one input"
 
 
 def test_embed_with_one_input_says_how_to_compare(cli: ModelsCli) -> None:
@@ -473,13 +474,20 @@ def test_a_json_answer_without_generated_text_is_reported(cli: ModelsCli) -> Non
     assert "holds no generated text" in result.stderr and "--json" in result.stderr
 
 
-def test_an_embeddings_answer_without_vectors_is_reported(cli: ModelsCli) -> None:
-    cli.fake.replies.append(CannedReply(200, {"embeddings": [{"index": 0}]}))
+@pytest.mark.parametrize(
+    ("answer", "complaint"),
+    [
+        ({"embeddings": [{"index": 0}, {"index": 1}]}, "holds no embeddings"),
+        ({"embeddings": [{"index": 0, "embedding": [1.0, 0.0]}]}, "holds 1 embedding(s) for 2 input(s)"),
+    ],
+)
+def test_an_embeddings_answer_that_does_not_fit_the_inputs_is_reported(cli: ModelsCli, answer: dict[str, Any], complaint: str) -> None:
+    cli.fake.replies.append(CannedReply(200, answer))
 
     result = cli.run("embed", "-m", EMBED_MODEL, "a", "b")
 
     assert result.exit_code == 1
-    assert "holds no embeddings" in result.stderr
+    assert complaint in result.stderr
 
 
 def test_detected_toxicity_is_reported_with_its_highest_category(cli: ModelsCli) -> None:
