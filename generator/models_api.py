@@ -396,7 +396,7 @@ class ModelsClient:
             return message + "use the org's My Domain URL (Setup > My Domain) as --instance-url / SF_INSTANCE_URL"
         if error == "invalid_client" or response.status_code == 401:
             return message + (
-                "check SF_CLIENT_ID and SF_CLIENT_SECRET (External Client App Manager > the app > Settings > "
+                "check the consumer key and secret (External Client App Manager > the app > Settings > "
                 "OAuth Settings > Consumer Key and Secret)"
             )
         return message + SCOPES_ADVICE

@@ -338,7 +338,7 @@ def test_wrong_client_secret_exits_4_and_names_the_variables(cli: ModelsCli) -> 
 
     assert result.exit_code == 4
     assert "token request to" in result.stderr and "400 invalid_client: invalid client credentials" in result.stderr
-    assert "SF_CLIENT_ID and SF_CLIENT_SECRET" in result.stderr
+    assert "check the consumer key and secret" in result.stderr
     assert "not-the-secret" not in result.output
     assert cli.fake.api_requests == []
 
