@@ -196,8 +196,9 @@ def _echo_generation(response: dict[str, Any], as_json: bool) -> None:
             err=True,
         )
     if generation.toxicity_detected:
-        name, score = generation.highest_toxicity or ("unknown", 0.0)
-        click.echo(f"toxicity detected: highest category {name} ({score:.2f})", err=True)
+        highest = generation.highest_toxicity
+        detail = f": highest category {highest[0]} ({highest[1]:.2f})" if highest else ""
+        click.echo(f"toxicity detected{detail}", err=True)
 
 
 model_option = click.option(
