@@ -95,64 +95,57 @@ def display_width(text: str) -> int:
     return width
 
 
-def _scan(line: str):
-    """Yield (index, char, depth) for the characters of ``line`` outside string literals.
+_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
+_GENERIC_OPEN = re.compile(r"(?<=[\w>])<")
+_GENERIC_CLOSE = re.compile(r"(?<=[\w>\]])>")
+_DEPTH_CHANGE = {"(": 1, "[": 1, "{": 1, "\x01": 1, ")": -1, "]": -1, "}": -1, "\x02": -1}
 
-    ``depth`` counts the parentheses, braces, brackets and generic angle brackets that are open
-    before the character.
-    """
+
+def _masked(line: str) -> str:
+    """``line`` with string literals blanked out and generic angle brackets marked (\\x01, \\x02),
+    so that only real brackets and separators remain; same length as ``line``."""
+    line = _STRING_LITERAL.sub(lambda m: "'" + "_" * (len(m.group()) - 2) + "'", line)
+    return _GENERIC_CLOSE.sub("\x02", _GENERIC_OPEN.sub("\x01", line))
+
+
+def _depths(masked: str) -> list[int]:
+    """Bracket depth before each character of a masked line (a closing bracket counts outside)."""
+    depths = []
     depth = 0
-    angles = 0
-    in_string = False
-    escaped = False
-    for index, char in enumerate(line):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == "'":
-                in_string = False
-            continue
-        if char == "'":
-            in_string = True
-            continue
-        if char in ")]}" or (char == ">" and angles):
-            depth -= 1
-            if char == ">":
-                angles -= 1
-        yield index, char, depth
-        if char in "([{" or (char == "<" and index and (line[index - 1].isalnum() or line[index - 1] == "_")):
-            depth += 1
-            if char == "<":
-                angles += 1
+    for char in masked:
+        change = _DEPTH_CHANGE.get(char, 0)
+        if change < 0:
+            depth += change
+        depths.append(depth)
+        if change > 0:
+            depth += change
+    return depths
 
 
 def _argument_group(line: str) -> tuple[int, int] | None:
     """The first top-level argument group of ``line`` as (open, close), if prettier would break it."""
-    top_level = "".join(char if depth == 0 else "_" for _, char, depth in _scan(line))
+    masked = _masked(line)
+    depths = _depths(masked)
+    top_level = "".join(char if depth == 0 else "_" for char, depth in zip(masked, depths))
     if _TOP_LEVEL_OPERATOR.search(top_level.strip()):
         return None
-    open_at = None
-    for index, char, depth in _scan(line):
-        if depth != 0:
-            continue
-        if char == "(" and open_at is None:
-            before = line[:index]
-            if not before or not (before[-1].isalnum() or before[-1] in "_>") or _CONTROL_KEYWORDS.search(before):
-                return None
-            open_at = index
-        elif char == ")" and open_at is not None:
-            return (open_at, index) if index > open_at + 1 else None
-    return None
+    open_at = top_level.find("(")
+    if open_at <= 0:
+        return None
+    before = line[:open_at]
+    if not (before[-1].isalnum() or before[-1] in "_>") or _CONTROL_KEYWORDS.search(before):
+        return None
+    close_at = top_level.find(")", open_at)
+    return (open_at, close_at) if close_at > open_at + 1 else None
 
 
 def _split_arguments(text: str, annotation: bool) -> list[str]:
     """Split the inside of a group at its top-level commas (annotations: spaces)."""
     separator = " " if annotation else ","
+    masked = _masked(text)
     parts = []
     start = 0
-    for index, char, depth in _scan(text):
+    for index, (char, depth) in enumerate(zip(masked, _depths(masked))):
         if depth == 0 and char == separator:
             parts.append(text[start:index].strip())
             start = index + 1
@@ -160,13 +153,16 @@ def _split_arguments(text: str, annotation: bool) -> list[str]:
     return [part for part in parts if part]
 
 
-def break_line(line: str) -> list[str]:
-    """``line`` as prettier would print it: unchanged when it fits, else broken as described above."""
+@cache
+def break_line(line: str) -> tuple[str, ...]:
+    """``line`` as prettier would print it: unchanged when it fits, else broken as described above.
+
+    Cached: generated files repeat many lines, and a line always breaks the same way."""
     if display_width(line) <= PRINT_WIDTH:
-        return [line]
+        return (line,)
     group = _argument_group(line)
     if group is None:
-        return [line]
+        return (line,)
     open_at, close_at = group
     indent = line[: len(line) - len(line.lstrip(" "))]
     annotation = line.lstrip().startswith("@")
@@ -178,7 +174,7 @@ def break_line(line: str) -> list[str]:
         last = index == len(arguments) - 1
         lines.extend(break_line(inner + argument + ("" if last else separator)))
     lines.extend(break_line(indent + line[close_at:]))
-    return lines
+    return tuple(lines)
 
 
 def format_apex(source: str) -> str:
