@@ -111,6 +111,8 @@ class Prompt:
     tags: tuple[tuple[str, str], ...]
     similarity: str
     source: str
+    feedback: str | None = None  # name of the feedback prompt that rates this prompt's answers
+    flows: tuple[str, ...] = ()  # "autolaunched", "screen"
 
     @property
     def method(self) -> str:
@@ -178,3 +180,6 @@ class Spec:
 
     def uses(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def prompt_named(self, name: str) -> Prompt:
+        return next(p for p in self.prompts if p.name == name)

@@ -46,8 +46,8 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
 KEYS_NOT_FOR = {
     "generate": ("system", "similarity", "source"),
     "chat": ("similarity", "source"),
-    "embed": ("system", "template", "inputs", "source"),
-    "feedback": ("model", "system", "template", "inputs", "similarity", "localization", "tags"),
+    "embed": ("system", "template", "inputs", "source", "feedback"),
+    "feedback": ("model", "system", "template", "inputs", "similarity", "localization", "tags", "feedback", "flows"),
 }
 
 
@@ -140,6 +140,7 @@ def _build(data: dict[str, Any], name: str) -> Spec:
     by_alias = {m.alias.lower(): m for m in models}
     prompts = tuple(_prompt(raw, i, project, by_alias, name) for i, raw in enumerate(data["prompt"]))
     _check_collisions(project, prompts, name)
+    _check_feedback_references(prompts, name)
     return Spec(
         path=name,
         project=project,
@@ -268,6 +269,9 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
                 raise SpecError(name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})")
 
     expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
+    flows = tuple(raw.get("flows", ()))
+    if flows and "flow" not in expose:
+        raise SpecError(name, f"{at}.flows", "needs the prompt exposed to flow (add \"flow\" to expose)")
     if "flow" in expose and capability in ("generate", "chat") and not inputs:
         raise SpecError(name, f"{at}.expose", "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)")
     label = raw.get("label", _words(prompt_name))
@@ -293,6 +297,8 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
         tags=tuple(sorted(raw.get("tags", {}).items())),
         similarity=raw.get("similarity", "cosine"),
         source=raw.get("source", "human"),
+        feedback=raw.get("feedback"),
+        flows=flows,
     )
 
 
@@ -317,6 +323,23 @@ def shared_classes(project: Project) -> list[str]:
     p = project.prefix
     core = ["ModelsClient", "ModelsException", "Models", "Generation", "ChatMessage", "PromptTemplate", "Vectors", "CalloutBudget"]
     return [f"{p}{c}" for c in core] + [f"{p}{c}Test" for c in core] + [f"{p}ModelsClientStub"]
+
+
+def _check_feedback_references(prompts: tuple[Prompt, ...], name: str) -> None:
+    """A prompt's ``feedback`` names a feedback prompt exposed wherever this prompt's UI needs it."""
+    by_name = {p.name: p for p in prompts}
+    for index, prompt in enumerate(prompts):
+        if prompt.feedback is None:
+            continue
+        at = f"prompt[{index}].feedback"
+        target = by_name.get(prompt.feedback)
+        if target is None or target.capability != "feedback":
+            known = ", ".join(p.name for p in prompts if p.capability == "feedback") or "none"
+            raise SpecError(name, at, f"'{prompt.feedback}' is not a feedback prompt of this spec (feedback prompts: {known})")
+        if "lwc" in prompt.expose and "lwc" not in target.expose:
+            raise SpecError(name, at, f"'{target.name}' must be exposed to lwc too: this prompt's component sends its ratings there")
+        if "screen" in prompt.flows and "flow" not in target.expose:
+            raise SpecError(name, at, f"'{target.name}' must be exposed to flow too: this prompt's screen flow sends its ratings there")
 
 
 def _check_collisions(project: Project, prompts: tuple[Prompt, ...], name: str) -> None:
