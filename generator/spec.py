@@ -40,6 +40,13 @@ DEFAULT_EXPOSE = ("flow", "lwc")
 NAMES_USED_BY_GENERATED_CODE = frozenset(
     """budget client e error generation history message messages model_name options prompt request
     requests result results service system_message template values""".split()
+) | frozenset(
+    # the variables and elements of the generated Flows, which share one namespace with the inputs
+    name.lower()
+    for name in """answer generationId succeeded errorMessage toxicityDetected Call_Model Call_Answer
+    Call_Generation_Id Call_Toxicity_Detected Call_Succeeded Call_Error Check_Result Set_Answer
+    Record_Failure Record_Fault Check_Rating Send_Feedback Enter_Inputs Show_Answer Show_Error Answer_Text
+    Error_Text Feedback_Rating Feedback_Comment Helpful Not_Helpful""".split()
 )
 
 # Keys a capability does not read: naming one is a mistake worth reporting, not ignoring.
@@ -272,6 +279,8 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
         raise SpecError(name, f"{at}.flows", "needs the prompt exposed to flow (add \"flow\" to expose)")
+    if "screen" in flows and capability not in ("generate", "chat"):
+        raise SpecError(name, f"{at}.flows", "a screen flow shows generated text: only generate and chat prompts have one")
     if "flow" in expose and capability in ("generate", "chat") and not inputs:
         raise SpecError(name, f"{at}.expose", "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)")
     label = raw.get("label", _words(prompt_name))

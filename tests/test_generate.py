@@ -13,6 +13,13 @@ from tests.conftest import REPO, tree
 CLASSES = "force-app/main/default/classes"
 
 
+def planned_count(project) -> int:
+    from generator.render import render_plan
+    from generator.spec import load_spec
+
+    return len(render_plan(load_spec(project / "apexgen.toml")))
+
+
 def generated(cli, project):
     result = cli("generate", cwd=project)
     assert result.exit_code == 0, result.output
@@ -46,7 +53,8 @@ def test_second_generate_with_unchanged_spec_changes_nothing(cli, project):
 
     result = generated(cli, project)
 
-    assert "82 unchanged" in result.output
+    count = planned_count(project)
+    assert f"Generated {count} files: {count} unchanged" in result.output
     assert {p: (project / p).stat().st_mtime_ns for p in tree(project)} == before
 
 
@@ -98,7 +106,8 @@ def test_dry_run_and_diff_write_nothing(cli, project):
     diff = cli("generate", "--diff", cwd=project)
 
     assert dry.exit_code == 0 and diff.exit_code == 0
-    assert "Would change 82 files: 82 create" in dry.output
+    count = planned_count(project)
+    assert f"Would change {count} files: {count} create" in dry.output
     assert f"+++ b/{CLASSES}/SummarizeCaseService.cls" in diff.output
     assert "+public with sharing class SummarizeCaseService {" in diff.output
     assert tree(project) == before
@@ -108,7 +117,7 @@ def test_json_lists_every_file_with_its_action(cli, project):
     result = cli("generate", "--dry-run", "--json", cwd=project)
     document = json.loads(result.stdout)
     assert document["written"] is False
-    assert len(document["files"]) == 82
+    assert len(document["files"]) == planned_count(project)
     assert {f["action"] for f in document["files"]} == {"create"}
 
 
@@ -116,29 +125,32 @@ def test_removing_a_prompt_removes_its_unedited_files(cli, project):
     generated(cli, project)
     spec = project / "apexgen.toml"
     text = spec.read_text()
-    spec.write_text(text[: text.index('[[prompt]]\nname = "RateAnswer"')])
+    start, end = text.index('[[prompt]]\nname = "CompareTexts"'), text.index('[[prompt]]\nname = "RateAnswer"')
+    spec.write_text(text[:start] + text[end:])
 
     result = cli("generate", cwd=project)
 
     assert result.exit_code == 0, result.output
     assert "remove" in result.output
-    assert not list((project / CLASSES).glob("RateAnswer*"))
+    assert not list((project / CLASSES).glob("CompareTexts*"))
+    assert not (project / "force-app/main/default/flows/CompareTextsFlow.flow-meta.xml").exists()
     assert (project / CLASSES / "SummarizeCaseService.cls").exists()
 
 
 def test_removing_a_prompt_keeps_its_edited_files(cli, project):
     generated(cli, project)
-    edited = project / CLASSES / "RateAnswerService.cls"
+    edited = project / CLASSES / "CompareTextsService.cls"
     edited.write_text(edited.read_text() + "// keep me\n")
     spec = project / "apexgen.toml"
     text = spec.read_text()
-    spec.write_text(text[: text.index('[[prompt]]\nname = "RateAnswer"')])
+    start, end = text.index('[[prompt]]\nname = "CompareTexts"'), text.index('[[prompt]]\nname = "RateAnswer"')
+    spec.write_text(text[:start] + text[end:])
     before = tree(project)
 
     result = cli("generate", cwd=project)
 
     assert result.exit_code == 3
-    assert "RateAnswerService.cls (edited by hand; no longer generated)" in result.output
+    assert "CompareTextsService.cls (edited by hand; no longer generated)" in result.output
     assert tree(project) == before
 
 

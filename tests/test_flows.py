@@ -1,0 +1,147 @@
+"""Generated Flows: wired to the generated actions, every reference resolved, every element reachable."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from generator.render import render_plan
+from generator.spec import load_spec
+from tests.conftest import REPO, write_spec
+from tests.test_spec import HEADER
+
+NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
+FLOWS = sorted((REPO / "force-app/main/default/flows").glob("*.flow-meta.xml"))
+CLASSES = REPO / "force-app/main/default/classes"
+
+
+def invocable_variables(action_class: str) -> tuple[set[str], set[str]]:
+    """Names of the @InvocableVariable fields of the action's Request and Result classes."""
+    source = (CLASSES / f"{action_class}.cls").read_text()
+    request, result = source.split("public class Result {")
+    variable = re.compile(r"@InvocableVariable\([^)]*\)\s*public \w+ (\w+);", re.S)
+    return set(variable.findall(request)), set(variable.findall(result))
+
+
+def names(flow, xpath: str) -> list[str]:
+    return [e.text for e in flow.xpath(xpath, namespaces=NS)]
+
+
+def test_reference_project_has_the_flows_the_spec_asks_for():
+    assert [f.name for f in FLOWS] == [
+        "CompareTextsFlow.flow-meta.xml",
+        "DraftReplyFlow.flow-meta.xml",
+        "SummarizeCaseFlow.flow-meta.xml",
+        "SummarizeCaseScreenFlow.flow-meta.xml",
+    ]
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=[f.name for f in FLOWS])
+def test_flow_is_wired_to_the_generated_actions(path):
+    flow = etree.parse(str(path)).getroot()
+    spec = load_spec(REPO / "apexgen.toml")
+
+    assert flow.findtext("m:apiVersion", namespaces=NS) == spec.project.api_version
+    for call in flow.findall("m:actionCalls", NS):
+        action = call.findtext("m:actionName", namespaces=NS)
+        assert call.findtext("m:actionType", namespaces=NS) == "apex"
+        assert (CLASSES / f"{action}.cls").exists(), action
+        request, result = invocable_variables(action)
+        assert set(names(call, "m:inputParameters/m:name")) <= request
+        assert action in {p.action_class for p in spec.prompts}
+        assert set(names(call, "m:outputParameters/m:name")) <= result
+        assert call.find("m:faultConnector", NS) is not None, "a thrown fault must have a path"
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=[f.name for f in FLOWS])
+def test_every_reference_resolves_and_every_element_is_reachable(path):
+    flow = etree.parse(str(path)).getroot()
+    elements = {}
+    for node in flow:
+        name = node.findtext("m:name", namespaces=NS)
+        if name and etree.QName(node).localname in ("actionCalls", "assignments", "decisions", "screens"):
+            elements[name] = node
+    declared = set(names(flow, "m:variables/m:name")) | set(names(flow, "m:choices/m:name"))
+    declared |= set(names(flow, "m:screens/m:fields/m:name"))
+
+    for target in names(flow, "//m:targetReference"):
+        assert target in elements, f"connector to missing element {target}"
+    for reference in names(flow, "//m:elementReference | //m:leftValueReference | //m:assignToReference"):
+        assert reference.startswith("$Flow.") or reference in declared, f"unknown reference {reference}"
+    for merge_field in re.findall(r"\{!([^}]+)\}", etree.tostring(flow, encoding="unicode")):
+        assert merge_field.startswith("$Flow.") or merge_field in declared, merge_field
+    for choice in names(flow, "//m:choiceReferences"):
+        assert choice in declared
+
+    reachable, queue = set(), [flow.find("m:start/m:connector/m:targetReference", NS).text]
+    while queue:
+        name = queue.pop()
+        if name not in reachable:
+            reachable.add(name)
+            queue += names(elements[name], ".//m:targetReference")
+    assert reachable == set(elements), f"unreachable: {set(elements) - reachable}"
+
+
+def test_autolaunched_flow_exposes_inputs_and_results():
+    flow = etree.parse(str(REPO / "force-app/main/default/flows/SummarizeCaseFlow.flow-meta.xml")).getroot()
+    inputs = names(flow, "m:variables[m:isInput='true']/m:name")
+    outputs = names(flow, "m:variables[m:isOutput='true']/m:name")
+    assert sorted(inputs) == ["description", "subject"]
+    assert sorted(outputs) == ["answer", "errorMessage", "generationId", "succeeded", "toxicityDetected"]
+    assert flow.findtext("m:processType", namespaces=NS) == "AutoLaunchedFlow"
+
+
+def test_screen_flow_sends_the_rating_with_the_generation_id():
+    flow = etree.parse(str(REPO / "force-app/main/default/flows/SummarizeCaseScreenFlow.flow-meta.xml")).getroot()
+    feedback = flow.xpath("m:actionCalls[m:name='Send_Feedback']", namespaces=NS)[0]
+    assert feedback.findtext("m:actionName", namespaces=NS) == "RateAnswerAction"
+    sent = {p.findtext("m:name", namespaces=NS): p.findtext("m:value/m:elementReference", namespaces=NS)
+            for p in feedback.findall("m:inputParameters", NS)}
+    assert sent == {"generationId": "Call_Generation_Id", "rating": "Feedback_Rating", "comment": "Feedback_Comment"}
+    assert flow.findtext("m:processType", namespaces=NS) == "Flow"
+
+
+FLOW_PROMPT = """
+[[prompt]]
+name = "Summarize"
+capability = "generate"
+model = "fast"
+template = "Summarize: {text}"
+inputs = [{ name = "text" }]
+"""
+
+BAD_FLOW_SPECS = [
+    (FLOW_PROMPT + 'expose = ["lwc"]\nflows = ["autolaunched"]\n', "prompt[0].flows", "needs the prompt exposed to flow"),
+    (FLOW_PROMPT.replace('"generate"', '"embed"').replace('template = "Summarize: {text}"\ninputs = [{ name = "text" }]\n', "")
+     .replace('"fast"', '"vectors"') + 'flows = ["screen"]\n', "prompt[0].flows", "only generate and chat prompts"),
+    (FLOW_PROMPT + 'feedback = "Summarize"\n', "prompt[0].feedback", "'Summarize' is not a feedback prompt"),
+    (FLOW_PROMPT + 'flows = ["screen"]\nfeedback = "Rate"\n\n[[prompt]]\nname = "Rate"\ncapability = "feedback"\nexpose = ["lwc"]\n',
+     "prompt[0].feedback", "must be exposed to flow too"),
+    (FLOW_PROMPT.replace("{text}", "{answer}").replace('"text"', '"answer"'), "prompt[0].inputs[0].name", "generated code uses itself"),
+]
+
+
+@pytest.mark.parametrize("text, key, rule", BAD_FLOW_SPECS)
+def test_bad_flow_keys_are_refused(project, cli, text, key, rule):
+    write_spec(project, HEADER + text)
+    result = cli("generate", cwd=project)
+    assert result.exit_code == 2
+    assert f"apexgen.toml: {key}: " in result.output and rule in result.output, result.output
+
+
+def test_flow_input_types_follow_the_apex_types():
+    text = HEADER + FLOW_PROMPT.replace("{text}", "{text} {count} {due}").replace(
+        '[{ name = "text" }]', '[{ name = "text" }, { name = "count", type = "Integer" }, { name = "due", type = "Datetime" }]'
+    ) + 'flows = ["autolaunched"]\n'
+    from generator.spec import parse_spec
+
+    flow_file = next(f for f in render_plan(parse_spec(text)) if f.path.endswith("SummarizeFlow.flow-meta.xml"))
+    flow = etree.fromstring(flow_file.content.encode())
+    types = {v.findtext("m:name", namespaces=NS): (v.findtext("m:dataType", namespaces=NS), v.findtext("m:scale", namespaces=NS))
+             for v in flow.findall("m:variables", NS)}
+    assert types["count"] == ("Number", "0")
+    assert types["due"] == ("DateTime", None)
+    assert types["text"] == ("String", None)
