@@ -64,13 +64,14 @@ def project_root(directory: str | None) -> Path:
 @main.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--api-version", default="65.0", show_default=True, help="Salesforce API version of the project.")
+@click.option("--namespace", default="", help="Managed-package namespace prefix (default: none).")
 @handle_errors
-def init(directory: str | None, api_version: str) -> None:
+def init(directory: str | None, api_version: str, namespace: str) -> None:
     """Create a new SFDX project with a commented example apexgen.toml."""
     from generator.scaffold import init_project
 
     root = project_root(directory)
-    for path in init_project(root, api_version):
+    for path in init_project(root, api_version, namespace):
         click.echo(f"  create {path}", err=True)
     click.echo(f"Created project in {root}. Next: edit apexgen.toml, then run 'apexgen generate'.", err=True)
 
@@ -90,11 +91,12 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
     nothing and exits with 3, unless --force is given.
     """
     from generator.render import render_plan
-    from generator.spec import load_spec
+    from generator.spec import check_project_file, load_spec
     from generator.write import Action, apply_changes, plan_changes
 
     spec = load_spec(spec_path)
     root = Path(spec_path).resolve().parent
+    check_project_file(spec, root)
     changes = plan_changes(root, render_plan(spec))
     writes = not (dry_run or show_diff)
     if writes:

@@ -91,7 +91,9 @@ def _render(template: str, **context: Any) -> str:
 
 def _apex_class(spec: Spec, name: str, template: str, **context: Any) -> list[PlannedFile]:
     folder = f"{spec.project.package_dir}/{CLASSES_DIR}"
-    source = format_apex(_render(template, spec=spec, project=spec.project, p=spec.project.prefix, **context))
+    # In a managed package only global entry points reach subscribers (their Flows, components, Apex).
+    access = "global" if spec.project.namespace else "public"
+    source = format_apex(_render(template, spec=spec, project=spec.project, p=spec.project.prefix, access=access, **context))
     meta = _render("apex/class.cls-meta.xml.jinja", project=spec.project)
     return [PlannedFile(f"{folder}/{name}.cls", source), PlannedFile(f"{folder}/{name}.cls-meta.xml", meta)]
 

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from generator.errors import UsageError
+from generator.naming import identifier_problem
 from generator.render import environment
 from generator.spec import DEFAULT_API_VERSION, MIN_API_VERSION
 from generator.write import PlannedFile, atomic_write
@@ -29,14 +30,17 @@ PROJECT_FILES = {
 }
 
 
-def project_files(name: str, api_version: str = DEFAULT_API_VERSION) -> list[PlannedFile]:
+def project_files(name: str, api_version: str = DEFAULT_API_VERSION, namespace: str = "") -> list[PlannedFile]:
     """The files of a new project called ``name``."""
     if not re.fullmatch(r"[1-9][0-9]\.0", api_version) or int(api_version[:-2]) < MIN_API_VERSION:
         raise UsageError(f"--api-version: '{api_version}' must be a version such as 65.0, at least {MIN_API_VERSION}.0")
+    if namespace and (identifier_problem(namespace) or len(namespace) > 15):
+        raise UsageError(f"--namespace: '{namespace}' must be a namespace prefix: letters, digits and single underscores, at most 15 characters")
     context = {
         "name": name,
         "package_name": re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "apexgen-project",
         "api_version": api_version,
+        "namespace": namespace,
         "prettier_version": PRETTIER_VERSION,
         "prettier_plugin_apex_version": PRETTIER_PLUGIN_APEX_VERSION,
     }
@@ -44,11 +48,11 @@ def project_files(name: str, api_version: str = DEFAULT_API_VERSION) -> list[Pla
     return [PlannedFile(path, env.get_template(template).render(**context)) for path, template in PROJECT_FILES.items()]
 
 
-def init_project(root: Path, api_version: str = DEFAULT_API_VERSION) -> list[str]:
+def init_project(root: Path, api_version: str = DEFAULT_API_VERSION, namespace: str = "") -> list[str]:
     """Write a new project into ``root`` (created when missing); return the paths written."""
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root}: exists and is not a folder")
-    files = project_files(root.resolve().name, api_version)
+    files = project_files(root.resolve().name, api_version, namespace)
     existing = [f.path for f in files if (root / f.path).exists()]
     if existing:
         raise UsageError(f"{root}: already has {', '.join(existing)}; nothing was written (init makes new projects only)")

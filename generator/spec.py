@@ -87,6 +87,20 @@ def parse_spec(text: str, name: str = "apexgen.toml") -> Spec:
     return _build(data, name)
 
 
+def check_project_file(spec: Spec, root: Path) -> None:
+    """The spec agrees with the project's sfdx-project.json: it exists, and the namespaces match."""
+    project_file = root / "sfdx-project.json"
+    try:
+        project = json.loads(project_file.read_text("utf-8"))
+    except FileNotFoundError:
+        raise SpecError(str(project_file), "", "not found: apexgen.toml belongs at the root of an SFDX project (create one with 'apexgen init')") from None
+    except (OSError, ValueError) as exc:
+        raise SpecError(str(project_file), "", f"cannot be read as JSON: {exc}") from None
+    namespace = project.get("namespace", "") if isinstance(project, dict) else ""
+    if namespace != spec.project.namespace:
+        raise SpecError(spec.path, "project.namespace", f"is '{spec.project.namespace}' but sfdx-project.json has namespace '{namespace}'; they must agree")
+
+
 def _key(path: list[Any]) -> str:
     out = ""
     for part in path:
@@ -182,11 +196,6 @@ def _project(raw: dict[str, Any], name: str) -> Project:
         _identifier(namespace, name, "project.namespace")
         if len(namespace) > 15:
             raise SpecError(name, "project.namespace", "must be at most 15 characters (a Salesforce namespace prefix)")
-        raise SpecError(
-            name,
-            "project.namespace",
-            "managed-package namespaces are not supported by this version of apexgen; leave it empty",
-        )
     _printable(raw, ("category",), name, "project")
     package_dir = raw.get("package_dir", "force-app")
     if Path(package_dir).is_absolute() or ".." in Path(package_dir).parts:

@@ -32,9 +32,10 @@ def generated_project(cli, tmp_path: Path, spec: Path) -> Path:
     """A project made the way a user makes one: init, the spec, generate."""
     import tomllib
 
-    api_version = tomllib.loads(spec.read_text("utf-8")).get("project", {}).get("api_version", "65.0")
+    project = tomllib.loads(spec.read_text("utf-8")).get("project", {})
     root = tmp_path / spec.parent.name
-    assert cli("init", str(root), "--api-version", api_version).exit_code == 0
+    init = cli("init", str(root), "--api-version", project.get("api_version", "65.0"), "--namespace", project.get("namespace", ""))
+    assert init.exit_code == 0, init.output
     shutil.copy(spec, root / "apexgen.toml")
     result = cli("generate", cwd=root)
     assert result.exit_code == 0, result.output
@@ -186,3 +187,60 @@ def test_spec_strings_reach_apex_exactly_and_prettier_changes_nothing(tmp_path_f
     formatted = prettier_format(root, list(files.values()))
     for path in files.values():
         assert formatted[path] == path.read_text("utf-8"), f"prettier would change {path.name}"
+
+
+# --- models try sends what the generated Apex sends ----------------------------------------------
+
+
+def jorje_constants(path: Path) -> dict[str, str]:
+    """``static final String`` constants of a class: name -> run-time value, as jorje reads them."""
+    serializer = next(require_toolchain(REPO).node_modules.glob("@prettier-apex/apex-ast-serializer-*/apex-ast-serializer-*"))
+    ast = json.loads(subprocess.run([str(serializer), "-l", str(path)], capture_output=True, text=True, check=True).stdout)
+    constants: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            literal = (node.get("assignment") or {}).get("value", {}).get("literal", {})
+            if node.get("@class", "").endswith("VariableDecl") and literal.get("@class") == "string":
+                constants[node["name"]["value"]] = literal["$"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(ast)
+    return constants
+
+
+def test_models_try_sends_what_the_generated_apex_sends():
+    """For every text prompt of the reference spec, the request `apexgen models try` sends equals the
+    one the generated service builds: its TEMPLATE and SYSTEM_MESSAGE constants, merged with the
+    pattern of the generated AiPromptTemplate, for the model of the generated AiModels constant."""
+    import re
+
+    from generator.models_api import prompt_request
+    from generator.spec import load_spec
+
+    classes = REPO / "force-app/main/default/classes"
+    spec = load_spec(REPO / "apexgen.toml")
+    pattern = next(s for s in jorje_strings([classes / "AiPromptTemplate.cls"]).popitem()[1] if "\\{" in s)
+    models = jorje_constants(classes / "AiModels.cls")
+    text_prompts = [p for p in spec.prompts if p.capability in ("generate", "chat")]
+    assert text_prompts
+    for prompt in text_prompts:
+        constants = jorje_constants(classes / f"{prompt.service_class}.cls")
+        values = {item.name: f"{item.label} {{x}} \\ 'quoted'\n" for item in prompt.inputs}
+
+        def apex_merge(match):
+            return values.get(match.group(1), "") if match.group(1) else match.group(0)[0]
+
+        user_message = re.sub(pattern, apex_merge, constants["TEMPLATE"])
+        request = prompt_request(prompt, values)
+
+        assert models[prompt.model.constant] in request.path
+        if prompt.capability == "chat":
+            expected = ([{"role": "system", "content": constants["SYSTEM_MESSAGE"]}] if "SYSTEM_MESSAGE" in constants else [])
+            assert request.body["messages"] == expected + [{"role": "user", "content": user_message}]
+        else:
+            assert request.body["prompt"] == user_message

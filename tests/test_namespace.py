@@ -1,0 +1,82 @@
+"""Managed packages: with a namespace, the entry points subscribers use are global; without, nothing is."""
+
+from __future__ import annotations
+
+import re
+
+from generator.render import render_plan
+from generator.spec import load_spec
+from tests.conftest import REPO, write_spec
+from tests.test_golden import CASES
+
+
+def global_declarations(spec_path) -> dict[str, list[str]]:
+    """class name -> its lines that declare something global."""
+    found = {}
+    for planned in render_plan(load_spec(spec_path)):
+        if planned.path.endswith(".cls"):
+            lines = [line.strip() for line in planned.content.splitlines() if re.match(r"\s*global ", line)]
+            if lines:
+                found[planned.path.rsplit("/", 1)[1][:-4]] = lines
+    return found
+
+
+def test_namespaced_entry_points_are_global():
+    declared = global_declarations(CASES / "namespaced" / "apexgen.toml")
+
+    assert sorted(declared) == [
+        "AcmeChatMessage",
+        "AcmeGeneration",
+        "RateAction",
+        "RateController",
+        "SimilarAction",
+        "SimilarController",
+        "SummarizeAction",
+        "SummarizeController",
+    ]
+    action = declared["SummarizeAction"]
+    assert "global with sharing class SummarizeAction {" in action
+    assert "global static List<Result> run(List<Request> requests) {" in action
+    assert "global class Request {" in action and "global class Result {" in action
+    assert "global String text;" in action and "global Boolean isSuccess;" in action
+    assert "global static AcmeGeneration chat(" in declared["SummarizeController"]
+    # the types of global signatures are global too, with the fields components read
+    assert "global String generationId;" in declared["AcmeGeneration"]
+    assert "global String content;" in declared["AcmeChatMessage"]
+
+
+def test_services_and_the_client_stay_public():
+    declared = global_declarations(CASES / "namespaced" / "apexgen.toml")
+    assert not [name for name in declared if name.endswith(("Service", "Client", "Test", "Stub", "Exception"))]
+
+
+def test_without_namespace_nothing_is_global():
+    assert global_declarations(REPO / "apexgen.toml") == {}
+
+
+def test_spec_and_project_file_must_agree_on_the_namespace(tmp_path, cli):
+    root = tmp_path / "p"
+    assert cli("init", str(root), "--namespace", "acme").exit_code == 0
+    assert '"namespace": "acme"' in (root / "sfdx-project.json").read_text()
+    assert 'namespace = "acme"' in (root / "apexgen.toml").read_text()
+    spec = root / "apexgen.toml"
+    write_spec(root, spec.read_text().replace('namespace = "acme"', 'namespace = "other"'))
+
+    result = cli("generate", cwd=root)
+
+    assert result.exit_code == 2
+    assert "project.namespace: is 'other' but sfdx-project.json has namespace 'acme'" in result.output
+    assert not (root / "force-app").exists()
+
+
+def test_init_rejects_a_bad_namespace(tmp_path, cli):
+    result = cli("init", str(tmp_path / "p"), "--namespace", "acme__x")
+    assert result.exit_code == 2
+    assert "--namespace: 'acme__x'" in result.output
+
+
+def test_generate_outside_an_sfdx_project_says_so(tmp_path, cli):
+    write_spec(tmp_path, (REPO / "apexgen.toml").read_text())
+    result = cli("generate", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "sfdx-project.json: not found" in result.output
