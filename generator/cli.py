@@ -246,7 +246,7 @@ def deploy(**options: Any) -> None:
     130 interrupted (the deploy keeps running: the resume command is printed).
     """
     from generator import deploy as deploying
-    from generator.mdapi import MetadataClient
+    from generator.mdapi import MetadataClient, check_id
     from generator.report import SourceMap, deploy_json, deploy_summary
 
     root = project_root(options["project_dir"])
@@ -257,6 +257,8 @@ def deploy(**options: Any) -> None:
         raise UsageError(f"--validate starts a new deploy; it cannot be combined with --{modes[0]}")
     if options["skip_checks"] and options["deep_checks"]:
         raise UsageError("--skip-checks and --deep-checks cannot be combined")
+    for mode in modes:
+        check_id(f"--{mode}", options[mode])
     wait_seconds = deploying.parse_wait(options["wait"])
     as_json = options["as_json"]
     deploy_id: str | None = options["resume"] or options["cancel"]

@@ -12,6 +12,7 @@ deployRecentValidation, cancelDeploy) go through a session without retries: a re
 from __future__ import annotations
 
 import base64
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -269,6 +270,13 @@ def parse_deploy_result(result: "etree._Element") -> DeployResult:
         component_successes=successes,
         test_result=test_result,
     )
+
+
+def check_id(flag: str, value: str) -> str:
+    """A deploy or validation id as the Metadata API takes it (the WSDL's ID type: 18 letters and digits)."""
+    if not re.fullmatch(r"[a-zA-Z0-9]{18}", value):
+        raise UsageError(f"{flag}: {value!r} is not a deploy id (18 letters and digits, such as 0Af5g00000ABCDEFGH)")
+    return value
 
 
 class MetadataClient:

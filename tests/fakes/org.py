@@ -575,8 +575,6 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             elif operation == "deploy":
                 fault = org.scenario.deploy_fault
             session_valid = session in org.sessions
-        if fault == "drop" and operation != "deploy":
-            return self._drop()
         if fault == "500":
             return self._send(500, b"<html><body>Internal Server Error</body></html>", "text/html")
         if fault == "503":
@@ -585,14 +583,24 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             time.sleep(org.scenario.slow_seconds)
         if not session_valid:
             return self._fault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: Illegal Session")
+        if fault == "drop":  # the org takes the deploy, the answer never arrives
+            self._create_deploy(call)
+            return self._drop()
         handler = getattr(self, f"_md_{operation}", None)
         if handler is None:
             return self._fault("UNKNOWN_EXCEPTION", f"fake org does not implement {operation}")
         handler(call)
-        if fault == "drop":
-            self._drop()
 
     def _md_deploy(self, call: etree._Element) -> None:
+        deploy = self._create_deploy(call)
+        response = etree.Element(f"{{{MD}}}deployResponse")
+        result = _element(response, "result")
+        _element(result, "done", False)
+        _element(result, "id", deploy.id)
+        _element(result, "state", "Queued")
+        self._soap(200, response)
+
+    def _create_deploy(self, call: etree._Element) -> FakeDeploy:
         org = self.org
         options = call.find(f"{{{MD}}}DeployOptions")
         text = lambda name: (options.findtext(f"{{{MD}}}{name}") or "").strip()  # noqa: E731
@@ -612,12 +620,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             org.deploys[deploy.id] = deploy
             if not deploy.check_only and not problems:
                 org.org_classes.update(classes)
-        response = etree.Element(f"{{{MD}}}deployResponse")
-        result = _element(response, "result")
-        _element(result, "done", False)
-        _element(result, "id", deploy.id)
-        _element(result, "state", "Queued")
-        self._soap(200, response)
+        return deploy
 
     def _md_checkDeployStatus(self, call: etree._Element) -> None:  # noqa: N802 - named after the operation
         deploy = self.org.deploys.get(call.findtext(f"{{{MD}}}asyncProcessId") or "")
