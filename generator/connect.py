@@ -221,7 +221,8 @@ def _authentication_errors(login_url: str):
         try:
             yield
         except SalesforceAuthenticationFailed as exc:
-            raise AuthenticationFailed(f"login at {login_url} failed: {exc.code}: {exc.message}") from None
+            reason = getattr(exc, "auth_message", None) or str(exc)  # auth_message: simple-salesforce >= 1.12.10
+            raise AuthenticationFailed(f"login at {login_url} failed: {exc.code}: {reason}") from None
         except requests.RequestException:
             raise AuthenticationFailed(f"login at {login_url} failed: cannot reach it") from None
 

@@ -135,6 +135,7 @@ class FakeOrg:
         self.jwt_public_key: bytes | None = None
         self.access_token = "00DFAKE!initial-access-token-secret"
         self.sessions = {self.access_token}
+        self.issued_sessions = [self.access_token]  # every session id ever valid, for the secrets test
         self._session_ids = _ids("00DFAKE!session-")
         self._deploy_ids = _ids("0Af")
         self._run_ids = _ids("707")
@@ -152,6 +153,7 @@ class FakeOrg:
     def new_session(self) -> str:
         session = next(self._session_ids)
         self.sessions.add(session)
+        self.issued_sessions.append(session)
         return session
 
 
@@ -466,6 +468,24 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
                 self.org.protocol_errors.append(
                     f"{direction} {etree.QName(element).localname}: {schema.error_log.last_error}")
 
+    def _status_fault(self) -> str | None:
+        """Count a status call and play the scenario's fault for it; 'slow' and 'expire' act here."""
+        org = self.org
+        with org.lock:
+            org.status_calls += 1
+            fault = org.scenario.status_faults.get(org.status_calls)
+            if fault == "expire":
+                org.sessions.clear()
+        if fault == "slow":
+            time.sleep(org.scenario.slow_seconds)
+        return fault
+
+    def _answer_fault(self, fault: str) -> None:
+        if fault == "drop":
+            return self._drop()
+        status, text = (500, "Internal Server Error") if fault == "500" else (503, "Service Unavailable")
+        self._send(status, f"<html><body>{text}</body></html>".encode(), "text/html")
+
     def _json(self, status: int, value: object) -> None:
         self._send(status, json.dumps(value).encode(), "application/json")
 
@@ -566,21 +586,13 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         session = header.findtext(f"{{{MD}}}SessionHeader/{{{MD}}}sessionId")
         with org.lock:
             org.calls.append((time.time(), operation))
-            fault = None
-            if operation == "checkDeployStatus":
-                org.status_calls += 1
-                fault = org.scenario.status_faults.get(org.status_calls)
-                if fault == "expire":
-                    org.sessions.clear()
-            elif operation == "deploy":
-                fault = org.scenario.deploy_fault
+            fault = org.scenario.deploy_fault if operation == "deploy" else None
+        if operation == "checkDeployStatus":
+            fault = self._status_fault()
+            if fault in ("500", "503", "drop"):
+                return self._answer_fault(fault)
+        with org.lock:
             session_valid = session in org.sessions
-        if fault == "500":
-            return self._send(500, b"<html><body>Internal Server Error</body></html>", "text/html")
-        if fault == "503":
-            return self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
-        if fault == "slow":
-            time.sleep(org.scenario.slow_seconds)
         if not session_valid:
             return self._fault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: Illegal Session")
         if fault == "drop":  # the org takes the deploy, the answer never arrives
@@ -694,6 +706,10 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
 
     def _tooling_query(self, soql: str) -> None:
         org = self.org
+        if re.search(r"\bFROM\s+ApexTestRunResult\b", soql):
+            fault = self._status_fault()
+            if fault in ("500", "503", "drop"):
+                return self._answer_fault(fault)
         if not self._rest_session_valid():
             return self._rest_unauthorized()
         source = re.search(r"\bFROM\s+(\w+)", soql, re.IGNORECASE)
