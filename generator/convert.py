@@ -242,11 +242,10 @@ def convert_project(root: Path) -> ConvertedProject:
                 entries[f"{zip_dir}/{path.name}"] = (path, None)
             else:
                 entries[f"{zip_dir}/{stem}.{suffix}"] = (path, None)
-            if file_type.name == "CustomLabels":
+            add_member(file_type.name, stem, path)
+            if file_type.name == "CustomLabels":  # like sf: the file and each label in it
                 for label in _custom_label_names(root / path):
                     add_member("CustomLabel", label, path)
-            else:
-                add_member(file_type.name, stem, path)
             continue
         stem, _, suffix = path.name.rpartition(".")
         if suffix in FILE_TYPES and FILE_TYPES[suffix].has_content and suffix != "resource":

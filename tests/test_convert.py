@@ -46,6 +46,7 @@ def test_package_xml_is_written_as_the_sf_cli_writes_it(tmp_path: Path) -> None:
 
 
 def test_every_supported_type_converts_and_matches_its_package_xml(tmp_path: Path) -> None:
+    """The members are those `sf project convert source` 2.146.3 lists for the same tree (checked by hand)."""
     root = write_sample_project(tmp_path)
     base = "force-app/main/default"
     write(root, f"{base}/triggers/AccountTrigger.trigger", "trigger AccountTrigger on Account (before insert) {}")
@@ -77,6 +78,7 @@ def test_every_supported_type_converts_and_matches_its_package_xml(tmp_path: Pat
         "ApexTrigger": ["AccountTrigger"],
         "AuraDefinitionBundle": ["oldCard"],
         "CustomLabel": ["Farewell", "Greeting"],
+        "CustomLabels": ["CustomLabels"],
         "CustomMetadata": ["Model_Setting.Default"],
         "Flow": ["Greeting_Flow"],
         "LightningComponentBundle": ["fooCard"],

@@ -168,6 +168,7 @@ ONE_FILE_TYPES = {
     "Flow": ("flows", "flow", False),
     "PermissionSet": ("permissionsets", "permissionset", False),
     "CustomMetadata": ("customMetadata", "md", False),
+    "CustomLabels": ("labels", "labels", False),
 }
 BUNDLE_FOLDERS = {"LightningComponentBundle": "lwc", "AuraDefinitionBundle": "aura"}
 
