@@ -251,23 +251,25 @@ def deploy(**options: Any) -> None:
 
     root = project_root(options["project_dir"])
     modes = [flag for flag in ("resume", "cancel", "quick") if options[flag]]
-    if len(modes) > 1:
-        raise UsageError(f"--{modes[0]} and --{modes[1]} cannot be combined")
-    if modes and options["validate"]:
-        raise UsageError(f"--validate starts a new deploy; it cannot be combined with --{modes[0]}")
-    if options["skip_checks"] and options["deep_checks"]:
-        raise UsageError("--skip-checks and --deep-checks cannot be combined")
-    for mode in modes:
-        check_id(f"--{mode}", options[mode])
-    wait_seconds = deploying.parse_wait(options["wait"])
     as_json = options["as_json"]
-    deploy_id: str | None = options["resume"] or options["cancel"]
+    deploy_id: str | None = None
+    in_flight = False  # a deploy request was sent and its answer (the id) has not arrived
     try:
+        if len(modes) > 1:
+            raise UsageError(f"--{modes[0]} and --{modes[1]} cannot be combined")
+        if modes and options["validate"]:
+            raise UsageError(f"--validate starts a new deploy; it cannot be combined with --{modes[0]}")
+        if options["skip_checks"] and options["deep_checks"]:
+            raise UsageError("--skip-checks and --deep-checks cannot be combined")
+        for mode in modes:
+            check_id(f"--{mode}", options[mode])
+        deploy_id = options["resume"] or options["cancel"]
+        wait_seconds = deploying.parse_wait(options["wait"])
+        tests = _test_names(options["tests"], options["test_level"])
         if modes:
             sources, api_version, _ = _project_sources(root)
         else:
             checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "fast"
-            tests = [t.strip() for t in (options["tests"] or "").split(",") if t.strip()]
             prepared = deploying.prepare(root, check_only=options["validate"], test_level=options["test_level"],
                                          tests=tests, checks=checks)
             for warning in prepared.check_warnings:
@@ -281,7 +283,9 @@ def deploy(**options: Any) -> None:
             deploy_id = client.deploy_recent_validation(options["quick"])
             click.echo(f"Quick deploy {deploy_id} of validation {options['quick']} started", err=True)
         elif not modes:
+            in_flight = True
             deploy_id = client.deploy(prepared.project.zip_bytes, prepared.options)
+            in_flight = False
             what = "Validation" if options["validate"] else "Deploy"
             tests_note = f", tests: {', '.join(prepared.options.run_tests)}" if prepared.options.run_tests else ""
             click.echo(f"{what} {deploy_id} started: {prepared.project.component_count} components, "
@@ -300,12 +304,15 @@ def deploy(**options: Any) -> None:
         if deploy_id:
             click.echo(f"interrupted; {deploy_id} goes on in the org. Follow it: apexgen deploy --resume {deploy_id}"
                        f"  Cancel it: apexgen deploy --cancel {deploy_id}", err=True)
+        elif in_flight:
+            click.echo("interrupted while the deploy request was on its way; it may have started in the org "
+                       "(Setup > Deployment Status)", err=True)
         else:
             click.echo("interrupted before a deploy was started", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except ApexgenError as exc:
         _emit_json_error(as_json, exc, deploy_id)
-        if deploy_id:
+        if deploy_id and exc.exit_code != ExitCode.USAGE:
             click.echo(f"{deploy_id} may still be running in the org: apexgen deploy --resume {deploy_id}", err=True)
         raise
     _write_reports(result.test_result, sources, root, options["junit"], options["coverage"], "apexgen deploy")
@@ -314,6 +321,13 @@ def deploy(**options: Any) -> None:
     else:
         click.echo(deploy_summary(result, sources), nl=False)
     sys.exit(deploying.exit_code_for(result, canceling=bool(options["cancel"])))
+
+
+def _test_names(value: str | None, test_level: str) -> list[str]:
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    if names and test_level != "RunSpecifiedTests":
+        raise UsageError(f"--tests: names test classes for --test-level RunSpecifiedTests, not {test_level}")
+    return names
 
 
 @main.command("test")
@@ -341,20 +355,21 @@ def test_command(**options: Any) -> None:
     from generator.report import coverage_summary, tests_summary, test_run_json, total_coverage, REQUIRED_COVERAGE
 
     root = project_root(options["project_dir"])
-    wait_seconds = parse_wait(options["wait"])
-    if wait_seconds == 0:
-        raise UsageError("--wait: apexgen test needs a wait above 0")
     as_json = options["as_json"]
-    sources, api_version, project = _project_sources(root)
-    if project is None:
-        raise UsageError(f"{root / 'sfdx-project.json'}: not found; run apexgen test in an SFDX project or pass --project-dir")
-    test_classes = find_test_classes(root, project)
-    names = [t.strip() for t in (options["tests"] or "").split(",") if t.strip()] or test_classes
-    if options["test_level"] == "RunSpecifiedTests" and not names:
-        raise UsageError("--tests: the project has no @IsTest class; name the test classes to run")
-    covered = [m for m in project.members.get("ApexClass", []) if m not in test_classes]
     run_id: str | None = None
     try:
+        wait_seconds = parse_wait(options["wait"])
+        if wait_seconds == 0:
+            raise UsageError("--wait: apexgen test needs a wait above 0")
+        sources, api_version, project = _project_sources(root)
+        if project is None:
+            raise UsageError(f"{root / 'sfdx-project.json'}: not found; run apexgen test in an SFDX project "
+                             "or pass --project-dir")
+        test_classes = find_test_classes(root, project)
+        names = _test_names(options["tests"], options["test_level"]) or test_classes
+        if options["test_level"] == "RunSpecifiedTests" and not names:
+            raise UsageError("--tests: the project has no @IsTest class; name the test classes to run")
+        covered = [m for m in project.members.get("ApexClass", []) if m not in test_classes]
         tooling = apex_tests.ToolingSession(_connect(options, api_version))
         run_id = tooling.start(options["test_level"], names)
         click.echo(f"Test run {run_id} started: {options['test_level']}"

@@ -413,7 +413,7 @@ def _parse_response(operation: str, status: int, content: bytes) -> "etree._Elem
     fault = document.find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault") if document is not None else None
     if fault is not None:
         code = (fault.findtext("faultcode") or "").split(":")[-1]
-        message = fault.findtext("faultstring") or ""
+        message = (fault.findtext("faultstring") or "").removeprefix(f"{code}: ")
         if code == "INVALID_SESSION_ID":
             raise SessionExpired(operation, code, message)
         if code == "INVALID_ID_FIELD":

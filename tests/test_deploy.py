@@ -248,7 +248,7 @@ def test_unknown_deploy_id(org: FakeOrg, project: Path) -> None:
     assert result.exit_code == 2
     assert "Invalid deploy ID" in result.stderr
     assert json.loads(result.stdout) == {
-        "error": "checkDeployStatus: INVALID_ID_FIELD: INVALID_ID_FIELD: Invalid deploy ID",
+        "error": "checkDeployStatus: INVALID_ID_FIELD: Invalid deploy ID",
         "exitCode": 2,
         "id": "0Af000000000999AAA",
     }
@@ -262,6 +262,8 @@ def test_unknown_deploy_id(org: FakeOrg, project: Path) -> None:
         (["--resume", "0Af1"], "error: --resume: '0Af1' is not a deploy id (18 letters and digits, such as 0Af5g00000ABCDEFGH)"),
         (["--wait", "soon"], "error: --wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h"),
         (["--skip-checks", "--deep-checks"], "error: --skip-checks and --deep-checks cannot be combined"),
+        (["--test-level", "RunLocalTests", "--tests", "FooServiceTest"],
+         "error: --tests: names test classes for --test-level RunSpecifiedTests, not RunLocalTests"),
     ],
 )
 def test_bad_flags_are_one_line_usage_errors(org: FakeOrg, project: Path, args: list[str], message: str) -> None:
@@ -336,3 +338,10 @@ def test_json_is_one_document_on_stdout(org: FakeOrg, project: Path) -> None:
     assert document["id"] == "0Af000000000001AAA" and document["status"] == "Succeeded"
     assert document["tests"]["results"][0]["outcome"] == "Pass"
     assert document["coverage"]["classes"][0]["file"] == "force-app/main/default/classes/FooService.cls"
+
+
+def test_usage_error_with_json_is_still_one_json_document(org: FakeOrg, project: Path) -> None:
+    result = deploy(org, project, "--json", "--wait", "soon")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {
+        "error": "--wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h", "exitCode": 2, "id": None}
