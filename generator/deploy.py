@@ -21,7 +21,6 @@ from generator.mdapi import DeployOptions, DeployResult, MetadataClient, Transie
 FIRST_POLL_SECONDS = 0.5
 MAX_POLL_SECONDS = 1.0
 MAX_CONSECUTIVE_POLL_ERRORS = 30
-DEFAULT_WAIT_MINUTES = 33.0
 T = TypeVar("T")
 
 

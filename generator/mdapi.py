@@ -15,7 +15,7 @@ import base64
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from generator.errors import ApexgenError, ExitCode, UsageError
 

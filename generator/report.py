@@ -106,6 +106,8 @@ def deploy_summary(result: DeployResult, sources: SourceMap) -> str:
         where = sources.file(message.file_name)
         if message.line is not None:
             where += f":{message.line}:{message.column or 0}"
+        else:
+            where += ":"
         severity = "" if message in errors else "warning: "
         lines.append(f"  {where} {severity}{message.problem or ''}")
     if result.test_result is not None and (result.test_result.tests or result.tests_total):

@@ -345,3 +345,34 @@ def test_usage_error_with_json_is_still_one_json_document(org: FakeOrg, project:
     assert result.exit_code == 2
     assert json.loads(result.stdout) == {
         "error": "--wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h", "exitCode": 2, "id": None}
+
+
+def test_the_fake_org_rejects_soap_that_breaks_the_xsd(org: FakeOrg) -> None:
+    """The fake's own check can fail: DeployOptions out of XSD order (as simple-salesforce sends them)."""
+    import requests
+
+    envelope = (
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:met="http://soap.sforce.com/2006/04/metadata"><soapenv:Header><met:SessionHeader>'
+        f"<met:sessionId>{org.access_token}</met:sessionId></met:SessionHeader></soapenv:Header><soapenv:Body>"
+        "<met:checkDeployStatus><met:includeDetails>true</met:includeDetails>"
+        "<met:asyncProcessId>0Af000000000001AAA</met:asyncProcessId></met:checkDeployStatus></soapenv:Body></soapenv:Envelope>"
+    )
+    requests.post(f"{org.url}/services/Soap/m/63.0", data=envelope, verify=org.ca_bundle,  # type: ignore[attr-defined]
+                  headers={"Content-Type": "text/xml"}, timeout=10)
+    assert len(org.protocol_errors) == 1 and "includeDetails" in org.protocol_errors[0]
+    org.protocol_errors.clear()
+
+
+def test_the_fake_org_fails_a_zip_that_does_not_match_its_package_xml(org: FakeOrg, project: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake's zip check can fail: a package.xml member whose files are missing from the zip."""
+    from generator import convert
+
+    real = convert.package_xml
+    monkeypatch.setattr(convert, "package_xml", lambda members, version: real({**members, "ApexClass": [*members["ApexClass"], "Missing"]}, version))
+    result = deploy(org, project)
+    assert result.exit_code == 1
+    assert ("  package.xml: An object 'Missing' of type ApexClass was named in package.xml, but was not found in zipped "
+            "directory (classes/Missing.cls)\n") in result.stdout
+    org.deploys.clear()  # the deliberate mismatch is this test's point, not a failure of the fixture's check

@@ -258,10 +258,10 @@ def _element(parent: etree._Element, name: str, value: object = None, nil: bool 
 
 
 def _message(parent: etree._Element, tag: str, *, type_: str, name: str, file: str, success: bool,
-             problem: tuple[str, int, int] | None = None) -> None:
+             problem: tuple[str, int | None, int | None] | None = None) -> None:
     message = _element(parent, tag)
     _element(message, "changed", success)
-    if problem:
+    if problem and problem[2] is not None:
         _element(message, "columnNumber", problem[2])
     _element(message, "componentType", type_)
     _element(message, "created", success)
@@ -269,8 +269,9 @@ def _message(parent: etree._Element, tag: str, *, type_: str, name: str, file: s
     _element(message, "deleted", False)
     _element(message, "fileName", file)
     _element(message, "fullName", name)
-    if problem:
+    if problem and problem[1] is not None:
         _element(message, "lineNumber", problem[1])
+    if problem:
         _element(message, "problem", problem[0])
         _element(message, "problemType", "Error")
     _element(message, "success", success)
@@ -338,7 +339,7 @@ def deploy_result_xml(deploy: FakeDeploy, now: float) -> etree._Element:
         if deploy.zip_problems:
             for problem in deploy.zip_problems:
                 _message(details, "componentFailures", type_="", name="package.xml", file="package.xml",
-                         success=False, problem=(problem, 0, 0))
+                         success=False, problem=(problem, None, None))
             errors = len(deploy.zip_problems)
         elif compile_failure and broken:
             _message(details, "componentFailures", type_="ApexClass", name=broken, file=f"classes/{broken}.cls",
