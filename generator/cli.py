@@ -320,6 +320,8 @@ def deploy(**options: Any) -> None:
         click.echo(json.dumps(deploy_json(result, sources), indent=2))
     else:
         click.echo(deploy_summary(result, sources), nl=False)
+    if result.check_only and result.success:
+        click.echo(f"Deploy this validation without running tests again: apexgen deploy --quick {result.id}", err=True)
     sys.exit(deploying.exit_code_for(result, canceling=bool(options["cancel"])))
 
 

@@ -21,6 +21,9 @@ from generator.errors import UsageError
 DEFAULT_API_VERSION = "63.0"
 METADATA_NAMESPACE = "http://soap.sforce.com/2006/04/metadata"
 META_SUFFIX = "-meta.xml"
+# Metadata API deploy limits (Metadata API Developer Guide, deploy()): refuse offline what the org would refuse.
+MAX_ZIP_BYTES = 39_000_000
+MAX_FILES = 10_000
 # What the sf CLI ignores even without a .forceignore (source-deploy-retrieve's DEFAULT_IGNORE).
 ALWAYS_IGNORED_NAMES = ("package2-descriptor.json", "package2-manifest.json")
 
@@ -262,6 +265,9 @@ def convert_project(root: Path) -> ConvertedProject:
     if not entries:
         raise ConvertError(f"{root}: the package directories hold no metadata to deploy")
 
+    if len(entries) + 1 > MAX_FILES:
+        raise ConvertError(f"{root}: the deploy would hold {len(entries) + 1} files; the Metadata API takes at most "
+                           f"{MAX_FILES:,} (deploy the project in parts, or list files in .forceignore)")
     sorted_members = {type_name: sorted(names) for type_name, names in members.items()}
     manifest = package_xml(sorted_members, api_version)
     buffer = io.BytesIO()
@@ -273,6 +279,9 @@ def convert_project(root: Path) -> ConvertedProject:
                 archive.write(root / source, zip_path)
             else:
                 archive.writestr(zip_path, data)
+    if buffer.tell() > MAX_ZIP_BYTES:
+        raise ConvertError(f"{root}: the deploy zip is {buffer.tell() / 1e6:.1f} MB; the Metadata API takes at most "
+                           f"{MAX_ZIP_BYTES / 1e6:.0f} MB (deploy the project in parts)")
     source_paths = {zip_path: str(source) for zip_path, (source, _) in entries.items() if source is not None}
     return ConvertedProject(buffer.getvalue(), manifest, sorted_members, api_version, source_paths)
 

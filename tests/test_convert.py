@@ -168,3 +168,14 @@ def test_api_version_defaults_when_the_project_names_none(tmp_path: Path) -> Non
     root = write_sample_project(tmp_path)
     (root / "sfdx-project.json").write_text(json.dumps({"packageDirectories": [{"path": "force-app"}]}))
     assert convert_project(root).package_xml.endswith("    <version>63.0</version>\n</Package>\n")
+
+
+def test_deploy_limits_are_checked_before_anything_is_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_sample_project(tmp_path)
+    monkeypatch.setattr("generator.convert.MAX_FILES", 8)
+    with pytest.raises(ConvertError, match=r"the deploy would hold 9 files; the Metadata API takes at most 8"):
+        convert_project(root)
+    monkeypatch.setattr("generator.convert.MAX_FILES", 10_000)
+    monkeypatch.setattr("generator.convert.MAX_ZIP_BYTES", 100)
+    with pytest.raises(ConvertError, match=r"the deploy zip is 0\.0 MB; the Metadata API takes at most 0 MB"):
+        convert_project(root)

@@ -191,6 +191,7 @@ def test_validate_then_quick_deploy(org: FakeOrg, project: Path) -> None:
     assert validation.exit_code == 0
     assert validation.stdout.startswith("Validation 0Af000000000001AAA: Succeeded")
     assert org.deploys["0Af000000000001AAA"].check_only
+    assert "Deploy this validation without running tests again: apexgen deploy --quick 0Af000000000001AAA" in validation.stderr
     quick = deploy(org, project, "--quick", "0Af000000000001AAA")
     assert quick.exit_code == 0, quick.output
     assert "Quick deploy 0Af000000000002AAA of validation 0Af000000000001AAA started" in quick.stderr
