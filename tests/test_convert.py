@@ -179,3 +179,20 @@ def test_deploy_limits_are_checked_before_anything_is_sent(tmp_path: Path, monke
     monkeypatch.setattr("generator.convert.MAX_ZIP_BYTES", 100)
     with pytest.raises(ConvertError, match=r"the deploy zip is 0\.0 MB; the Metadata API takes at most 0 MB"):
         convert_project(root)
+
+
+def test_test_classes_are_found_by_their_class_annotation(tmp_path: Path) -> None:
+    from generator.deploy import find_test_classes
+
+    root = write_sample_project(tmp_path)
+    classes = "force-app/main/default/classes"
+    sources = {
+        "SeeAllTest": "@isTest(SeeAllData=false)\npublic class SeeAllTest {}",
+        "CommentedOut": "// @IsTest\npublic class CommentedOut {}",
+        "BlockComment": "/* @IsTest */ public with sharing class BlockComment {}",
+        "InnerOnly": "public class InnerOnly {\n    @IsTest static void notATestClass() {}\n}",
+    }
+    for name, text in sources.items():
+        write(root, f"{classes}/{name}.cls", text)
+        write(root, f"{classes}/{name}.cls-meta.xml", META.format(root="ApexClass"))
+    assert find_test_classes(root, convert_project(root)) == ["FooServiceTest", "SeeAllTest"]
