@@ -130,12 +130,15 @@ def _connect(options: dict[str, Any], api_version: str) -> Any:
 
 def _project_sources(root: Path) -> tuple[Any, str, Any]:
     """(SourceMap, API version, converted project or None) for an SFDX project at root, if there is one."""
-    from generator.convert import DEFAULT_API_VERSION, convert_project
+    from generator.convert import DEFAULT_API_VERSION
+    from generator.deploy import convert
     from generator.report import SourceMap
 
     if not (root / "sfdx-project.json").is_file():
         return SourceMap(), DEFAULT_API_VERSION, None
-    project = convert_project(root)
+    project, notes = convert(root)
+    for note in notes:
+        click.echo(note, err=True)
     return SourceMap(project.source_paths), project.api_version, project
 
 
@@ -274,6 +277,8 @@ def deploy(**options: Any) -> None:
                                          tests=tests, checks=checks)
             for warning in prepared.check_warnings:
                 click.echo(f"check: {deploying.format_finding(warning)}", err=True)
+            for note in prepared.notes:
+                click.echo(note, err=True)
             sources, api_version = SourceMap(prepared.project.source_paths), prepared.project.api_version
         client = MetadataClient(_connect(options, api_version), client_name=f"apexgen/{__version__}")
         if options["cancel"]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -74,6 +76,16 @@ class ConvertedProject:
 
 class ConvertError(UsageError):
     """A file in the project cannot be converted; the message names it."""
+
+
+class UnsupportedFiles(ConvertError):
+    """Files of metadata types apexgen does not convert itself (the sf CLI may: see convert_with_sf)."""
+
+    def __init__(self, files: list[PurePosixPath]):
+        self.files = files
+        more = f" (and {len(files) - 1} more)" if len(files) > 1 else ""
+        super().__init__(f"{files[0]}: not a metadata type apexgen converts ({SUPPORTED}){more}; with the sf CLI "
+                         "on PATH, apexgen converts such projects with sf project convert source")
 
 
 def read_project(root: Path) -> tuple[list[Path], str]:
@@ -204,6 +216,7 @@ def convert_project(root: Path) -> ConvertedProject:
     members: dict[str, set[str]] = {}
     owner: dict[tuple[str, str], PurePosixPath] = {}  # (type, member) -> first source file, to catch duplicates
     problems: list[str] = []
+    unsupported: list[PurePosixPath] = []
     resource_meta_stems = {
         path.parent / path.name[: -len(".resource" + META_SUFFIX)]
         for path in files
@@ -257,8 +270,11 @@ def convert_project(root: Path) -> ConvertedProject:
             continue
         if any(parent in resource_meta_stems for parent in [path.parent / stem, *path.parents]):
             continue  # the content of a static resource, added with its -meta.xml
-        problems.append(f"{path}: not a metadata type apexgen converts ({SUPPORTED})")
+        unsupported.append(path)
 
+    if unsupported and not problems:
+        raise UnsupportedFiles(unsupported)
+    problems += [f"{path}: not a metadata type apexgen converts ({SUPPORTED})" for path in unsupported]
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise ConvertError("; ".join(problems[:3]) + more)
@@ -284,6 +300,46 @@ def convert_project(root: Path) -> ConvertedProject:
                            f"{MAX_ZIP_BYTES / 1e6:.0f} MB (deploy the project in parts)")
     source_paths = {zip_path: str(source) for zip_path, (source, _) in entries.items() if source is not None}
     return ConvertedProject(buffer.getvalue(), manifest, sorted_members, api_version, source_paths)
+
+
+def convert_with_sf(root: Path, sf: str) -> ConvertedProject:
+    """The fallback for types apexgen does not convert: ``sf project convert source`` on the whole project.
+
+    Reports still show source paths: each converted file is matched to the project file of the same name (or
+    that name plus -meta.xml, for types whose source is only a -meta.xml)."""
+    root = root.resolve()
+    package_dirs, api_version = read_project(root)
+    by_name: dict[str, str] = {}
+    for path in list_source_files(root, package_dirs):
+        by_name.setdefault(path.name, str(path))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "mdapi"
+        completed = subprocess.run([sf, "project", "convert", "source", "--output-dir", str(out), "--json"],
+                                   cwd=root, capture_output=True, text=True, check=False)
+        if completed.returncode != 0 or not (out / "package.xml").is_file():
+            try:
+                reason = json.loads(completed.stdout).get("message")
+            except ValueError:
+                reason = None
+            raise ConvertError(f"sf project convert source failed: {reason or f'exit {completed.returncode}'}")
+        manifest = (out / "package.xml").read_text(encoding="utf-8")
+        buffer = io.BytesIO()
+        source_paths = {}
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for file in sorted(p for p in out.rglob("*") if p.is_file()):
+                zip_path = file.relative_to(out).as_posix()
+                archive.write(file, zip_path)
+                source = by_name.get(file.name) or by_name.get(file.name + META_SUFFIX)
+                if source:
+                    source_paths[zip_path] = source
+    from lxml import etree
+
+    package = etree.fromstring(manifest.encode())
+    members = {
+        t.findtext(f"{{{METADATA_NAMESPACE}}}name"): sorted(m.text for m in t.findall(f"{{{METADATA_NAMESPACE}}}members"))
+        for t in package.findall(f"{{{METADATA_NAMESPACE}}}types")
+    }
+    return ConvertedProject(buffer.getvalue(), manifest, members, api_version, source_paths)
 
 
 def _static_resource_content(root: Path, folder: PurePosixPath, stem: str) -> PurePosixPath | None:

@@ -9,12 +9,13 @@ costs at most one status call per second. Transient failures of a status call (c
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-from generator.convert import ConvertedProject, convert_project
+from generator.convert import ConvertedProject, UnsupportedFiles, convert_project, convert_with_sf
 from generator.errors import ApexgenError, ExitCode, UsageError
 from generator.mdapi import DeployOptions, DeployResult, MetadataClient, TransientError
 
@@ -43,6 +44,7 @@ class PreparedDeploy:
     project: ConvertedProject
     options: DeployOptions
     check_warnings: list[Any]
+    notes: list[str]
 
 
 def run_pre_deploy_checks(root: Path, deep: bool) -> list[Any]:
@@ -78,6 +80,18 @@ def find_test_classes(root: Path, project: ConvertedProject) -> list[str]:
     return sorted(tests)
 
 
+def convert(root: Path) -> tuple[ConvertedProject, list[str]]:
+    """The project as a deploy zip, and a note when the sf CLI converted it because apexgen cannot."""
+    try:
+        return convert_project(root), []
+    except UnsupportedFiles as exc:
+        sf = shutil.which("sf")
+        if sf is None:
+            raise
+        note = f"converted with sf project convert source: {exc.files[0]} is of a type apexgen does not convert itself"
+        return convert_with_sf(root, sf), [note]
+
+
 def prepare(
     root: Path,
     *,
@@ -97,7 +111,7 @@ def prepare(
             raise ChecksFailed(f"{len(errors)} check error(s), nothing was deployed: {listing}{more} "
                                "(run apexgen check for all findings, or pass --skip-checks)")
         warnings = findings
-    project = convert_project(root)
+    project, notes = convert(root)
     if test_level == "RunSpecifiedTests" and not tests:
         tests = find_test_classes(root, project)
         if not tests:
@@ -105,7 +119,7 @@ def prepare(
                              "pass --tests or --test-level NoTestRun")
     options = DeployOptions(check_only=check_only, test_level=test_level,
                             run_tests=tests if test_level == "RunSpecifiedTests" else [])
-    return PreparedDeploy(project, options, warnings)
+    return PreparedDeploy(project, options, warnings, notes)
 
 
 def poll_intervals() -> Iterator[float]:

@@ -377,3 +377,64 @@ def test_the_fake_org_fails_a_zip_that_does_not_match_its_package_xml(org: FakeO
     assert ("  package.xml: An object 'Missing' of type ApexClass was named in package.xml, but was not found in zipped "
             "directory (classes/Missing.cls)\n") in result.stdout
     org.deploys.clear()  # the deliberate mismatch is this test's point, not a failure of the fixture's check
+
+
+FAKE_SF_CONVERT = '''#!{python}
+"""Stands in for `sf project convert source --output-dir OUT --json`: classes, flows, LWC and custom objects."""
+import pathlib, shutil, sys
+out = pathlib.Path(sys.argv[sys.argv.index("--output-dir") + 1])
+members = {{}}
+for path in sorted(pathlib.Path("force-app").rglob("*")):
+    if not path.is_file() or "__tests__" in path.parts:
+        continue
+    if path.suffix == ".cls" or path.name.endswith(".cls-meta.xml"):
+        target, kind, name = out / "classes" / path.name, "ApexClass", path.name.split(".")[0]
+    elif path.name.endswith(".flow-meta.xml"):
+        target, kind, name = out / "flows" / path.name.replace("-meta.xml", ""), "Flow", path.name.split(".")[0]
+    elif "lwc" in path.parts:
+        bundle = path.parts[path.parts.index("lwc") + 1]
+        target, kind, name = out / "lwc" / bundle / path.name, "LightningComponentBundle", bundle
+    elif path.name.endswith(".object-meta.xml"):
+        target, kind, name = out / "objects" / path.name.replace("-meta.xml", ""), "CustomObject", path.name.split(".")[0]
+    else:
+        sys.exit(f"fake sf cannot convert {{path}}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, target)
+    members.setdefault(kind, set()).add(name)
+types = "".join(
+    "<types>" + "".join(f"<members>{{m}}</members>" for m in sorted(names)) + f"<name>{{kind}}</name></types>"
+    for kind, names in sorted(members.items()))
+(out / "package.xml").write_text(
+    f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">{{types}}'
+    "<version>63.0</version></Package>")
+print('{{"status": 0, "result": {{}}}}')
+'''
+
+
+def test_types_apexgen_does_not_convert_go_through_sf_when_it_is_installed(org: FakeOrg, project: Path, tmp_path: Path) -> None:
+    import sys
+
+    objects = project / "force-app/main/default/objects/Prompt__c"
+    objects.mkdir(parents=True)
+    (objects / "Prompt__c.object-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<label>Prompt</label></CustomObject>\n")
+    without_sf = deploy(org, project, env={"PATH": "/nonexistent"})
+    assert without_sf.exit_code == 2
+    assert without_sf.stderr.strip() == (
+        "error: force-app/main/default/objects/Prompt__c/Prompt__c.object-meta.xml: not a metadata type apexgen "
+        "converts (ApexClass, ApexComponent, ApexPage, ApexTrigger, AuraDefinitionBundle, CustomLabels, CustomMetadata, "
+        "Flow, LightningComponentBundle, PermissionSet, StaticResource); with the sf CLI on PATH, apexgen converts "
+        "such projects with sf project convert source")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sf").write_text(FAKE_SF_CONVERT.format(python=sys.executable))
+    (bin_dir / "sf").chmod(0o755)
+    with_sf = deploy(org, project, env={"PATH": str(bin_dir)})
+    assert with_sf.exit_code == 0, with_sf.output
+    assert ("converted with sf project convert source: force-app/main/default/objects/Prompt__c/Prompt__c.object-meta.xml "
+            "is of a type apexgen does not convert itself") in with_sf.stderr
+    assert [(m.type, m.name) for m in org.deploys["0Af000000000001AAA"].members] == [
+        ("ApexClass", "FooService"), ("ApexClass", "FooServiceTest"), ("CustomObject", "Prompt__c"),
+        ("Flow", "Greeting_Flow"), ("LightningComponentBundle", "fooCard")]
+    assert "Tests: 2 run, 0 failed" in with_sf.stdout  # the @IsTest scan still finds the test classes

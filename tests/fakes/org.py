@@ -169,6 +169,7 @@ ONE_FILE_TYPES = {
     "PermissionSet": ("permissionsets", "permissionset", False),
     "CustomMetadata": ("customMetadata", "md", False),
     "CustomLabels": ("labels", "labels", False),
+    "CustomObject": ("objects", "object", False),
 }
 BUNDLE_FOLDERS = {"LightningComponentBundle": "lwc", "AuraDefinitionBundle": "aura"}
 
