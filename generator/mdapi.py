@@ -272,11 +272,10 @@ def parse_deploy_result(result: "etree._Element") -> DeployResult:
     )
 
 
-def check_id(flag: str, value: str) -> str:
-    """A deploy or validation id as the Metadata API takes it (the WSDL's ID type: 18 letters and digits)."""
+def check_id(flag: str, value: str) -> None:
+    """Refuse what is not a deploy or validation id as the Metadata API takes it (the WSDL's ID: 18 letters and digits)."""
     if not re.fullmatch(r"[a-zA-Z0-9]{18}", value):
         raise UsageError(f"{flag}: {value!r} is not a deploy id (18 letters and digits, such as 0Af5g00000ABCDEFGH)")
-    return value
 
 
 class MetadataClient:
