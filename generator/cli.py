@@ -458,3 +458,347 @@ def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_
         return
     click.echo(f"trying {prompt.name} ({prompt.capability}) on {request.model}", err=True)
     _echo_generation(_models_client(**connection).send(request), as_json)
+
+
+# ---------------------------------------------------------------------------------------------------
+# apexgen deploy / apexgen test: the Metadata API and Tooling API, with reports for people and CI
+
+TEST_LEVEL_CHOICES = ["NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"]
+
+
+def org_connection(command: Callable[..., Any]) -> Callable[..., Any]:
+    """How to reach the org; secrets come from environment variables, files or a prompt, never from flags."""
+    options = [
+        click.option("--target-org", metavar="ALIAS", help="An org the sf CLI is logged in to (sf org display)."),
+        click.option(
+            "--instance-url",
+            metavar="URL",
+            help="The org's URL, with the access token in SF_ACCESS_TOKEN.",
+        ),
+        click.option(
+            "--username",
+            help="Log in as this user: SOAP login with SF_PASSWORD and SF_SECURITY_TOKEN (asked for on a "
+            "terminal), or JWT bearer with --client-id and --jwt-key-file.",
+        ),
+        click.option(
+            "--client-id",
+            metavar="KEY",
+            help="Connected app consumer key: JWT bearer with --jwt-key-file, else OAuth client credentials "
+            "with SF_CLIENT_SECRET or --client-secret-file (needs the My Domain --login-url).",
+        ),
+        click.option("--jwt-key-file", type=click.Path(dir_okay=False, path_type=Path), help="Private key (PEM) for JWT bearer."),
+        click.option(
+            "--client-secret-file", type=click.Path(dir_okay=False, path_type=Path), help="File holding the consumer secret."
+        ),
+        click.option(
+            "--login-url",
+            default="https://login.salesforce.com",
+            show_default=True,
+            help="Where to log in: https://test.salesforce.com for a sandbox, or the org's My Domain URL.",
+        ),
+        click.option("--http-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+                     help="Seconds to wait for each answer from the org."),
+        click.option("--verbose", "-v", is_flag=True, help="Log each call to the org on stderr (never a secret)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _connect(options: dict[str, Any], api_version: str) -> Any:
+    from generator.connect import LoginOptions, connect
+
+    def prompt(variable: str) -> str:
+        if not sys.stdin.isatty():
+            raise UsageError(f"set the environment variable {variable} (asked for only on a terminal)")
+        return click.prompt(variable, hide_input=True, err=True)
+
+    def log(message: str) -> None:
+        if options["verbose"]:
+            click.echo(f"[apexgen] {message}", err=True)
+
+    login = LoginOptions(
+        target_org=options["target_org"], instance_url=options["instance_url"], username=options["username"],
+        client_id=options["client_id"], jwt_key_file=options["jwt_key_file"],
+        client_secret_file=options["client_secret_file"], login_url=options["login_url"],
+        api_version=api_version, http_timeout=options["http_timeout"],
+    )
+    connection = connect(login, prompt=prompt, log=log)
+    click.echo(f"Connected to {connection.instance_url} ({connection.method})", err=True)
+    return connection
+
+
+def _project_sources(root: Path) -> tuple[Any, str, Any]:
+    """(SourceMap, API version, converted project or None) for an SFDX project at root, if there is one."""
+    from generator.convert import DEFAULT_API_VERSION
+    from generator.deploy import convert
+    from generator.report import SourceMap
+
+    if not (root / "sfdx-project.json").is_file():
+        return SourceMap(), DEFAULT_API_VERSION, None
+    project, notes = convert(root)
+    for note in notes:
+        click.echo(note, err=True)
+    return SourceMap(project.source_paths), project.api_version, project
+
+
+class _Progress:
+    """A live line on stderr while the org works: stage, components and tests done of total. Only on a TTY;
+    rich draws it because click has no multi-counter status line. Retry notes go to stderr either way."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.progress: Any = None
+
+    def __enter__(self) -> "_Progress":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self.progress.start()
+            self.components = self.progress.add_task("Waiting for the org", total=None, detail="components")
+            self.tests = self.progress.add_task("", total=None, detail="tests", visible=False)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def deploy(self, result: Any) -> None:
+        if self.progress is None:
+            return
+        if result.status == "Pending":
+            stage = "Waiting for the org"
+        elif result.components_total and result.components_deployed >= result.components_total and result.tests_total:
+            stage = "Running tests"
+        elif result.status == "Canceling":
+            stage = "Canceling"
+        else:
+            stage = "Deploying metadata"
+        self.progress.update(self.components, description=stage, total=result.components_total or None,
+                             completed=result.components_deployed, detail="components")
+        if result.tests_total:
+            failed = f", {result.test_errors} failed" if result.test_errors else ""
+            self.progress.update(self.tests, visible=True, total=result.tests_total,
+                                 completed=result.tests_completed + result.test_errors, detail=f"tests{failed}")
+
+    def test_run(self, run: Any) -> None:
+        if self.progress is None:
+            return
+        failed = f", {run.methods_failed} failed" if run.methods_failed else ""
+        self.progress.update(self.components, description=f"Tests {run.status}", total=run.methods_total or None,
+                             completed=run.methods_completed, detail=f"test methods{failed}")
+
+    def note(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(message, markup=False, highlight=False)
+        else:
+            click.echo(message, err=True)
+
+
+def _write_reports(tests: Any, sources: Any, root: Path, junit: Path | None, coverage: Path | None, suite: str) -> None:
+    from generator.report import cobertura_xml, junit_xml
+
+    for path, render in ((junit, lambda: junit_xml(tests, suite)), (coverage, lambda: cobertura_xml(tests, sources, str(root)))):
+        if path is None:
+            continue
+        try:
+            path.write_bytes(render())
+        except OSError as exc:
+            raise UsageError(f"cannot write {path} ({exc.strerror})") from None
+        click.echo(f"Wrote {path}", err=True)
+
+
+def _emit_json_error(as_json: bool, exc: ApexgenError, job_id: str | None) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": str(exc), "exitCode": int(exc.exit_code), "id": job_id}, indent=2))
+
+
+@main.command()
+@click.option("--project-dir", type=click.Path(file_okay=False), help="The SFDX project  [default: .]")
+@click.option("--validate", is_flag=True, help="Validate only (checkOnly): compile and run tests, commit nothing.")
+@click.option("--test-level", type=click.Choice(TEST_LEVEL_CHOICES), default="RunSpecifiedTests", show_default=True)
+@click.option("--tests", metavar="NAMES", help="Comma-separated test classes  [default: the project's @IsTest classes]")
+@click.option("--wait", default="33", show_default=True, metavar="DURATION",
+              help="How long to wait: minutes, or 90s / 10m / 1h; 0 starts the deploy and returns its id.")
+@click.option("--resume", metavar="ID", help="Wait for (and report) a deploy that is already running.")
+@click.option("--cancel", metavar="ID", help="Cancel a running deploy and wait until it is canceled.")
+@click.option("--quick", metavar="ID", help="Deploy a validation that passed in the last 10 days (no tests run again).")
+@click.option("--skip-checks", is_flag=True, help="Deploy without the offline checks of apexgen check.")
+@click.option("--deep-checks", is_flag=True, help="Run the deep checks of apexgen check before deploying.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document on stdout.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write the test results as JUnit XML.")
+@click.option("--coverage", type=click.Path(dir_okay=False, path_type=Path), help="Write code coverage as Cobertura XML.")
+@org_connection
+@handle_errors
+def deploy(**options: Any) -> None:
+    """Check, convert and deploy the project through the Metadata API, then report like a CI tool.
+
+    By default the fast checks of `apexgen check` run first and the project's @IsTest classes run as
+    RunSpecifiedTests. The summary lists each component error as file:line:col, each failing test with
+    its message and stack, and coverage per class and in total against the 75% rule.
+
+    \b
+    Exit codes: 0 deployed (or canceled with --cancel); 1 checks, components, tests or coverage failed,
+    or the deploy was still running when --wait ran out; 2 bad input; 4 connection or login failed;
+    130 interrupted (the deploy keeps running: the resume command is printed).
+    """
+    from generator import deploy as deploying
+    from generator.mdapi import MetadataClient, check_id
+    from generator.report import SourceMap, deploy_json, deploy_summary
+
+    root = project_root(options["project_dir"])
+    modes = [flag for flag in ("resume", "cancel", "quick") if options[flag]]
+    as_json = options["as_json"]
+    deploy_id: str | None = None
+    in_flight = False  # a deploy request was sent and its answer (the id) has not arrived
+    try:
+        if len(modes) > 1:
+            raise UsageError(f"--{modes[0]} and --{modes[1]} cannot be combined")
+        if modes and options["validate"]:
+            raise UsageError(f"--validate starts a new deploy; it cannot be combined with --{modes[0]}")
+        if options["skip_checks"] and options["deep_checks"]:
+            raise UsageError("--skip-checks and --deep-checks cannot be combined")
+        for mode in modes:
+            check_id(f"--{mode}", options[mode])
+        deploy_id = options["resume"] or options["cancel"]
+        wait_seconds = deploying.parse_wait(options["wait"])
+        tests = _test_names(options["tests"], options["test_level"])
+        if modes:
+            sources, api_version, _ = _project_sources(root)
+        else:
+            checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "fast"
+            prepared = deploying.prepare(root, check_only=options["validate"], test_level=options["test_level"],
+                                         tests=tests, checks=checks)
+            for warning in prepared.check_warnings:
+                click.echo(f"check: {deploying.format_finding(warning)}", err=True)
+            for note in prepared.notes:
+                click.echo(note, err=True)
+            sources, api_version = SourceMap(prepared.project.source_paths), prepared.project.api_version
+        client = MetadataClient(_connect(options, api_version), client_name=f"apexgen/{__version__}")
+        if options["cancel"]:
+            done = client.cancel_deploy(deploy_id)
+            click.echo(f"Cancel requested for {deploy_id}" + (" (it was still queued)" if done else ""), err=True)
+        elif options["quick"]:
+            deploy_id = client.deploy_recent_validation(options["quick"])
+            click.echo(f"Quick deploy {deploy_id} of validation {options['quick']} started", err=True)
+        elif not modes:
+            in_flight = True
+            deploy_id = client.deploy(prepared.project.zip_bytes, prepared.options)
+            in_flight = False
+            what = "Validation" if options["validate"] else "Deploy"
+            tests_note = f", tests: {', '.join(prepared.options.run_tests)}" if prepared.options.run_tests else ""
+            click.echo(f"{what} {deploy_id} started: {prepared.project.component_count} components, "
+                       f"{prepared.options.test_level}{tests_note}", err=True)
+        if wait_seconds == 0:
+            if as_json:
+                click.echo(json.dumps({"id": deploy_id, "status": "Queued"}, indent=2))
+            else:
+                click.echo(deploy_id)
+            click.echo(f"Not waiting. Report it with: apexgen deploy --resume {deploy_id}", err=True)
+            return
+        with _Progress(sys.stderr.isatty() and not as_json) as progress:
+            result = deploying.wait_for_deploy(client, deploy_id, wait_seconds=wait_seconds,
+                                               on_progress=progress.deploy, on_retry=progress.note)
+    except KeyboardInterrupt:
+        if deploy_id:
+            click.echo(f"interrupted; {deploy_id} goes on in the org. Follow it: apexgen deploy --resume {deploy_id}"
+                       f"  Cancel it: apexgen deploy --cancel {deploy_id}", err=True)
+        elif in_flight:
+            click.echo("interrupted while the deploy request was on its way; it may have started in the org "
+                       "(Setup > Deployment Status)", err=True)
+        else:
+            click.echo("interrupted before a deploy was started", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except ApexgenError as exc:
+        _emit_json_error(as_json, exc, deploy_id)
+        if deploy_id and exc.exit_code != ExitCode.USAGE:
+            click.echo(f"{deploy_id} may still be running in the org: apexgen deploy --resume {deploy_id}", err=True)
+        raise
+    _write_reports(result.test_result, sources, root, options["junit"], options["coverage"], "apexgen deploy")
+    if as_json:
+        click.echo(json.dumps(deploy_json(result, sources), indent=2))
+    else:
+        click.echo(deploy_summary(result, sources), nl=False)
+    if result.check_only and result.success:
+        click.echo(f"Deploy this validation without running tests again: apexgen deploy --quick {result.id}", err=True)
+    sys.exit(deploying.exit_code_for(result, canceling=bool(options["cancel"])))
+
+
+def _test_names(value: str | None, test_level: str) -> list[str]:
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    if names and test_level != "RunSpecifiedTests":
+        raise UsageError(f"--tests: names test classes for --test-level RunSpecifiedTests, not {test_level}")
+    return names
+
+
+@main.command("test")
+@click.option("--project-dir", type=click.Path(file_okay=False), help="The SFDX project  [default: .]")
+@click.option("--test-level", type=click.Choice(TEST_LEVEL_CHOICES[1:]), default="RunSpecifiedTests", show_default=True)
+@click.option("--tests", metavar="NAMES", help="Comma-separated test classes  [default: the project's @IsTest classes]")
+@click.option("--wait", default="33", show_default=True, metavar="DURATION", help="How long to wait: minutes, or 90s / 10m / 1h.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document on stdout.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write the test results as JUnit XML.")
+@click.option("--coverage", type=click.Path(dir_okay=False, path_type=Path), help="Write code coverage as Cobertura XML.")
+@org_connection
+@handle_errors
+def test_command(**options: Any) -> None:
+    """Run the project's Apex tests in the org (Tooling API) and report results and coverage.
+
+    Coverage is reported for the project's non-test classes, line by line.
+
+    \b
+    Exit codes: 0 all tests passed and coverage is at least 75%; 1 a test failed, coverage is under 75%,
+    or the run was still going when --wait ran out; 2 bad input; 4 connection or login failed;
+    130 interrupted (the run keeps going in the org).
+    """
+    from generator import apex_tests
+    from generator.deploy import find_test_classes, parse_wait
+    from generator.report import coverage_summary, tests_summary, test_run_json, total_coverage, REQUIRED_COVERAGE
+
+    root = project_root(options["project_dir"])
+    as_json = options["as_json"]
+    run_id: str | None = None
+    try:
+        wait_seconds = parse_wait(options["wait"])
+        if wait_seconds == 0:
+            raise UsageError("--wait: apexgen test needs a wait above 0")
+        sources, api_version, project = _project_sources(root)
+        if project is None:
+            raise UsageError(f"{root / 'sfdx-project.json'}: not found; run apexgen test in an SFDX project "
+                             "or pass --project-dir")
+        test_classes = find_test_classes(root, project)
+        names = _test_names(options["tests"], options["test_level"]) or test_classes
+        if options["test_level"] == "RunSpecifiedTests" and not names:
+            raise UsageError("--tests: the project has no @IsTest class; name the test classes to run")
+        covered = [m for m in project.members.get("ApexClass", []) if m not in test_classes]
+        tooling = apex_tests.ToolingSession(_connect(options, api_version))
+        run_id = tooling.start(options["test_level"], names)
+        click.echo(f"Test run {run_id} started: {options['test_level']}"
+                   + (f", {', '.join(names)}" if options["test_level"] == "RunSpecifiedTests" else ""), err=True)
+        with _Progress(sys.stderr.isatty() and not as_json) as progress:
+            run = apex_tests.wait_for_run(tooling, run_id, wait_seconds=wait_seconds,
+                                          on_progress=progress.test_run, on_retry=progress.note)
+        results = apex_tests.collect_results(tooling, run_id, covered)
+    except KeyboardInterrupt:
+        where = f"; {run_id} goes on in the org" if run_id else ""
+        click.echo(f"interrupted{where}", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except ApexgenError as exc:
+        _emit_json_error(as_json, exc, run_id)
+        raise
+    _write_reports(results, sources, root, options["junit"], options["coverage"], "apexgen test")
+    _, _, percent = total_coverage(results.coverage)
+    passed = not results.failures and run.status == "Completed" and percent >= REQUIRED_COVERAGE
+    if as_json:
+        click.echo(json.dumps({"id": run_id, "status": run.status, "success": passed,
+                               **test_run_json(results, sources)}, indent=2))
+    else:
+        lines = [f"Test run {run_id}: {run.status}", *tests_summary(results, sources), *coverage_summary(results, sources)]
+        click.echo("\n".join(lines))
+    sys.exit(ExitCode.OK if passed else ExitCode.FINDINGS)

@@ -1,0 +1,834 @@
+"""A wire-level fake Salesforce org on loopback HTTPS, for deploy and test-run tests.
+
+It speaks what apexgen sends: the partner SOAP login, the OAuth token endpoint (JWT bearer, client
+credentials), the Metadata API SOAP operations deploy / checkDeployStatus / cancelDeploy /
+deployRecentValidation, and the Tooling REST calls of an asynchronous Apex test run. Every SOAP body it
+receives and every one it returns is validated against the XSD inside simple-salesforce's metadata.wsdl;
+every deploy zip is checked against its package.xml (each listed member has its files, each file belongs to
+a listed member). Violations land in ``org.protocol_errors`` / ``org.zip_problems`` for tests to assert on.
+
+The outcome of a deploy is set by ``org.scenario`` (see Scenario); time runs on the real clock, so a deploy
+is Pending, then InProgress with components and tests counting up, then final after ``duration`` seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import functools
+import io
+import itertools
+import json
+import re
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+from lxml import etree
+
+from tests.fakes.https_server import RunningServer, serve_https
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+MD = "http://soap.sforce.com/2006/04/metadata"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+PARTNER = "urn:partner.soap.sforce.com"
+WHEN = "2026-01-05T10:00:00.000Z"
+
+COMPILE_ERROR = ("Variable does not exist: totl", 12, 16)
+ASSERT_MESSAGE = "System.AssertException: Assertion Failed: Expected: hi, Actual: hello"
+LOW_COVERAGE_WARNING = (
+    "Average test coverage across all Apex Classes and Triggers is 60%, at least 75% test coverage is required."
+)
+
+
+@functools.lru_cache(maxsize=1)
+def metadata_schema() -> etree.XMLSchema:
+    """The XSD inside the Metadata API WSDL that simple-salesforce ships (API v63.0)."""
+    import simple_salesforce
+
+    wsdl = etree.parse(str(Path(simple_salesforce.__file__).parent / "metadata.wsdl"))
+    xsd = "http://www.w3.org/2001/XMLSchema"
+    embedded = wsdl.find(f".//{{{xsd}}}schema")
+    # The WSDL declares the tns prefix on <definitions>; a standalone schema needs it on its own root.
+    schema = etree.Element(f"{{{xsd}}}schema", nsmap={"xsd": xsd, "tns": MD}, attrib=dict(embedded.attrib))
+    schema.extend(copy.deepcopy(child) for child in embedded)
+    return etree.XMLSchema(schema)
+
+
+@dataclass
+class Scenario:
+    """What the org does with the next deploys and status calls.
+
+    outcome: success | component_failure | test_failure | low_coverage | failing (all three at once) | canceled
+    status_faults: status call number (1-based, counted over the org's life) -> fault:
+        "500" (HTML error page), "503", "drop" (close the connection, no answer), "slow" (answer after
+        slow_seconds), "expire" (the session expires: INVALID_SESSION_ID from then on until a new login)
+    deploy_fault: "drop" closes the connection after the deploy request was accepted, without answering.
+    """
+
+    outcome: str = "success"
+    pending: float = 0.1
+    duration: float = 0.5
+    status_faults: dict[int, str] = field(default_factory=dict)
+    deploy_fault: str | None = None
+    slow_seconds: float = 2.0
+
+
+@dataclass
+class Member:
+    type: str
+    name: str
+
+
+@dataclass
+class FakeDeploy:
+    id: str
+    created: float
+    check_only: bool
+    test_level: str
+    members: list[Member]
+    test_methods: list[tuple[str, str]]
+    covered_classes: list[str]
+    outcome: str
+    pending: float
+    duration: float
+    zip_problems: list[str]
+    canceled_at: float | None = None
+
+    @property
+    def finishes_at(self) -> float:
+        return self.created + self.duration
+
+
+@dataclass
+class FakeTestRun:
+    id: str
+    created: float
+    test_methods: list[tuple[str, str]]
+    covered_classes: list[str]
+    outcome: str
+    duration: float
+
+
+def _ids(prefix: str) -> Iterator[str]:
+    for number in itertools.count(1):
+        yield f"{prefix}{number:012d}AAA"
+
+
+class FakeOrg:
+    """State shared by the request handler threads; tests read and set it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.scenario = Scenario()
+        self.username = "deployer@example.com"
+        self.password = "pw-Secret-1!"
+        self.security_token = "TOKENsecret99"
+        self.client_id = "3MVG9fakeConsumerKey"
+        self.client_secret = "client-Secret-42"
+        self.jwt_public_key: bytes | None = None
+        self.access_token = "00DFAKE!initial-access-token-secret"
+        self.sessions = {self.access_token}
+        self.issued_sessions = [self.access_token]  # every session id ever valid, for the secrets test
+        self._session_ids = _ids("00DFAKE!session-")
+        self._deploy_ids = _ids("0Af")
+        self._run_ids = _ids("707")
+        self.deploys: dict[str, FakeDeploy] = {}
+        self.test_runs: dict[str, FakeTestRun] = {}
+        self.org_classes: dict[str, str] = {}  # Apex classes the org has: name -> source
+        self.calls: list[tuple[float, str]] = []  # (time, operation)
+        self.status_calls = 0
+        self.protocol_errors: list[str] = []
+        self.url = ""
+
+    def call_count(self, operation: str) -> int:
+        return sum(1 for _, name in self.calls if name == operation)
+
+    def new_session(self) -> str:
+        session = next(self._session_ids)
+        self.sessions.add(session)
+        self.issued_sessions.append(session)
+        return session
+
+
+# ---------------------------------------------------------------------------------------------- zip checks
+
+ONE_FILE_TYPES = {
+    "ApexClass": ("classes", "cls", True),
+    "ApexTrigger": ("triggers", "trigger", True),
+    "ApexPage": ("pages", "page", True),
+    "ApexComponent": ("components", "component", True),
+    "StaticResource": ("staticresources", "resource", True),
+    "Flow": ("flows", "flow", False),
+    "PermissionSet": ("permissionsets", "permissionset", False),
+    "CustomMetadata": ("customMetadata", "md", False),
+    "CustomLabels": ("labels", "labels", False),
+    "CustomObject": ("objects", "object", False),
+}
+BUNDLE_FOLDERS = {"LightningComponentBundle": "lwc", "AuraDefinitionBundle": "aura"}
+
+
+def check_zip(archive: zipfile.ZipFile) -> tuple[list[Member], list[str]]:
+    """The members package.xml lists, and every mismatch between package.xml and the files in the zip."""
+    names = {n for n in archive.namelist() if not n.endswith("/")}
+    if "package.xml" not in names:
+        return [], ["No package.xml found"]
+    package = etree.fromstring(archive.read("package.xml"))
+    members = [
+        Member(t.findtext(f"{{{MD}}}name"), m.text)
+        for t in package.findall(f"{{{MD}}}types")
+        for m in t.findall(f"{{{MD}}}members")
+    ]
+    problems = []
+    claimed = {"package.xml"}
+    labels_file = "labels/CustomLabels.labels"
+    for member in members:
+        if member.type in ONE_FILE_TYPES:
+            folder, suffix, content = ONE_FILE_TYPES[member.type]
+            expected = [f"{folder}/{member.name}.{suffix}"] + ([f"{folder}/{member.name}.{suffix}-meta.xml"] if content else [])
+        elif member.type in BUNDLE_FOLDERS:
+            prefix = f"{BUNDLE_FOLDERS[member.type]}/{member.name}/"
+            in_bundle = [n for n in names if n.startswith(prefix)]
+            claimed.update(in_bundle)
+            meta = f"{prefix}{member.name}.js-meta.xml" if member.type == "LightningComponentBundle" else None
+            expected = [meta] if meta else ([] if in_bundle else [prefix])
+        elif member.type == "CustomLabel":
+            expected = [labels_file]
+            if labels_file in names:
+                labels = etree.fromstring(archive.read(labels_file)).findall(f"{{{MD}}}labels/{{{MD}}}fullName")
+                if member.name not in {l.text for l in labels}:
+                    problems.append(f"CustomLabel {member.name} is in package.xml but not in {labels_file}")
+        else:
+            problems.append(f"package.xml lists an unknown type {member.type}")
+            continue
+        for path in expected:
+            claimed.add(path)
+            if path not in names:
+                problems.append(
+                    f"An object '{member.name}' of type {member.type} was named in package.xml, "
+                    f"but was not found in zipped directory ({path})"
+                )
+    for unclaimed in sorted(names - claimed):
+        problems.append(f"{unclaimed}: in the zip but no package.xml member names it")
+    return members, problems
+
+
+IS_TEST_CLASS = re.compile(r"@istest\b[^{]*?\bclass\s+(\w+)", re.IGNORECASE)
+TEST_METHOD = re.compile(r"@istest\b\s*(?:\([^)]*\))?\s*(?:(?:public|private|global|static)\s+)*void\s+(\w+)", re.IGNORECASE)
+
+
+def classes_in_zip(archive: zipfile.ZipFile) -> dict[str, str]:
+    return {
+        name[len("classes/") : -len(".cls")]: archive.read(name).decode("utf-8", "replace")
+        for name in archive.namelist()
+        if name.startswith("classes/") and name.endswith(".cls")
+    }
+
+
+def split_tests(classes: dict[str, str], level: str, specified: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(test methods that run, non-test classes whose coverage is reported)."""
+    test_classes = {name for name, source in classes.items() if IS_TEST_CLASS.search(source)}
+    if level == "NoTestRun":
+        chosen = []
+    elif level == "RunSpecifiedTests":
+        chosen = [name for name in specified if name in classes]
+    else:
+        chosen = sorted(test_classes)
+    methods = [(name, m) for name in chosen for m in TEST_METHOD.findall(classes[name]) or ["runs"]]
+    covered = sorted(set(classes) - test_classes) if methods else []
+    return methods, covered
+
+
+# ---------------------------------------------------------------------------------------------- XML building
+
+def _element(parent: etree._Element, name: str, value: object = None, nil: bool = False) -> etree._Element:
+    child = etree.SubElement(parent, f"{{{MD}}}{name}")
+    if nil:
+        child.set(f"{{{XSI}}}nil", "true")
+    elif isinstance(value, bool):
+        child.text = "true" if value else "false"
+    elif value is not None:
+        child.text = str(value)
+    return child
+
+
+def _message(parent: etree._Element, tag: str, *, type_: str, name: str, file: str, success: bool,
+             problem: tuple[str, int | None, int | None] | None = None) -> None:
+    message = _element(parent, tag)
+    _element(message, "changed", success)
+    if problem and problem[2] is not None:
+        _element(message, "columnNumber", problem[2])
+    _element(message, "componentType", type_)
+    _element(message, "created", success)
+    _element(message, "createdDate", WHEN)
+    _element(message, "deleted", False)
+    _element(message, "fileName", file)
+    _element(message, "fullName", name)
+    if problem and problem[1] is not None:
+        _element(message, "lineNumber", problem[1])
+    if problem:
+        _element(message, "problem", problem[0])
+        _element(message, "problemType", "Error")
+    _element(message, "success", success)
+
+
+def _file_of(member: Member) -> str:
+    if member.type in ONE_FILE_TYPES:
+        folder, suffix, _ = ONE_FILE_TYPES[member.type]
+        return f"{folder}/{member.name}.{suffix}"
+    if member.type in BUNDLE_FOLDERS:
+        return f"{BUNDLE_FOLDERS[member.type]}/{member.name}"
+    return "labels/CustomLabels.labels"
+
+
+def coverage_lines(outcome: str) -> tuple[int, list[int]]:
+    """(executable lines, uncovered lines) of each covered class: 60% when coverage is the problem, else 90%."""
+    return (10, [7, 8, 9, 10]) if outcome in ("low_coverage", "failing") else (10, [9])
+
+
+def failing_method(methods: list[tuple[str, str]], outcome: str) -> tuple[str, str] | None:
+    return methods[0] if methods and outcome in ("test_failure", "failing") else None
+
+
+def deploy_result_xml(deploy: FakeDeploy, now: float) -> etree._Element:
+    elapsed = now - deploy.created
+    finished = elapsed >= deploy.duration or deploy.canceled_at is not None
+    compile_failure = deploy.outcome in ("component_failure", "failing") or bool(deploy.zip_problems)
+    classes = sorted(m.name for m in deploy.members if m.type == "ApexClass")
+    broken = deploy.covered_classes[0] if deploy.covered_classes else (classes[0] if classes else None)
+    runs_tests = not deploy.zip_problems and deploy.outcome != "component_failure"
+    methods = deploy.test_methods if runs_tests else []
+    failing = failing_method(methods, deploy.outcome)
+
+    if deploy.canceled_at is not None:
+        status = "Canceling" if now - deploy.canceled_at < 0.2 else "Canceled"
+    elif deploy.outcome == "canceled" and finished:
+        status = "Canceled"
+    elif elapsed < deploy.pending:
+        status = "Pending"
+    elif not finished:
+        status = "InProgress"
+    elif compile_failure or failing or deploy.outcome == "low_coverage":
+        status = "Failed"
+    else:
+        status = "Succeeded"
+    done = status in ("Succeeded", "Failed", "Canceled")
+    total = len(deploy.members)
+    progress = 0.0 if status == "Pending" else min(1.0, max(0.0, (elapsed - deploy.pending) / max(deploy.duration - deploy.pending, 1e-9)))
+    deployed = total if done else int(total * min(1.0, progress * 2))
+    tests_done = len(methods) if done else int(len(methods) * max(0.0, progress * 2 - 1))
+
+    result = etree.Element(f"{{{MD}}}result")
+    if status in ("Canceled", "Canceling") and (deploy.canceled_at is not None or deploy.outcome == "canceled"):
+        _element(result, "canceledBy", "0052y000000XAvZ")
+        _element(result, "canceledByName", "Admin User")
+    _element(result, "checkOnly", deploy.check_only)
+    if done:
+        _element(result, "completedDate", WHEN)
+    _element(result, "createdBy", "0052y000000XAvZ")
+    _element(result, "createdByName", "Deploy User")
+    _element(result, "createdDate", WHEN)
+    details = _element(result, "details")
+    errors = 0
+    if done and status != "Canceled":
+        if deploy.zip_problems:
+            for problem in deploy.zip_problems:
+                _message(details, "componentFailures", type_="", name="package.xml", file="package.xml",
+                         success=False, problem=(problem, None, None))
+            errors = len(deploy.zip_problems)
+        elif compile_failure and broken:
+            _message(details, "componentFailures", type_="ApexClass", name=broken, file=f"classes/{broken}.cls",
+                     success=False, problem=COMPILE_ERROR)
+            errors = 1
+        _message(details, "componentSuccesses", type_="", name="package.xml", file="package.xml", success=True)
+        for member in deploy.members:
+            if not (errors and member.name == broken and member.type == "ApexClass"):
+                _message(details, "componentSuccesses", type_=member.type, name=member.name,
+                         file=_file_of(member), success=True)
+        if runs_tests or deploy.test_methods:
+            _run_test_result(details, methods, deploy.covered_classes if methods else [], deploy.outcome)
+    _element(result, "done", done)
+    _element(result, "id", deploy.id)
+    _element(result, "ignoreWarnings", False)
+    _element(result, "lastModifiedDate", WHEN)
+    _element(result, "numberComponentErrors", errors)
+    _element(result, "numberComponentsDeployed", total - errors if done and status != "Canceled" else deployed)
+    _element(result, "numberComponentsTotal", total)
+    _element(result, "numberTestErrors", 1 if failing and done else 0)
+    _element(result, "numberTestsCompleted", tests_done - (1 if failing and done else 0))
+    _element(result, "numberTestsTotal", len(methods))
+    _element(result, "rollbackOnError", True)
+    _element(result, "runTestsEnabled", bool(deploy.test_methods))
+    _element(result, "startDate", WHEN)
+    if status == "InProgress":
+        _element(result, "stateDetail", "Running Test: " if tests_done else "Deploying components")
+    _element(result, "status", status)
+    _element(result, "success", status == "Succeeded")
+    return result
+
+
+def _run_test_result(details: etree._Element, methods: list[tuple[str, str]], covered: list[str], outcome: str) -> None:
+    run = _element(details, "runTestResult")
+    locations, uncovered = coverage_lines(outcome)
+    for name in covered:
+        coverage = _element(run, "codeCoverage")
+        _element(coverage, "id", "01p000000000001AAA")
+        for line in uncovered:
+            location = _element(coverage, "locationsNotCovered")
+            _element(location, "column", 0)
+            _element(location, "line", line)
+            _element(location, "numExecutions", 0)
+            _element(location, "time", "-1.0")
+        _element(coverage, "name", name)
+        _element(coverage, "namespace", nil=True)
+        _element(coverage, "numLocations", locations)
+        _element(coverage, "numLocationsNotCovered", len(uncovered))
+        _element(coverage, "type", "Class")
+    if covered and outcome in ("low_coverage", "failing"):
+        warning = _element(run, "codeCoverageWarnings")
+        _element(warning, "id", "01p000000000001AAA")
+        _element(warning, "message", LOW_COVERAGE_WARNING)
+        _element(warning, "name", nil=True)
+        _element(warning, "namespace", "")
+    failing = failing_method(methods, outcome)
+    if failing:
+        failure = _element(run, "failures")
+        _element(failure, "id", "01p000000000002AAA")
+        _element(failure, "message", ASSERT_MESSAGE)
+        _element(failure, "methodName", failing[1])
+        _element(failure, "name", failing[0])
+        _element(failure, "namespace", nil=True)
+        _element(failure, "packageName", failing[0])
+        _element(failure, "stackTrace", f"Class.{failing[0]}.{failing[1]}: line 5, column 1")
+        _element(failure, "time", "52.0")
+        _element(failure, "type", "Class")
+    _element(run, "numFailures", 1 if failing else 0)
+    _element(run, "numTestsRun", len(methods))
+    for class_name, method in methods:
+        if (class_name, method) != failing:
+            success = _element(run, "successes")
+            _element(success, "id", "01p000000000002AAA")
+            _element(success, "methodName", method)
+            _element(success, "name", class_name)
+            _element(success, "namespace", nil=True)
+            _element(success, "time", "41.0")
+    _element(run, "totalTime", f"{52.0 + 41.0 * max(len(methods) - 1, 0):.1f}")
+
+
+# ---------------------------------------------------------------------------------------------- HTTP handler
+
+class FakeOrgHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def org(self) -> FakeOrg:
+        return self.server.state  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet test output
+        pass
+
+    # -- plumbing
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.close()
+
+    def _soap(self, status: int, body_child: etree._Element, validate: bool = True) -> None:
+        if validate:
+            self._validate(body_child, "response")
+        envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV, None: MD, "xsi": XSI})
+        etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(body_child)
+        self._send(status, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"), "text/xml; charset=utf-8")
+
+    def _fault(self, code: str, message: str) -> None:
+        envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV, "sf": MD})
+        fault = etree.SubElement(etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body"), f"{{{SOAP_ENV}}}Fault")
+        etree.SubElement(fault, "faultcode").text = f"sf:{code}"
+        etree.SubElement(fault, "faultstring").text = f"{code}: {message}"
+        self._send(500, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"), "text/xml; charset=utf-8")
+
+    def _validate(self, element: etree._Element, direction: str) -> None:
+        schema = metadata_schema()
+        document = etree.ElementTree(copy.deepcopy(element))
+        if not schema.validate(document):
+            with self.org.lock:
+                self.org.protocol_errors.append(
+                    f"{direction} {etree.QName(element).localname}: {schema.error_log.last_error}")
+
+    def _status_fault(self) -> str | None:
+        """Count a status call and play the scenario's fault for it; 'slow' and 'expire' act here."""
+        org = self.org
+        with org.lock:
+            org.status_calls += 1
+            fault = org.scenario.status_faults.get(org.status_calls)
+            if fault == "expire":
+                org.sessions.clear()
+        if fault == "slow":
+            time.sleep(org.scenario.slow_seconds)
+        return fault
+
+    def _answer_fault(self, fault: str) -> None:
+        if fault == "drop":
+            return self._drop()
+        status, text = (500, "Internal Server Error") if fault == "500" else (503, "Service Unavailable")
+        self._send(status, f"<html><body>{text}</body></html>".encode(), "text/html")
+
+    def _json(self, status: int, value: object) -> None:
+        self._send(status, json.dumps(value).encode(), "application/json")
+
+    # -- routing
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        path = urlsplit(self.path).path
+        body = self._body()
+        if re.fullmatch(r"/services/Soap/u/[\d.]+(/.*)?", path):
+            return self._soap_login(body)
+        if path == "/services/oauth2/token":
+            return self._token(body)
+        if re.fullmatch(r"/services/Soap/m/[\d.]+(/.*)?", path):
+            return self._metadata(body)
+        if re.fullmatch(r"/services/data/v[\d.]+/tooling/runTestsAsynchronous/?", path):
+            return self._run_tests(body)
+        self._json(404, [{"errorCode": "NOT_FOUND", "message": f"no such resource {path}"}])
+
+    def do_GET(self) -> None:  # noqa: N802
+        parts = urlsplit(self.path)
+        if re.fullmatch(r"/services/data/v[\d.]+/tooling/query/?", parts.path):
+            return self._tooling_query(parse_qs(parts.query).get("q", [""])[0])
+        self._json(404, [{"errorCode": "NOT_FOUND", "message": f"no such resource {parts.path}"}])
+
+    # -- authentication
+    def _soap_login(self, body: bytes) -> None:
+        document = etree.fromstring(body)
+        username = document.findtext(f".//{{{PARTNER}}}username")
+        password = document.findtext(f".//{{{PARTNER}}}password")
+        org = self.org
+        with org.lock:
+            org.calls.append((time.time(), "login"))
+            if username != org.username or password != org.password + org.security_token:
+                envelope = (
+                    f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" '
+                    'xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body><soapenv:Fault>'
+                    "<faultcode>INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid username, password, "
+                    "security token; or user locked out.</faultstring><detail><sf:LoginFault>"
+                    "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid username, "
+                    "password, security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail>"
+                    "</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+                )
+                return self._send(500, envelope.encode(), "text/xml")
+            session = org.new_session()
+        response = (
+            f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" '
+            f'xmlns="{PARTNER}"><soapenv:Body><loginResponse><result>'
+            f"<metadataServerUrl>{org.url}/services/Soap/m/63.0/00D000000000001</metadataServerUrl>"
+            "<passwordExpired>false</passwordExpired><sandbox>true</sandbox>"
+            f"<serverUrl>{org.url}/services/Soap/u/63.0/00D000000000001</serverUrl>"
+            f"<sessionId>{session}</sessionId><userId>005000000000001AAA</userId>"
+            "</result></loginResponse></soapenv:Body></soapenv:Envelope>"
+        )
+        self._send(200, response.encode(), "text/xml")
+
+    def _token(self, body: bytes) -> None:
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        org = self.org
+        grant = form.get("grant_type")
+        ok = False
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer" and org.jwt_public_key:
+            import jwt
+
+            try:
+                claims = jwt.decode(form.get("assertion", ""), org.jwt_public_key, algorithms=["RS256"],
+                                    options={"verify_aud": False})
+                ok = claims.get("iss") == org.client_id and claims.get("sub") == org.username
+            except jwt.PyJWTError:
+                ok = False
+        elif grant == "client_credentials":
+            expected = base64.b64encode(f"{org.client_id}:{org.client_secret}".encode()).decode()
+            ok = self.headers.get("Authorization") == f"Basic {expected}"
+        with org.lock:
+            org.calls.append((time.time(), f"token:{grant}"))
+            if not ok:
+                return self._json(400, {"error": "invalid_grant", "error_description": "authentication failure"})
+            session = org.new_session()
+        self._json(200, {"access_token": session, "instance_url": org.url, "token_type": "Bearer",
+                         "id": f"{org.url}/id/00D000000000001/005000000000001", "scope": "api"})
+
+    # -- Metadata API
+    def _metadata(self, body: bytes) -> None:
+        org = self.org
+        try:
+            envelope = etree.fromstring(body)
+        except etree.XMLSyntaxError as exc:
+            with org.lock:
+                org.protocol_errors.append(f"request is not XML: {exc}")
+            return self._fault("INVALID_XML", "request is not well-formed XML")
+        header = envelope.find(f"{{{SOAP_ENV}}}Header")
+        call = envelope.find(f"{{{SOAP_ENV}}}Body/*")
+        if call is None or header is None:
+            with org.lock:
+                org.protocol_errors.append("request has no SOAP Header or Body call")
+            return self._fault("INVALID_XML", "no call in the SOAP body")
+        for child in [*header, call]:
+            self._validate(child, "request")
+        operation = etree.QName(call).localname
+        session = header.findtext(f"{{{MD}}}SessionHeader/{{{MD}}}sessionId")
+        with org.lock:
+            org.calls.append((time.time(), operation))
+            fault = org.scenario.deploy_fault if operation == "deploy" else None
+        if operation == "checkDeployStatus":
+            fault = self._status_fault()
+            if fault in ("500", "503", "drop"):
+                return self._answer_fault(fault)
+        with org.lock:
+            session_valid = session in org.sessions
+        if not session_valid:
+            return self._fault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: Illegal Session")
+        if fault == "drop":  # the org takes the deploy, the answer never arrives
+            self._create_deploy(call)
+            return self._drop()
+        handler = getattr(self, f"_md_{operation}", None)
+        if handler is None:
+            return self._fault("UNKNOWN_EXCEPTION", f"fake org does not implement {operation}")
+        handler(call)
+
+    def _md_deploy(self, call: etree._Element) -> None:
+        deploy = self._create_deploy(call)
+        response = etree.Element(f"{{{MD}}}deployResponse")
+        result = _element(response, "result")
+        _element(result, "done", False)
+        _element(result, "id", deploy.id)
+        _element(result, "state", "Queued")
+        self._soap(200, response)
+
+    def _create_deploy(self, call: etree._Element) -> FakeDeploy:
+        org = self.org
+        options = call.find(f"{{{MD}}}DeployOptions")
+        text = lambda name: (options.findtext(f"{{{MD}}}{name}") or "").strip()  # noqa: E731
+        archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(call.findtext(f"{{{MD}}}ZipFile") or "")))
+        members, problems = check_zip(archive)
+        classes = classes_in_zip(archive)
+        level = text("testLevel") or "NoTestRun"
+        specified = [e.text or "" for e in options.findall(f"{{{MD}}}runTests")]
+        methods, covered = split_tests(classes, level, specified)
+        with org.lock:
+            deploy = FakeDeploy(
+                id=next(org._deploy_ids), created=time.monotonic(), check_only=text("checkOnly") == "true",
+                test_level=level, members=members, test_methods=methods, covered_classes=covered,
+                outcome=org.scenario.outcome, pending=org.scenario.pending, duration=org.scenario.duration,
+                zip_problems=problems,
+            )
+            org.deploys[deploy.id] = deploy
+            if not deploy.check_only and not problems:
+                org.org_classes.update(classes)
+        return deploy
+
+    def _md_checkDeployStatus(self, call: etree._Element) -> None:  # noqa: N802 - named after the operation
+        deploy = self.org.deploys.get(call.findtext(f"{{{MD}}}asyncProcessId") or "")
+        if deploy is None:
+            return self._fault("INVALID_ID_FIELD", "Invalid deploy ID")
+        response = etree.Element(f"{{{MD}}}checkDeployStatusResponse")
+        response.append(deploy_result_xml(deploy, time.monotonic()))
+        self._soap(200, response)
+
+    def _md_cancelDeploy(self, call: etree._Element) -> None:  # noqa: N802
+        org = self.org
+        with org.lock:
+            deploy = org.deploys.get(call.findtext(f"{{{MD}}}String") or "")
+            if deploy is None:
+                return self._fault("INVALID_ID_FIELD", "Invalid deploy ID")
+            now = time.monotonic()
+            if now >= deploy.finishes_at or deploy.canceled_at is not None:
+                return self._fault("INVALID_ID_FIELD", "Deployment already completed")
+            queued = now - deploy.created < deploy.pending
+            deploy.canceled_at = now
+        response = etree.Element(f"{{{MD}}}cancelDeployResponse")
+        result = _element(response, "result")
+        _element(result, "done", queued)
+        _element(result, "id", deploy.id)
+        self._soap(200, response)
+
+    def _md_deployRecentValidation(self, call: etree._Element) -> None:  # noqa: N802
+        org = self.org
+        with org.lock:
+            validation = org.deploys.get(call.findtext(f"{{{MD}}}validationId") or "")
+            now = time.monotonic()
+            if (validation is None or not validation.check_only or now < validation.finishes_at
+                    or validation.outcome != "success" or validation.zip_problems):
+                return self._fault("INVALID_ID_FIELD", "No recent successful validation with this ID")
+            deploy = FakeDeploy(
+                id=next(org._deploy_ids), created=now, check_only=False, test_level=validation.test_level,
+                members=validation.members, test_methods=[], covered_classes=[], outcome="success",
+                pending=org.scenario.pending, duration=org.scenario.duration, zip_problems=[],
+            )
+            org.deploys[deploy.id] = deploy
+        response = etree.Element(f"{{{MD}}}deployRecentValidationResponse")
+        _element(response, "result", deploy.id)
+        self._soap(200, response)
+
+    # -- Tooling API (apexgen test)
+    def _rest_session_valid(self) -> bool:
+        authorization = self.headers.get("Authorization", "")
+        with self.org.lock:
+            return authorization.startswith("Bearer ") and authorization[len("Bearer "):] in self.org.sessions
+
+    def _rest_unauthorized(self) -> None:
+        self._json(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+
+    def _run_tests(self, body: bytes) -> None:
+        org = self.org
+        if not self._rest_session_valid():
+            return self._rest_unauthorized()
+        request = json.loads(body or b"{}")
+        level = request.get("testLevel", "RunSpecifiedTests")
+        names = [n for n in str(request.get("classNames", "")).split(",") if n]
+        with org.lock:
+            org.calls.append((time.time(), "runTestsAsynchronous"))
+            unknown = [n for n in names if n not in org.org_classes]
+            if unknown:
+                return self._json(400, [{"errorCode": "INVALID_INPUT", "message": f"No test class found: {unknown[0]}"}])
+            methods, covered = split_tests(org.org_classes, level, names)
+            run = FakeTestRun(next(org._run_ids), time.monotonic(), methods, covered, org.scenario.outcome,
+                              org.scenario.duration)
+            org.test_runs[run.id] = run
+        self._json(200, run.id)
+
+    def _tooling_query(self, soql: str) -> None:
+        org = self.org
+        if re.search(r"\bFROM\s+ApexTestRunResult\b", soql):
+            fault = self._status_fault()
+            if fault in ("500", "503", "drop"):
+                return self._answer_fault(fault)
+        if not self._rest_session_valid():
+            return self._rest_unauthorized()
+        source = re.search(r"\bFROM\s+(\w+)", soql, re.IGNORECASE)
+        job = re.search(r"AsyncApexJobId\s*=\s*'(\w+)'", soql)
+        with org.lock:
+            org.calls.append((time.time(), f"query:{source.group(1) if source else '?'}"))
+            run = org.test_runs.get(job.group(1)) if job else None
+        table = source.group(1) if source else ""
+        if table in ("ApexTestRunResult", "ApexTestResult") and run is None:
+            return self._json(200, {"totalSize": 0, "done": True, "records": []})
+        records: list[dict] = []
+        if table == "ApexTestRunResult":
+            finished = time.monotonic() - run.created >= run.duration
+            completed = len(run.test_methods) if finished else len(run.test_methods) // 2
+            records = [{"attributes": {"type": "ApexTestRunResult"}, "AsyncApexJobId": run.id,
+                        "Status": "Completed" if finished else "Processing",
+                        "MethodsEnqueued": len(run.test_methods), "MethodsCompleted": completed,
+                        "MethodsFailed": 1 if finished and failing_method(run.test_methods, run.outcome) else 0,
+                        "TestTime": 93}]
+        elif table == "ApexTestResult":
+            failing = failing_method(run.test_methods, run.outcome)
+            records = [
+                {"attributes": {"type": "ApexTestResult"}, "MethodName": method,
+                 "Outcome": "Fail" if (cls, method) == failing else "Pass",
+                 "Message": ASSERT_MESSAGE if (cls, method) == failing else None,
+                 "StackTrace": f"Class.{cls}.{method}: line 5, column 1" if (cls, method) == failing else None,
+                 "RunTime": 41, "ApexClass": {"attributes": {"type": "ApexClass"}, "Name": cls, "NamespacePrefix": None}}
+                for cls, method in run.test_methods
+            ]
+        elif table == "ApexCodeCoverageAggregate":
+            names = re.findall(r"'(\w+)'", soql)
+            with org.lock:
+                runs = list(org.test_runs.values())
+            latest = runs[-1] if runs else None
+            locations, uncovered = coverage_lines(latest.outcome if latest else "success")
+            covered_lines = [n for n in range(1, locations + 1) if n not in uncovered]
+            records = [
+                {"attributes": {"type": "ApexCodeCoverageAggregate"},
+                 "ApexClassOrTrigger": {"attributes": {"type": "Name"}, "Name": name},
+                 "NumLinesCovered": len(covered_lines), "NumLinesUncovered": len(uncovered),
+                 "Coverage": {"coveredLines": covered_lines, "uncoveredLines": uncovered}}
+                for name in (latest.covered_classes if latest else []) if not names or name in names
+            ]
+        elif table == "ApexOrgWideCoverage":
+            with org.lock:
+                runs = list(org.test_runs.values())
+            locations, uncovered = coverage_lines(runs[-1].outcome if runs else "success")
+            records = [{"attributes": {"type": "ApexOrgWideCoverage"},
+                        "PercentCovered": round(100 * (locations - len(uncovered)) / locations)}]
+        else:
+            return self._json(400, [{"errorCode": "INVALID_TYPE", "message": f"fake org cannot answer: {soql}"}])
+        self._json(200, {"totalSize": len(records), "done": True, "records": records})
+
+
+@contextlib.contextmanager
+def running_org(org: FakeOrg | None = None) -> Iterator[tuple[FakeOrg, RunningServer]]:
+    """Serve a fake org on https://127.0.0.1:<port>; yields (org, server) where server.ca_bundle is the test CA."""
+    org = org or FakeOrg()
+    metadata_schema()  # parse the 27,000-line WSDL once, before the first request needs it
+    with serve_https(FakeOrgHandler, org) as server:
+        org.url = server.url
+        yield org, server
+
+
+SAMPLE_CLASS = """public with sharing class {name} {{
+    public static String greet(String who) {{
+        return 'hello ' + who;
+    }}
+}}
+"""
+SAMPLE_TEST = """@IsTest
+private class {name}Test {{
+    @IsTest
+    static void greetsByName() {{
+        Assert.areEqual('hello Ada', {name}.greet('Ada'), 'greeting');
+    }}
+
+    @IsTest
+    static void greetsNobody() {{
+        Assert.areEqual('hello ', {name}.greet(''), 'empty greeting');
+    }}
+}}
+"""
+CLASS_META = """<?xml version="1.0" encoding="UTF-8"?>
+<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>63.0</apiVersion>
+    <status>Active</status>
+</ApexClass>
+"""
+
+
+def write_sample_project(root: Path, services: tuple[str, ...] = ("FooService",), lwc: tuple[str, ...] = ("fooCard",)) -> Path:
+    """An SFDX project shaped like apexgen's output: services with their tests, LWC bundles, one flow."""
+    classes = root / "force-app/main/default/classes"
+    classes.mkdir(parents=True, exist_ok=True)
+    (root / "sfdx-project.json").write_text(json.dumps(
+        {"packageDirectories": [{"path": "force-app", "default": True}], "sourceApiVersion": "63.0"}))
+    (root / ".forceignore").write_text("**/__tests__/**\n**/jsconfig.json\n**/.eslintrc.json\npackage.xml\n")
+    for name in services:
+        (classes / f"{name}.cls").write_text(SAMPLE_CLASS.format(name=name))
+        (classes / f"{name}Test.cls").write_text(SAMPLE_TEST.format(name=name))
+        for file in (f"{name}.cls-meta.xml", f"{name}Test.cls-meta.xml"):
+            (classes / file).write_text(CLASS_META)
+    for bundle in lwc:
+        folder = root / "force-app/main/default/lwc" / bundle
+        (folder / "__tests__").mkdir(parents=True, exist_ok=True)
+        (folder / f"{bundle}.js").write_text("import { LightningElement } from 'lwc';\nexport default class X extends LightningElement {}\n")
+        (folder / f"{bundle}.html").write_text("<template><p>hi</p></template>\n")
+        (folder / f"{bundle}.js-meta.xml").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<LightningComponentBundle xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+            "    <apiVersion>63.0</apiVersion>\n    <isExposed>false</isExposed>\n</LightningComponentBundle>\n")
+        (folder / "__tests__" / f"{bundle}.test.js").write_text("test('x', () => {});\n")
+    flows = root / "force-app/main/default/flows"
+    flows.mkdir(parents=True, exist_ok=True)
+    (flows / "Greeting_Flow.flow-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Flow xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        "    <apiVersion>63.0</apiVersion>\n    <label>Greeting</label>\n    <processType>AutoLaunchedFlow</processType>\n"
+        "    <status>Draft</status>\n</Flow>\n")
+    return root
