@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -23,7 +24,16 @@ def test_init_writes_a_project_and_refuses_to_overwrite(tmp_path, cli):
     root = tmp_path / "demo"
     first = cli("init", str(root))
     assert first.exit_code == 0, first.output
-    assert sorted(tree(root)) == [".forceignore", ".gitignore", ".prettierrc", "apexgen.toml", "package.json", "sfdx-project.json"]
+    assert sorted(tree(root)) == [
+        ".forceignore",
+        ".gitignore",
+        ".prettierrc",
+        "apexgen.toml",
+        "eslint.config.js",
+        "jest.config.js",
+        "package.json",
+        "sfdx-project.json",
+    ]
     (root / "apexgen.toml").write_text("# mine\n")
 
     again = cli("init", str(root))
@@ -46,7 +56,7 @@ def test_second_generate_with_unchanged_spec_changes_nothing(cli, project):
 
     result = generated(cli, project)
 
-    assert "82 unchanged" in result.output
+    assert "98 unchanged" in result.output
     assert {p: (project / p).stat().st_mtime_ns for p in tree(project)} == before
 
 
@@ -98,7 +108,7 @@ def test_dry_run_and_diff_write_nothing(cli, project):
     diff = cli("generate", "--diff", cwd=project)
 
     assert dry.exit_code == 0 and diff.exit_code == 0
-    assert "Would change 82 files: 82 create" in dry.output
+    assert "Would change 98 files: 98 create" in dry.output
     assert f"+++ b/{CLASSES}/SummarizeCaseService.cls" in diff.output
     assert "+public with sharing class SummarizeCaseService {" in diff.output
     assert tree(project) == before
@@ -108,15 +118,20 @@ def test_json_lists_every_file_with_its_action(cli, project):
     result = cli("generate", "--dry-run", "--json", cwd=project)
     document = json.loads(result.stdout)
     assert document["written"] is False
-    assert len(document["files"]) == 82
+    assert len(document["files"]) == 98
     assert {f["action"] for f in document["files"]} == {"create"}
+
+
+def without_rate_answer(spec_text: str) -> str:
+    """The reference spec without its last prompt, RateAnswer, and the feedback keys that name it."""
+    spec_text = re.sub(r"^feedback = .*\n", "", spec_text, flags=re.MULTILINE)
+    return spec_text[: spec_text.index('[[prompt]]\nname = "RateAnswer"')]
 
 
 def test_removing_a_prompt_removes_its_unedited_files(cli, project):
     generated(cli, project)
     spec = project / "apexgen.toml"
-    text = spec.read_text()
-    spec.write_text(text[: text.index('[[prompt]]\nname = "RateAnswer"')])
+    spec.write_text(without_rate_answer(spec.read_text()))
 
     result = cli("generate", cwd=project)
 
@@ -131,8 +146,7 @@ def test_removing_a_prompt_keeps_its_edited_files(cli, project):
     edited = project / CLASSES / "RateAnswerService.cls"
     edited.write_text(edited.read_text() + "// keep me\n")
     spec = project / "apexgen.toml"
-    text = spec.read_text()
-    spec.write_text(text[: text.index('[[prompt]]\nname = "RateAnswer"')])
+    spec.write_text(without_rate_answer(spec.read_text()))
     before = tree(project)
 
     result = cli("generate", cwd=project)
