@@ -53,10 +53,20 @@ INPUT_KINDS = {
 TEXTAREAS = {("embed", "first"), ("embed", "second"), ("feedback", "comment")}
 RADIO_GROUPS = {("feedback", "rating")}
 
-# Public property names LWC reserves: "on…" is for event handlers, "data…" and "aria…" are reflected
-# HTML attributes, and the rest are global attributes a parent may not set as properties.
-RESERVED_PUBLIC_NAMES = {"class", "dir", "hidden", "id", "is", "lang", "part", "role", "slot", "style", "tabindex", "title"}
-RESERVED_PUBLIC_PREFIXES = ("on", "data", "aria")
+# Property names the LWC compiler refuses for @api (babel-plugin-component's validatePropertyName), and
+# the aria* and role properties LWC reflects as attributes: an input of such a name stays a form field
+# that no Flow screen or parent can set.
+LWC_RESERVED_NAMES = frozenset(
+    "part is class slot style role bgcolor accesskey contenteditable tabindex maxlength maxvalue".split()
+)
+# Members of the generated class and of LightningElement that a public property would replace.
+COMPONENT_MEMBERS = frozenset(
+    """values pageRecordId isWaiting errorMessage answer messages followUp similarity confirmation ratings
+    feedbackRating feedbackComment feedbackConfirmation cannotSend hasConversation conversation
+    cannotSendFollowUp hasSimilarity isRatedGood isRatedBad cannotSendFeedback inputValues whileWaiting
+    sendConversation resetFeedback template refs hostElement render dispatchEvent addEventListener
+    removeEventListener connectedCallback disconnectedCallback renderedCallback errorCallback""".split()
+)
 
 # capability -> (controller method, label of the button that calls it)
 CALLS = {
@@ -159,8 +169,16 @@ class Component:
 
 
 def can_be_public(name: str) -> bool:
-    lowered = name.lower()
-    return lowered not in RESERVED_PUBLIC_NAMES and not lowered.startswith(RESERVED_PUBLIC_PREFIXES)
+    """Whether the input ``name`` can be an @api property, which LWC and its lint rules accept only
+    with a lower-case start and without underscores mixed with capitals."""
+    return not (
+        name in LWC_RESERVED_NAMES
+        or name in COMPONENT_MEMBERS
+        or name.startswith(("on", "aria", "handle"))
+        or (name.startswith("data") and len(name) > 4)
+        or not name[0].islower()
+        or ("_" in name and name.lower() != name)
+    )
 
 
 def component(spec: Spec, prompt: Prompt) -> Component:
@@ -198,13 +216,16 @@ def markup_text(value: str) -> str:
 
 
 def markup_attribute(value: str) -> str:
-    """A double-quoted attribute value for an LWC template.
+    """A double-quoted attribute value for an LWC template that the compiler reads as plain text.
 
-    The compiler reads a value that starts with ``{`` as an expression, or refuses it as ambiguous;
-    a leading backslash makes it literal text (and is dropped).
+    The compiler takes a value written as braces around something (``"{name}"``) for an expression
+    unless a backslash precedes it, which it drops; and it refuses other raw braces as ambiguous,
+    so those are written as character references.
     """
     text = xml_escape(value, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
-    return '"' + ("\\" + text if text.startswith("{") else text) + '"'
+    if len(value) > 2 and value.startswith("{") and value.endswith("}"):
+        return '"\\' + text + '"'
+    return '"' + text.replace("{", "&#123;").replace("}", "&#125;") + '"'
 
 
 def xml_text(value: str) -> str:

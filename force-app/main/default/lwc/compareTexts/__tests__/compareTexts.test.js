@@ -65,8 +65,11 @@ describe('c-compare-texts', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
+        expect(shown(element, 'lightning-card').title).toBe('Compare Texts');
         expect(control(element, 'first').label).toBe('First Text');
+        expect(control(element, 'first').required).toBe(true);
         expect(control(element, 'second').label).toBe('Second Text');
+        expect(control(element, 'second').required).toBe(true);
         expect(shown(element, '[aria-live="polite"]')).not.toBeNull();
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });

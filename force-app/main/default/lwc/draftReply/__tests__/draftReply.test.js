@@ -71,7 +71,9 @@ describe('c-draft-reply', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
+        expect(shown(element, 'lightning-card').title).toBe('Draft Reply');
         expect(control(element, 'customerName').label).toBe('Customer Name');
+        expect(control(element, 'customerName').required).toBe(true);
         expect(control(element, 'orderNumber').label).toBe('Order Number');
         expect(control(element, 'dueDate').label).toBe('Due Date');
         expect(shown(element, '[aria-live="polite"]')).not.toBeNull();

@@ -80,7 +80,9 @@ describe('c-summarize-case', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
+        expect(shown(element, 'lightning-card').title).toBe('Summarize Case');
         expect(control(element, 'subject').label).toBe('Case Subject');
+        expect(control(element, 'subject').required).toBe(true);
         expect(control(element, 'description').label).toBe('Case Description');
         expect(shown(element, '[aria-live="polite"]')).not.toBeNull();
         expect(shown(element, 'lightning-spinner')).toBeNull();

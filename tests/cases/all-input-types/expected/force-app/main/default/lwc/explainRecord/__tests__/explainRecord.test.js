@@ -81,8 +81,11 @@ describe('c-explain-record', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
+        expect(shown(element, 'lightning-card').title).toBe('Explain Record');
         expect(control(element, 'name').label).toBe('Name');
+        expect(control(element, 'name').required).toBe(true);
         expect(control(element, 'count').label).toBe('Count');
+        expect(control(element, 'count').required).toBe(true);
         expect(control(element, 'big').label).toBe('Big');
         expect(control(element, 'amount').label).toBe('Amount');
         expect(control(element, 'ratio').label).toBe('Ratio');

@@ -69,6 +69,7 @@ describe('c-concierge', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
+        expect(shown(element, 'lightning-card').title).toBe('Concierge');
         expect(shown(element, '[aria-live="polite"]')).not.toBeNull();
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });

@@ -67,8 +67,11 @@ describe('c-thumbs-up', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
+        expect(shown(element, 'lightning-card').title).toBe('Rate the Answer');
         expect(control(element, 'generationId').label).toBe('Generation ID');
+        expect(control(element, 'generationId').required).toBe(true);
         expect(control(element, 'rating').label).toBe('Rating');
+        expect(control(element, 'rating').required).toBe(true);
         expect(control(element, 'comment').label).toBe('Comment');
         expect(shown(element, '[aria-live="polite"]')).not.toBeNull();
         expect(shown(element, 'lightning-spinner')).toBeNull();

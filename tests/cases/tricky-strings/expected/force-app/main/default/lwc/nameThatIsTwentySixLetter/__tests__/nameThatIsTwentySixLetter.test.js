@@ -80,8 +80,11 @@ describe('c-name-that-is-twenty-six-letter', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
+        expect(shown(element, 'lightning-card').title).toBe('Label with \'single\' quotes and a very long tail so the invocable method annotation breaks');
         expect(control(element, 'subjectLine').label).toBe('Subject — “quoted” ’s');
+        expect(control(element, 'subjectLine').required).toBe(true);
         expect(control(element, 'body').label).toBe('A label long enough to push the annotation of this invocable variable past eighty columns');
+        expect(control(element, 'body').required).toBe(true);
         expect(control(element, 'notAField').label).toBe('Backslash \\ label');
         expect(shown(element, '[aria-live="polite"]')).not.toBeNull();
         expect(shown(element, 'lightning-spinner')).toBeNull();
