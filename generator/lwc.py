@@ -34,6 +34,7 @@ class InputKind:
     sent: str  # JavaScript that turns the entered value ({value}) into what the controller takes
     entered: str  # what a test enters: the value of lightning-input, or its checked state
     expected: str  # what the test expects the controller to receive for it
+    step: str | None = None  # lightning-input's step: its default, 1, would refuse decimals
 
 
 INPUT_KINDS = {
@@ -42,8 +43,8 @@ INPUT_KINDS = {
     "Integer": InputKind("number", "Integer", "toNumber({value})", "'42'", "42"),
     # A Flow Integer is 32 bits and Flow screens have no decimal type: these are entered on screen only.
     "Long": InputKind("number", None, "toNumber({value})", "'42'", "42"),
-    "Decimal": InputKind("number", None, "toNumber({value})", "'4.2'", "4.2"),
-    "Double": InputKind("number", None, "toNumber({value})", "'4.2'", "4.2"),
+    "Decimal": InputKind("number", None, "toNumber({value})", "'4.2'", "4.2", step="any"),
+    "Double": InputKind("number", None, "toNumber({value})", "'4.2'", "4.2", step="any"),
     "Boolean": InputKind("toggle", "Boolean", "{value} === true", "true", "true"),
     "Date": InputKind("date", "Date", "{value}", "'2024-01-31'", "'2024-01-31'"),
     "Datetime": InputKind("datetime", "DateTime", "{value}", "'2024-01-31T12:30:00.000Z'", "'2024-01-31T12:30:00.000Z'"),

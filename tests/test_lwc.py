@@ -170,6 +170,8 @@ def test_each_input_type_gets_its_control():
         "owner": "text",
     }
     assert "checked={values.active}" in html
+    steps = re.findall(r'name="(\w+)"\s+label="[^"]*"\s+type="number"\s+step="any"', html)
+    assert steps == ["amount", "ratio"]  # decimals; whole numbers keep the default step of 1
     js = golden("all-input-types")[f"{LWC}/explainRecord/explainRecord.js"]
     assert "count: toNumber(this.values.count)" in js and "active: this.values.active === true" in js
 
@@ -214,6 +216,10 @@ def test_init_gives_projects_what_the_component_tests_need():
     ours = json.loads((REPO / "package.json").read_text("utf-8"))["devDependencies"]
     assert package["devDependencies"] == {name: ours[name] for name in package["devDependencies"]}
     assert "**/__tests__/**" in files[".forceignore"]  # Jest tests are never deployed
+
+
+def test_this_repository_lints_its_components_as_projects_do():
+    assert (REPO / "eslint.config.js").read_text("utf-8") == init_files()["eslint.config.js"]
 
 
 # --- Salesforce's tools on every generated component ---------------------------------------------------
