@@ -65,7 +65,7 @@ describe('c-draft-reply', () => {
         while (document.body.firstChild) {
             document.body.removeChild(document.body.firstChild);
         }
-        jest.clearAllMocks();
+        jest.resetAllMocks();
     });
 
     it('shows a labelled control for each input and a live region for the answer', () => {

@@ -61,7 +61,7 @@ describe('c-rate-answer', () => {
         while (document.body.firstChild) {
             document.body.removeChild(document.body.firstChild);
         }
-        jest.clearAllMocks();
+        jest.resetAllMocks();
     });
 
     it('shows a labelled control for each input and a live region for the answer', () => {

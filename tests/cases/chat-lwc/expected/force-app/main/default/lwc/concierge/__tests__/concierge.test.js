@@ -63,7 +63,7 @@ describe('c-concierge', () => {
         while (document.body.firstChild) {
             document.body.removeChild(document.body.firstChild);
         }
-        jest.clearAllMocks();
+        jest.resetAllMocks();
     });
 
     it('shows a labelled control for each input and a live region for the answer', () => {

@@ -74,7 +74,7 @@ describe('c-name-that-is-twenty-six-letter', () => {
         while (document.body.firstChild) {
             document.body.removeChild(document.body.firstChild);
         }
-        jest.clearAllMocks();
+        jest.resetAllMocks();
     });
 
     it('shows a labelled control for each input and a live region for the answer', () => {
