@@ -157,9 +157,16 @@ describe('c-explain-record', () => {
         expect(control(element, 'name').value).toBe('Sample Name');
     });
 
-    it('fills Owner Id with the record of a record page', () => {
+    it('fills Owner Id with the record of a record page until the user types another', async () => {
         const element = render({ recordId: '001000000000001AAA' });
 
         expect(control(element, 'owner').value).toBe('001000000000001AAA');
+        element.recordId = '001000000000002AAA';
+        await flushPromises();
+        expect(control(element, 'owner').value).toBe('001000000000002AAA');
+        enter(element, 'owner', 'value', '005000000000001AAA');
+        element.recordId = '001000000000003AAA';
+        await flushPromises();
+        expect(control(element, 'owner').value).toBe('005000000000001AAA');
     });
 });
