@@ -42,7 +42,7 @@ fast = "sfdc_ai__DefaultOpenAIGPT4OmniMini"
 name = "OddNames"
 capability = "chat"
 model = "fast"
-template = "{onboardingDate} {dataSource} {Subject} {due_Date} {answer} {amount}"
+template = "{onboardingDate} {dataSource} {Subject} {due_Date} {answer} {amount} {ownerId}"
 inputs = [
   { name = "onboardingDate", type = "Date", label = "{onboardingDate}", required = true },
   { name = "dataSource", label = "a {b} c </template> & \"q\" 'single'", description = "{x}\nsecond line" },
@@ -50,6 +50,7 @@ inputs = [
   { name = "due_Date", type = "Datetime", label = "x{y}" },
   { name = "answer", type = "Boolean", required = true },
   { name = "amount", type = "Decimal", label = "{a} and {b}" },
+  { name = "ownerId", type = "Id", label = "Owner's 'Id' */" },
 ]
 expose = ["lwc"]
 feedback = "Rate"
@@ -185,8 +186,8 @@ def test_names_lwc_reserves_stay_form_fields_that_flow_cannot_set():
     files = lwc_files(awkward_spec())
     js = files[f"{LWC}/oddNames/oddNames.js"]
     public = set(re.findall(r"@api\s+get (\w+)\(\)", js))
-    assert public == {"amount"}  # on…, data…, a capital, an underscore mix, a name the class uses itself
-    assert set(flow_properties(files, "oddNames")) == set()
+    assert public == {"recordId", "amount", "ownerId"}  # not on…, data…, a capital, an underscore mix, a class member
+    assert set(flow_properties(files, "oddNames")) == {"ownerId"}
     for name in ("onboardingDate", "dataSource", "Subject", "due_Date", "answer"):
         assert f'name="{name}"' in files[f"{LWC}/oddNames/oddNames.html"]
 
