@@ -13,6 +13,7 @@ from typing import Any
 
 from generator import __version__
 from generator.layout import format_apex
+from generator.lwc import lwc_bundle
 from generator.model import Input, Prompt, Spec, merge_template
 from generator.naming import annotation_string, apex_string, doc_text
 from generator.write import PlannedFile
@@ -201,6 +202,8 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
             source, test = TEMPLATES[layer]
             files += _apex_class(spec, cls, source.format(kind=kind), **context)
             files += _apex_class(spec, f"{cls}Test", test.format(kind=kind), **context)
+        if "lwc" in prompt.expose:
+            files += lwc_bundle(spec, prompt)
         files += _flow_files(spec, prompt)
     return files
 

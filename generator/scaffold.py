@@ -1,7 +1,8 @@
 """``apexgen init``: a new SFDX project ready for ``apexgen generate``.
 
 Writes sfdx-project.json, .forceignore, .prettierrc (matching the formatting of generated Apex),
-.gitignore, a package.json for prettier, and a commented example apexgen.toml. Never overwrites:
+.gitignore, a package.json for prettier and the Lightning web components' lint and Jest tests (with
+their jest.config.js and eslint.config.js), and a commented example apexgen.toml. Never overwrites:
 when any of these files exists, nothing is written.
 """
 
@@ -26,6 +27,8 @@ PROJECT_FILES = {
     ".prettierrc": "project/prettierrc.jinja",
     ".gitignore": "project/gitignore.jinja",
     "package.json": "project/package.json.jinja",
+    "jest.config.js": "project/jest.config.js.jinja",
+    "eslint.config.js": "project/eslint.config.js.jinja",
     "apexgen.toml": "project/apexgen.toml.jinja",
 }
 

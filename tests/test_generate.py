@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -30,7 +31,16 @@ def test_init_writes_a_project_and_refuses_to_overwrite(tmp_path, cli):
     root = tmp_path / "demo"
     first = cli("init", str(root))
     assert first.exit_code == 0, first.output
-    assert sorted(tree(root)) == [".forceignore", ".gitignore", ".prettierrc", "apexgen.toml", "package.json", "sfdx-project.json"]
+    assert sorted(tree(root)) == [
+        ".forceignore",
+        ".gitignore",
+        ".prettierrc",
+        "apexgen.toml",
+        "eslint.config.js",
+        "jest.config.js",
+        "package.json",
+        "sfdx-project.json",
+    ]
     (root / "apexgen.toml").write_text("# mine\n")
 
     again = cli("init", str(root))
