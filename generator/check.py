@@ -170,7 +170,6 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], Project]:
     project is still checked.
     """
     from jsonschema import Draft7Validator
-    from jsonschema.exceptions import best_match
 
     root = root.resolve()
     fallback = Project(root, [root], None)
@@ -197,8 +196,8 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], Project]:
 
     findings = []
     for error in Draft7Validator(sfdx_project_schema()).iter_errors(data):
-        if error.context:  # anyOf/oneOf: the branch that came closest says most
-            error = best_match(error.context)
+        if error.context:  # anyOf/oneOf: the deepest error of the branches names the offending value
+            error = max(error.context, key=lambda e: len(e.absolute_path))
         at = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = error.schema.get("properties", {})
@@ -313,7 +312,8 @@ def check_metadata_xml(project: Project, spec: Any) -> list[Finding]:
             continue
         if not schema.validate(document):
             for error in schema.error_log:
-                findings.append(Finding(file, error.line, error.column, "error", "xsd", "schema", error.message))
+                message = error.message.replace(f"{{{METADATA_NS}}}", "")  # every element is in it
+                findings.append(Finding(file, error.line, error.column, "error", "xsd", "schema", message))
             continue
         version_tag = "version" if path.name == "package.xml" else "apiVersion"
         version = root.find(f"{{{METADATA_NS}}}{version_tag}")

@@ -161,7 +161,7 @@ def require_toolchain(root: Path) -> Toolchain:
         problems.append(f"the pinned Node packages ({pins})")
     if problems:
         raise ToolsMissingError(
-            f"--deep needs tools that are missing: {'; '.join(problems)}. Run '{INSTALL_COMMAND}'"
+            f"the deep check (apexgen check --deep) needs tools that are missing: {'; '.join(problems)}. Run '{INSTALL_COMMAND}'"
         )
     return Toolchain(node_modules)
 
