@@ -49,7 +49,8 @@ DEFAULT_PMD_CATEGORIES = ("security", "bestpractices")
 PMD_ERROR_CATEGORY = "security"
 # C1 only and the serial collector: these JVMs run for seconds, where C2 compiler threads and a parallel
 # collector cost more CPU than they save, and the deep check runs two of them side by side on few cores.
-JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+# JVM warnings go to stderr: stdout carries apex-ls' JSON report.
+JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xlog:disable", "-Xlog:all=warning:stderr")
 APEX_LS_MAIN = "io.github.apexdevtools.apexls.CheckForIssues"
 APEX_LS_ISSUES_EXIT = 4
 # apex-ls' issue categories; with its default detail level only errors are reported.
@@ -344,6 +345,11 @@ def _run_tool(tool: str, command: list[str], ok_codes: Iterable[int] = (0,), **k
     return result
 
 
+def run_java(tool: str, toolchain: Toolchain, arguments: list[str], ok_codes: Iterable[int] = (0,)) -> subprocess.CompletedProcess[str]:
+    """Run a main class from the jars of apex-ls and PMD."""
+    return _run_tool(tool, ["java", *JVM_OPTIONS, "-cp", str(toolchain.java_lib / "*"), *arguments], ok_codes)
+
+
 def _prettier_config(root: Path, directory: Path) -> Path:
     """A copy of the project's .prettierrc (JSON) without ``plugins``, written into ``directory``.
 
@@ -420,11 +426,9 @@ def jorje_prettier_findings(toolchain: Toolchain, project: Project, files: list[
 
 def apex_ls_findings(toolchain: Toolchain, project: Project) -> list[Finding]:
     """apex-ls CheckForIssues over the whole SFDX project: syntax, undefined names, wrong types."""
-    command = [
-        "java", *JVM_OPTIONS, "-Xss16m", "-cp", str(toolchain.java_lib / "*"), APEX_LS_MAIN,
-        "-n", "-w", str(project.root), "-f", "json",
-    ]  # fmt: skip
-    result = _run_tool("apex-ls", command, ok_codes=(0, APEX_LS_ISSUES_EXIT))
+    # apex-ls recurses deeply on long expressions: a larger thread stack, as apex-ls' own launchers use.
+    arguments = ["-Xss16m", APEX_LS_MAIN, "-n", "-w", str(project.root), "-f", "json"]
+    result = run_java("apex-ls", toolchain, arguments, ok_codes=(0, APEX_LS_ISSUES_EXIT))
     try:
         report = json.loads(result.stdout)
     except ValueError:
@@ -488,8 +492,7 @@ def pmd_findings(toolchain: Toolchain, project: Project, files: list[Path], cate
         ruleset_path.write_text(ruleset, "utf-8")
         request = {"ruleSetInputFile": str(ruleset_path), "runDataPerLanguage": {"apex": {"filesToScan": [str(f.resolve()) for f in files]}}}
         input_path.write_text(json.dumps(request), "utf-8")
-        command = ["java", *JVM_OPTIONS, "-cp", str(toolchain.java_lib / "*"), PMD_MAIN, "run", str(input_path), str(output_path)]
-        result = _run_tool("pmd", command)
+        result = run_java("pmd", toolchain, [PMD_MAIN, "run", str(input_path), str(output_path)])
         try:
             report = json.loads(output_path.read_text("utf-8"))
         except (OSError, ValueError):
