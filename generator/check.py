@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -418,7 +418,7 @@ def jorje_prettier_findings(toolchain: Toolchain, project: Project, files: list[
         if result["formatError"]:
             findings.append(Finding(file, 0, 0, "warning", "prettier", "format-failed", result["formatError"]))
         elif result["formatted"] is not None:
-            line = first_difference(path.read_text("utf-8"), result["formatted"])
+            line = first_difference(path.read_text("utf-8", errors="replace"), result["formatted"])
             if line:
                 findings.append(Finding(file, line, 0, "warning", "prettier", "format", "not formatted as prettier-plugin-apex would format it, from this line on"))
     return findings
@@ -513,6 +513,25 @@ def pmd_findings(toolchain: Toolchain, project: Project, files: list[Path], cate
     return findings
 
 
+def merge_syntax_findings(findings: list[Finding]) -> list[Finding]:
+    """Let jorje, Salesforce's own parser, judge syntax.
+
+    apex-ls and PMD parse with grammars of their own. On a file jorje rejects, their syntax complaints
+    repeat jorje's and are dropped; on a file jorje accepts, apex-ls' complaint is kept as a warning
+    (its grammar may lag the platform's).
+    """
+    rejected = {f.file for f in findings if f.tool == "jorje" and f.rule == "syntax"}
+    merged = []
+    for finding in findings:
+        other_parser = (finding.tool, finding.rule) in {("apex-ls", "Syntax"), ("pmd", "ProcessingError")}
+        if other_parser and finding.file in rejected:
+            continue
+        if other_parser and finding.severity == "error":
+            finding = replace(finding, severity="warning")
+        merged.append(finding)
+    return merged
+
+
 def deep_checks(toolchain: Toolchain, project: Project, pmd_rules: tuple[str, ...]) -> list[Callable[[], list[Finding]]]:
     """The deep tools as independent jobs, to run in parallel."""
     files = project.apex_files()
@@ -549,4 +568,4 @@ def run_checks(root: Path, deep: bool = False, pmd_rules: Iterable[str] = DEFAUL
         for job in running:
             findings += job.result()
     # A tool may report one problem twice (lxml's error log does for some XSD errors).
-    return sorted(set(findings))
+    return sorted(set(merge_syntax_findings(findings)))

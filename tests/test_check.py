@@ -20,6 +20,7 @@ from generator.check import (
     Finding,
     first_difference,
     json_positions,
+    merge_syntax_findings,
     prettier_format,
     run_checks,
     validate_pmd_categories,
@@ -45,10 +46,9 @@ PLANTED_DEEP = {
     (f"{CLASSES}/SummaryCaller.cls", 3, "apex-ls", "Missing"),  # summarise()
     (f"{CLASSES}/AccountSearch.cls", 4, "pmd", "ApexSOQLInjection"),
 }
-# What the other tools also say about the same defects.
+# What apex-ls also says about the missing and orphan meta files. (Its and PMD's complaints about
+# BrokenSyntax.cls repeat jorje's and are merged away.)
 ECHOES = {
-    (f"{CLASSES}/BrokenSyntax.cls", 4, "apex-ls", "Syntax"),
-    (f"{CLASSES}/BrokenSyntax.cls", 4, "pmd", "ProcessingError"),
     (f"{CLASSES}/NoMetaFile.cls", 1, "apex-ls", "Error"),
     (f"{CLASSES}/Removed.cls-meta.xml", 1, "apex-ls", "Error"),
 }
@@ -99,7 +99,6 @@ def test_deep_findings_are_sorted_with_the_severity_of_their_tool(defects_deep):
     assert defects_deep == sorted(defects_deep)
     severity = {(f.tool, f.rule): f.severity for f in defects_deep}
     assert severity[("pmd", "ApexSOQLInjection")] == "error"  # security category
-    assert severity[("pmd", "ProcessingError")] == "warning"  # jorje judges syntax
     assert severity[("meta", "api-version")] == "warning"
     by_rule = {(f.tool, f.rule, f.file): f for f in defects_deep}
     wrong_field = by_rule[("apex-ls", "Missing", f"{CLASSES}/SummaryService.cls")]
@@ -118,6 +117,26 @@ def test_300_hand_written_classes_give_no_false_positive(shapes_deep):
     apex = list((root / "force-app").rglob("*.cls")) + list((root / "force-app").rglob("*.trigger"))
     assert len(apex) == 300
     assert findings == []
+
+
+def test_jorje_judges_syntax_over_the_other_parsers():
+    def finding(file: str, tool: str, rule: str, severity: str = "error") -> Finding:
+        return Finding(file, 4, 9, severity, tool, rule, "...")
+
+    findings = [
+        finding("A.cls", "jorje", "syntax"),
+        finding("A.cls", "apex-ls", "Syntax"),
+        finding("A.cls", "pmd", "ProcessingError", "warning"),
+        finding("A.cls", "apex-ls", "Missing"),
+        finding("B.cls", "apex-ls", "Syntax"),
+        finding("B.cls", "pmd", "ProcessingError", "warning"),
+    ]
+    assert merge_syntax_findings(findings) == [
+        finding("A.cls", "jorje", "syntax"),
+        finding("A.cls", "apex-ls", "Missing"),
+        finding("B.cls", "apex-ls", "Syntax", "warning"),
+        finding("B.cls", "pmd", "ProcessingError", "warning"),
+    ]
 
 
 def test_prettier_format_honours_prettierrc_and_passes_the_plugin_by_path(tmp_path, monkeypatch):
