@@ -350,40 +350,25 @@ def run_java(tool: str, toolchain: Toolchain, arguments: list[str], ok_codes: It
     return _run_tool(tool, ["java", *JVM_OPTIONS, "-cp", str(toolchain.java_lib / "*"), *arguments], ok_codes)
 
 
-def _prettier_config(root: Path, directory: Path) -> Path:
-    """A copy of the project's .prettierrc (JSON) without ``plugins``, written into ``directory``.
-
-    A .prettierrc naming "prettier-plugin-apex" only resolves where the project has its own
-    node_modules; the plugin is passed by absolute path instead.
-    """
-    config: dict[str, Any] = {}
-    source = root / PRETTIER_CONFIG
-    if source.exists():
-        try:
-            config = json.loads(source.read_text("utf-8"))
-        except (ValueError, OSError) as exc:
-            raise UsageError(f"{PRETTIER_CONFIG}: must be a JSON object ({exc})") from None
-        if not isinstance(config, dict):
-            raise UsageError(f"{PRETTIER_CONFIG}: must be a JSON object")
-        config.pop("plugins", None)
-    path = directory / "prettierrc.json"
-    path.write_text(json.dumps(config), "utf-8")
-    return path
-
-
 def run_jorje_prettier(toolchain: Toolchain, root: Path, files: list[Path], format: bool) -> list[dict[str, Any]]:
-    """Parse ``files`` with jorje and, with ``format``, format them with prettier: one Node process."""
-    script = resources.files("generator").joinpath(JORJE_PRETTIER_SCRIPT)
-    with tempfile.TemporaryDirectory(prefix="apexgen-prettier-") as scratch:
-        request = {
-            "nodeModules": str(toolchain.node_modules),
-            "files": [str(f.resolve()) for f in files],
-            "format": format,
-            "prettierConfig": str(_prettier_config(root, Path(scratch))),
-        }
+    """Parse ``files`` with jorje and, with ``format``, format them with prettier: one Node process.
+
+    Formatting follows the project's .prettierrc (any format prettier reads, overrides included).
+    """
+    config = root / PRETTIER_CONFIG
+    request = {
+        "nodeModules": str(toolchain.node_modules),
+        "files": [str(f.resolve()) for f in files],
+        "format": format,
+        "prettierConfig": str(config) if config.exists() else None,
+    }
+    with resources.as_file(resources.files("generator").joinpath(JORJE_PRETTIER_SCRIPT)) as script:
         result = _run_tool("jorje/prettier", ["node", str(script)], input=json.dumps(request), cwd=root)
     try:
-        return json.loads(result.stdout)["files"]
+        report = json.loads(result.stdout)
+        if "configError" in report:
+            raise UsageError(f"{PRETTIER_CONFIG}: cannot be read: {report['configError']}")
+        return report["files"]
     except (ValueError, KeyError) as exc:
         raise ToolFailedError("jorje/prettier", f"{result.stderr}\nunreadable output ({exc})") from None
 

@@ -1,8 +1,13 @@
 // Parse Apex files with jorje (Salesforce's Apex parser) and format them with prettier-plugin-apex,
 // in one Node process, parsing each file once. Run by generator/check.py.
 //
-// stdin:  {"nodeModules": DIR, "files": [ABS_PATH...], "format": BOOL, "prettierConfig": PATH}
+// stdin:  {"nodeModules": DIR, "files": [ABS_PATH...], "format": BOOL, "prettierConfig": PATH | null}
 // stdout: {"files": [{"path", "syntaxErrors": [{"line", "column", "message"}], "formatted", "formatError"}]}
+//         or {"configError": MESSAGE} when the prettier config cannot be read
+//
+// The project's config is resolved by prettier itself (so its overrides apply), but its "plugins" are
+// dropped: a name like "prettier-plugin-apex" only resolves where the project has its own node_modules.
+// The plugin is passed by absolute path instead.
 //
 // jorje runs as the native binary that prettier-plugin-apex itself uses (found with the plugin's own
 // lookup). Its JSON AST carries parse errors with line and column, which prettier's error message
@@ -61,6 +66,19 @@ const server = http.createServer((req, res) => {
 });
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 
+class ConfigError extends Error {}
+
+async function projectOptions(file) {
+  if (!request.format || !request.prettierConfig) return {};
+  try {
+    const { plugins, ...options } =
+      (await prettier.resolveConfig(file, { config: request.prettierConfig, editorconfig: false })) ?? {};
+    return options;
+  } catch (error) {
+    throw new ConfigError(String(error.message ?? error).split("\n")[0]);
+  }
+}
+
 async function checkFile(file) {
   const text = await readFile(file, "utf8");
   const ast = await parseWithJorje(text);
@@ -70,10 +88,10 @@ async function checkFile(file) {
   });
   const result = { path: file, syntaxErrors, formatted: null, formatError: null };
   if (!request.format || syntaxErrors.length) return result;
+  const options = await projectOptions(file);
   const key = text.trim();
   if (text.trimStart() === text) parsedBySource.set(key, ast);
   try {
-    const options = await prettier.resolveConfig(file, { config: request.prettierConfig, editorconfig: false });
     result.formatted = await prettier.format(text, {
       ...options,
       filepath: file,
@@ -98,6 +116,12 @@ async function worker() {
     results.push(await checkFile(pending.shift()));
   }
 }
-await Promise.all(Array.from({ length: os.availableParallelism() }, worker));
-server.close();
-process.stdout.write(JSON.stringify({ files: results }));
+try {
+  await Promise.all(Array.from({ length: os.availableParallelism() }, worker));
+  process.stdout.write(JSON.stringify({ files: results }));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stdout.write(JSON.stringify({ configError: error.message }));
+} finally {
+  server.close();
+}

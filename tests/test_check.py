@@ -152,6 +152,22 @@ def test_prettier_format_honours_prettierrc_and_passes_the_plugin_by_path(tmp_pa
     assert formatted == {messy: "public class Messy {\n    public Integer x() {\n        return 1;\n    }\n}\n"}
 
 
+def test_prettier_format_applies_overrides_by_path_from_any_prettierrc_format(tmp_path, monkeypatch):
+    monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
+    root = copy_case("clean", tmp_path / "project")
+    (root / ".prettierrc").write_text(
+        "plugins: [prettier-plugin-apex]\ntabWidth: 4\noverrides:\n"
+        "  - files: force-app/**/Narrow.cls\n    options: { printWidth: 40 }\n"
+    )
+    source = "public class {} {{\n    public Integer sum() {{\n        return 1000000 + 2000000 + 3000000 + 4000000;\n    }}\n}}\n"
+    wide, narrow = root / CLASSES / "Wide.cls", root / CLASSES / "Narrow.cls"
+    wide.write_text(source.format("Wide"))
+    narrow.write_text(source.format("Narrow"))
+    formatted = prettier_format(root, [wide, narrow])
+    assert formatted[wide] == source.format("Wide")
+    assert "return 1000000 +\n            2000000 +" in formatted[narrow]
+
+
 def test_an_unformatted_class_is_a_prettier_warning_at_its_first_changed_line():
     assert first_difference("a\nb\nc\n", "a\nb\nc\n") == 0
     assert first_difference("a\nb  \nc\n", "a\nb\nc\n") == 2
@@ -319,10 +335,10 @@ def test_cli_rejects_an_unknown_pmd_category_in_one_line():
 
 def test_cli_bad_prettierrc_is_one_line_exit_2(tmp_path):
     root = copy_case("clean", tmp_path / "project")
-    (root / ".prettierrc").write_text("trailingComma: none\n")
+    (root / ".prettierrc").write_text('{"tabWidth": 4,')
     result = run_cli("check", "--deep", "--project-dir", str(root), env={"APEXGEN_TOOLS_DIR": str(WORKTREE)})
     assert result.returncode == 2
-    assert result.stderr.startswith("error: .prettierrc: must be a JSON object")
+    assert result.stderr.startswith("error: .prettierrc: cannot be read: ")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
