@@ -33,7 +33,8 @@ from generator.check import (  # noqa: E402
     apex_ls_findings,
     check_sfdx_project,
     pmd_findings,
-    run_jorje_prettier,
+    parse_with_jorje,
+    run_prettier,
 )
 from generator.toolchain import require_toolchain  # noqa: E402
 from tests.check_cases.projects import build_shapes_project  # noqa: E402
@@ -71,9 +72,11 @@ def single_tools(root: Path) -> dict[str, Callable[[], object]]:
     toolchain = require_toolchain(root)
     _, project = check_sfdx_project(root)
     files = project.apex_files()
+    scratch = Path(tempfile.mkdtemp(prefix="apexgen-bench-asts-"))
+    parsed = parse_with_jorje(toolchain, files, scratch)
     return {
-        "jorje alone (native parser)": lambda: run_jorje_prettier(toolchain, root, files, format=False),
-        "jorje + prettier (one Node process)": lambda: run_jorje_prettier(toolchain, root, files, format=True),
+        "jorje (native parser, from Python)": lambda: parse_with_jorje(toolchain, files, scratch),
+        "prettier (one Node process)": lambda: run_prettier(toolchain, root, parsed),
         "apex-ls": lambda: apex_ls_findings(toolchain, project),
         "PMD (security, bestpractices)": lambda: pmd_findings(toolchain, project, files, DEFAULT_PMD_CATEGORIES),
     }

@@ -56,7 +56,11 @@ APEX_LS_ISSUES_EXIT = 4
 # apex-ls' issue categories; with its default detail level only errors are reported.
 APEX_LS_WARNING_CATEGORIES = {"Warning", "Unused"}
 PMD_MAIN = "com.salesforce.sfca.pmdwrapper.PmdWrapper"
-JORJE_PRETTIER_SCRIPT = "jorje_prettier.mjs"
+PRETTIER_SCRIPT = "prettier_format.mjs"
+JORJE_OUTPUT = "apex.jorje.semantic.compiler.parser.ParserOutput"
+# jorje writes its JSON without whitespace, and a JSON string cannot hold this text unescaped: when it
+# is there, ParserOutput.parseErrors is empty and the AST (~100 kB a class) need not be decoded.
+JORJE_NO_PARSE_ERRORS = b'"parseErrors":[]'
 
 
 @dataclass(frozen=True, order=True)
@@ -335,13 +339,14 @@ def project_checks(project: Project) -> list[Finding]:
 # --- deep checks -------------------------------------------------------------------------------
 
 
-def _run_tool(tool: str, command: list[str], ok_codes: Iterable[int] = (0,), **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def _run_tool(tool: str, command: list[str], ok_codes: Iterable[int] = (0,), text: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[Any]:
     try:
-        result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+        result = subprocess.run(command, capture_output=True, text=text, **kwargs)
     except OSError as exc:
         raise ToolFailedError(tool, str(exc)) from None
     if result.returncode not in ok_codes:
-        raise ToolFailedError(tool, f"{result.stdout}\n{result.stderr}\nexit {result.returncode}")
+        output = [o.decode(errors="replace") if isinstance(o, bytes) else o for o in (result.stdout, result.stderr)]
+        raise ToolFailedError(tool, "\n".join([*output, f"exit {result.returncode}"]))
     return result
 
 
@@ -350,27 +355,66 @@ def run_java(tool: str, toolchain: Toolchain, arguments: list[str], ok_codes: It
     return _run_tool(tool, ["java", *JVM_OPTIONS, "-cp", str(toolchain.java_lib / "*"), *arguments], ok_codes)
 
 
-def run_jorje_prettier(toolchain: Toolchain, root: Path, files: list[Path], format: bool) -> list[dict[str, Any]]:
-    """Parse ``files`` with jorje and, with ``format``, format them with prettier: one Node process.
+@dataclass(frozen=True)
+class JorjeResult:
+    path: Path
+    syntax_errors: tuple[tuple[int, int, str], ...]  # line, column, message
+    ast: Path | None  # the saved JSON AST, when the file parsed
+
+
+def parse_with_jorje(toolchain: Toolchain, files: list[Path], ast_dir: Path) -> list[JorjeResult]:
+    """Parse each file with jorje, one process per file (it has no batch mode), a few at a time.
+
+    The AST of each file that parses is saved in ``ast_dir`` for prettier, which then needs no parse of
+    its own. Python starts these processes: it forks far more cheaply than a Node process with
+    prettier loaded.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = str(toolchain.jorje_parser)
+
+    def parse(numbered: tuple[int, Path]) -> JorjeResult:
+        number, path = numbered
+        result = _run_tool("jorje", [parser], input=path.read_bytes(), text=False)
+        if not result.stdout:
+            raise ToolFailedError("jorje", f"{result.stderr.decode(errors='replace')}\nno output for {path}")
+        if JORJE_NO_PARSE_ERRORS in result.stdout:
+            ast = ast_dir / f"{number}.json"
+            ast.write_bytes(result.stdout)
+            return JorjeResult(path, (), ast)
+        errors = []
+        for error in json.loads(result.stdout)[JORJE_OUTPUT]["parseErrors"]:
+            location = ((error.get("error") or {}).get("error") or {}).get("loc") or {}
+            errors.append((location.get("line", 0), location.get("column", 0), error.get("message", "")))
+        return JorjeResult(path, tuple(errors), None)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(parse, enumerate(files)))
+
+
+def run_prettier(toolchain: Toolchain, root: Path, parsed: list[JorjeResult]) -> list[dict[str, Any]]:
+    """Format the files jorje parsed with prettier-plugin-apex: one Node process for all of them.
 
     Formatting follows the project's .prettierrc (any format prettier reads, overrides included).
     """
     config = root / PRETTIER_CONFIG
+    files = [{"path": str(r.path.resolve()), "ast": str(r.ast)} for r in parsed if r.ast]
+    if not files:
+        return []
     request = {
         "nodeModules": str(toolchain.node_modules),
-        "files": [str(f.resolve()) for f in files],
-        "format": format,
+        "files": files,
         "prettierConfig": str(config) if config.exists() else None,
     }
-    with resources.as_file(resources.files("generator").joinpath(JORJE_PRETTIER_SCRIPT)) as script:
-        result = _run_tool("jorje/prettier", ["node", str(script)], input=json.dumps(request), cwd=root)
+    with resources.as_file(resources.files("generator").joinpath(PRETTIER_SCRIPT)) as script:
+        result = _run_tool("prettier", ["node", str(script)], input=json.dumps(request), cwd=root)
     try:
         report = json.loads(result.stdout)
         if "configError" in report:
             raise UsageError(f"{PRETTIER_CONFIG}: cannot be read: {report['configError']}")
         return report["files"]
     except (ValueError, KeyError) as exc:
-        raise ToolFailedError("jorje/prettier", f"{result.stderr}\nunreadable output ({exc})") from None
+        raise ToolFailedError("prettier", f"{result.stderr}\nunreadable output ({exc})") from None
 
 
 def prettier_format(root: Path, files: list[Path]) -> dict[Path, str]:
@@ -380,7 +424,10 @@ def prettier_format(root: Path, files: list[Path]) -> dict[Path, str]:
     Raises ToolsMissingError when the tools are not installed.
     """
     root = Path(root).resolve()
-    results = run_jorje_prettier(require_toolchain(root), root, [Path(f) for f in files], format=True)
+    toolchain = require_toolchain(root)
+    with tempfile.TemporaryDirectory(prefix="apexgen-jorje-") as ast_dir:
+        parsed = parse_with_jorje(toolchain, [Path(f) for f in files], Path(ast_dir))
+        results = run_prettier(toolchain, root, parsed)
     by_path = {Path(r["path"]): r["formatted"] for r in results if r["formatted"] is not None}
     return {Path(f): by_path[Path(f).resolve()] for f in files if Path(f).resolve() in by_path}
 
@@ -394,18 +441,24 @@ def first_difference(text: str, formatted: str) -> int:
 
 
 def jorje_prettier_findings(toolchain: Toolchain, project: Project, files: list[Path]) -> list[Finding]:
+    """Syntax errors from jorje, then formatting warnings from prettier on the files that parse."""
     findings = []
-    for result in run_jorje_prettier(toolchain, project.root, files, format=True):
+    with tempfile.TemporaryDirectory(prefix="apexgen-jorje-") as ast_dir:
+        parsed = parse_with_jorje(toolchain, files, Path(ast_dir))
+        for result in parsed:
+            for line, column, message in result.syntax_errors:
+                findings.append(Finding(project.relative(result.path), line, column, "error", "jorje", "syntax", message))
+        formatted = run_prettier(toolchain, project.root, parsed)
+    for result in formatted:
         path = Path(result["path"])
         file = project.relative(path)
-        for error in result["syntaxErrors"]:
-            findings.append(Finding(file, error["line"], error["column"], "error", "jorje", "syntax", error["message"]))
         if result["formatError"]:
             findings.append(Finding(file, 0, 0, "warning", "prettier", "format-failed", result["formatError"]))
         elif result["formatted"] is not None:
             line = first_difference(path.read_text("utf-8", errors="replace"), result["formatted"])
             if line:
-                findings.append(Finding(file, line, 0, "warning", "prettier", "format", "not formatted as prettier-plugin-apex would format it, from this line on"))
+                message = "not formatted as prettier-plugin-apex would format it, from this line on"
+                findings.append(Finding(file, line, 0, "warning", "prettier", "format", message))
     return findings
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -36,6 +37,13 @@ TOOLS_DIR_ENV = "APEXGEN_TOOLS_DIR"
 # npm's output is status, not data: send its stdout to our stderr (by descriptor, which works under
 # any wrapper of sys.stderr).
 STDERR_FD = 2
+# prettier-plugin-apex's optional dependency with jorje as a native binary, by platform (its util.js).
+NATIVE_JORJE_PLATFORMS = {
+    ("linux", "x86_64"): "linux-x64",
+    ("darwin", "x86_64"): "darwin-x64",
+    ("darwin", "arm64"): "darwin-arm64",
+    ("windows", "amd64"): "win32-x64",
+}
 
 
 def user_cache_dir() -> Path:
@@ -141,6 +149,21 @@ class Toolchain:
     @property
     def prettier_plugin(self) -> Path:
         return self.node_modules / "prettier-plugin-apex" / "dist" / "src" / "index.js"
+
+    @property
+    def jorje_parser(self) -> Path:
+        """jorje as prettier-plugin-apex runs it: the native binary for this platform, else the Java launcher.
+
+        Either reads Apex on stdin and writes its JSON AST, parse errors included, on stdout.
+        """
+        native = NATIVE_JORJE_PLATFORMS.get((platform.system().lower(), platform.machine().lower()))
+        if native:
+            name = f"apex-ast-serializer-{native}"
+            binary = self.node_modules / "@prettier-apex" / name / (name + (".exe" if native.startswith("win") else ""))
+            if binary.exists():
+                return binary
+        launcher = "apex-ast-serializer.bat" if os.name == "nt" else "apex-ast-serializer"
+        return self.node_modules / "prettier-plugin-apex" / "vendor" / "apex-ast-serializer" / "bin" / launcher
 
     @property
     def java_lib(self) -> Path:
