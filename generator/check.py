@@ -83,9 +83,18 @@ class Finding:
 class ToolFailedError(ApexgenError):
     """A checking tool crashed or answered in a way that cannot be read: its result is unknown."""
 
-    def __init__(self, tool: str, detail: str):
-        lines = [line for line in detail.strip().splitlines() if line.strip()]
-        super().__init__(f"{tool} failed: {lines[-1] if lines else 'no output'}")
+    def __init__(self, tool: str, reason: str):
+        super().__init__(f"{tool} failed: {reason}")
+
+
+def last_line(*outputs: str | bytes) -> str:
+    """The last non-blank line of the first output that has one: what a failing tool said last."""
+    for output in outputs:
+        text = output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if lines:
+            return lines[-1]
+    return "no output"
 
 
 def summarize(findings: list[Finding]) -> dict[str, int]:
@@ -345,8 +354,7 @@ def _run_tool(tool: str, command: list[str], ok_codes: Iterable[int] = (0,), tex
     except OSError as exc:
         raise ToolFailedError(tool, str(exc)) from None
     if result.returncode not in ok_codes:
-        output = [o.decode(errors="replace") if isinstance(o, bytes) else o for o in (result.stdout, result.stderr)]
-        raise ToolFailedError(tool, "\n".join([*output, f"exit {result.returncode}"]))
+        raise ToolFailedError(tool, f"exit {result.returncode}: {last_line(result.stderr, result.stdout)}")
     return result
 
 
@@ -377,7 +385,7 @@ def parse_with_jorje(toolchain: Toolchain, files: list[Path], ast_dir: Path) -> 
         number, path = numbered
         result = _run_tool("jorje", [parser], input=path.read_bytes(), text=False)
         if not result.stdout:
-            raise ToolFailedError("jorje", f"{result.stderr.decode(errors='replace')}\nno output for {path}")
+            raise ToolFailedError("jorje", f"no output for {path}: {last_line(result.stderr)}")
         if JORJE_NO_PARSE_ERRORS in result.stdout:
             ast = ast_dir / f"{number}.json"
             ast.write_bytes(result.stdout)
@@ -414,7 +422,7 @@ def run_prettier(toolchain: Toolchain, root: Path, parsed: list[JorjeResult]) ->
             raise UsageError(f"{PRETTIER_CONFIG}: cannot be read: {report['configError']}")
         return report["files"]
     except (ValueError, KeyError) as exc:
-        raise ToolFailedError("prettier", f"{result.stderr}\nunreadable output ({exc})") from None
+        raise ToolFailedError("prettier", f"unreadable output ({exc}): {last_line(result.stderr)}") from None
 
 
 def prettier_format(root: Path, files: list[Path]) -> dict[Path, str]:
@@ -470,7 +478,7 @@ def apex_ls_findings(toolchain: Toolchain, project: Project) -> list[Finding]:
     try:
         report = json.loads(result.stdout)
     except ValueError:
-        raise ToolFailedError("apex-ls", f"{result.stdout}\n{result.stderr}") from None
+        raise ToolFailedError("apex-ls", f"unreadable report: {last_line(result.stderr, result.stdout)}") from None
     findings = []
     for file_report in report.get("files", []):
         file = project.relative(file_report["path"])
@@ -534,7 +542,7 @@ def pmd_findings(toolchain: Toolchain, project: Project, files: list[Path], cate
         try:
             report = json.loads(output_path.read_text("utf-8"))
         except (OSError, ValueError):
-            raise ToolFailedError("pmd", f"{result.stdout}\n{result.stderr}") from None
+            raise ToolFailedError("pmd", f"no readable report: {last_line(result.stderr, result.stdout)}") from None
     findings = []
     for violation in report.get("violations", []):
         location = violation["codeLocation"]

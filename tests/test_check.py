@@ -333,6 +333,25 @@ def test_cli_rejects_an_unknown_pmd_category_in_one_line():
     )
 
 
+def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    java = fakes / "java"  # answers the version check, then crashes as apex-ls and PMD
+    java.write_text(
+        '#!/bin/sh\nif [ "$1" = -version ]; then echo \'openjdk version "17.0.1"\' >&2; exit 0; fi\n'
+        "echo 'Exception in thread main: out of cheese' >&2\nexit 3\n"
+    )
+    java.chmod(0o755)
+    env = {"PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "APEXGEN_TOOLS_DIR": str(WORKTREE)}
+    result = run_cli("check", "--deep", "--project-dir", str(CASES / "clean"), env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr in (
+        "error: apex-ls failed: exit 3: Exception in thread main: out of cheese\n",
+        "error: pmd failed: exit 3: Exception in thread main: out of cheese\n",
+    )
+
+
 def test_cli_bad_prettierrc_is_one_line_exit_2(tmp_path):
     root = copy_case("clean", tmp_path / "project")
     (root / ".prettierrc").write_text('{"tabWidth": 4,')
