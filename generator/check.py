@@ -429,10 +429,10 @@ def prettier_format(root: Path, files: list[Path]) -> dict[Path, str]:
     """prettier-plugin-apex's formatting of each of ``files``, with the project's .prettierrc.
 
     Files that do not parse are left out (the deep check reports them as jorje syntax errors).
-    Raises ToolsMissingError when the tools are not installed.
+    Raises ToolsMissingError when Node or the pinned packages are missing (Java is not needed).
     """
     root = Path(root).resolve()
-    toolchain = require_toolchain(root)
+    toolchain = require_toolchain(root, java=False)
     with tempfile.TemporaryDirectory(prefix="apexgen-jorje-") as ast_dir:
         parsed = parse_with_jorje(toolchain, [Path(f) for f in files], Path(ast_dir))
         results = run_prettier(toolchain, root, parsed)

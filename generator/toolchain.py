@@ -175,9 +175,12 @@ class Toolchain:
         return self.node_modules / "@salesforce" / "schemas" / "sfdx-project.schema.json"
 
 
-def require_toolchain(root: Path) -> Toolchain:
-    """The toolchain for ``root``, or ToolsMissingError saying what is missing and how to install it."""
-    problems = runtime_problems()
+def require_toolchain(root: Path, java: bool = True) -> Toolchain:
+    """The toolchain for ``root``, or ToolsMissingError saying what is missing and how to install it.
+
+    ``java``: whether Java is needed too (apex-ls and PMD); formatting alone runs on Node.
+    """
+    problems = [p for p in runtime_problems() if java or not p.startswith("Java")]
     node_modules = find_node_modules(root)
     if node_modules is None:
         pins = ", ".join(f"{p}@{v}" for p, v in PINNED_PACKAGES.items())

@@ -141,6 +141,11 @@ def test_jorje_judges_syntax_over_the_other_parsers():
 
 def test_prettier_format_honours_prettierrc_and_passes_the_plugin_by_path(tmp_path, monkeypatch):
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    (fakes / "java").write_text("#!/bin/sh\nexit 127\n")  # no Java: formatting needs only Node
+    (fakes / "java").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
     root = copy_case("clean", tmp_path / "project")
     assert "prettier-plugin-apex" in json.loads((root / ".prettierrc").read_text())["plugins"]
     messy = root / CLASSES / "Messy.cls"
@@ -359,6 +364,12 @@ def test_cli_bad_prettierrc_is_one_line_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: .prettierrc: cannot be read: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_command_line_starts_without_the_heavy_modules():
+    code = "import sys, generator.cli; print(sorted({'lxml', 'jsonschema', 'concurrent.futures'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=WORKTREE)
+    assert result.stdout.strip() == "[]"
 
 
 def test_metadata_xsd_is_cached_per_simple_salesforce_version(tmp_path, monkeypatch):
