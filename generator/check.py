@@ -432,7 +432,7 @@ def prettier_format(root: Path, files: list[Path]) -> dict[Path, str]:
     Raises ToolsMissingError when Node or the pinned packages are missing (Java is not needed).
     """
     root = Path(root).resolve()
-    toolchain = require_toolchain(root, java=False)
+    toolchain = require_toolchain(root, with_java=False)
     with tempfile.TemporaryDirectory(prefix="apexgen-jorje-") as ast_dir:
         parsed = parse_with_jorje(toolchain, [Path(f) for f in files], Path(ast_dir))
         results = run_prettier(toolchain, root, parsed)

@@ -123,13 +123,18 @@ def java_major() -> int | None:
     return runtime_major(["java", "-version"])
 
 
-def runtime_problems() -> list[str]:
-    """Plain statements of what runtime is missing or too old, with how to get it."""
+def runtime_problems(with_java: bool = True) -> list[str]:
+    """Plain statements of what runtime is missing or too old, with how to get it.
+
+    ``with_java``: whether to check Java too (apex-ls and PMD need it; formatting runs on Node alone).
+    """
     problems = []
     node = node_major()
     if node is None or node < MIN_NODE:
         found = "not found" if node is None else f"version {node} found"
         problems.append(f"Node.js >= {MIN_NODE} with npm ({found}): install it from your package manager or nodejs.org")
+    if not with_java:
+        return problems
     java = java_major()
     if java is None or java < MIN_JAVA:
         found = "not found" if java is None else f"version {java} found"
@@ -145,10 +150,6 @@ class Toolchain:
     """Paths to everything the deep check runs."""
 
     node_modules: Path
-
-    @property
-    def prettier_plugin(self) -> Path:
-        return self.node_modules / "prettier-plugin-apex" / "dist" / "src" / "index.js"
 
     @property
     def jorje_parser(self) -> Path:
@@ -170,17 +171,13 @@ class Toolchain:
         """The JVM jars of apex-ls 6 and PMD 7 that the Code Analyzer PMD engine ships."""
         return self.node_modules / "@salesforce" / "code-analyzer-pmd-engine" / "dist" / "java-lib"
 
-    @property
-    def sfdx_project_schema(self) -> Path:
-        return self.node_modules / "@salesforce" / "schemas" / "sfdx-project.schema.json"
 
-
-def require_toolchain(root: Path, java: bool = True) -> Toolchain:
+def require_toolchain(root: Path, with_java: bool = True) -> Toolchain:
     """The toolchain for ``root``, or ToolsMissingError saying what is missing and how to install it.
 
-    ``java``: whether Java is needed too (apex-ls and PMD); formatting alone runs on Node.
+    ``with_java``: whether Java is needed too (apex-ls and PMD); formatting alone runs on Node.
     """
-    problems = [p for p in runtime_problems() if java or not p.startswith("Java")]
+    problems = runtime_problems(with_java)
     node_modules = find_node_modules(root)
     if node_modules is None:
         pins = ", ".join(f"{p}@{v}" for p, v in PINNED_PACKAGES.items())
