@@ -304,9 +304,7 @@ def check_metadata_xml(project: Project, spec: Any) -> list[Finding]:
     source_version = project.source_api_version
     if spec is not None and source_version and not _same_version(spec.project.api_version, source_version):
         findings.append(Finding(SPEC_FILE, 0, 0, "warning", "meta", "api-version", f"project.api_version {spec.project.api_version} differs from sourceApiVersion {source_version} in {SFDX_PROJECT}"))
-    if not files:
-        return findings
-    schema = metadata_schema()
+    documents = []
     for path in files:
         file = project.relative(path)
         try:
@@ -317,20 +315,22 @@ def check_metadata_xml(project: Project, spec: Any) -> list[Finding]:
             continue
         root = document.getroot()
         name = etree.QName(root)
+        expected = _expected_root(path.name)
         if name.namespace != METADATA_NS:
             findings.append(Finding(file, root.sourceline, 0, "error", "xsd", "namespace", f"root <{root.tag}> must be in namespace {METADATA_NS}"))
-            continue
-        expected = _expected_root(path.name)
-        if expected and name.localname != expected:
+        elif expected and name.localname != expected:
             findings.append(Finding(file, root.sourceline, 0, "error", "xsd", "root-element", f"root element is <{name.localname}>; a {path.name.split('.', 1)[-1]} file needs <{expected}>"))
-            continue
+        else:
+            documents.append((path, file, document))
+    schema = metadata_schema(frozenset(etree.QName(d.getroot()).localname for _, _, d in documents))
+    for path, file, document in documents:
         if not schema.validate(document):
             for error in schema.error_log:
                 message = error.message.replace(f"{{{METADATA_NS}}}", "")  # every element is in it
                 findings.append(Finding(file, error.line, error.column, "error", "xsd", "schema", message))
             continue
         version_tag = "version" if path.name == "package.xml" else "apiVersion"
-        version = root.find(f"{{{METADATA_NS}}}{version_tag}")
+        version = document.getroot().find(f"{{{METADATA_NS}}}{version_tag}")
         if source_version and version is not None and version.text and not _same_version(version.text, source_version):
             findings.append(Finding(file, version.sourceline, 0, "warning", "meta", "api-version", f"{version_tag} {version.text} differs from sourceApiVersion {source_version} in {SFDX_PROJECT}"))
     return findings

@@ -257,6 +257,16 @@ def test_lwc_flow_and_package_xml_are_validated_too(tmp_path):
     }
 
 
+def test_a_root_element_that_is_no_metadata_type_is_reported(tmp_path):
+    root = copy_case("clean", tmp_path / "project")
+    thing = root / "force-app/main/default/things/Thing.thing-meta.xml"
+    thing.parent.mkdir()
+    thing.write_text('<?xml version="1.0"?>\n<NoSuchType xmlns="http://soap.sforce.com/2006/04/metadata"/>\n')
+    (finding,) = run_checks(root)
+    assert (finding.file, finding.line, finding.rule) == ("force-app/main/default/things/Thing.thing-meta.xml", 2, "schema")
+    assert "No matching global declaration" in finding.message
+
+
 def test_sfdx_project_that_is_not_json_or_missing(tmp_path):
     root = tmp_path / "project"
     root.mkdir()
