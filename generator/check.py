@@ -116,7 +116,7 @@ class Project:
 
     def files(self, keep: Callable[[str], bool]) -> list[Path]:
         """Files under the package directories whose name ``keep`` accepts, sorted."""
-        found = set()
+        found: set[Path] = set()
         for package_dir in self.package_dirs:
             for folder, dirs, names in os.walk(package_dir):
                 dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
@@ -131,18 +131,17 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
 def json_positions(text: str) -> dict[tuple[str | int, ...], int]:
     """Offset at which each member (its key) or array item of the valid JSON ``text`` starts, by path."""
-    from json.decoder import scanstring
+    from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
 
     decoder = json.JSONDecoder()
     positions: dict[tuple[str | int, ...], int] = {}
 
     def skip(index: int) -> int:
-        return _WHITESPACE.match(text, index).end()
+        while index < len(text) and text[index] in " \t\n\r":
+            index += 1
+        return index
 
     def value(index: int, path: tuple[str | int, ...]) -> int:
         index = skip(index)
@@ -457,13 +456,13 @@ def jorje_prettier_findings(toolchain: Toolchain, project: Project, files: list[
             for line, column, message in result.syntax_errors:
                 findings.append(Finding(project.relative(result.path), line, column, "error", "jorje", "syntax", message))
         formatted = run_prettier(toolchain, project.root, parsed)
-    for result in formatted:
-        path = Path(result["path"])
+    for outcome in formatted:
+        path = Path(outcome["path"])
         file = project.relative(path)
-        if result["formatError"]:
-            findings.append(Finding(file, 0, 0, "warning", "prettier", "format-failed", result["formatError"]))
-        elif result["formatted"] is not None:
-            line = first_difference(path.read_text("utf-8", errors="replace"), result["formatted"])
+        if outcome["formatError"]:
+            findings.append(Finding(file, 0, 0, "warning", "prettier", "format-failed", outcome["formatError"]))
+        elif outcome["formatted"] is not None:
+            line = first_difference(path.read_text("utf-8", errors="replace"), outcome["formatted"])
             if line:
                 message = "not formatted as prettier-plugin-apex would format it, from this line on"
                 findings.append(Finding(file, line, 0, "warning", "prettier", "format", message))

@@ -182,7 +182,7 @@ def require_toolchain(root: Path, with_java: bool = True) -> Toolchain:
     if node_modules is None:
         pins = ", ".join(f"{p}@{v}" for p, v in PINNED_PACKAGES.items())
         problems.append(f"the pinned Node packages ({pins})")
-    if problems:
+    if problems or node_modules is None:
         raise ToolsMissingError(
             f"the deep check (apexgen check --deep) needs tools that are missing: {'; '.join(problems)}. Run '{INSTALL_COMMAND}'"
         )

@@ -27,7 +27,7 @@ from generator.check import (
 )
 from generator.errors import ToolsMissingError, UsageError
 from generator.write import PlannedFile, apply_changes, plan_changes
-from tests.check_cases.projects import CASES, build_shapes_project, copy_case, meta_xml, write_sfdx_project
+from tests.check_cases.projects import CASES, build_shapes_project, copy_case, meta_xml
 
 WORKTREE = Path(__file__).resolve().parent.parent
 CLASSES = "force-app/main/default/classes"
