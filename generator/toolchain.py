@@ -6,7 +6,8 @@ native binary inside prettier-plugin-apex's optional dependency), apex-ls and PM
 package.json of the repository must list the same (a test checks it).
 
 A node_modules directory is used when it holds every pinned package at its pinned version. Places are
-tried in order: ``$APEXGEN_TOOLS_DIR``, the project root and its parents, then the per-user cache that
+tried in order: ``$APEXGEN_TOOLS_DIR``, the project root and its parents, the apexgen checkout itself
+(where ``npm ci`` installs them for apexgen's own tests), then the per-user cache that
 ``apexgen tools install`` fills.
 """
 
@@ -62,15 +63,19 @@ def cache_install_dir() -> Path:
     return user_cache_dir() / "tools" / f"npm-{hashlib.sha256(pins).hexdigest()[:12]}"
 
 
+# The folder holding the generator package: a checkout of apexgen, where `npm ci` installs the pinned
+# packages for its own tests (in an installed wheel it is site-packages, which has no node_modules).
+SOURCE_DIR = Path(__file__).resolve().parent.parent
+
+
 def candidate_dirs(root: Path) -> list[Path]:
     """Directories that may hold a node_modules with the tools, in the order they are tried."""
     candidates = []
     if os.environ.get(TOOLS_DIR_ENV):
         candidates.append(Path(os.environ[TOOLS_DIR_ENV]).expanduser().resolve())
     root = root.resolve()
-    candidates += [root, *root.parents]
-    candidates.append(cache_install_dir())
-    return candidates
+    candidates += [root, *root.parents, SOURCE_DIR, cache_install_dir()]
+    return list(dict.fromkeys(candidates))
 
 
 def installed_version(node_modules: Path, package: str) -> str | None:

@@ -325,18 +325,23 @@ def test_cli_warnings_alone_exit_0(tmp_path):
     assert json.loads(result.stdout)["summary"] == {"errors": 0, "warnings": 1, "deep": False}
 
 
-def test_cli_deep_without_tools_exits_2_and_says_how_to_install(tmp_path):
+def test_cli_deep_without_tools_exits_2_and_says_how_to_install(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from generator import toolchain
+    from generator.cli import main
+
     root = copy_case("clean", tmp_path / "project")
-    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "APEXGEN_TOOLS_DIR": ""}
-    result = run_cli("check", "--deep", "--project-dir", str(root), env=env)
-    assert result.returncode == 2
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("APEXGEN_TOOLS_DIR", raising=False)
+    monkeypatch.setattr(toolchain, "SOURCE_DIR", tmp_path / "checkout")  # not this worktree, which has them
+    result = CliRunner().invoke(main, ["check", "--deep", "--project-dir", str(root)])
+    assert result.exit_code == 2
     assert result.stdout == ""
-    assert "apexgen tools install" in result.stderr and "Traceback" not in result.stderr
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-        patch.delenv("APEXGEN_TOOLS_DIR", raising=False)
-        with pytest.raises(ToolsMissingError):
-            run_checks(root, deep=True)
+    assert result.stderr.startswith("error: the deep check (apexgen check --deep) needs tools that are missing: ")
+    assert result.stderr.rstrip().endswith("Run 'apexgen tools install'")
+    with pytest.raises(ToolsMissingError):
+        run_checks(root, deep=True)
 
 
 def test_cli_rejects_an_unknown_pmd_category_in_one_line():

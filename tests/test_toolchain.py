@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from generator import toolchain
+from generator.cli import main
 from generator.errors import ToolsMissingError
 from generator.toolchain import PINNED_PACKAGES
 
@@ -47,6 +48,7 @@ def fake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PATH", str(folder))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("APEXGEN_TOOLS_DIR", raising=False)
+    monkeypatch.setattr(toolchain, "SOURCE_DIR", tmp_path / "checkout")  # not this worktree, which has them
     return folder
 
 
@@ -58,9 +60,9 @@ def fake_node_modules(directory: Path, **versions: str) -> Path:
     return directory / "node_modules"
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(WORKTREE)}
-    return subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True, text=True, env=env)
+def invoke(*args: str) -> Any:
+    """The command line in this process, so the monkeypatched places apply."""
+    return CliRunner().invoke(main, list(args))
 
 
 def test_pinned_versions_are_the_root_package_json_dev_dependencies():
@@ -83,7 +85,17 @@ def test_cache_dir_honours_xdg_cache_home_and_is_keyed_by_the_pins(tmp_path, mon
     assert toolchain.cache_install_dir() != first
 
 
+def test_places_are_tried_in_the_documented_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(tmp_path / "explicit"))
+    project = tmp_path / "work" / "project"
+    assert toolchain.candidate_dirs(project) == [
+        tmp_path / "explicit", project, *project.parents, WORKTREE, toolchain.cache_install_dir()
+    ]
+
+
 def test_node_modules_are_looked_for_in_order_and_must_match_the_pins(tmp_path, monkeypatch):
+    monkeypatch.setattr(toolchain, "SOURCE_DIR", tmp_path / "checkout")  # not this worktree, which has them
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "work" / "project"
     project.mkdir(parents=True)
@@ -145,25 +157,25 @@ def test_install_without_node_says_what_to_install(fake_path):
         toolchain.install_tools()
 
 
-def test_cli_install_reports_a_missing_java_after_installing(fake_path):
+def test_cli_install_reports_a_missing_java_after_installing(fake_path, capfd):
     (fake_path / "java").unlink()
-    result = run_cli("tools", "install")
-    assert result.returncode == 2
+    result = invoke("tools", "install")
+    assert result.exit_code == 2
     assert result.stdout.strip() == str(toolchain.cache_install_dir() / "node_modules")
-    assert "fake npm install" in result.stderr  # npm's own output, on stderr
+    assert "fake npm install" in capfd.readouterr().err  # npm's own output, on stderr
     assert "error: the Node packages are installed, but still missing: Java >= 17 (not found)" in result.stderr
 
 
 def test_cli_status_shows_each_place_and_exits_2_until_installed(fake_path):
     project = str(fake_path.parent)  # not the worktree, which has the tools in node_modules
-    result = run_cli("tools", "status", "--project-dir", project)
-    assert result.returncode == 2
+    result = invoke("tools", "status", "--project-dir", project)
+    assert result.exit_code == 2
     assert "node     20 (ok), needs >= 18" in result.stdout
     assert "java     17 (ok), needs >= 17" in result.stdout
     assert f"{toolchain.cache_install_dir() / 'node_modules'}: not present" in result.stdout
     assert "apexgen tools install" in result.stderr
 
-    assert run_cli("tools", "install").returncode == 0
-    result = run_cli("tools", "status", "--project-dir", project)
-    assert result.returncode == 0, result.stderr
+    assert invoke("tools", "install").exit_code == 0
+    result = invoke("tools", "status", "--project-dir", project)
+    assert result.exit_code == 0, result.stderr
     assert f"{toolchain.cache_install_dir() / 'node_modules'}: in use" in result.stdout
