@@ -77,7 +77,8 @@ def project_root(directory: str | None) -> Path:
     show_default=True,
     metavar="CATEGORIES",
     help="PMD Apex rule categories for --deep, comma-separated (bestpractices, codestyle, design, documentation, "
-    "errorprone, multithreading, performance, security). Security findings are errors, the others warnings.",
+    "errorprone, multithreading, performance, security); empty to skip PMD. Security findings are errors, the "
+    "others warnings.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (findings and summary) on stdout.")
 @handle_errors
