@@ -47,15 +47,21 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def median_seconds(action: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median wall time and median CPU time of the processes ``action`` starts (all run as children)."""
-    walls, cpus = [], []
+def interleaved_medians(actions: dict[str, Callable[[], object]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median wall time and median CPU time (of the processes it starts) of each action.
+
+    The actions take turns, run after run, so a change in the load of a shared machine weighs on all
+    of them alike.
+    """
+    walls: dict[str, list[float]] = {name: [] for name in actions}
+    cpus: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(runs):
-        cpu, start = children_cpu(), time.perf_counter()
-        action()
-        walls.append(time.perf_counter() - start)
-        cpus.append(children_cpu() - cpu)
-    return statistics.median(walls), statistics.median(cpus)
+        for name, action in actions.items():
+            cpu, start = children_cpu(), time.perf_counter()
+            action()
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(children_cpu() - cpu)
+    return {name: (statistics.median(walls[name]), statistics.median(cpus[name])) for name in actions}
 
 
 def check_command(root: Path) -> Callable[[], object]:
@@ -103,14 +109,15 @@ def bench(name: str, root: Path, runs: int) -> tuple[float, float]:
     print(f"\n{name}: {root} ({len(project.apex_files())} Apex files), median of {runs}")
     check_command(root)()  # warm the file cache and the metadata XSD cache
     print(f"  {'':<38} {'wall':>7} {'CPU':>7}  (load average {os.getloadavg()[0]:.2f})")
-    timed = {tool: median_seconds(action, runs) for tool, action in single_tools(root).items()}
+    deep_check = "apexgen check --deep (all, parallel)"
+    timed = interleaved_medians({**single_tools(root), deep_check: check_command(root)}, runs)
+    deep, deep_cpu = timed.pop(deep_check)
     for tool, (wall, cpu) in timed.items():
         print(f"  {tool:<38} {wall:6.2f}s {cpu:6.2f}s")
     cli_wall, _ = timed.pop("prettier CLI alone (--list-different)")
     alone = timed  # the steps of the deep check, each run alone
-    deep, deep_cpu = median_seconds(check_command(root), runs)
     slowest = max(wall for wall, _ in alone.values())
-    print(f"  {'apexgen check --deep (all, parallel)':<38} {deep:6.2f}s {deep_cpu:6.2f}s  = {deep / slowest:.2f}x the slowest tool alone")
+    print(f"  {deep_check:<38} {deep:6.2f}s {deep_cpu:6.2f}s  = {deep / slowest:.2f}x the slowest tool alone")
     # However well the tools overlap, their CPU time shared out over the cores bounds the wall time.
     tools_cpu = sum(cpu for _, cpu in alone.values())
     bound = tools_cpu / (os.cpu_count() or 1)
