@@ -1,0 +1,267 @@
+"""Find, describe and install the Node packages and runtimes that ``apexgen check --deep`` runs.
+
+The deep check uses Salesforce's own tools, which ship as npm packages: jorje (the Apex parser, as a
+native binary inside prettier-plugin-apex's optional dependency), apex-ls and PMD (JVM jars inside
+@salesforce/code-analyzer-pmd-engine). Their versions are pinned here and only here; the root
+package.json of the repository must list the same (a test checks it).
+
+A node_modules directory is used when it holds every pinned package at its pinned version. Places are
+tried in order: ``$APEXGEN_TOOLS_DIR``, the project root and its parents, the apexgen checkout itself
+(where ``npm ci`` installs them for apexgen's own tests), then the per-user cache that
+``apexgen tools install`` fills.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from generator.errors import ToolsMissingError
+
+PINNED_PACKAGES = {
+    "@salesforce/code-analyzer-pmd-engine": "0.46.0",
+    "@salesforce/schemas": "1.10.3",
+    "prettier": "3.10.1",
+    "prettier-plugin-apex": "2.3.0",
+}
+MIN_NODE = 18
+MIN_JAVA = 17
+INSTALL_COMMAND = "apexgen tools install"
+TOOLS_DIR_ENV = "APEXGEN_TOOLS_DIR"
+# npm's output is status, not data: send its stdout to our stderr (by descriptor, which works under
+# any wrapper of sys.stderr).
+STDERR_FD = 2
+# prettier-plugin-apex's optional dependency with jorje as a native binary, by platform (its util.js).
+NATIVE_JORJE_PLATFORMS = {
+    ("linux", "x86_64"): "linux-x64",
+    ("darwin", "x86_64"): "darwin-x64",
+    ("darwin", "arm64"): "darwin-arm64",
+    ("windows", "amd64"): "win32-x64",
+}
+
+
+def user_cache_dir() -> Path:
+    """apexgen's per-user cache (``$XDG_CACHE_HOME/apexgen``, by default ``~/.cache/apexgen``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "apexgen"
+
+
+def cache_install_dir() -> Path:
+    """Where ``apexgen tools install`` puts the pinned packages.
+
+    The name carries a digest of the pins, so changing a pin installs beside the old set instead of
+    mixing versions in one node_modules.
+    """
+    pins = json.dumps(PINNED_PACKAGES, sort_keys=True).encode()
+    return user_cache_dir() / "tools" / f"npm-{hashlib.sha256(pins).hexdigest()[:12]}"
+
+
+# The folder holding the generator package: a checkout of apexgen, where `npm ci` installs the pinned
+# packages for its own tests (in an installed wheel it is site-packages, which has no node_modules).
+SOURCE_DIR = Path(__file__).resolve().parent.parent
+
+
+def candidate_dirs(root: Path) -> list[Path]:
+    """Directories that may hold a node_modules with the tools, in the order they are tried."""
+    candidates = []
+    if os.environ.get(TOOLS_DIR_ENV):
+        candidates.append(Path(os.environ[TOOLS_DIR_ENV]).expanduser().resolve())
+    root = root.resolve()
+    candidates += [root, *root.parents, SOURCE_DIR, cache_install_dir()]
+    return list(dict.fromkeys(candidates))
+
+
+def installed_version(node_modules: Path, package: str) -> str | None:
+    try:
+        return str(json.loads((node_modules / package / "package.json").read_text("utf-8"))["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def package_problems(node_modules: Path) -> list[str]:
+    """What keeps ``node_modules`` from being used: missing packages and other versions than pinned."""
+    problems = []
+    for package, pinned in PINNED_PACKAGES.items():
+        version = installed_version(node_modules, package)
+        if version is None:
+            problems.append(f"{package} missing")
+        elif version != pinned:
+            problems.append(f"{package} is {version}, pinned {pinned}")
+    return problems
+
+
+def find_node_modules(root: Path) -> Path | None:
+    """The first node_modules (see ``candidate_dirs``) that holds every pinned package at its version."""
+    for directory in candidate_dirs(root):
+        node_modules = directory / "node_modules"
+        if node_modules.is_dir() and not package_problems(node_modules):
+            return node_modules
+    return None
+
+
+def runtime_major(command: list[str]) -> int | None:
+    """Major version a runtime reports (``node --version``, ``java -version``); None when absent."""
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    # node prints "v20.20.2"; java prints 'openjdk version "17.0.15"' (or "1.8.0_x" before Java 9).
+    match = re.search(r'(?:^v|version ")(\d+)(?:\.(\d+))?', result.stdout + result.stderr, re.M)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def node_major() -> int | None:
+    return runtime_major(["node", "--version"])
+
+
+def java_major() -> int | None:
+    return runtime_major(["java", "-version"])
+
+
+def runtime_problems(with_java: bool = True) -> list[str]:
+    """Plain statements of what runtime is missing or too old, with how to get it.
+
+    ``with_java``: whether to check Java too (apex-ls and PMD need it; formatting runs on Node alone).
+    """
+    problems = []
+    node = node_major()
+    if node is None or node < MIN_NODE:
+        found = "not found" if node is None else f"version {node} found"
+        problems.append(f"Node.js >= {MIN_NODE} with npm ({found}): install it from your package manager or nodejs.org")
+    if not with_java:
+        return problems
+    java = java_major()
+    if java is None or java < MIN_JAVA:
+        found = "not found" if java is None else f"version {java} found"
+        problems.append(
+            f"Java >= {MIN_JAVA} ({found}), which runs apex-ls and PMD: install a JDK or JRE 17+, "
+            "e.g. 'apt-get install openjdk-17-jre-headless'"
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """Paths to everything the deep check runs."""
+
+    node_modules: Path
+
+    @property
+    def jorje_parser(self) -> Path:
+        """jorje as prettier-plugin-apex runs it: the native binary for this platform, else the Java launcher.
+
+        Either reads Apex on stdin and writes its JSON AST, parse errors included, on stdout.
+        """
+        native = NATIVE_JORJE_PLATFORMS.get((platform.system().lower(), platform.machine().lower()))
+        if native:
+            name = f"apex-ast-serializer-{native}"
+            binary = self.node_modules / "@prettier-apex" / name / (name + (".exe" if native.startswith("win") else ""))
+            if binary.exists():
+                return binary
+        launcher = "apex-ast-serializer.bat" if os.name == "nt" else "apex-ast-serializer"
+        return self.node_modules / "prettier-plugin-apex" / "vendor" / "apex-ast-serializer" / "bin" / launcher
+
+    @property
+    def java_lib(self) -> Path:
+        """The JVM jars of apex-ls 6 and PMD 7 that the Code Analyzer PMD engine ships."""
+        return self.node_modules / "@salesforce" / "code-analyzer-pmd-engine" / "dist" / "java-lib"
+
+
+def require_toolchain(root: Path, with_java: bool = True) -> Toolchain:
+    """The toolchain for ``root``, or ToolsMissingError saying what is missing and how to install it.
+
+    ``with_java``: whether Java is needed too (apex-ls and PMD); formatting alone runs on Node.
+    """
+    problems = runtime_problems(with_java)
+    node_modules = find_node_modules(root)
+    if node_modules is None:
+        pins = ", ".join(f"{p}@{v}" for p, v in PINNED_PACKAGES.items())
+        problems.append(f"the pinned Node packages ({pins})")
+    if problems or node_modules is None:
+        raise ToolsMissingError(
+            f"the deep check (apexgen check --deep) needs tools that are missing: {'; '.join(problems)}. Run '{INSTALL_COMMAND}'"
+        )
+    return Toolchain(node_modules)
+
+
+@dataclass(frozen=True)
+class PlaceStatus:
+    directory: Path
+    exists: bool
+    problems: tuple[str, ...]
+
+    @property
+    def usable(self) -> bool:
+        return self.exists and not self.problems
+
+
+@dataclass(frozen=True)
+class ToolsStatus:
+    node: int | None
+    java: int | None
+    places: tuple[PlaceStatus, ...]
+    selected: Path | None
+
+
+def tools_status(root: Path) -> ToolsStatus:
+    """Runtimes found and, for every place tools are looked for, whether they are usable there."""
+    places = []
+    for directory in candidate_dirs(root):
+        node_modules = directory / "node_modules"
+        exists = node_modules.is_dir()
+        problems = tuple(package_problems(node_modules)) if exists else ()
+        places.append(PlaceStatus(node_modules, exists, problems))
+    selected = next((p.directory for p in places if p.usable), None)
+    return ToolsStatus(node_major(), java_major(), tuple(places), selected)
+
+
+def install_tools() -> Path:
+    """npm-install the pinned packages into the user cache and return their node_modules.
+
+    npm writes its own progress and messages to stderr, the status stream. The packages are installed in a
+    temporary directory that is renamed into place, so an interrupted install is never picked up.
+    Raises ToolsMissingError when Node or npm is missing; a missing Java is for the caller to report
+    (the packages are still worth installing).
+    """
+    node = node_major()
+    npm = shutil.which("npm")
+    if node is None or node < MIN_NODE or npm is None:
+        raise ToolsMissingError(
+            f"'{INSTALL_COMMAND}' needs Node.js >= {MIN_NODE} and npm "
+            f"({'node ' + str(node) if node else 'node not found'}, {'npm found' if npm else 'npm not found'}): "
+            "install them from your package manager or nodejs.org"
+        )
+    target = cache_install_dir()
+    if target.is_dir() and not package_problems(target / "node_modules"):
+        return target / "node_modules"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        manifest = {"name": "apexgen-tools", "private": True, "dependencies": PINNED_PACKAGES}
+        (staging / "package.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+        result = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--save-exact"],
+            cwd=staging,
+            stdout=STDERR_FD,
+        )
+        if result.returncode != 0:
+            raise ToolsMissingError(f"npm install failed (exit {result.returncode}); see npm's messages above")
+        problems = package_problems(staging / "node_modules")
+        if problems:
+            raise ToolsMissingError(f"npm install left the tools incomplete: {'; '.join(problems)}")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target / "node_modules"

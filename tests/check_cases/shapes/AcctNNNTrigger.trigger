@@ -1,0 +1,3 @@
+trigger AcctNNNTrigger on Account(before insert, before update, after insert) {
+    AcctNNNTriggerHandler.handle(Trigger.operationType, Trigger.new, Trigger.oldMap);
+}
