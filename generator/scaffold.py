@@ -15,10 +15,9 @@ from generator.errors import UsageError
 from generator.naming import identifier_problem
 from generator.render import environment
 from generator.spec import DEFAULT_API_VERSION, MIN_API_VERSION
+from generator.toolchain import LWC_TEST_PACKAGES, PINNED_PACKAGES
 from generator.write import PlannedFile, atomic_write
 
-PRETTIER_VERSION = "3.10.1"
-PRETTIER_PLUGIN_APEX_VERSION = "2.3.0"
 
 # target file -> template
 PROJECT_FILES = {
@@ -44,8 +43,12 @@ def project_files(name: str, api_version: str = DEFAULT_API_VERSION, namespace: 
         "package_name": re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "apexgen-project",
         "api_version": api_version,
         "namespace": namespace,
-        "prettier_version": PRETTIER_VERSION,
-        "prettier_plugin_apex_version": PRETTIER_PLUGIN_APEX_VERSION,
+        # a project formats its Apex with the same prettier the deep check runs, and tests its components
+        "dev_dependencies": dict(sorted({
+            "prettier": PINNED_PACKAGES["prettier"],
+            "prettier-plugin-apex": PINNED_PACKAGES["prettier-plugin-apex"],
+            **LWC_TEST_PACKAGES,
+        }.items())),
     }
     env = environment()
     return [PlannedFile(path, env.get_template(template).render(**context)) for path, template in PROJECT_FILES.items()]

@@ -31,6 +31,17 @@ PINNED_PACKAGES = {
     "prettier": "3.10.1",
     "prettier-plugin-apex": "2.3.0",
 }
+# The tools a generated project's package.json installs to test and lint its Lightning web components
+# (apexgen's own test command installs them too, from the root package.json).
+LWC_TEST_PACKAGES = {
+    "@lwc/eslint-plugin-lwc": "3.5.0",
+    "@salesforce/eslint-config-lwc": "4.1.2",
+    "@salesforce/eslint-plugin-lightning": "2.0.0",
+    "@salesforce/sfdx-lwc-jest": "7.9.0",
+    "eslint": "9.39.5",
+    "eslint-plugin-import": "2.32.0",
+    "eslint-plugin-jest": "29.17.0",
+}
 MIN_NODE = 18
 MIN_JAVA = 17
 INSTALL_COMMAND = "apexgen tools install"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from generator import toolchain
 from generator.cli import main
 from generator.errors import ToolsMissingError
-from generator.toolchain import PINNED_PACKAGES
+from generator.toolchain import LWC_TEST_PACKAGES, PINNED_PACKAGES
 
 WORKTREE = Path(__file__).resolve().parent.parent
 
@@ -65,11 +65,10 @@ def invoke(*args: str) -> Any:
     return CliRunner().invoke(main, list(args))
 
 
-def test_pinned_versions_are_in_the_root_package_json_dev_dependencies():
-    """The test command installs the deep check's tools at exactly the pinned versions (the root
-    package.json also holds the LWC test tools, which the deep check does not use)."""
+def test_pinned_versions_are_the_root_package_json_dev_dependencies():
+    """The test command installs exactly the pinned tools: the deep check's and the LWC test tools."""
     package = json.loads((WORKTREE / "package.json").read_text())
-    assert {name: package["devDependencies"].get(name) for name in PINNED_PACKAGES} == PINNED_PACKAGES
+    assert package["devDependencies"] == {**PINNED_PACKAGES, **LWC_TEST_PACKAGES}
 
 
 def test_shipped_sfdx_project_schema_is_the_pinned_package_file():
