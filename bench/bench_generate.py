@@ -14,7 +14,6 @@ Run: python bench/bench_generate.py
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,11 +24,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def median_seconds(command: list[str], runs: int, cwd: Path | None = None, setup=None) -> float:
+def median_seconds(command: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
-        if setup:
-            setup()
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def median_seconds_in(command: list[str], runs: int, make_cwd) -> float:
+    """Median wall time of ``command`` run ``runs`` times, each in a new folder from ``make_cwd``."""
+    times = []
+    for _ in range(runs):
+        cwd = make_cwd()
         start = time.perf_counter()
         subprocess.run(command, cwd=cwd, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
@@ -61,29 +69,44 @@ def main() -> None:
           f"(a bare 'python -c pass' takes {python_time * 1000:.0f} ms on this machine)")
 
     print(f"{'prompts':>8} {'files':>7} {'generate s':>11} {'ms/prompt':>10} {'render only s':>14}")
-    per_prompt = []
+    sizes, seconds_by_size = [], []
+    # Each run writes into a folder of its own and nothing is deleted until the end: on a disk mounted
+    # with discard, deleting thousands of files slows the writes that follow for a while.
     with tempfile.TemporaryDirectory() as tmp:
         for prompts in (50, 100, 200, 500):
-            root = Path(tmp) / f"p{prompts}"
-            root.mkdir()
-            (root / "sfdx-project.json").write_text('{"packageDirectories":[{"path":"force-app","default":true}]}')
-            (root / "apexgen.toml").write_text(spec_text(prompts))
+            spec = spec_text(prompts)
+            runs = iter(range(1000))
 
-            def clean() -> None:
-                shutil.rmtree(root / "force-app", ignore_errors=True)
-                shutil.rmtree(root / ".apexgen", ignore_errors=True)
+            def fresh_project() -> Path:
+                root = Path(tmp) / f"p{prompts}-{next(runs)}"
+                root.mkdir()
+                (root / "sfdx-project.json").write_text('{"packageDirectories":[{"path":"force-app","default":true}]}')
+                (root / "apexgen.toml").write_text(spec)
+                return root
 
-            seconds = median_seconds(apexgen + ["generate"], 5, cwd=root, setup=clean)
-            render = median_seconds(
+            seconds = median_seconds_in(apexgen + ["generate"], 5, fresh_project)
+            render = median_seconds_in(
                 [sys.executable, "-c",
                  "from generator.spec import load_spec; from generator.render import render_plan; "
-                 "render_plan(load_spec('apexgen.toml'))"], 5, cwd=root)
-            files = sum(1 for _ in (root / "force-app").rglob("*.cls*"))
-            per_prompt.append(seconds / prompts)
+                 "render_plan(load_spec('apexgen.toml'))"], 5, fresh_project)
+            files = sum(1 for _ in (Path(tmp) / f"p{prompts}-0" / "force-app").rglob("*") if _.is_file())
+            sizes.append(prompts)
+            seconds_by_size.append(seconds)
             print(f"{prompts:>8} {files:>7} {seconds:>11.2f} {seconds / prompts * 1000:>10.2f} {render:>14.2f}")
-    print(f"growth 50 -> 500 prompts: time per prompt changes by a factor of {per_prompt[-1] / per_prompt[0]:.2f} "
-          "(1.0 = linear; start-up cost makes small runs look dearer per prompt)")
-
+    # Linear growth: time = start-up + cost per prompt x prompts. A least-squares line through the points
+    # and its R² say how well that holds; the marginal cost between sizes should stay about the same.
+    n = len(sizes)
+    mean_x, mean_y = sum(sizes) / n, sum(seconds_by_size) / n
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(sizes, seconds_by_size)) / sum((x - mean_x) ** 2 for x in sizes)
+    intercept = mean_y - slope * mean_x
+    residual = sum((y - (intercept + slope * x)) ** 2 for x, y in zip(sizes, seconds_by_size))
+    total = sum((y - mean_y) ** 2 for y in seconds_by_size)
+    marginal = [
+        f"{a}->{b}: {(tb - ta) / (b - a) * 1000:.1f} ms"
+        for a, b, ta, tb in zip(sizes, sizes[1:], seconds_by_size, seconds_by_size[1:])
+    ]
+    print(f"linear fit: {intercept:.2f} s + {slope * 1000:.2f} ms per prompt, R² = {1 - residual / total:.3f}")
+    print("marginal cost per prompt: " + ", ".join(marginal))
 
 if __name__ == "__main__":
     main()

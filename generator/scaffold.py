@@ -62,6 +62,7 @@ def init_project(root: Path, api_version: str = DEFAULT_API_VERSION, namespace: 
     existing = [f.path for f in files if (root / f.path).exists()]
     if existing:
         raise UsageError(f"{root}: already has {', '.join(existing)}; nothing was written (init makes new projects only)")
+    root.mkdir(parents=True, exist_ok=True)
     for file in files:
         atomic_write(root / file.path, file.content)
     return [f.path for f in files]

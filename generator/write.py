@@ -13,7 +13,6 @@ import difflib
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -22,6 +21,7 @@ from generator.errors import EditedFilesError, UsageError
 
 MANIFEST = Path(".apexgen") / "manifest.json"
 MANIFEST_VERSION = 1
+WRITE_THREADS = 8
 
 
 class Action(str, Enum):
@@ -109,14 +109,20 @@ def plan_changes(root: Path, plan: list[PlannedFile]) -> list[Change]:
 
 
 def atomic_write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write ``content`` to ``path`` (whose folder exists) whole or not at all: into a temporary file
+    beside it, then renamed.
+
+    The temporary name is fixed, so a run that crashed leaves at most one stale temporary per file,
+    which the next run overwrites. Files get the usual permissions (0666 less the umask).
+    """
+    tmp = path.with_name(f".{path.name}.apexgen-tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(content)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -125,21 +131,27 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> Non
 
     Raises ``EditedFilesError`` and writes nothing when a change is a conflict and ``force`` is false.
     With ``force`` a conflicting file is overwritten (or, when no longer generated, removed).
+    Files are written by a few threads at once: each is still written whole and renamed into place,
+    and the manifest is written only after every file is.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     conflicts = [(c.path, c.reason) for c in changes if c.action is Action.CONFLICT]
     if conflicts and not force:
         raise EditedFilesError(conflicts)
-    recorded = {}
+    writes = [c for c in changes if c.new is not None and c.action is not Action.UNCHANGED]
+    for folder in sorted({(root / c.path).parent for c in writes} | {(root / MANIFEST).parent}):
+        folder.mkdir(parents=True, exist_ok=True)
+    # Creating a file waits on the file system, not on Python: threads overlap the waits.
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        for _ in pool.map(lambda change: atomic_write(root / change.path, change.new), writes):
+            pass
     for change in changes:
-        target = root / change.path
-        if change.new is None:
-            if change.action in (Action.REMOVE, Action.CONFLICT):
-                target.unlink(missing_ok=True)
-                _remove_empty_parents(target.parent, root)
-            continue
-        if change.action is not Action.UNCHANGED:
-            atomic_write(target, change.new)
-        recorded[change.path] = digest(change.new)
+        if change.new is None and change.action in (Action.REMOVE, Action.CONFLICT):
+            target = root / change.path
+            target.unlink(missing_ok=True)
+            _remove_empty_parents(target.parent, root)
+    recorded = {c.path: digest(c.new) for c in changes if c.new is not None}
     manifest = json.dumps({"version": MANIFEST_VERSION, "files": dict(sorted(recorded.items()))}, indent=2) + "\n"
     if _read(root / MANIFEST) != manifest:
         atomic_write(root / MANIFEST, manifest)

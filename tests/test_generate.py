@@ -184,12 +184,30 @@ def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
     monkeypatch.undo()
 
     after = tree(project)
+    from generator.render import render_plan
+    from generator.spec import load_spec
+
+    planned = {f.path: f.content for f in render_plan(load_spec(spec))}
     changed = [p for p in after if after[p] != before.get(p)]
-    assert len(changed) == 1, changed  # the first file was replaced whole, the second never touched
-    assert not [p for p in after if p.endswith(".tmp")]
+    assert changed, "the writes before the failure happened"
+    assert all(after[p] == planned[p] for p in changed), "a file was left half-written"
+    assert len(changed) < len([p for p in planned if planned[p] != before.get(p)]), "the failure stopped the run"
+    assert not [p for p in after if p.endswith(".apexgen-tmp")]
     # the manifest was not updated: the half-applied change is redone, not mistaken for a hand edit
     assert after[".apexgen/manifest.json"] == before[".apexgen/manifest.json"]
     assert cli("generate", cwd=project).exit_code == 0
+
+
+def test_generated_files_get_the_usual_permissions(cli, project):
+    generated(cli, project)
+    mode = (project / CLASSES / "AiVectors.cls").stat().st_mode & 0o777
+    assert mode == 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_reference_project_equals_a_fresh_generation(tmp_path, cli):
