@@ -898,7 +898,7 @@ def package_create(name: str, container: str, description: str | None, directory
         project = _package_project(project_root(options["project_dir"]))
         path = directory or default_directory_path(project)
         project.check_new_package(name, path)
-        tooling = PackagingTooling(_connect(options, str(project.data.get("sourceApiVersion") or "63.0")))
+        tooling = PackagingTooling(_connect(options, project.api_version))
         package_id = create_package(tooling, name, container, description, project.namespace)
         project.add_package(name, package_id, path, description)
         project.save()
@@ -976,6 +976,8 @@ def _version_summary(request: Any) -> str:
 @click.option("--wait", default="60", show_default=True, metavar="DURATION",
               help="How long to wait: minutes, or 90s / 10m / 1h; 0 sends the request and returns its id.")
 @click.option("--resume", metavar="REQUEST_ID", help="Wait for (and report) a version request already sent (08c...).")
+@click.option("--skip-checks", is_flag=True, help="Build without the offline checks of apexgen check.")
+@click.option("--deep-checks", is_flag=True, help="Run the deep checks of apexgen check first.")
 @click.option("--project-dir", type=click.Path(file_okay=False), help="The SFDX project  [default: .]")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document on stdout.")
 @org_connection
@@ -983,19 +985,20 @@ def _version_summary(request: Any) -> str:
 def package_version_create(**options: Any) -> None:
     """Build a 2GP package version from the project in the Dev Hub and wait until it is built.
 
-    The package directory's versionName and versionNumber (M.m.p.NEXT) go into the version's
-    descriptor; the project is converted to package.zip as for apexgen deploy. When the version
+    The fast checks of `apexgen check` run first, as before a deploy. The package directory's
+    versionName and versionNumber (M.m.p.NEXT) go into the version's descriptor; the project is
+    converted to package.zip as for apexgen deploy. When the version
     is built, its subscriber package version id (04t), install URL and code coverage are printed
     and the alias NAME@M.m.p-BUILD is written to packageAliases in sfdx-project.json.
 
     \b
     Installation key: --installation-key-file FILE or SF_INSTALLATION_KEY, or --installation-key-bypass;
     never a flag value (it would land in shell history).
-    Exit codes: 0 built (with 75% coverage, unless coverage was off); 1 the request failed (every
-    error is shown), coverage is under 75%, or --wait ran out (the resume command is printed);
+    Exit codes: 0 built (with 75% coverage, unless coverage was off); 1 checks failed, the request
+    failed (every error is shown), coverage is under 75%, or --wait ran out (the resume command is printed);
     2 bad input; 4 connection or login failed; 130 interrupted (the request goes on in the Dev Hub).
     """
-    from generator.deploy import parse_wait
+    from generator.deploy import format_finding, parse_wait
     from generator.package import (PackagingTooling, build_version_info, check_record_id, installation_key,
                                    start_version, version_passed, wait_for_version)
 
@@ -1009,6 +1012,8 @@ def package_version_create(**options: Any) -> None:
         if options["code_coverage"] and skip_validation:
             raise UsageError("--skip-validation and --code-coverage cannot be combined: coverage is calculated "
                              "while the version is validated")
+        if options["skip_checks"] and options["deep_checks"]:
+            raise UsageError("--skip-checks and --deep-checks cannot be combined")
         code_coverage = not skip_validation if options["code_coverage"] is None else options["code_coverage"]
         project = _package_project(root)
         if options["resume"]:
@@ -1017,15 +1022,20 @@ def package_version_create(**options: Any) -> None:
                                               ("--installation-key-file", options["installation_key_file"]),
                                               ("--installation-key-bypass", options["installation_key_bypass"]),
                                               ("--skip-validation", skip_validation),
+                                              ("--skip-checks", options["skip_checks"]),
+                                              ("--deep-checks", options["deep_checks"]),
                                               ("--code-coverage", options["code_coverage"] is not None)) if value]
             if given:
                 raise UsageError(f"--resume follows a request already sent; {given[0]} cannot be combined with it")
             request_id = options["resume"]
-            tooling = PackagingTooling(_connect(options, str(project.data.get("sourceApiVersion") or "63.0")))
+            tooling = PackagingTooling(_connect(options, project.api_version))
         else:
             key = installation_key(options["installation_key_file"], options["installation_key_bypass"],
                                    dict(os.environ))
-            build = build_version_info(root, project, options["package"])
+            checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "fast"
+            build = build_version_info(root, project, options["package"], checks)
+            for warning in build.check_warnings:
+                click.echo(f"check: {format_finding(warning)}", err=True)
             for note in build.notes:
                 click.echo(note, err=True)
             tooling = PackagingTooling(_connect(options, build.api_version))
@@ -1097,7 +1107,7 @@ def package_version_promote(version: str, as_json: bool, **options: Any) -> None
     try:
         project = _package_project(project_root(options["project_dir"]))
         subscriber_id = project.resolve(version, "04t", "package version")
-        tooling = PackagingTooling(_connect(options, str(project.data.get("sourceApiVersion") or "63.0")))
+        tooling = PackagingTooling(_connect(options, project.api_version))
         promoted = promote_version(tooling, subscriber_id)
     except ApexgenError as exc:
         _emit_json_error(as_json, exc, None)
@@ -1150,6 +1160,7 @@ def package_upload(**options: Any) -> None:
     2 bad input; 4 connection or login failed; 130 interrupted (the upload goes on in the org).
     """
     from generator.connect import read_secret
+    from generator.convert import DEFAULT_API_VERSION
     from generator.deploy import parse_wait
     from generator.package import (INSTALL_KEY_VARIABLE, PackagingTooling, check_record_id, find_metadata_package,
                                    parse_major_minor, start_upload, wait_for_upload)
@@ -1161,13 +1172,10 @@ def package_upload(**options: Any) -> None:
     try:
         wait_seconds = parse_wait(options["wait"])
         version = parse_major_minor(options["major_minor"])
-        api_version = "63.0"
-        if (root / "sfdx-project.json").is_file():
-            project = _package_project(root)
-            api_version = str(project.data.get("sourceApiVersion") or api_version)
-            namespace = project.namespace
-        else:
-            namespace = ""
+        # The packaging org of a 1GP package need not be built from an SFDX project: the project is optional.
+        project = _package_project(root) if (root / "sfdx-project.json").is_file() else None
+        api_version = project.api_version if project else DEFAULT_API_VERSION
+        namespace = project.namespace if project else ""
         if options["resume"]:
             check_record_id("--resume", options["resume"], "0HD", "package upload request")
             given = [flag for flag in ("version_name", "release", "major_minor", "package_id", "description",

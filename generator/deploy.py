@@ -122,11 +122,11 @@ def prepare(
     return PreparedDeploy(project, options, warnings, notes)
 
 
-def poll_intervals() -> Iterator[float]:
-    interval = FIRST_POLL_SECONDS
+def poll_intervals(first: float = FIRST_POLL_SECONDS, longest: float = MAX_POLL_SECONDS) -> Iterator[float]:
+    interval = first
     while True:
         yield interval
-        interval = min(interval * 2, MAX_POLL_SECONDS)
+        interval = min(interval * 2, longest)
 
 
 def poll_until(

@@ -1,7 +1,8 @@
 """Managed and unlocked package versions: 2GP through the Dev Hub's Tooling API, 1GP uploads in the packaging org.
 
 2GP: a Package2 (0Ho) is created once; each version is a Package2VersionCreateRequest (08c) whose VersionInfo
-is a zip of ``package.zip`` (the metadata-format zip generator.convert builds, whose package.xml has no
+is a zip of ``package.zip`` (the metadata-format zip an apexgen deploy sends, after the same offline checks;
+its package.xml has no
 ``<fullName>``: with one, Salesforce treats the zip as 1GP) and ``package2-descriptor.json``. The request
 ends as Success, with a Package2Version (05i) whose SubscriberPackageVersionId (04t) is what subscribers
 install, or as Error, with its messages in Package2VersionCreateRequestError. Promotion sets the
@@ -21,10 +22,10 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from generator.apex_tests import ToolingSession, _quote
-from generator.deploy import convert, poll_until
+from generator.deploy import poll_intervals, poll_until, prepare
 from generator.errors import ApexgenError, ExitCode, UsageError
 from generator.mdapi import RequestNotConfirmed
 from generator.report import REQUIRED_COVERAGE
@@ -63,13 +64,6 @@ def check_record_id(flag: str, value: str, prefix: str, what: str) -> None:
 
 def install_url(subscriber_version_id: str) -> str:
     return INSTALL_URL + subscriber_version_id
-
-
-def package_poll_intervals() -> Iterator[float]:
-    interval = FIRST_POLL_SECONDS
-    while True:
-        yield interval
-        interval = min(interval * 2, MAX_POLL_SECONDS)
 
 
 class PackagingTooling(ToolingSession):
@@ -128,11 +122,13 @@ class VersionBuild:
     version_info: bytes
     component_count: int
     api_version: str
+    check_warnings: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-def build_version_info(root: Path, project: SfdxProject, package: str | None) -> VersionBuild:
-    """Convert the package's directory to package.zip and wrap it with its descriptor, offline."""
+def build_version_info(root: Path, project: SfdxProject, package: str | None, checks: str) -> VersionBuild:
+    """Offline, as before a deploy: the checks of apexgen check (``checks``: fast | deep | skip), then the package's
+    directory converted to package.zip and wrapped with its descriptor."""
     directory = project.package_directory(package)
     package_id = project.resolve(directory.package, "0Ho", "package")
     unsupported = [key for key in UNSUPPORTED_KEYS if key in directory.entry]
@@ -143,7 +139,8 @@ def build_version_info(root: Path, project: SfdxProject, package: str | None) ->
     if others:
         raise UsageError(f"{project.path.name}: apexgen builds versions of projects with one package directory; "
                          f"this one also has {', '.join(others)} (use sf package version create)")
-    converted, notes = convert(root)
+    prepared = prepare(root, check_only=False, test_level="NoTestRun", tests=[], checks=checks)
+    converted = prepared.project
     if "<fullName>" in converted.package_xml:
         raise UsageError("package.xml of the converted project has a <fullName>, which makes Salesforce treat "
                          "the version as 1GP; remove it from the project's manifest")
@@ -155,7 +152,7 @@ def build_version_info(root: Path, project: SfdxProject, package: str | None) ->
         archive.writestr("package.zip", converted.zip_bytes)
         archive.writestr("package2-descriptor.json", json.dumps(descriptor, indent=2))
     return VersionBuild(package_id, directory, buffer.getvalue(), converted.component_count,
-                        converted.api_version, notes)
+                        converted.api_version, prepared.check_warnings, prepared.notes)
 
 
 def installation_key(key_file: Path | None, bypass: bool, environ: dict[str, str]) -> str | None:
@@ -255,7 +252,7 @@ def wait_for_version(tooling: PackagingTooling, request_id: str, *, wait_seconds
     """Poll the request until Success or Error; an Error comes back with every message the org gave."""
     request = poll_until(lambda: fetch_version_request(tooling, request_id), lambda r: r.finished,
                          job_id=request_id, wait_seconds=wait_seconds, status_of=lambda r: r.status,
-                         intervals=package_poll_intervals(), **callbacks)
+                         intervals=poll_intervals(FIRST_POLL_SECONDS, MAX_POLL_SECONDS), **callbacks)
     if request.status == "Error":
         rows = tooling.query("SELECT Message FROM Package2VersionCreateRequestError "
                              f"WHERE ParentRequest.Id = {_quote(request_id)}")
@@ -370,7 +367,7 @@ def wait_for_upload(tooling: PackagingTooling, request_id: str, *, wait_seconds:
     """Poll the upload until SUCCESS or ERROR; a SUCCESS comes back with its version number and state."""
     upload = poll_until(lambda: fetch_upload(tooling, request_id), lambda u: u.finished, job_id=request_id,
                         wait_seconds=wait_seconds, status_of=lambda u: u.status,
-                        intervals=package_poll_intervals(), **callbacks)
+                        intervals=poll_intervals(FIRST_POLL_SECONDS, MAX_POLL_SECONDS), **callbacks)
     if upload.status == "SUCCESS" and upload.version_id:
         rows = tooling.query("SELECT MajorVersion, MinorVersion, PatchVersion, ReleaseState FROM "
                              f"MetadataPackageVersion WHERE Id = {_quote(upload.version_id)}")

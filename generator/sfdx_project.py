@@ -64,6 +64,12 @@ class SfdxProject:
         return str(self.data.get("namespace") or "")
 
     @property
+    def api_version(self) -> str:
+        from generator.convert import DEFAULT_API_VERSION
+
+        return str(self.data.get("sourceApiVersion") or DEFAULT_API_VERSION)
+
+    @property
     def aliases(self) -> dict[str, str]:
         aliases = self.data.get("packageAliases")
         return dict(aliases) if isinstance(aliases, dict) else {}

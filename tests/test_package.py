@@ -4,9 +4,18 @@ sfdx-project.json kept in the shape the sf CLI writes. Assertions are on what th
 from __future__ import annotations
 
 import base64
+import fcntl
 import io
 import json
+import os
+import pty
 import re
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +27,8 @@ from generator.cli import main
 from generator.sfdx_project import SfdxProject
 from tests.fakes.org import FakeOrg, Scenario, check_version_info, running_org, write_sample_project
 
+REPO = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 INSTALL_KEY = "install-Key-s3cret!"
 SF_PROJECT = """{
   "packageDirectories": [
@@ -54,6 +65,14 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def checks_pass(monkeypatch: pytest.MonkeyPatch) -> list:
+    """generator.check belongs to another branch; versions reach it through the seam deploys use."""
+    calls: list = []
+    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, deep: calls.append(deep) or [])
+    return calls
+
+
 @pytest.fixture
 def key_file(tmp_path: Path) -> Path:
     path = tmp_path / "install.key"
@@ -77,8 +96,8 @@ def created_package(org: FakeOrg, project: Path) -> str:
     return result.stdout.strip()
 
 
-def new_version(org: FakeOrg, project: Path, *args: str) -> Result:
-    return package(org, project, "version", "create", "--installation-key-bypass", *args)
+def new_version(org: FakeOrg, project: Path, *args: str, env: dict | None = None) -> Result:
+    return package(org, project, "version", "create", "--installation-key-bypass", *args, env=env)
 
 
 def no_traceback(result: Result) -> None:
@@ -190,7 +209,7 @@ def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org
     from generator.package import build_version_info
 
     package_id = created_package(org, project)
-    build = build_version_info(project, SfdxProject.load(project), None)
+    build = build_version_info(project, SfdxProject.load(project), None, "skip")
     archive = zipfile.ZipFile(io.BytesIO(build.version_info))
     assert sorted(archive.namelist()) == ["package.zip", "package2-descriptor.json"]
     assert json.loads(archive.read("package2-descriptor.json")) == {
@@ -214,6 +233,37 @@ def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org
         "package2-descriptor.json: versionName is missing",
         "package.xml has a fullName: the zip is a first-generation package, not a 2GP version",
     ]
+
+
+def test_check_errors_stop_the_version_before_anything_is_sent(org: FakeOrg, project: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    created_package(org, project)
+    finding = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=3, column=9,
+                              severity="error", tool="apex-parser", rule="syntax", message="missing ';'")
+    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, deep: [finding])
+    result = new_version(org, project)
+    assert result.exit_code == 1
+    assert ("force-app/main/default/classes/FooService.cls:3:9 error apex-parser/syntax: missing ';'"
+            in result.stderr)
+    assert org.call_count("create:Package2VersionCreateRequest") == 0
+
+
+def test_deep_checks_run_and_warnings_are_shown(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    created_package(org, project)
+    seen: list = []
+    warning = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=1, column=1,
+                              severity="warning", tool="pmd", rule="ApexDoc", message="missing ApexDoc")
+    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, deep: seen.append(deep) or [warning])
+    result = new_version(org, project, "--deep-checks")
+    assert result.exit_code == 0, result.output
+    assert seen == [True]
+    assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd/ApexDoc: missing ApexDoc" in result.stderr
+    assert new_version(org, project, "--skip-checks").exit_code == 0
+    assert seen == [True]
 
 
 def test_coverage_under_75_percent_builds_a_version_that_cannot_be_promoted_and_exits_1(org: FakeOrg, project: Path) -> None:
@@ -472,3 +522,71 @@ def test_no_secret_in_any_output(org: FakeOrg, project: Path, key_file: Path) ->
     secrets = [INSTALL_KEY, org.password, org.security_token, *org.issued_sessions,
                base64.b64encode(INSTALL_KEY.encode()).decode()]
     assert [secret for secret in secrets if secret in everything] == []
+
+
+# ---------------------------------------------------------------------------------------------- long waits
+
+
+def test_status_query_failures_and_an_expired_session_do_not_end_the_wait(org: FakeOrg, project: Path) -> None:
+    created_package(org, project)
+    org.scenario = Scenario(pending=0.2, duration=2.0, status_faults={1: "503", 3: "drop", 4: "expire"})
+    env = {"SF_PASSWORD": org.password, "SF_SECURITY_TOKEN": org.security_token}
+    result = new_version(org, project, "--username", org.username, "--login-url", org.url, env=env)
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Package version request 08c000000000001AAA: Success\n")
+    assert org.call_count("login") == 2
+    assert org.status_calls >= 5  # the faults were played
+    assert org.call_count("create:Package2VersionCreateRequest") == 1
+
+
+def _command(org: FakeOrg, project: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
+           "SF_ACCESS_TOKEN": org.access_token, "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    return ([sys.executable, "-m", "generator", "package", "version", "create", "--project-dir", str(project),
+             "--instance-url", org.url, "--installation-key-bypass", "--skip-checks", *args], env)
+
+
+def test_ctrl_c_prints_the_request_id_and_the_resume_command(org: FakeOrg, project: Path) -> None:
+    created_package(org, project)
+    org.scenario = Scenario(duration=60.0)
+    command, env = _command(org, project)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while org.call_count("query:Package2VersionCreateRequest") < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stdout == ""
+    assert ("interrupted; 08c000000000001AAA goes on in the Dev Hub. Follow it: apexgen package version create "
+            "--resume 08c000000000001AAA") in stderr
+    assert "Traceback" not in stderr
+
+
+def test_terminal_shows_the_status_and_the_time_so_far(org: FakeOrg, project: Path) -> None:
+    created_package(org, project)
+    org.scenario = Scenario(pending=0.3, duration=3.0)
+    command, env = _command(org, project)
+    main_fd, child_fd = pty.openpty()
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=child_fd, text=True)
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    stdout = process.stdout.read()
+    process.wait(timeout=30)
+    os.close(main_fd)
+    stderr = ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
+    assert process.returncode == 0
+    assert re.search(r"Version request 08c000000000001AAA: Verifying\w+ \(0m 0\ds\)", stderr), stderr
+    assert stdout.startswith("Package version request 08c000000000001AAA: Success\n")
+    assert "\x1b" not in stdout
