@@ -854,7 +854,7 @@ class _StatusLine:
         if self.status is not None:
             elapsed = int(time.monotonic() - self.started)
             self.status.update(f"{self.label}: {request.status} ({elapsed // 60}m {elapsed % 60:02d}s)")
-        elif request.status != self.last:
+        elif request.status != self.last and not request.finished:  # the final status heads the summary
             click.echo(f"{self.label}: {request.status}", err=True)
         self.last = request.status
 

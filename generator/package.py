@@ -2,8 +2,8 @@
 
 2GP: a Package2 (0Ho) is created once; each version is a Package2VersionCreateRequest (08c) whose VersionInfo
 is a zip of ``package.zip`` (the metadata-format zip an apexgen deploy sends, after the same offline checks;
-its package.xml has no
-``<fullName>``: with one, Salesforce treats the zip as 1GP) and ``package2-descriptor.json``. The request
+its package.xml has no ``<fullName>``: with one, Salesforce treats the zip as 1GP) and
+``package2-descriptor.json``. The request
 ends as Success, with a Package2Version (05i) whose SubscriberPackageVersionId (04t) is what subscribers
 install, or as Error, with its messages in Package2VersionCreateRequestError. Promotion sets the
 Package2Version's IsReleased.
@@ -28,8 +28,7 @@ from generator.apex_tests import ToolingSession, _quote
 from generator.deploy import poll_intervals, poll_until, prepare
 from generator.errors import ApexgenError, ExitCode, UsageError
 from generator.mdapi import RequestNotConfirmed
-from generator.report import REQUIRED_COVERAGE
-from generator.sfdx_project import PackageDirectory, SfdxProject
+from generator.sfdx_project import PackageDirectory, SfdxProject, is_record_id
 
 INSTALL_URL = "https://login.salesforce.com/packaging/installPackage.apexp?p0="
 CONTAINER_TYPES = ("Managed", "Unlocked")
@@ -58,7 +57,7 @@ class RecordNotFound(PackagingError):
 
 
 def check_record_id(flag: str, value: str, prefix: str, what: str) -> None:
-    if not re.fullmatch(rf"{prefix}[a-zA-Z0-9]{{12}}(?:[a-zA-Z0-9]{{3}})?", value):
+    if not is_record_id(value, prefix):
         raise UsageError(f"{flag}: {value!r} is not a {what} id ({prefix} and 12 or 15 letters and digits)")
 
 

@@ -24,6 +24,11 @@ FIRST_VERSION_NAME = "ver 0.1"
 FIRST_VERSION_NUMBER = "0.1.0.NEXT"
 
 
+def is_record_id(value: str, prefix: str) -> bool:
+    """A Salesforce id of the object whose key prefix is ``prefix`` (0Ho, 04t, ...), 15 or 18 characters."""
+    return re.fullmatch(rf"{prefix}[a-zA-Z0-9]{{12}}(?:[a-zA-Z0-9]{{3}})?", value) is not None
+
+
 @dataclass
 class PackageDirectory:
     """A packageDirectories entry that names a package."""
@@ -80,7 +85,7 @@ class SfdxProject:
     def resolve(self, name_or_id: str, prefix: str, what: str) -> str:
         """An id that starts with ``prefix`` (0Ho, 04t), given as such or as an alias of packageAliases."""
         value = self.aliases.get(name_or_id, name_or_id)
-        if not re.fullmatch(rf"{prefix}[a-zA-Z0-9]{{12}}(?:[a-zA-Z0-9]{{3}})?", value):
+        if not is_record_id(value, prefix):
             known = ", ".join(a for a, i in self.aliases.items() if i.startswith(prefix)) or "none"
             raise UsageError(f"{name_or_id!r} is neither a {what} id ({prefix}...) nor an alias of one in "
                              f"{self.path.name} packageAliases (known: {known})")
