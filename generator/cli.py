@@ -891,15 +891,16 @@ def package_create(name: str, container: str, description: str | None, directory
     \b
     Exit codes: 0 created; 1 the Dev Hub refused it; 2 bad input; 4 connection or login failed.
     """
-    from generator.package import PackagingTooling, create_package
+    from generator.package import PackagingTooling, package_fields
     from generator.sfdx_project import default_directory_path
 
     try:
         project = _package_project(project_root(options["project_dir"]))
         path = directory or default_directory_path(project)
         project.check_new_package(name, path)
+        fields = package_fields(name, container, description, project.namespace)
         tooling = PackagingTooling(_connect(options, project.api_version))
-        package_id = create_package(tooling, name, container, description, project.namespace)
+        package_id = tooling.create("Package2", fields)
         project.add_package(name, package_id, path, description)
         project.save()
     except ApexgenError as exc:

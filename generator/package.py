@@ -96,9 +96,8 @@ class PackagingTooling(ToolingSession):
 # ---------------------------------------------------------------------------------------------- 2GP
 
 
-def create_package(tooling: PackagingTooling, name: str, container: str, description: str | None,
-                   namespace: str) -> str:
-    """Create a Package2 in the Dev Hub; its 0Ho id."""
+def package_fields(name: str, container: str, description: str | None, namespace: str) -> dict[str, Any]:
+    """The Package2 to create in the Dev Hub (``tooling.create("Package2", ...)``), checked offline."""
     if container not in CONTAINER_TYPES:
         raise UsageError(f"--type: {container!r} is not one of {', '.join(CONTAINER_TYPES)}")
     if container == "Managed" and not namespace:
@@ -109,7 +108,7 @@ def create_package(tooling: PackagingTooling, name: str, container: str, descrip
         fields["Description"] = description
     if namespace:
         fields["NamespacePrefix"] = namespace
-    return tooling.create("Package2", fields)
+    return fields
 
 
 @dataclass

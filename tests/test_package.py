@@ -154,6 +154,22 @@ def test_a_round_trip_changes_nothing_and_an_alias_adds_one_line(tmp_path: Path)
         '    "AcmeAI": "0Ho000000000001AAA",\n    "AcmeAI@1.2.0-1": "04t000000000001AAA"\n')
 
 
+def test_an_unlocked_package_needs_no_namespace_and_a_managed_one_does(org: FakeOrg, project: Path) -> None:
+    project_file = project / "sfdx-project.json"
+    project_file.write_text(SF_PROJECT.replace('"namespace": "acmeai"', '"namespace": ""'))
+    managed = package(org, project, "create", "--name", "AcmeAI")
+    assert managed.exit_code == 2
+    assert managed.stderr.strip() == ('error: --type Managed: a managed package needs a namespace; set "namespace" in '
+                                      'sfdx-project.json (apexgen init --namespace) to one linked to the Dev Hub')
+    assert org.calls == []
+    unlocked = package(org, project, "create", "--name", "AcmeAI", "--type", "Unlocked", "--json")
+    assert unlocked.exit_code == 0, unlocked.output
+    assert json.loads(unlocked.stdout) == {"id": "0Ho000000000001AAA", "name": "AcmeAI", "type": "Unlocked",
+                                           "path": "force-app", "namespace": None}
+    assert org.packages["0Ho000000000001AAA"]["NamespacePrefix"] is None
+    assert org.packages["0Ho000000000001AAA"]["ContainerOptions"] == "Unlocked"
+
+
 def test_a_second_package_on_the_same_directory_is_refused_before_the_org_is_called(org: FakeOrg, project: Path) -> None:
     created_package(org, project)
     calls = len(org.calls)
