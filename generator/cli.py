@@ -920,7 +920,7 @@ def package_version() -> None:
     """2GP package versions in the Dev Hub: create, resume, promote."""
 
 
-def _version_json(request: Any, alias_written: bool) -> dict[str, Any]:
+def _version_json(request: Any) -> dict[str, Any]:
     from generator.package import version_passed
     from generator.report import REQUIRED_COVERAGE
 
@@ -933,7 +933,7 @@ def _version_json(request: Any, alias_written: bool) -> dict[str, Any]:
         "versionId": request.version_id,
         "subscriberPackageVersionId": request.subscriber_version_id,
         "version": request.version_number,
-        "alias": request.alias if alias_written else None,
+        "alias": request.alias,
         "installUrl": request.install_url,
         "codeCoverage": {"calculated": request.coverage_calculated, "percent": request.code_coverage,
                          "requiredPercent": REQUIRED_COVERAGE, "passed": request.passed_coverage_check},
@@ -1001,7 +1001,7 @@ def package_version_create(**options: Any) -> None:
     """
     from generator.deploy import format_finding, parse_wait
     from generator.package import (PackagingTooling, build_version_info, check_record_id, installation_key,
-                                   start_version, version_passed, wait_for_version)
+                                   record_version_alias, start_version, version_passed, wait_for_version)
 
     root = project_root(options["project_dir"])
     as_json = options["as_json"]
@@ -1073,15 +1073,11 @@ def package_version_create(**options: Any) -> None:
             click.echo(f"{request_id} may still be running in the Dev Hub: apexgen package version create "
                        f"--resume {request_id}", err=True)
         raise
-    alias_written = False
-    if request.alias and request.subscriber_version_id:
-        project.set_alias(request.alias, request.subscriber_version_id)
-        project.save()
-        alias_written = True
+    if record_version_alias(project, request):
         click.echo(f"Wrote {request.alias}: {request.subscriber_version_id} to packageAliases of "
                    f"{project.path.name}", err=True)
     if as_json:
-        click.echo(json.dumps(_version_json(request, alias_written), indent=2))
+        click.echo(json.dumps(_version_json(request), indent=2))
     else:
         click.echo(_version_summary(request), nl=False)
     sys.exit(ExitCode.OK if version_passed(request) else ExitCode.FINDINGS)

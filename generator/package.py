@@ -202,14 +202,11 @@ class VersionRequest:
     passed_coverage_check: bool = False
     coverage_calculated: bool = True
     errors: list[str] = field(default_factory=list)
+    alias: str | None = None  # NAME@1.0.0-1, once written to packageAliases
 
     @property
     def finished(self) -> bool:
         return self.status in VERSION_FINAL
-
-    @property
-    def alias(self) -> str | None:
-        return f"{self.package_name}@{self.version_number}" if self.version_number else None
 
     @property
     def install_url(self) -> str | None:
@@ -256,6 +253,18 @@ def wait_for_version(tooling: PackagingTooling, request_id: str, *, wait_seconds
                              f"WHERE ParentRequest.Id = {_quote(request_id)}")
         request.errors = [row.get("Message") or "" for row in rows]
     return request
+
+
+def record_version_alias(project: SfdxProject, request: VersionRequest) -> str | None:
+    """Write NAME@M.m.p-BUILD -> 04t into packageAliases, as sf does: NAME is the project's alias of the package
+    (Package2.Name when the project has none)."""
+    if not (request.subscriber_version_id and request.version_number):
+        return None
+    name = project.alias_of(request.package_id) or request.package_name
+    request.alias = f"{name}@{request.version_number}"
+    project.set_alias(request.alias, request.subscriber_version_id)
+    project.save()
+    return request.alias
 
 
 def version_passed(request: VersionRequest) -> bool:

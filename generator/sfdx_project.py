@@ -79,6 +79,10 @@ class SfdxProject:
         aliases = self.data.get("packageAliases")
         return dict(aliases) if isinstance(aliases, dict) else {}
 
+    def alias_of(self, record_id: str) -> str | None:
+        """The first alias of an id (15- and 18-character forms of one id match)."""
+        return next((alias for alias, value in self.aliases.items() if value[:15] == record_id[:15]), None)
+
     def directories(self) -> list[dict[str, Any]]:
         return [entry for entry in self.data["packageDirectories"] if isinstance(entry, dict)]
 

@@ -221,6 +221,17 @@ def test_version_create_prints_the_version_install_url_and_coverage_and_writes_t
     assert SfdxProject.load(project).aliases["AcmeAI@0.1.0-2"] == "04t000000000002AAA"
 
 
+def test_the_version_alias_uses_the_projects_name_for_the_package(org: FakeOrg, project: Path) -> None:
+    created_package(org, project)
+    project_file = project / "sfdx-project.json"
+    project_file.write_text(project_file.read_text().replace('"AcmeAI"', '"Acme AI"'))  # sf allows any alias
+    result = new_version(org, project)
+    assert result.exit_code == 0, result.output
+    assert "Version: AcmeAI 0.1.0-1 (alias Acme AI@0.1.0-1)" in result.stdout  # Package2.Name, then the alias
+    assert SfdxProject.load(project).aliases == {"Acme AI": "0Ho000000000001AAA",
+                                                 "Acme AI@0.1.0-1": "04t000000000001AAA"}
+
+
 def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org: FakeOrg, project: Path) -> None:
     from generator.package import build_version_info
 
