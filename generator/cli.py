@@ -865,6 +865,40 @@ class _StatusLine:
             click.echo(message, err=True)
 
 
+class _PackagingJob:
+    """The request a packaging command sends, and what the user is told about it when the command returns
+    before the request ends: --wait 0, a failure (the resume command), Ctrl-C (exit 130)."""
+
+    def __init__(self, what: str, where: str, resume: str, as_json: bool):
+        self.what, self.where, self.resume, self.as_json = what, where, resume, as_json
+        self.id: str | None = None
+        self.in_flight = False  # the request was sent and its answer (the id) has not arrived
+
+    def __enter__(self) -> "_PackagingJob":
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, traceback: Any) -> bool:
+        if kind is KeyboardInterrupt:
+            if self.id:
+                click.echo(f"interrupted; {self.id} goes on in {self.where}. Follow it: {self.resume} {self.id}",
+                           err=True)
+            elif self.in_flight:
+                click.echo(f"interrupted while the {self.what} was on its way; it may have started in {self.where}",
+                           err=True)
+            else:
+                click.echo(f"interrupted before the {self.what} was sent", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        if isinstance(exc, ApexgenError):
+            _emit_json_error(self.as_json, exc, self.id)
+            if self.id and exc.exit_code != ExitCode.USAGE:
+                click.echo(f"{self.id} may still be running in {self.where}: {self.resume} {self.id}", err=True)
+        return False
+
+    def not_waiting(self, status: str) -> None:
+        click.echo(json.dumps({"id": self.id, "status": status}, indent=2) if self.as_json else self.id)
+        click.echo(f"Not waiting. Report it with: {self.resume} {self.id}", err=True)
+
+
 def _package_project(root: Path) -> Any:
     from generator.sfdx_project import SfdxProject
 
@@ -1005,9 +1039,7 @@ def package_version_create(**options: Any) -> None:
 
     root = project_root(options["project_dir"])
     as_json = options["as_json"]
-    request_id: str | None = None
-    in_flight = False  # the request was sent and its answer (the id) has not arrived
-    try:
+    with _PackagingJob("version request", "the Dev Hub", "apexgen package version create --resume", as_json) as job:
         wait_seconds = parse_wait(options["wait"])
         skip_validation = options["skip_validation"]
         if options["code_coverage"] and skip_validation:
@@ -1028,7 +1060,7 @@ def package_version_create(**options: Any) -> None:
                                               ("--code-coverage", options["code_coverage"] is not None)) if value]
             if given:
                 raise UsageError(f"--resume follows a request already sent; {given[0]} cannot be combined with it")
-            request_id = options["resume"]
+            job.id = options["resume"]
             tooling = PackagingTooling(_connect(options, project.api_version))
         else:
             key = installation_key(options["installation_key_file"], options["installation_key_bypass"],
@@ -1040,39 +1072,20 @@ def package_version_create(**options: Any) -> None:
             for note in build.notes:
                 click.echo(note, err=True)
             tooling = PackagingTooling(_connect(options, build.api_version))
-            in_flight = True
-            request_id = start_version(tooling, build, key, code_coverage=code_coverage,
-                                       skip_validation=skip_validation)
-            in_flight = False
-            checks = "validation skipped" if skip_validation else (
+            job.in_flight = True
+            job.id = start_version(tooling, build, key, code_coverage=code_coverage, skip_validation=skip_validation)
+            job.in_flight = False
+            validation = "validation skipped" if skip_validation else (
                 "code coverage on" if code_coverage else "code coverage off")
-            click.echo(f"Package version request {request_id} started: {build.directory.package} "
-                       f"{build.directory.version_number}, {build.component_count} components, {checks}, "
+            click.echo(f"Package version request {job.id} started: {build.directory.package} "
+                       f"{build.directory.version_number}, {build.component_count} components, {validation}, "
                        f"{'installation key set' if key else 'no installation key'}", err=True)
         if wait_seconds == 0:
-            click.echo(json.dumps({"id": request_id, "status": "Queued"}, indent=2) if as_json else request_id)
-            click.echo(f"Not waiting. Report it with: apexgen package version create --resume {request_id}",
-                       err=True)
+            job.not_waiting("Queued")
             return
-        with _StatusLine(sys.stderr.isatty() and not as_json, f"Version request {request_id}") as status:
-            request = wait_for_version(tooling, request_id, wait_seconds=wait_seconds, on_progress=status.update,
+        with _StatusLine(sys.stderr.isatty() and not as_json, f"Version request {job.id}") as status:
+            request = wait_for_version(tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update,
                                        on_retry=status.note)
-    except KeyboardInterrupt:
-        if request_id:
-            click.echo(f"interrupted; {request_id} goes on in the Dev Hub. Follow it: apexgen package version "
-                       f"create --resume {request_id}", err=True)
-        elif in_flight:
-            click.echo("interrupted while the version request was on its way; it may have started in the Dev Hub",
-                       err=True)
-        else:
-            click.echo("interrupted before a version request was sent", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    except ApexgenError as exc:
-        _emit_json_error(as_json, exc, request_id)
-        if request_id and exc.exit_code != ExitCode.USAGE:
-            click.echo(f"{request_id} may still be running in the Dev Hub: apexgen package version create "
-                       f"--resume {request_id}", err=True)
-        raise
     if record_version_alias(project, request):
         click.echo(f"Wrote {request.alias}: {request.subscriber_version_id} to packageAliases of "
                    f"{project.path.name}", err=True)
@@ -1164,9 +1177,7 @@ def package_upload(**options: Any) -> None:
 
     root = project_root(options["project_dir"])
     as_json = options["as_json"]
-    upload_id: str | None = None
-    in_flight = False
-    try:
+    with _PackagingJob("upload request", "the org", "apexgen package upload --resume", as_json) as job:
         wait_seconds = parse_wait(options["wait"])
         version = parse_major_minor(options["major_minor"])
         # The packaging org of a 1GP package need not be built from an SFDX project: the project is optional.
@@ -1180,7 +1191,7 @@ def package_upload(**options: Any) -> None:
             if given:
                 raise UsageError(f"--resume follows an upload already sent; --{given[0].replace('_', '-')} cannot "
                                  "be combined with it")
-            upload_id = options["resume"]
+            job.id = options["resume"]
             tooling = PackagingTooling(_connect(options, api_version))
         else:
             if not options["version_name"]:
@@ -1196,36 +1207,19 @@ def package_upload(**options: Any) -> None:
                                  "sfdx-project.json has the package's namespace")
             tooling = PackagingTooling(_connect(options, api_version))
             package_id = options["package_id"] or find_metadata_package(tooling, namespace)
-            in_flight = True
-            upload_id = start_upload(tooling, package_id, options["version_name"], release=options["release"],
-                                     version=version, description=options["description"], password=password)
-            in_flight = False
-            click.echo(f"Package upload {upload_id} started: {options['version_name']!r} of {package_id}, "
+            job.in_flight = True
+            job.id = start_upload(tooling, package_id, options["version_name"], release=options["release"],
+                                  version=version, description=options["description"], password=password)
+            job.in_flight = False
+            click.echo(f"Package upload {job.id} started: {options['version_name']!r} of {package_id}, "
                        f"{'released' if options['release'] else 'beta'}"
                        + (f", version {version[0]}.{version[1]}" if version else ""), err=True)
         if wait_seconds == 0:
-            click.echo(json.dumps({"id": upload_id, "status": "QUEUED"}, indent=2) if as_json else upload_id)
-            click.echo(f"Not waiting. Report it with: apexgen package upload --resume {upload_id}", err=True)
+            job.not_waiting("QUEUED")
             return
-        with _StatusLine(sys.stderr.isatty() and not as_json, f"Upload {upload_id}") as status:
-            upload = wait_for_upload(tooling, upload_id, wait_seconds=wait_seconds, on_progress=status.update,
+        with _StatusLine(sys.stderr.isatty() and not as_json, f"Upload {job.id}") as status:
+            upload = wait_for_upload(tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update,
                                      on_retry=status.note)
-    except KeyboardInterrupt:
-        if upload_id:
-            click.echo(f"interrupted; {upload_id} goes on in the org. Follow it: apexgen package upload --resume "
-                       f"{upload_id}", err=True)
-        elif in_flight:
-            click.echo("interrupted while the upload request was on its way; it may have started in the org",
-                       err=True)
-        else:
-            click.echo("interrupted before an upload was sent", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    except ApexgenError as exc:
-        _emit_json_error(as_json, exc, upload_id)
-        if upload_id and exc.exit_code != ExitCode.USAGE:
-            click.echo(f"{upload_id} may still be running in the org: apexgen package upload --resume {upload_id}",
-                       err=True)
-        raise
     if as_json:
         click.echo(json.dumps({"id": upload.id, "status": upload.status, "success": upload.status == "SUCCESS",
                                "packageId": upload.package_id, "subscriberPackageVersionId": upload.version_id,
