@@ -232,6 +232,25 @@ def test_the_version_alias_uses_the_projects_name_for_the_package(org: FakeOrg, 
                                                  "Acme AI@0.1.0-1": "04t000000000001AAA"}
 
 
+def test_a_generated_namespaced_project_becomes_a_managed_package_version(org: FakeOrg, tmp_path: Path) -> None:
+    """apexgen init --namespace, generate, package create, version create: the whole release path."""
+    from tests.conftest import Cli
+    from tests.test_golden import CASES
+
+    cli, root = Cli(), tmp_path / "acme"
+    assert cli("init", str(root), "--namespace", "acmeai").exit_code == 0
+    (root / "apexgen.toml").write_text((CASES / "namespaced" / "apexgen.toml").read_text())
+    assert cli("generate", cwd=root).exit_code == 0
+    assert package(org, root, "create", "--name", "Acme AI").exit_code == 0
+    result = new_version(org, root)
+    assert result.exit_code == 0, result.output
+    assert "Version: Acme AI 0.1.0-1 (alias Acme AI@0.1.0-1)" in result.stdout
+    assert org.packages["0Ho000000000001AAA"]["NamespacePrefix"] == "acmeai"
+    request = org.version_requests["08c000000000001AAA"]
+    assert "SummarizeAction" in request.covered_classes  # package.zip held the generated global entry points
+    assert any(cls == "SummarizeActionTest" for cls, _ in request.test_methods)  # and their tests
+
+
 def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org: FakeOrg, project: Path) -> None:
     from generator.package import build_version_info
 
