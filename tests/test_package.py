@@ -409,6 +409,16 @@ def test_wait_zero_returns_the_request_id_and_resume_reports_it(org: FakeOrg, pr
     assert org.call_count("create:Package2VersionCreateRequest") == 1
 
 
+def test_a_long_build_is_polled_less_and_less_often(org: FakeOrg, project: Path) -> None:
+    created_package(org, project)
+    org.scenario = Scenario(pending=0.2, duration=6.0)
+    assert new_version(org, project).exit_code == 0
+    polls = [t for t, name in org.calls if name == "query:Package2VersionCreateRequest"]
+    gaps = [b - a for a, b in zip(polls, polls[1:])]
+    assert len(polls) == 4, gaps  # at 0.5, 1.5, 3.5 and 7.5 s: a fixed 1 s grid would have polled 7 times
+    assert all(later > 1.7 * earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+
+
 def test_status_changes_are_logged_on_a_pipe(org: FakeOrg, project: Path) -> None:
     created_package(org, project)
     org.scenario = Scenario(pending=0.8, duration=1.2)
