@@ -122,11 +122,11 @@ def prepare(
     return PreparedDeploy(project, options, warnings, notes)
 
 
-def poll_intervals() -> Iterator[float]:
-    interval = FIRST_POLL_SECONDS
+def poll_intervals(first: float = FIRST_POLL_SECONDS, longest: float = MAX_POLL_SECONDS) -> Iterator[float]:
+    interval = first
     while True:
         yield interval
-        interval = min(interval * 2, MAX_POLL_SECONDS)
+        interval = min(interval * 2, longest)
 
 
 def poll_until(
@@ -138,15 +138,17 @@ def poll_until(
     status_of: Callable[[T], str],
     on_progress: Callable[[T], None] = lambda value: None,
     on_retry: Callable[[str], None] = lambda message: None,
+    intervals: Iterator[float] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Call ``fetch`` on the poll grid until it returns a final value; raises WaitExpired when the wait runs out.
 
+    ``intervals`` spaces the polls (default: poll_intervals, for jobs of seconds to minutes).
     ``fetch`` raising TransientError (after the transport's own retries) costs one poll, not the wait."""
     started = clock()
     deadline = started + wait_seconds
-    intervals = poll_intervals()
+    intervals = intervals or poll_intervals()
     next_poll = started + next(intervals)
     last: T | None = None
     errors = 0

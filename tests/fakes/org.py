@@ -2,10 +2,13 @@
 
 It speaks what apexgen sends: the partner SOAP login, the OAuth token endpoint (JWT bearer, client
 credentials), the Metadata API SOAP operations deploy / checkDeployStatus / cancelDeploy /
-deployRecentValidation, and the Tooling REST calls of an asynchronous Apex test run. Every SOAP body it
+deployRecentValidation, the Tooling REST calls of an asynchronous Apex test run, and the packaging calls
+(Package2, Package2VersionCreateRequest, Package2Version promotion, PackageUploadRequest). Every SOAP body it
 receives and every one it returns is validated against the XSD inside simple-salesforce's metadata.wsdl;
 every deploy zip is checked against its package.xml (each listed member has its files, each file belongs to
 a listed member). Violations land in ``org.protocol_errors`` / ``org.zip_problems`` for tests to assert on.
+Every VersionInfo zip of a package version request is checked the same way (package.zip against its package.xml,
+no <fullName>, the descriptor's keys); its problems end the request as Error and land in ``org.package_problems``.
 
 The outcome of a deploy is set by ``org.scenario`` (see Scenario); time runs on the real clock, so a deploy
 is Pending, then InProgress with components and tests counting up, then final after ``duration`` seconds.
@@ -116,6 +119,39 @@ class FakeTestRun:
     duration: float
 
 
+@dataclass
+class FakeVersionRequest:
+    id: str
+    created: float
+    package_id: str
+    outcome: str
+    pending: float
+    duration: float
+    calculate_coverage: bool
+    skip_validation: bool
+    install_key: str | None
+    version: tuple[int, int, int]
+    test_methods: list[tuple[str, str]]
+    covered_classes: list[str]
+    problems: list[str]
+    version_id: str | None = None  # the Package2Version made when the request succeeds
+
+
+@dataclass
+class FakeUpload:
+    id: str
+    created: float
+    package_id: str
+    version_name: str
+    release: bool
+    version: tuple[int, int]
+    password: str | None
+    outcome: str
+    pending: float
+    duration: float
+    version_id: str | None = None
+
+
 def _ids(prefix: str) -> Iterator[str]:
     for number in itertools.count(1):
         yield f"{prefix}{number:012d}AAA"
@@ -139,6 +175,18 @@ class FakeOrg:
         self._session_ids = _ids("00DFAKE!session-")
         self._deploy_ids = _ids("0Af")
         self._run_ids = _ids("707")
+        self._package_ids = _ids("0Ho")
+        self._version_request_ids = _ids("08c")
+        self._package_version_ids = _ids("05i")
+        self._subscriber_version_ids = _ids("04t")
+        self._upload_ids = _ids("0HD")
+        self.packages: dict[str, dict] = {}  # Package2 rows by 0Ho id
+        self.version_requests: dict[str, FakeVersionRequest] = {}
+        self.package_versions: dict[str, dict] = {}  # Package2Version rows by 05i id
+        self.metadata_packages: dict[str, dict] = {}  # 1GP packages of a packaging org by 033 id
+        self.uploads: dict[str, FakeUpload] = {}
+        self.metadata_package_versions: dict[str, dict] = {}  # MetadataPackageVersion rows by 04t id
+        self.package_problems: list[str] = []
         self.deploys: dict[str, FakeDeploy] = {}
         self.test_runs: dict[str, FakeTestRun] = {}
         self.org_classes: dict[str, str] = {}  # Apex classes the org has: name -> source
@@ -421,6 +469,272 @@ def _run_test_result(details: etree._Element, methods: list[tuple[str, str]], co
     _element(run, "totalTime", f"{52.0 + 41.0 * max(len(methods) - 1, 0):.1f}")
 
 
+# ---------------------------------------------------------------------------------------------- packaging
+
+VERSION_STAGES = ("Initializing", "VerifyingFeaturesAndSettings", "VerifyingDependencies", "VerifyingMetadata",
+                  "FinalizingPackageVersion")
+DESCRIPTOR_KEYS = {"id", "path", "versionName", "versionNumber", "versionDescription", "ancestorId", "ancestorVersion",
+                   "dependencies", "postInstallScript", "uninstallScript", "postInstallUrl", "releaseNotesUrl",
+                   "apexTestAccess"}
+PACKAGING_TABLES = ("Package2", "Package2Version", "Package2VersionCreateRequest", "Package2VersionCreateRequestError",
+                    "PackageUploadRequest", "MetadataPackage", "MetadataPackageVersion")
+DESCRIPTOR_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(NEXT|\d+)")
+
+
+def _rest_error(code: str, message: str) -> list[dict]:
+    return [{"errorCode": code, "message": message, "fields": []}]
+
+
+def check_version_info(version_info: bytes, package_id: str) -> tuple[dict, dict[str, str], list[str]]:
+    """(descriptor, classes of package.zip, problems) of a VersionInfo zip."""
+    try:
+        outer = zipfile.ZipFile(io.BytesIO(version_info))
+    except zipfile.BadZipFile:
+        return {}, {}, ["VersionInfo is not a zip file"]
+    names = set(outer.namelist())
+    problems = [f"VersionInfo holds {name}, which is not part of a package version" for name in
+                sorted(names - {"package.zip", "package2-descriptor.json", "settings.zip"})]
+    if "package.zip" not in names or "package2-descriptor.json" not in names:
+        return {}, {}, problems + ["VersionInfo needs package.zip and package2-descriptor.json"]
+    try:
+        descriptor = json.loads(outer.read("package2-descriptor.json"))
+    except ValueError:
+        return {}, {}, problems + ["package2-descriptor.json is not JSON"]
+    problems += [f"package2-descriptor.json: unknown key {key}" for key in sorted(set(descriptor) - DESCRIPTOR_KEYS)]
+    if descriptor.get("id") != package_id:
+        problems.append(f"package2-descriptor.json: id {descriptor.get('id')!r} is not the request's Package2Id")
+    if not DESCRIPTOR_VERSION.fullmatch(str(descriptor.get("versionNumber", ""))):
+        problems.append(f"package2-descriptor.json: versionNumber {descriptor.get('versionNumber')!r} is not M.m.p.NEXT")
+    if not isinstance(descriptor.get("versionName"), str):
+        problems.append("package2-descriptor.json: versionName is missing")
+    inner = zipfile.ZipFile(io.BytesIO(outer.read("package.zip")))
+    _, zip_problems = check_zip(inner)
+    problems += zip_problems
+    if "package.xml" in inner.namelist():
+        if etree.fromstring(inner.read("package.xml")).find(f"{{{MD}}}fullName") is not None:
+            problems.append("package.xml has a fullName: the zip is a first-generation package, not a 2GP version")
+    return descriptor, classes_in_zip(inner), problems
+
+
+def create_package2(org: FakeOrg, fields: dict) -> tuple[int, object]:
+    if not fields.get("Name"):
+        return 400, _rest_error("REQUIRED_FIELD_MISSING", "Required fields are missing: [Name]")
+    if fields.get("ContainerOptions") not in ("Managed", "Unlocked"):
+        return 400, _rest_error("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                                f"bad value for restricted picklist field: {fields.get('ContainerOptions')}")
+    if fields["ContainerOptions"] == "Managed" and not fields.get("NamespacePrefix"):
+        return 400, _rest_error("FIELD_INTEGRITY_EXCEPTION", "A managed package requires a namespace.")
+    with org.lock:
+        package_id = next(org._package_ids)
+        org.packages[package_id] = {"Id": package_id, "Name": fields["Name"], "ContainerOptions": fields["ContainerOptions"],
+                                    "NamespacePrefix": fields.get("NamespacePrefix"),
+                                    "Description": fields.get("Description"), "IsOrgDependent": False}
+    return 201, {"id": package_id, "success": True, "errors": []}
+
+
+def create_version_request(org: FakeOrg, fields: dict) -> tuple[int, object]:
+    package_id = fields.get("Package2Id")
+    if package_id not in org.packages:
+        return 400, _rest_error("INVALID_ID_FIELD", f"No package with id {package_id} in this Dev Hub")
+    if fields.get("CalculateCodeCoverage") and fields.get("SkipValidation"):
+        return 400, _rest_error("FIELD_INTEGRITY_EXCEPTION",
+                                "You can't calculate code coverage when you skip validation.")
+    descriptor, classes, problems = check_version_info(base64.b64decode(fields.get("VersionInfo") or ""), package_id)
+    numbers = DESCRIPTOR_VERSION.fullmatch(str(descriptor.get("versionNumber", "")))
+    methods, covered = split_tests(classes, "RunLocalTests", [])
+    with org.lock:
+        request = FakeVersionRequest(
+            id=next(org._version_request_ids), created=time.monotonic(), package_id=package_id,
+            outcome=org.scenario.outcome, pending=org.scenario.pending, duration=org.scenario.duration,
+            calculate_coverage=bool(fields.get("CalculateCodeCoverage")),
+            skip_validation=bool(fields.get("SkipValidation")), install_key=fields.get("InstallKey"),
+            version=tuple(int(n) for n in numbers.groups()[:3]) if numbers else (0, 1, 0),
+            test_methods=methods, covered_classes=covered, problems=problems,
+        )
+        org.version_requests[request.id] = request
+        org.package_problems += problems
+    return 201, {"id": request.id, "success": True, "errors": []}
+
+
+def version_request_errors(request: FakeVersionRequest) -> list[str]:
+    if request.problems:
+        return request.problems
+    if request.outcome in ("component_failure", "failing") and not request.skip_validation:
+        broken = request.covered_classes[0] if request.covered_classes else "Unknown"
+        tests = [name for name, _ in request.test_methods[:1]]
+        messages = [f"{broken}: Variable does not exist: totl ({broken}: line {COMPILE_ERROR[1]}, "
+                    f"column {COMPILE_ERROR[2]})"]
+        messages += [f"{name}: Dependent class is invalid and needs recompilation:\n Class {broken} : "
+                     f"Variable does not exist: totl" for name in tests]
+        return messages
+    failing = failing_method(request.test_methods, request.outcome)
+    if failing and request.calculate_coverage:
+        return [f"ApexTestFailure: {failing[0]}.{failing[1]}: {ASSERT_MESSAGE}"]
+    return []
+
+
+def version_request_state(org: FakeOrg, request: FakeVersionRequest, now: float) -> tuple[str, list[str]]:
+    """The request's status as of ``now``; the Package2Version appears when it succeeds."""
+    elapsed = now - request.created
+    if elapsed < request.pending:
+        return "Queued", []
+    if elapsed < request.duration:
+        stage = int(len(VERSION_STAGES) * (elapsed - request.pending) / max(request.duration - request.pending, 1e-9))
+        return VERSION_STAGES[min(stage, len(VERSION_STAGES) - 1)], []
+    errors = version_request_errors(request)
+    if errors:
+        return "Error", errors
+    with org.lock:
+        if request.version_id is None:
+            major, minor, patch = request.version
+            build = 1 + sum(1 for v in org.package_versions.values() if v["Package2Id"] == request.package_id
+                            and (v["MajorVersion"], v["MinorVersion"], v["PatchVersion"]) == request.version)
+            coverage = None
+            if request.calculate_coverage:
+                locations, uncovered = coverage_lines(request.outcome)
+                coverage = {"apexCodeCoveragePercentage": round(100 * (locations - len(uncovered)) / locations, 2)}
+            version_id = next(org._package_version_ids)
+            org.package_versions[version_id] = {
+                "Id": version_id, "SubscriberPackageVersionId": next(org._subscriber_version_ids),
+                "Package2Id": request.package_id, "Package2": {"Name": org.packages[request.package_id]["Name"]},
+                "MajorVersion": major, "MinorVersion": minor, "PatchVersion": patch, "BuildNumber": build,
+                "CodeCoverage": coverage,
+                "HasPassedCodeCoverageCheck": bool(coverage and coverage["apexCodeCoveragePercentage"] >= 75),
+                "IsReleased": False, "ValidationSkipped": request.skip_validation,
+            }
+            request.version_id = version_id
+    return "Success", []
+
+
+def create_upload(org: FakeOrg, fields: dict) -> tuple[int, object]:
+    package_id = fields.get("MetadataPackageId")
+    if package_id not in org.metadata_packages:
+        return 400, _rest_error("INVALID_ID_FIELD", f"No package with id {package_id} in this organization")
+    if not fields.get("VersionName"):
+        return 400, _rest_error("REQUIRED_FIELD_MISSING", "Required fields are missing: [VersionName]")
+    with org.lock:
+        upload = FakeUpload(
+            id=next(org._upload_ids), created=time.monotonic(), package_id=package_id,
+            version_name=fields["VersionName"], release=bool(fields.get("IsReleaseVersion")),
+            version=(int(fields.get("MajorVersion") or 1), int(fields.get("MinorVersion") or 0)),
+            password=fields.get("Password"), outcome=org.scenario.outcome, pending=org.scenario.pending,
+            duration=org.scenario.duration,
+        )
+        org.uploads[upload.id] = upload
+    return 201, {"id": upload.id, "success": True, "errors": []}
+
+
+def upload_state(org: FakeOrg, upload: FakeUpload, now: float) -> tuple[str, list[str]]:
+    elapsed = now - upload.created
+    if elapsed < upload.pending:
+        return "QUEUED", []
+    if elapsed < upload.duration:
+        return "IN_PROGRESS", []
+    if upload.outcome in ("test_failure", "failing", "low_coverage"):
+        methods, _ = split_tests(org.org_classes, "RunLocalTests", [])
+        failing = methods[0] if methods else ("FooServiceTest", "greetsByName")
+        errors = [f"ApexTestFailure: {failing[0]}.{failing[1]}: {ASSERT_MESSAGE}"]
+        if upload.outcome != "test_failure":
+            errors.append("Average test coverage across all Apex Classes and Triggers is 60%, at least 75% test "
+                          "coverage is required.")
+        return "ERROR", errors
+    with org.lock:
+        if upload.version_id is None:
+            major, minor = upload.version
+            patch = sum(1 for v in org.metadata_package_versions.values()
+                        if (v["MajorVersion"], v["MinorVersion"]) == (major, minor) and v["ReleaseState"] == "Released")
+            version_id = next(org._subscriber_version_ids)
+            org.metadata_package_versions[version_id] = {
+                "Id": version_id, "MetadataPackageId": upload.package_id, "Name": upload.version_name,
+                "MajorVersion": major, "MinorVersion": minor, "PatchVersion": patch,
+                "ReleaseState": "Released" if upload.release else "Beta",
+                "BuildNumber": 1 + len(org.metadata_package_versions),
+            }
+            upload.version_id = version_id
+    return "SUCCESS", []
+
+
+def _select(table: str, record: dict, fields: list[str]) -> dict:
+    """Only the selected fields, relationship fields one level deep, as the REST API shapes them."""
+    out: dict = {"attributes": {"type": table}}
+    for name in fields:
+        head, _, rest = name.partition(".")
+        if head not in record:
+            raise KeyError(name)
+        if not rest:
+            out[head] = record[head]
+        elif record[head] is None:
+            out[head] = None
+        else:
+            out.setdefault(head, {"attributes": {"type": head}})[rest] = record[head].get(rest)
+    return out
+
+
+def packaging_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
+    now = time.monotonic()
+    select = re.match(r"\s*SELECT\s+(.*?)\s+FROM\s", soql, re.IGNORECASE | re.DOTALL)
+    where = re.search(r"\bWHERE\s+([\w.]+)\s*=\s*'([^']*)'", soql)
+    if select is None or where is None:
+        return 400, _rest_error("MALFORMED_QUERY", f"fake org answers packaging queries by one field: {soql}")
+    fields = [f.strip() for f in select.group(1).split(",")]
+    with org.lock:
+        if table == "Package2VersionCreateRequest":
+            records = []
+            for request in org.version_requests.values():
+                status, _ = version_request_state(org, request, now)
+                records.append({"Id": request.id, "Status": status, "Package2Id": request.package_id,
+                                "Package2": {"Name": org.packages[request.package_id]["Name"]},
+                                "Package2VersionId": request.version_id,
+                                "Package2Version": org.package_versions.get(request.version_id or ""),
+                                "CalculateCodeCoverage": request.calculate_coverage,
+                                "SkipValidation": request.skip_validation, "InstallKey": None})
+        elif table == "Package2VersionCreateRequestError":
+            records = [{"ParentRequestId": request.id, "ParentRequest": {"Id": request.id}, "Message": message}
+                       for request in org.version_requests.values()
+                       for message in version_request_state(org, request, now)[1]]
+        elif table == "Package2Version":
+            records = list(org.package_versions.values())
+        elif table == "Package2":
+            records = list(org.packages.values())
+        elif table == "PackageUploadRequest":
+            records = []
+            for upload in org.uploads.values():
+                status, errors = upload_state(org, upload, now)
+                records.append({"Id": upload.id, "Status": status, "MetadataPackageId": upload.package_id,
+                                "MetadataPackageVersionId": upload.version_id,
+                                "Errors": {"errors": [{"message": e} for e in errors]} if errors else None})
+        elif table == "MetadataPackage":
+            records = list(org.metadata_packages.values())
+        else:
+            records = list(org.metadata_package_versions.values())
+    key, value = where.groups()
+    head, _, rest = key.partition(".")
+    matching = [r for r in records if (r.get(head) or {}).get(rest) == value] if rest else \
+        [r for r in records if r.get(key) == value]
+    try:
+        rows = [_select(table, r, fields) for r in matching]
+    except KeyError as exc:
+        return 400, _rest_error("INVALID_FIELD", f"No such column '{exc.args[0]}' on entity '{table}'")
+    return 200, {"totalSize": len(rows), "done": True, "records": rows}
+
+
+def promote(org: FakeOrg, version_id: str, fields: dict) -> tuple[int, object]:
+    with org.lock:
+        version = org.package_versions.get(version_id)
+        if version is None:
+            return 404, _rest_error("NOT_FOUND", "The requested resource does not exist")
+        if set(fields) != {"IsReleased"}:
+            return 400, _rest_error("INVALID_FIELD_FOR_INSERT_UPDATE", f"fields not updatable here: {sorted(fields)}")
+        if fields["IsReleased"] is True and not version["HasPassedCodeCoverageCheck"]:
+            coverage = version["CodeCoverage"]
+            reason = ("code coverage was not calculated for this version (it was created without validation or "
+                      "without code coverage)" if coverage is None else
+                      f"its code coverage is {coverage['apexCodeCoveragePercentage']:g}%, below the required 75%")
+            return 400, _rest_error("FIELD_INTEGRITY_EXCEPTION", f"This package version can't be promoted: {reason}.")
+        version["IsReleased"] = bool(fields["IsReleased"])
+    return 204, None
+
+
 # ---------------------------------------------------------------------------------------------- HTTP handler
 
 class FakeOrgHandler(BaseHTTPRequestHandler):
@@ -504,6 +818,17 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             return self._metadata(body)
         if re.fullmatch(r"/services/data/v[\d.]+/tooling/runTestsAsynchronous/?", path):
             return self._run_tests(body)
+        created = re.fullmatch(r"/services/data/v[\d.]+/tooling/sobjects/(\w+)/?", path)
+        if created:
+            return self._tooling_create(created.group(1), body)
+        self._json(404, [{"errorCode": "NOT_FOUND", "message": f"no such resource {path}"}])
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        path = urlsplit(self.path).path
+        body = self._body()
+        updated = re.fullmatch(r"/services/data/v[\d.]+/tooling/sobjects/(\w+)/(\w+)/?", path)
+        if updated:
+            return self._tooling_update(updated.group(1), updated.group(2), body)
         self._json(404, [{"errorCode": "NOT_FOUND", "message": f"no such resource {path}"}])
 
     def do_GET(self) -> None:  # noqa: N802
@@ -709,7 +1034,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
 
     def _tooling_query(self, soql: str) -> None:
         org = self.org
-        if re.search(r"\bFROM\s+ApexTestRunResult\b", soql):
+        if re.search(r"\bFROM\s+(ApexTestRunResult|Package2VersionCreateRequest|PackageUploadRequest)\b", soql):
             fault = self._status_fault()
             if fault in ("500", "503", "drop"):
                 return self._answer_fault(fault)
@@ -721,6 +1046,8 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             org.calls.append((time.time(), f"query:{source.group(1) if source else '?'}"))
             run = org.test_runs.get(job.group(1)) if job else None
         table = source.group(1) if source else ""
+        if table in PACKAGING_TABLES:
+            return self._json(*packaging_query(org, table, soql))
         if table in ("ApexTestRunResult", "ApexTestResult") and run is None:
             return self._json(200, {"totalSize": 0, "done": True, "records": []})
         records: list[dict] = []
@@ -765,6 +1092,40 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         else:
             return self._json(400, [{"errorCode": "INVALID_TYPE", "message": f"fake org cannot answer: {soql}"}])
         self._json(200, {"totalSize": len(records), "done": True, "records": records})
+
+
+    # -- packaging (Tooling API sobjects)
+    def _tooling_create(self, sobject: str, body: bytes) -> None:
+        org = self.org
+        if not self._rest_session_valid():
+            return self._rest_unauthorized()
+        creators = {"Package2": create_package2, "Package2VersionCreateRequest": create_version_request,
+                    "PackageUploadRequest": create_upload}
+        with org.lock:
+            org.calls.append((time.time(), f"create:{sobject}"))
+            fault = org.scenario.deploy_fault
+        if sobject not in creators:
+            return self._json(404, _rest_error("NOT_FOUND", f"fake org cannot create {sobject}"))
+        status, answer = creators[sobject](org, json.loads(body or b"{}"))
+        if fault == "drop" and sobject != "Package2":  # the org took the request, the answer never arrives
+            return self._drop()
+        self._json(status, answer)
+
+    def _tooling_update(self, sobject: str, record_id: str, body: bytes) -> None:
+        org = self.org
+        if not self._rest_session_valid():
+            return self._rest_unauthorized()
+        with org.lock:
+            org.calls.append((time.time(), f"update:{sobject}"))
+        if sobject != "Package2Version":
+            return self._json(404, _rest_error("NOT_FOUND", f"fake org cannot update {sobject}"))
+        status, answer = promote(org, record_id, json.loads(body or b"{}"))
+        if status == 204:
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        self._json(status, answer)
 
 
 @contextlib.contextmanager
