@@ -54,6 +54,7 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        auto_reload=False,  # templates do not change while apexgen runs: no stat per rendered file
     )
     env.filters["apex_string"] = apex_string
     env.filters["annotation_string"] = annotation_string
