@@ -779,7 +779,7 @@ def deploy(**options: Any) -> None:
         if modes:
             sources, api_version, _ = _project_sources(root)
         else:
-            checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "fast"
+            checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "auto"
             prepared = deploying.prepare(root, check_only=options["validate"], test_level=options["test_level"],
                                          tests=tests, checks=checks)
             for warning in prepared.check_warnings:
@@ -1172,7 +1172,7 @@ def package_version_create(**options: Any) -> None:
         else:
             key = installation_key(options["installation_key_file"], options["installation_key_bypass"],
                                    dict(os.environ))
-            checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "fast"
+            checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "auto"
             build = build_version_info(root, project, options["package"], checks)
             for warning in build.check_warnings:
                 click.echo(f"check: {format_finding(warning)}", err=True)

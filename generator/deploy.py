@@ -47,16 +47,21 @@ class PreparedDeploy:
     notes: list[str]
 
 
-def run_pre_deploy_checks(root: Path, deep: bool) -> list[Any]:
-    """The offline checks of ``apexgen check`` (generator.check.run_checks), imported only when a deploy needs them."""
-    try:
-        from generator.check import run_checks
-    except ImportError:
-        raise UsageError(
-            "pre-deploy checks are not available in this installation (generator.check is missing); "
-            "pass --skip-checks to deploy without them"
-        ) from None
-    return list(run_checks(root, deep=deep))
+def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
+    """The checks of ``apexgen check``, before anything leaves the machine.
+
+    ``checks`` is ``auto`` (the deep check where its tools are installed, else the fast one), ``fast``
+    or ``deep`` (which needs the tools).
+    """
+    from generator.check import run_checks
+    from generator.errors import ToolsMissingError
+
+    if checks == "auto":
+        try:
+            return run_checks(root, deep=True)
+        except ToolsMissingError:
+            return run_checks(root, deep=False)
+    return run_checks(root, deep=checks == "deep")
 
 
 def format_finding(finding: Any) -> str:
@@ -98,12 +103,12 @@ def prepare(
     check_only: bool,
     test_level: str,
     tests: list[str],
-    checks: str,  # "fast" | "deep" | "skip"
+    checks: str,  # "auto" | "fast" | "deep" | "skip"
 ) -> PreparedDeploy:
     """Everything that happens before anything leaves the machine: checks, conversion, the test list."""
     warnings: list[Any] = []
     if checks != "skip":
-        findings = run_pre_deploy_checks(root, deep=checks == "deep")
+        findings = run_pre_deploy_checks(root, checks)
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             listing = "; ".join(format_finding(f) for f in errors[:5])

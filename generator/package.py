@@ -125,7 +125,7 @@ class VersionBuild:
 
 
 def build_version_info(root: Path, project: SfdxProject, package: str | None, checks: str) -> VersionBuild:
-    """Offline, as before a deploy: the checks of apexgen check (``checks``: fast | deep | skip), then the package's
+    """Offline, as before a deploy: the checks of apexgen check (``checks``: auto | fast | deep | skip), then the package's
     directory converted to package.zip and wrapped with its descriptor."""
     directory = project.package_directory(package)
     package_id = project.resolve(directory.package, "0Ho", "package")

@@ -30,11 +30,11 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def checks_pass(monkeypatch: pytest.MonkeyPatch) -> list:
-    """generator.check belongs to another branch; the deploy path to it is tested through this seam."""
+    """The offline checks are stubbed here; test_pre_deploy_checks_* test the real selection of checks."""
     calls: list = []
 
-    def run_checks(root: Path, deep: bool) -> list:
-        calls.append((root, deep))
+    def run_checks(root: Path, checks: str) -> list:
+        calls.append((root, checks))
         return []
 
     monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", run_checks)
@@ -293,7 +293,7 @@ def test_check_errors_stop_the_deploy(org: FakeOrg, project: Path, monkeypatch: 
                               severity="error", tool="apex-parser", rule="syntax", message="missing ';'")
     warning = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=1, column=1,
                               severity="warning", tool="pmd", rule="ApexDoc", message="missing ApexDoc")
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, deep: [finding, warning])
+    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: [finding, warning])
     result = deploy(org, project)
     assert result.exit_code == 1
     assert ("1 check error(s), nothing was deployed: force-app/main/default/classes/FooService.cls:3:9 error "
@@ -307,10 +307,10 @@ def test_check_warnings_are_shown_and_deep_checks_are_asked_for(org: FakeOrg, pr
     seen = []
     warning = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=1, column=1,
                               severity="warning", tool="pmd", rule="ApexDoc", message="missing ApexDoc")
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, deep: seen.append(deep) or [warning])
+    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning])
     result = deploy(org, project, "--deep-checks")
     assert result.exit_code == 0
-    assert seen == [True]
+    assert seen == ["deep"]
     assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd/ApexDoc: missing ApexDoc" in result.stderr
 
 
@@ -318,18 +318,37 @@ def test_skip_checks_does_not_run_them(org: FakeOrg, project: Path, checks_pass:
     assert deploy(org, project, "--skip-checks").exit_code == 0
     assert checks_pass == []
     assert deploy(org, project).exit_code == 0
-    assert [deep for _, deep in checks_pass] == [False]
+    assert [checks for _, checks in checks_pass] == ["auto"]
 
 
-def test_missing_checker_is_reported_not_faked(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
+def test_pre_deploy_checks_are_deep_where_the_tools_are_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.undo()  # the real run_pre_deploy_checks, not the autouse seam
-    monkeypatch.setitem(sys.modules, "generator.check", None)  # importing it fails, as when it is not installed
-    result = deploy(org, project)
-    assert result.exit_code == 2
-    assert "pre-deploy checks are not available in this installation (generator.check is missing)" in result.stderr
-    assert org.calls == []
+    from generator.deploy import run_pre_deploy_checks
+    from generator.errors import ToolsMissingError
+
+    asked = []
+
+    def tools_installed(root, deep):
+        asked.append(deep)
+        return []
+
+    def tools_missing(root, deep):
+        asked.append(deep)
+        if deep:
+            raise ToolsMissingError("the deep check needs tools that are missing")
+        return []
+
+    monkeypatch.setattr("generator.check.run_checks", tools_installed)
+    run_pre_deploy_checks(tmp_path, "auto")
+    run_pre_deploy_checks(tmp_path, "fast")
+    assert asked == [True, False]
+
+    asked.clear()
+    monkeypatch.setattr("generator.check.run_checks", tools_missing)
+    run_pre_deploy_checks(tmp_path, "auto")
+    assert asked == [True, False]  # no tools: the fast check still runs
+    with pytest.raises(ToolsMissingError):
+        run_pre_deploy_checks(tmp_path, "deep")  # asked for by --deep-checks: missing tools are an error
 
 
 def test_json_is_one_document_on_stdout(org: FakeOrg, project: Path) -> None:

@@ -69,7 +69,7 @@ def project(tmp_path: Path) -> Path:
 def checks_pass(monkeypatch: pytest.MonkeyPatch) -> list:
     """generator.check belongs to another branch; versions reach it through the seam deploys use."""
     calls: list = []
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, deep: calls.append(deep) or [])
+    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: calls.append(checks) or [])
     return calls
 
 
@@ -288,7 +288,7 @@ def test_check_errors_stop_the_version_before_anything_is_sent(org: FakeOrg, pro
     created_package(org, project)
     finding = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=3, column=9,
                               severity="error", tool="apex-parser", rule="syntax", message="missing ';'")
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, deep: [finding])
+    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: [finding])
     result = new_version(org, project)
     assert result.exit_code == 1
     assert ("force-app/main/default/classes/FooService.cls:3:9 error apex-parser/syntax: missing ';'"
@@ -303,13 +303,13 @@ def test_deep_checks_run_and_warnings_are_shown(org: FakeOrg, project: Path, mon
     seen: list = []
     warning = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=1, column=1,
                               severity="warning", tool="pmd", rule="ApexDoc", message="missing ApexDoc")
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, deep: seen.append(deep) or [warning])
+    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning])
     result = new_version(org, project, "--deep-checks")
     assert result.exit_code == 0, result.output
-    assert seen == [True]
+    assert seen == ["deep"]
     assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd/ApexDoc: missing ApexDoc" in result.stderr
     assert new_version(org, project, "--skip-checks").exit_code == 0
-    assert seen == [True]
+    assert seen == ["deep"]
 
 
 def test_coverage_under_75_percent_builds_a_version_that_cannot_be_promoted_and_exits_1(org: FakeOrg, project: Path) -> None:
