@@ -573,6 +573,17 @@ def tools_status(project_dir: str | None) -> None:
 TEST_LEVEL_CHOICES = ["NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"]
 
 
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Where a deploy or test run reports: one JSON document on stdout, JUnit and Cobertura files."""
+    for option in reversed([
+        click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document on stdout."),
+        click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write the test results as JUnit XML."),
+        click.option("--coverage", type=click.Path(dir_okay=False, path_type=Path), help="Write code coverage as Cobertura XML."),
+    ]):
+        command = option(command)
+    return command
+
+
 def org_connection(command: Callable[..., Any]) -> Callable[..., Any]:
     """How to reach the org; secrets come from environment variables, files or a prompt, never from flags."""
     options = [
@@ -738,16 +749,14 @@ def _emit_json_error(as_json: bool, exc: ApexgenError, job_id: str | None) -> No
 @click.option("--quick", metavar="ID", help="Deploy a validation that passed in the last 10 days (no tests run again).")
 @click.option("--skip-checks", is_flag=True, help="Deploy without the offline checks of apexgen check.")
 @click.option("--deep-checks", is_flag=True, help="Run the deep checks of apexgen check before deploying.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document on stdout.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write the test results as JUnit XML.")
-@click.option("--coverage", type=click.Path(dir_okay=False, path_type=Path), help="Write code coverage as Cobertura XML.")
+@report_options
 @org_connection
 @handle_errors
 def deploy(**options: Any) -> None:
     """Check, convert and deploy the project through the Metadata API, then report like a CI tool.
 
-    By default the fast checks of `apexgen check` run first and the project's @IsTest classes run as
-    RunSpecifiedTests. The summary lists each component error as file:line:col, each failing test with
+    By default `apexgen check` runs first (deep where its tools are installed) and the project's
+    @IsTest classes run as RunSpecifiedTests. The summary lists each component error as file:line:col, each failing test with
     its message and stack, and coverage per class and in total against the 75% rule.
 
     \b
@@ -849,9 +858,7 @@ def _test_names(value: str | None, test_level: str) -> list[str]:
 @click.option("--test-level", type=click.Choice(TEST_LEVEL_CHOICES[1:]), default="RunSpecifiedTests", show_default=True)
 @click.option("--tests", metavar="NAMES", help="Comma-separated test classes  [default: the project's @IsTest classes]")
 @click.option("--wait", default="33", show_default=True, metavar="DURATION", help="How long to wait: minutes, or 90s / 10m / 1h.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document on stdout.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write the test results as JUnit XML.")
-@click.option("--coverage", type=click.Path(dir_okay=False, path_type=Path), help="Write code coverage as Cobertura XML.")
+@report_options
 @org_connection
 @handle_errors
 def test_command(**options: Any) -> None:

@@ -63,33 +63,32 @@ def test_init_then_generate_is_clean(cli, tmp_path):
 # --- property tests -------------------------------------------------------------------------------
 
 
+def jorje_ast(path: Path) -> dict:
+    """jorje's AST of an Apex file, from the native parser that prettier-plugin-apex ships."""
+    serializer = next(require_toolchain(REPO).node_modules.glob("@prettier-apex/apex-ast-serializer-*/apex-ast-serializer-*"))
+    return json.loads(subprocess.run([str(serializer), "-l", str(path)], capture_output=True, text=True, check=True).stdout)
+
+
+def ast_nodes(node):
+    """Every dict node of a jorje AST, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from ast_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from ast_nodes(value)
+
+
 def jorje_strings(paths: list[Path]) -> dict[Path, set[str]]:
     """The run-time value of every string literal and annotation string of each file, as jorje reads it."""
-    serializer = next(require_toolchain(REPO).node_modules.glob("@prettier-apex/apex-ast-serializer-*/apex-ast-serializer-*"))
     values: dict[Path, set[str]] = {}
     for path in paths:
-        ast = json.loads(subprocess.run([str(serializer), "-l", str(path)], capture_output=True, text=True, check=True).stdout)
-        found: set[str] = set()
-        errors: list[str] = []
-
-        def walk(node):
-            if isinstance(node, dict):
-                kind = node.get("@class", "")
-                if kind.endswith("StringAnnotationValue"):
-                    found.add(node["value"])
-                if kind == "string" and "$" in node:
-                    found.add(node["$"])
-                if "parseErrors" in node:
-                    errors.extend(str(e) for e in node["parseErrors"])
-                for value in node.values():
-                    walk(value)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value)
-
-        walk(ast)
+        nodes = list(ast_nodes(jorje_ast(path)))
+        errors = [str(error) for node in nodes for error in node.get("parseErrors", [])]
         assert errors == [], f"{path.name}: {errors}"
-        values[path] = found
+        values[path] = {node["value"] for node in nodes if node.get("@class", "").endswith("StringAnnotationValue")}
+        values[path] |= {node["$"] for node in nodes if node.get("@class") == "string" and "$" in node}
     return values
 
 
@@ -194,22 +193,11 @@ def test_spec_strings_reach_apex_exactly_and_prettier_changes_nothing(tmp_path_f
 
 def jorje_constants(path: Path) -> dict[str, str]:
     """``static final String`` constants of a class: name -> run-time value, as jorje reads them."""
-    serializer = next(require_toolchain(REPO).node_modules.glob("@prettier-apex/apex-ast-serializer-*/apex-ast-serializer-*"))
-    ast = json.loads(subprocess.run([str(serializer), "-l", str(path)], capture_output=True, text=True, check=True).stdout)
-    constants: dict[str, str] = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            literal = (node.get("assignment") or {}).get("value", {}).get("literal", {})
-            if node.get("@class", "").endswith("VariableDecl") and literal.get("@class") == "string":
-                constants[node["name"]["value"]] = literal["$"]
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(ast)
+    constants = {}
+    for node in ast_nodes(jorje_ast(path)):
+        literal = (node.get("assignment") or {}).get("value", {}).get("literal", {})
+        if node.get("@class", "").endswith("VariableDecl") and literal.get("@class") == "string":
+            constants[node["name"]["value"]] = literal["$"]
     return constants
 
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import struct
 import subprocess
 import sys
-import termios
 from pathlib import Path
 
+from tests.fakes.terminal import run_with_stderr_on_terminal
 from tests.fakes.org import Scenario, running_org, write_sample_project
 
 REPO = Path(__file__).resolve().parents[1]
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def deploy_with_stderr_on(tmp_path: Path, terminal: bool) -> tuple[int, str, str]:
@@ -30,23 +26,7 @@ def deploy_with_stderr_on(tmp_path: Path, terminal: bool) -> tuple[int, str, str
         if not terminal:
             completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
             return completed.returncode, completed.stdout, completed.stderr
-        main_fd, child_fd = pty.openpty()
-        fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=child_fd, text=True)
-        os.close(child_fd)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(main_fd, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        stdout = process.stdout.read()
-        process.wait(timeout=30)
-        os.close(main_fd)
-        return process.returncode, stdout, ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
+        return run_with_stderr_on_terminal(command, env)
 
 
 def test_terminal_shows_stage_and_counts(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -11,7 +10,7 @@ from lxml import etree
 from generator.render import render_plan
 from generator.spec import load_spec
 from tests.conftest import REPO, write_spec
-from tests.test_spec import HEADER
+from tests.test_spec import HEADER, VALID_PROMPT
 
 NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
 FLOWS = sorted((REPO / "force-app/main/default/flows").glob("*.flow-meta.xml"))
@@ -104,14 +103,7 @@ def test_screen_flow_sends_the_rating_with_the_generation_id():
     assert flow.findtext("m:processType", namespaces=NS) == "Flow"
 
 
-FLOW_PROMPT = """
-[[prompt]]
-name = "Summarize"
-capability = "generate"
-model = "fast"
-template = "Summarize: {text}"
-inputs = [{ name = "text" }]
-"""
+FLOW_PROMPT = VALID_PROMPT
 
 BAD_FLOW_SPECS = [
     (FLOW_PROMPT + 'expose = ["lwc"]\nflows = ["autolaunched"]\n', "prompt[0].flows", "needs the prompt exposed to flow"),

@@ -4,17 +4,13 @@ sfdx-project.json kept in the shape the sf CLI writes. Assertions are on what th
 from __future__ import annotations
 
 import base64
-import fcntl
 import io
 import json
 import os
-import pty
 import re
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import time
 import zipfile
 from pathlib import Path
@@ -25,10 +21,10 @@ from click.testing import CliRunner, Result
 
 from generator.cli import main
 from generator.sfdx_project import SfdxProject
+from tests.fakes.terminal import run_with_stderr_on_terminal
 from tests.fakes.org import FakeOrg, Scenario, check_version_info, running_org, write_sample_project
 
 REPO = Path(__file__).resolve().parents[1]
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 INSTALL_KEY = "install-Key-s3cret!"
 SF_PROJECT = """{
   "packageDirectories": [
@@ -626,24 +622,8 @@ def test_terminal_shows_the_status_and_the_time_so_far(org: FakeOrg, project: Pa
     created_package(org, project)
     org.scenario = Scenario(pending=0.3, duration=3.0)
     command, env = _command(org, project)
-    main_fd, child_fd = pty.openpty()
-    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=child_fd, text=True)
-    os.close(child_fd)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(main_fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    stdout = process.stdout.read()
-    process.wait(timeout=30)
-    os.close(main_fd)
-    stderr = ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
-    assert process.returncode == 0
+    returncode, stdout, stderr = run_with_stderr_on_terminal(command, env)
+    assert returncode == 0
     assert re.search(r"Version request 08c000000000001AAA: Verifying\w+ \(0m 0\ds\)", stderr), stderr
     assert stdout.startswith("Package version request 08c000000000001AAA: Success\n")
     assert "\x1b" not in stdout
