@@ -43,12 +43,28 @@ def templates_root() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+def _bytecode_cache() -> Any:
+    """Compiled templates kept between runs (Jinja checks them against the template's modification
+    time), or none when the cache folder cannot be made."""
+    import jinja2
+
+    from generator.toolchain import user_cache_dir
+
+    folder = user_cache_dir() / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 @cache
 def environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_root())),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
