@@ -45,6 +45,13 @@ def test_namespaced_entry_points_are_global():
     assert "global String content;" in declared["AcmeChatMessage"]
 
 
+def test_the_global_surface_is_no_larger_than_subscribers_need():
+    """Released global members can never be removed: helpers of the shared types stay public."""
+    declared = global_declarations(CASES / "namespaced" / "apexgen.toml")
+    surface = " ".join(declared["AcmeGeneration"] + declared["AcmeChatMessage"])
+    assert "addToxicityScore" not in surface and "isUserOrAssistant" not in surface and "ROLE_" not in surface
+
+
 def test_services_and_the_client_stay_public():
     declared = global_declarations(CASES / "namespaced" / "apexgen.toml")
     assert not [name for name in declared if name.endswith(("Service", "Client", "Test", "Stub", "Exception"))]
