@@ -218,7 +218,7 @@ def _read_text(text: str | None, file: Any, what: str) -> str:
         raise UsageError(f"give the {what} as an argument or with --file, not both")
     if text is not None:
         return text
-    stream = file if file is not None else click.get_text_stream("stdin")
+    stream = file if file is not None else sys.stdin
     if file is None and stream.isatty():
         raise UsageError(f"give the {what} as an argument, with --file, or on stdin")
     return stream.read().rstrip("\n")
@@ -358,7 +358,7 @@ def models_embed(texts: tuple[str, ...], files: tuple[Any, ...], model: str, as_
     _check_capability(model, "embed")
     inputs = list(texts) + [f.read().rstrip("\n") for f in files]
     if not inputs:
-        stdin = click.get_text_stream("stdin")
+        stdin = sys.stdin
         if stdin.isatty():
             raise UsageError("give the texts to embed as arguments, with --file, or one per line on stdin")
         inputs = [line for line in stdin.read().splitlines() if line.strip()]
