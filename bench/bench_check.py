@@ -89,11 +89,10 @@ def prettier_cli(toolchain: Toolchain, root: Path, files: list[Path], scratch: P
     return lambda: subprocess.run(command, capture_output=True, cwd=root)
 
 
-def single_tools(root: Path) -> dict[str, Callable[[], object]]:
+def single_tools(root: Path, scratch: Path) -> dict[str, Callable[[], object]]:
     toolchain = require_toolchain(root)
     _, project = check_sfdx_project(root)
     files = project.apex_files()
-    scratch = Path(tempfile.mkdtemp(prefix="apexgen-bench-"))
     parsed = parse_with_jorje(toolchain, files, scratch)
     return {
         "prettier CLI alone (--list-different)": prettier_cli(toolchain, root, files, scratch),
@@ -104,13 +103,13 @@ def single_tools(root: Path) -> dict[str, Callable[[], object]]:
     }
 
 
-def bench(name: str, root: Path, runs: int) -> tuple[float, float]:
+def bench(name: str, root: Path, runs: int, scratch: Path) -> tuple[float, float]:
     _, project = check_sfdx_project(root)
     print(f"\n{name}: {root} ({len(project.apex_files())} Apex files), median of {runs}")
     check_command(root)()  # warm the file cache and the metadata XSD cache
     print(f"  {'':<38} {'wall':>7} {'CPU':>7}  (load average {os.getloadavg()[0]:.2f})")
     deep_check = "apexgen check --deep (all, parallel)"
-    timed = interleaved_medians({**single_tools(root), deep_check: check_command(root)}, runs)
+    timed = interleaved_medians({**single_tools(root, scratch), deep_check: check_command(root)}, runs)
     deep, deep_cpu = timed.pop(deep_check)
     for tool, (wall, cpu) in timed.items():
         print(f"  {tool:<38} {wall:6.2f}s {cpu:6.2f}s")
@@ -143,11 +142,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("APEXGEN_TOOLS_DIR", str(REPO))
     with tempfile.TemporaryDirectory(prefix="apexgen-bench-") as scratch:
-        small_deep, _ = bench("small project", small_project(args.small, Path(scratch)), args.runs)
+        small_deep, _ = bench("small project", small_project(args.small, Path(scratch)), args.runs, Path(scratch))
         print(f"\nsmall: {small_deep:.2f} s (target <= 3 s)")
         if args.families:
             large = build_shapes_project(Path(scratch) / "large", families=args.families)
-            large_deep, large_slowest = bench("large project", large, args.runs)
+            large_deep, large_slowest = bench("large project", large, args.runs, Path(scratch))
             print(f"\nlarge: {large_deep / large_slowest:.2f}x the slowest tool (target <= 1.5x)")
 
 
