@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from generator.naming import lower_camel
 
@@ -161,6 +161,22 @@ class Prompt:
         return merge_template(self.template or "", values)
 
 
+# The project-wide classes of every integration, named <prefix><name>; each has a test class <name>Test
+# but the stub, which is test code itself. <prefix>Models exists only when the spec has models.
+SHARED_CLASSES = (
+    "ModelsException",
+    "ModelsClient",
+    "ModelsClientStub",
+    "Generation",
+    "ChatMessage",
+    "PromptTemplate",
+    "Vectors",
+    "CalloutBudget",
+    "Models",
+)
+UNTESTED_SHARED_CLASSES = ("ModelsClientStub",)
+
+
 @dataclass(frozen=True)
 class Project:
     api_version: str
@@ -176,10 +192,10 @@ class Spec:
     project: Project
     models: tuple[ModelRef, ...]
     prompts: tuple[Prompt, ...]
-    capabilities: frozenset[str] = field(default=frozenset())
-
-    def uses(self, capability: str) -> bool:
-        return capability in self.capabilities
 
     def prompt_named(self, name: str) -> Prompt:
         return next(p for p in self.prompts if p.name == name)
+
+    def shared_classes(self) -> list[str]:
+        """The shared classes this spec generates, without their tests."""
+        return [name for name in SHARED_CLASSES if name != "Models" or self.models]

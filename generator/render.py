@@ -11,10 +11,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from generator import __version__
 from generator.layout import format_apex
 from generator.lwc import lwc_bundle
-from generator.model import Input, Prompt, Spec, merge_template
+from generator.model import UNTESTED_SHARED_CLASSES, Input, Prompt, Spec, merge_template
 from generator.naming import annotation_string, apex_string, doc_text
 from generator.write import PlannedFile
 
@@ -116,17 +115,6 @@ def _apex_class(spec: Spec, name: str, template: str, **context: Any) -> list[Pl
     return [PlannedFile(f"{folder}/{name}.cls", source), PlannedFile(f"{folder}/{name}.cls-meta.xml", meta)]
 
 
-SHARED_TEMPLATES = (
-    "ModelsException",
-    "ModelsClient",
-    "ModelsClientStub",
-    "Generation",
-    "ChatMessage",
-    "PromptTemplate",
-    "Vectors",
-    "CalloutBudget",
-)
-SHARED_TESTS = tuple(t for t in SHARED_TEMPLATES if t != "ModelsClientStub")
 # layer -> (class template, test template); {kind} is text, embed or feedback
 TEMPLATES = {
     "service": ("apex/service/{kind}.cls.jinja", "apex/service/{kind}Test.cls.jinja"),
@@ -201,10 +189,12 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
     """Every file ``generate`` writes for ``spec``, in a stable order."""
     p = spec.project.prefix
     files: list[PlannedFile] = []
-    shared = [(f"{p}{t}", f"apex/shared/{t}.cls.jinja") for t in SHARED_TEMPLATES]
-    shared += [(f"{p}{t}Test", f"apex/shared/{t}Test.cls.jinja") for t in SHARED_TESTS]
-    if spec.models:
-        shared += [(f"{p}Models", "apex/shared/Models.cls.jinja"), (f"{p}ModelsTest", "apex/shared/ModelsTest.cls.jinja")]
+    shared = [(f"{p}{name}", f"apex/shared/{name}.cls.jinja") for name in spec.shared_classes()]
+    shared += [
+        (f"{p}{name}Test", f"apex/shared/{name}Test.cls.jinja")
+        for name in spec.shared_classes()
+        if name not in UNTESTED_SHARED_CLASSES
+    ]
     for name, template in shared:
         files += _apex_class(spec, name, template)
     for prompt in spec.prompts:
@@ -223,7 +213,3 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
             files += lwc_bundle(spec, prompt)
         files += _flow_files(spec, prompt)
     return files
-
-
-def generator_stamp() -> str:
-    return f"apexgen {__version__}"

@@ -17,6 +17,7 @@ from typing import Any
 
 from generator.errors import SpecError
 from generator.model import (
+    SHARED_CLASSES,
     Input,
     Localization,
     ModelRef,
@@ -167,7 +168,6 @@ def _build(data: dict[str, Any], name: str) -> Spec:
         project=project,
         models=models,
         prompts=prompts,
-        capabilities=frozenset(p.capability for p in prompts),
     )
 
 
@@ -336,13 +336,6 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     )
 
 
-def shared_classes(project: Project) -> list[str]:
-    """The project-wide classes every generated integration has, tests included."""
-    p = project.prefix
-    core = ["ModelsClient", "ModelsException", "Models", "Generation", "ChatMessage", "PromptTemplate", "Vectors", "CalloutBudget"]
-    return [f"{p}{c}" for c in core] + [f"{p}{c}Test" for c in core] + [f"{p}ModelsClientStub"]
-
-
 def _check_feedback_references(prompts: tuple[Prompt, ...], name: str) -> None:
     """A prompt's ``feedback`` names a feedback prompt exposed wherever this prompt's UI needs it."""
     by_name = {p.name: p for p in prompts}
@@ -361,7 +354,8 @@ def _check_feedback_references(prompts: tuple[Prompt, ...], name: str) -> None:
 
 
 def _check_collisions(project: Project, prompts: tuple[Prompt, ...], name: str) -> None:
-    owners: dict[str, str] = {c.lower(): f"the shared class {c}" for c in shared_classes(project)}
+    shared = [f"{project.prefix}{name}{suffix}" for name in SHARED_CLASSES for suffix in ("", "Test")]
+    owners: dict[str, str] = {c.lower(): f"the shared class {c}" for c in shared}
     for index, prompt in enumerate(prompts):
         at = f"prompt[{index}].name"
         for cls in prompt.classes():
