@@ -69,12 +69,12 @@ COMPONENT_MEMBERS = frozenset(
     removeEventListener connectedCallback disconnectedCallback renderedCallback errorCallback""".split()
 )
 
-# capability -> (controller method, label of the button that calls it)
-CALLS = {
-    "generate": ("generate", "Generate"),
-    "chat": ("chat", "Start Conversation"),
-    "embed": ("compare", "Compare"),
-    "feedback": ("submit", "Send Feedback"),
+# capability -> label of the button that calls the controller
+BUTTON_LABELS = {
+    "generate": "Generate",
+    "chat": "Start Conversation",
+    "embed": "Compare",
+    "feedback": "Send Feedback",
 }
 
 
@@ -131,11 +131,11 @@ class Component:
 
     @property
     def method(self) -> str:
-        return CALLS[self.capability][0]
+        return self.prompt.entry_method
 
     @property
     def button_label(self) -> str:
-        return CALLS[self.capability][1]
+        return BUTTON_LABELS[self.capability]
 
     @property
     def apex(self) -> str:

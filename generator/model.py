@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generator.naming import lower_camel
 
 # A prompt template holds {field} placeholders; {{ and }} stand for literal braces. The generated Apex
 # (AiPromptTemplate.render) and ``merge_template`` below read templates with this one pattern.
@@ -67,6 +66,9 @@ FEEDBACK_INPUTS = (
 )
 
 
+# The method of a prompt's service and controller that its callers (actions, components, tests) call.
+ENTRY_METHODS = {"generate": "generate", "chat": "chat", "embed": "compare", "feedback": "submit"}
+
 # similarity key of the spec -> (AiVectors method, words for documentation)
 SIMILARITY = {
     "cosine": ("cosineSimilarity", "cosine similarity"),
@@ -115,8 +117,9 @@ class Prompt:
     flows: tuple[str, ...] = ()  # "autolaunched", "screen"
 
     @property
-    def method(self) -> str:
-        return lower_camel(self.name)
+    def entry_method(self) -> str:
+        """The service and controller method callers call: generate, chat, compare or submit."""
+        return ENTRY_METHODS[self.capability]
 
     @property
     def service_class(self) -> str:
