@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -15,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from generator.cli import main
+from tests.fakes.terminal import interrupt_when
 from tests.fakes.org import FakeOrg, Scenario, running_org, write_sample_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -170,11 +169,7 @@ def test_ctrl_c_prints_the_deploy_id_and_the_resume_command_and_cancels_nothing(
          "--instance-url", org.url],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 30
-    while org.call_count("checkDeployStatus") < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=30)
+    stdout, stderr = interrupt_when(process, lambda: org.call_count("checkDeployStatus") >= 1)
     assert process.returncode == 130
     assert stdout == ""
     assert ("interrupted; 0Af000000000001AAA goes on in the org. Follow it: apexgen deploy --resume 0Af000000000001AAA"

@@ -8,10 +8,8 @@ import io
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -21,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from generator.cli import main
 from generator.sfdx_project import SfdxProject
-from tests.fakes.terminal import run_with_stderr_on_terminal
+from tests.fakes.terminal import interrupt_when, run_with_stderr_on_terminal
 from tests.fakes.org import FakeOrg, Scenario, check_version_info, running_org, write_sample_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -606,11 +604,7 @@ def test_ctrl_c_prints_the_request_id_and_the_resume_command(org: FakeOrg, proje
     org.scenario = Scenario(duration=60.0)
     command, env = _command(org, project)
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while org.call_count("query:Package2VersionCreateRequest") < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=30)
+    stdout, stderr = interrupt_when(process, lambda: org.call_count("query:Package2VersionCreateRequest") >= 1)
     assert process.returncode == 130
     assert stdout == ""
     assert ("interrupted; 08c000000000001AAA goes on in the Dev Hub. Follow it: apexgen package version create "

@@ -6,9 +6,12 @@ import fcntl
 import os
 import pty
 import re
+import signal
 import struct
 import subprocess
 import termios
+import time
+from typing import Callable
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -32,3 +35,12 @@ def run_with_stderr_on_terminal(command: list[str], env: dict[str, str]) -> tupl
     process.wait(timeout=30)
     os.close(main_fd)
     return process.returncode, stdout, ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
+
+
+def interrupt_when(process: subprocess.Popen, ready: Callable[[], bool]) -> tuple[str, str]:
+    """Press Ctrl-C (SIGINT) in ``process`` once ``ready()`` holds (30 s at most); its stdout and stderr."""
+    deadline = time.monotonic() + 30
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    return process.communicate(timeout=30)
