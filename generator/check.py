@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from generator.errors import ApexgenError, SpecError, UsageError
-from generator.toolchain import Toolchain, require_toolchain
+from generator.toolchain import JORJE_BATCH, Toolchain, jorje_batch_classes, require_toolchain, user_cache_dir
 
 SPEC_FILE = "apexgen.toml"
 SFDX_PROJECT = "sfdx-project.json"
@@ -57,10 +57,6 @@ APEX_LS_ISSUES_EXIT = 4
 APEX_LS_WARNING_CATEGORIES = {"Warning", "Unused"}
 PMD_MAIN = "com.salesforce.sfca.pmdwrapper.PmdWrapper"
 PRETTIER_SCRIPT = "prettier_format.mjs"
-JORJE_OUTPUT = "apex.jorje.semantic.compiler.parser.ParserOutput"
-# jorje writes its JSON without whitespace, and a JSON string cannot hold this text unescaped: when it
-# is there, ParserOutput.parseErrors is empty and the AST (~100 kB a class) need not be decoded.
-JORJE_NO_PARSE_ERRORS = b'"parseErrors":[]'
 
 
 @dataclass(frozen=True, order=True)
@@ -347,9 +343,14 @@ def project_checks(project: Project) -> list[Finding]:
 # --- deep checks -------------------------------------------------------------------------------
 
 
-def _run_tool(tool: str, command: list[str], ok_codes: Iterable[int] = (0,), text: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[Any]:
+def java_command(classpath: list[Path], arguments: list[str]) -> list[str]:
+    return ["java", *JVM_OPTIONS, "-cp", os.pathsep.join(map(str, classpath)), *arguments]
+
+
+def run_java(tool: str, toolchain: Toolchain, arguments: list[str], ok_codes: Iterable[int] = (0,)) -> subprocess.CompletedProcess[str]:
+    """Run a main class from the jars of apex-ls and PMD."""
     try:
-        result = subprocess.run(command, capture_output=True, text=text, **kwargs)
+        result = subprocess.run(java_command([toolchain.java_lib / "*"], arguments), capture_output=True, text=True)
     except OSError as exc:
         raise ToolFailedError(tool, str(exc)) from None
     if result.returncode not in ok_codes:
@@ -357,85 +358,79 @@ def _run_tool(tool: str, command: list[str], ok_codes: Iterable[int] = (0,), tex
     return result
 
 
-def run_java(tool: str, toolchain: Toolchain, arguments: list[str], ok_codes: Iterable[int] = (0,)) -> subprocess.CompletedProcess[str]:
-    """Run a main class from the jars of apex-ls and PMD."""
-    return _run_tool(tool, ["java", *JVM_OPTIONS, "-cp", str(toolchain.java_lib / "*"), *arguments], ok_codes)
-
-
 @dataclass(frozen=True)
-class JorjeResult:
+class FormatResult:
     path: Path
-    syntax_errors: tuple[tuple[int, int, str], ...]  # line, column, message
-    ast: Path | None  # the saved JSON AST, when the file parsed
+    syntax_errors: tuple[tuple[int, int, str], ...]  # line, column, message: jorje's parse errors
+    formatted: str | None  # prettier's output, when the file parses and formats
+    format_error: str | None
 
 
-def parse_with_jorje(toolchain: Toolchain, files: list[Path], ast_dir: Path) -> list[JorjeResult]:
-    """Parse each file with jorje, one process per file (it has no batch mode), a few at a time.
+def parse_and_format(toolchain: Toolchain, root: Path, files: list[Path]) -> list[FormatResult]:
+    """Parse ``files`` with jorje and format those that parse with prettier-plugin-apex.
 
-    The AST of each file that parses is saved in ``ast_dir`` for prettier, which then needs no parse of
-    its own. Python starts these processes: it forks far more cheaply than a Node process with
-    prettier loaded.
+    jorje runs in one JVM (JorjeBatch) whose ASTs stream into one Node process (prettier_format.mjs), so
+    every file is parsed once, with no process per file, while Node formats the files already parsed.
+    Formatting follows the project's .prettierrc (any format prettier reads, overrides included); files
+    it does not format with prettier-plugin-apex are parsed but not formatted.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    parser = str(toolchain.jorje_parser)
-
-    def parse(numbered: tuple[int, Path]) -> JorjeResult:
-        number, path = numbered
-        result = _run_tool("jorje", [parser], input=path.read_bytes(), text=False)
-        if not result.stdout:
-            raise ToolFailedError("jorje", f"no output for {path}: {last_line(result.stderr)}")
-        if JORJE_NO_PARSE_ERRORS in result.stdout:
-            ast = ast_dir / f"{number}.json"
-            ast.write_bytes(result.stdout)
-            return JorjeResult(path, (), ast)
-        errors = []
-        for error in json.loads(result.stdout)[JORJE_OUTPUT]["parseErrors"]:
-            location = ((error.get("error") or {}).get("error") or {}).get("loc") or {}
-            errors.append((location.get("line", 0), location.get("column", 0), error.get("message", "")))
-        return JorjeResult(path, tuple(errors), None)
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return list(pool.map(parse, enumerate(files)))
-
-
-def run_prettier(toolchain: Toolchain, root: Path, parsed: list[JorjeResult]) -> list[dict[str, Any]]:
-    """Format the files jorje parsed with prettier-plugin-apex: one Node process for all of them.
-
-    Formatting follows the project's .prettierrc (any format prettier reads, overrides included).
-    """
-    config = root / PRETTIER_CONFIG
-    files = [{"path": str(r.path.resolve()), "ast": str(r.ast)} for r in parsed if r.ast]
     if not files:
         return []
-    request = {
-        "nodeModules": str(toolchain.node_modules),
-        "files": files,
-        "prettierConfig": str(config) if config.exists() else None,
-    }
-    with resources.as_file(resources.files("generator").joinpath(PRETTIER_SCRIPT)) as script:
-        result = _run_tool("prettier", ["node", str(script)], input=json.dumps(request), cwd=root)
+    classpath = [jorje_batch_classes(toolchain), toolchain.serializer_lib / "*"]
+    config = root / PRETTIER_CONFIG
+    absolute = [str(f.resolve()) for f in files]
+    request = {"nodeModules": str(toolchain.node_modules), "files": absolute, "prettierConfig": str(config) if config.exists() else None}
+    with tempfile.TemporaryDirectory(prefix="apexgen-format-") as scratch:
+        paths, request_file = Path(scratch, "paths.txt"), Path(scratch, "request.json")
+        paths.write_text("".join(f"{path}\n" for path in absolute), "utf-8")
+        request_file.write_text(json.dumps(request), "utf-8")
+        with (
+            resources.as_file(resources.files("generator").joinpath(PRETTIER_SCRIPT)) as script,
+            open(paths, "rb") as path_list,
+            tempfile.TemporaryFile() as jorje_log,
+            tempfile.TemporaryFile() as node_log,
+        ):
+            try:
+                jorje = subprocess.Popen(java_command(classpath, [JORJE_BATCH]), stdin=path_list, stdout=subprocess.PIPE, stderr=jorje_log)
+            except OSError as exc:
+                raise ToolFailedError("jorje", str(exc)) from None
+            try:
+                node = subprocess.Popen(["node", str(script), str(request_file)], stdin=jorje.stdout, stdout=subprocess.PIPE, stderr=node_log, cwd=root)
+            except OSError as exc:
+                jorje.kill()
+                raise ToolFailedError("prettier", str(exc)) from None
+            finally:
+                jorje.stdout.close()  # Node holds the pipe now; jorje sees it close if Node stops
+            output, _ = node.communicate()
+            jorje.wait()
+            jorje_log.seek(0)
+            node_log.seek(0)
+            jorje_errors, node_errors = jorje_log.read(), node_log.read()
     try:
-        report = json.loads(result.stdout)
-        if "configError" in report:
-            raise UsageError(f"{PRETTIER_CONFIG}: cannot be read: {report['configError']}")
-        return report["files"]
-    except (ValueError, KeyError) as exc:
-        raise ToolFailedError("prettier", f"unreadable output ({exc}): {last_line(result.stderr)}") from None
+        report = json.loads(output)
+    except ValueError:
+        report = {}
+    if "configError" in report:
+        raise UsageError(f"{PRETTIER_CONFIG}: cannot be read: {report['configError']}")
+    if jorje.returncode != 0:
+        raise ToolFailedError("jorje", f"exit {jorje.returncode}: {last_line(jorje_errors)}")
+    if node.returncode != 0 or "files" not in report:
+        raise ToolFailedError("prettier", f"exit {node.returncode}: {last_line(node_errors, output)}")
+    return [
+        FormatResult(Path(r["path"]), tuple((line, column, message) for line, column, message in r["syntaxErrors"]), r["formatted"], r["formatError"])
+        for r in report["files"]
+    ]
 
 
 def prettier_format(root: Path, files: list[Path]) -> dict[Path, str]:
     """prettier-plugin-apex's formatting of each of ``files``, with the project's .prettierrc.
 
-    Files that do not parse are left out (the deep check reports them as jorje syntax errors).
-    Raises ToolsMissingError when Node or the pinned packages are missing (Java is not needed).
+    Files that do not parse, or that the .prettierrc does not format with prettier-plugin-apex, are left out.
+    Raises ToolsMissingError when Node, Java or the pinned packages are missing.
     """
     root = Path(root).resolve()
-    toolchain = require_toolchain(root, with_java=False)
-    with tempfile.TemporaryDirectory(prefix="apexgen-jorje-") as ast_dir:
-        parsed = parse_with_jorje(toolchain, [Path(f) for f in files], Path(ast_dir))
-        results = run_prettier(toolchain, root, parsed)
-    by_path = {Path(r["path"]): r["formatted"] for r in results if r["formatted"] is not None}
+    results = parse_and_format(require_toolchain(root), root, [Path(f) for f in files])
+    by_path = {r.path: r.formatted for r in results if r.formatted is not None}
     return {Path(f): by_path[Path(f).resolve()] for f in files if Path(f).resolve() in by_path}
 
 
@@ -450,19 +445,14 @@ def first_difference(text: str, formatted: str) -> int:
 def jorje_prettier_findings(toolchain: Toolchain, project: Project, files: list[Path]) -> list[Finding]:
     """Syntax errors from jorje, then formatting warnings from prettier on the files that parse."""
     findings = []
-    with tempfile.TemporaryDirectory(prefix="apexgen-jorje-") as ast_dir:
-        parsed = parse_with_jorje(toolchain, files, Path(ast_dir))
-        for result in parsed:
-            for line, column, message in result.syntax_errors:
-                findings.append(Finding(project.relative(result.path), line, column, "error", "jorje", "syntax", message))
-        formatted = run_prettier(toolchain, project.root, parsed)
-    for outcome in formatted:
-        path = Path(outcome["path"])
-        file = project.relative(path)
-        if outcome["formatError"]:
-            findings.append(Finding(file, 0, 0, "warning", "prettier", "format-failed", outcome["formatError"]))
-        elif outcome["formatted"] is not None:
-            line = first_difference(path.read_text("utf-8", errors="replace"), outcome["formatted"])
+    for result in parse_and_format(toolchain, project.root, files):
+        file = project.relative(result.path)
+        for line, column, message in result.syntax_errors:
+            findings.append(Finding(file, line, column, "error", "jorje", "syntax", message))
+        if result.format_error:
+            findings.append(Finding(file, 0, 0, "warning", "prettier", "format-failed", result.format_error))
+        elif result.formatted is not None:
+            line = first_difference(result.path.read_text("utf-8", errors="replace"), result.formatted)
             if line:
                 message = "not formatted as prettier-plugin-apex would format it, from this line on"
                 findings.append(Finding(file, line, 0, "warning", "prettier", "format", message))
@@ -472,7 +462,16 @@ def jorje_prettier_findings(toolchain: Toolchain, project: Project, files: list[
 def apex_ls_findings(toolchain: Toolchain, project: Project) -> list[Finding]:
     """apex-ls CheckForIssues over the whole SFDX project: syntax, undefined names, wrong types."""
     # apex-ls recurses deeply on long expressions: a larger thread stack, as apex-ls' own launchers use.
-    arguments = ["-Xss16m", APEX_LS_MAIN, "-n", "-w", str(project.root), "-f", "json"]
+    # apex-ls keeps what it learnt of each file in a cache keyed by the file's content (its default; here
+    # in apexgen's cache, which apex-ls does not create itself): a file that did not change is not parsed
+    # again, and dependants are still re-checked against what changed.
+    cache = user_cache_dir() / "apex-ls"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        cache_option = ["-c", str(cache)]
+    except OSError:
+        cache_option = ["-n"]
+    arguments = ["-Xss16m", APEX_LS_MAIN, *cache_option, "-w", str(project.root), "-f", "json"]
     result = run_java("apex-ls", toolchain, arguments, ok_codes=(0, APEX_LS_ISSUES_EXIT))
     try:
         report = json.loads(result.stdout)

@@ -1,105 +1,110 @@
 // Format Apex files with prettier and prettier-plugin-apex, in one Node process. Run by generator/check.py.
 //
-// stdin:  {"nodeModules": DIR, "files": [{"path": ABS_PATH, "ast": ABS_PATH}], "prettierConfig": PATH | null}
-// stdout: {"files": [{"path", "formatted", "formatError"}]}
+// argv:   REQUEST_FILE, holding {"nodeModules": DIR, "files": [ABS_PATH], "prettierConfig": PATH | null}
+// stdin:  the output of JorjeBatch.java for the same files: one JSON AST (jorje's ParserOutput) per line
+// stdout: {"files": [{"path", "syntaxErrors": [[line, column, message]], "formatted", "formatError"}]}
+//         ("formatted" is null where the file does not parse or the project's .prettierrc does not
+//         format it with prettier-plugin-apex)
 //         or {"configError": MESSAGE} when the prettier config cannot be read
 //
-// check.py has already parsed every file with jorje and saved its JSON AST ("ast"). The plugin is pointed
-// at its documented "built-in" parser server, which here is a local HTTP server answering from those
-// ASTs, so no file is parsed twice. The project's config is resolved by prettier itself (so overrides
-// apply), but its "plugins" are dropped: a name like "prettier-plugin-apex" only resolves where the
-// project has its own node_modules. The plugin is passed by absolute path instead.
-import { spawn } from "node:child_process";
+// Every file is parsed once, by jorje in one JVM, and its AST streams in here. The plugin asks its
+// documented "built-in" parser server for each AST with fetch(); requests to AST_HOST are answered in this
+// process from the ASTs already read, so no server, socket or second parse is needed. The project's config
+// is resolved by prettier itself (so overrides apply), but its "plugins" are dropped: a name like
+// "prettier-plugin-apex" only resolves where the project has its own node_modules. The plugin is passed by
+// absolute path instead.
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import http from "node:http";
 import path from "node:path";
+import readline from "node:readline";
 import { pathToFileURL } from "node:url";
 
-const request = JSON.parse(readFileSync(0, "utf8"));
+const request = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const nodeModule = (relative) => pathToFileURL(path.join(request.nodeModules, relative)).href;
 const prettier = await import(nodeModule("prettier/index.mjs"));
 const pluginPath = path.join(request.nodeModules, "prettier-plugin-apex/dist/src/index.js");
-const { getNativeExecutableWithFallback } = await import(nodeModule("prettier-plugin-apex/dist/src/util.js"));
+const PARSER_OUTPUT = "apex.jorje.semantic.compiler.parser.ParserOutput";
+// jorje writes compact JSON, in which a string cannot hold this text unescaped: where it is found, there
+// are no parse errors and the AST (tens of kB a class) is left to the plugin to decode.
+const NO_PARSE_ERRORS = '"parseErrors":[]';
 
-// For text without a saved AST: parse it as the plugin would have.
-async function parseWithJorje(text) {
-  const serializer = await getNativeExecutableWithFallback();
-  return new Promise((resolve, reject) => {
-    const child = spawn(serializer, [], { stdio: ["pipe", "pipe", "inherit"] });
-    const stdout = [];
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(stdout)) : reject(new Error(`jorje exited with ${code}`))));
-    child.stdin.end(text);
-  });
-}
-
-// The plugin trims the source before parsing it. Trailing whitespace does not change jorje's AST, so
-// the AST of a file without leading whitespace serves its trimmed text.
-const astFileBySource = new Map();
-const server = http.createServer((req, res) => {
-  const body = [];
-  req.on("data", (chunk) => body.push(chunk));
-  req.on("end", async () => {
-    try {
-      const { sourceCode } = JSON.parse(Buffer.concat(body).toString("utf8"));
-      const astFile = astFileBySource.get(sourceCode);
-      const ast = astFile ? await readFile(astFile) : await parseWithJorje(sourceCode);
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(ast);
-    } catch (error) {
-      res.writeHead(500);
-      res.end(String(error));
-    }
-  });
-});
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+// The plugin trims the source before parsing it (its preprocess). Trailing whitespace does not change
+// jorje's AST, so the AST of a file without leading whitespace serves its trimmed text; a file with
+// leading whitespace is parsed by the plugin's own native parser instead.
+const AST_HOST = "apexgen-jorje.invalid";
+const astBySource = new Map();
+const networkFetch = globalThis.fetch;
+globalThis.fetch = async (url, init) => {
+  if (new URL(url).hostname !== AST_HOST) return networkFetch(url, init);
+  const ast = astBySource.get(JSON.parse(init.body).sourceCode);
+  if (ast === undefined) return new Response("no AST for this source", { status: 404 });
+  return new Response(ast, { headers: { "Content-Type": "application/json" } });
+};
 
 class ConfigError extends Error {}
 
+const isApexPlugin = (plugin) =>
+  typeof plugin === "string" ? plugin.includes("prettier-plugin-apex") : Boolean(plugin?.parsers?.apex);
+
+// The options for formatting `file`, or null where the project does not format it with
+// prettier-plugin-apex: there prettier's defaults would flag every file formatted by hand.
 async function projectOptions(file) {
-  if (!request.prettierConfig) return {};
+  if (!request.prettierConfig) return null;
+  let config;
   try {
-    const { plugins, ...options } =
-      (await prettier.resolveConfig(file, { config: request.prettierConfig, editorconfig: false })) ?? {};
-    return options;
+    config = await prettier.resolveConfig(file, { config: request.prettierConfig, editorconfig: false });
   } catch (error) {
     throw new ConfigError(String(error.message ?? error).split("\n")[0]);
   }
+  const { plugins = [], ...options } = config ?? {};
+  return plugins.some(isApexPlugin) ? options : null;
 }
 
-async function formatFile({ path: file, ast }) {
-  const text = await readFile(file, "utf8");
+function syntaxErrors(ast) {
+  if (ast.includes(NO_PARSE_ERRORS)) return [];
+  return JSON.parse(ast)[PARSER_OUTPUT].parseErrors.map((error) => {
+    const location = error.error?.error?.loc ?? {};
+    return [location.line ?? 0, location.column ?? 0, error.message ?? ""];
+  });
+}
+
+async function formatFile(file, ast) {
+  const result = { path: file, syntaxErrors: syntaxErrors(ast), formatted: null, formatError: null };
+  if (result.syntaxErrors.length) return result;
   const options = await projectOptions(file);
-  const result = { path: file, formatted: null, formatError: null };
+  if (options === null) return result;
+  const text = await readFile(file, "utf8");
   const key = text.trim();
-  if (text.trimStart() === text) astFileBySource.set(key, ast);
+  const parsedHere = text.trimStart() === text;
+  if (parsedHere) astBySource.set(key, ast);
   try {
     result.formatted = await prettier.format(text, {
       ...options,
       filepath: file,
       plugins: [pluginPath],
-      apexStandaloneParser: "built-in",
-      apexStandaloneHost: "127.0.0.1",
-      apexStandalonePort: server.address().port,
+      ...(parsedHere
+        ? { apexStandaloneParser: "built-in", apexStandaloneHost: AST_HOST, apexStandaloneProtocol: "http" }
+        : { apexStandaloneParser: "native" }),
     });
   } catch (error) {
     result.formatError = String(error.message ?? error).split("\n")[0];
   } finally {
-    astFileBySource.delete(key);
+    astBySource.delete(key);
   }
   return result;
 }
 
+const asts = readline.createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
 try {
-  // One file at a time: formatting is CPU work on this one thread.
+  // One file at a time: formatting is CPU work on this one thread, while jorje parses the next files.
   const results = [];
-  for (const file of request.files) results.push(await formatFile(file));
+  for (const file of request.files) {
+    const { value: ast, done } = await asts.next();
+    if (done) throw new Error(`jorje stopped before ${file}`);
+    results.push(await formatFile(file, ast));
+  }
   process.stdout.write(JSON.stringify({ files: results }));
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stdout.write(JSON.stringify({ configError: error.message }));
-} finally {
-  server.close();
 }

@@ -1,9 +1,10 @@
 """Find, describe and install the Node packages and runtimes that ``apexgen check --deep`` runs.
 
-The deep check uses Salesforce's own tools, which ship as npm packages: jorje (the Apex parser, as a
-native binary inside prettier-plugin-apex's optional dependency), apex-ls and PMD (JVM jars inside
+The deep check uses Salesforce's own tools, which ship as npm packages: jorje (the Apex parser, with
+the AST serializer prettier-plugin-apex ships as jars), apex-ls and PMD (JVM jars inside
 @salesforce/code-analyzer-pmd-engine). Their versions are pinned here and only here; the root
-package.json of the repository must list the same (a test checks it).
+package.json of the repository must list the same (a test checks it). jorje runs through
+JorjeBatch.java, which javac compiles once into the per-user cache.
 
 A node_modules directory is used when it holds every pinned package at its pinned version. Places are
 tried in order: ``$APEXGEN_TOOLS_DIR``, the project root and its parents, the apexgen checkout itself
@@ -16,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+
 from generator.errors import ToolsMissingError
 
 PINNED_PACKAGES = {
@@ -49,13 +51,11 @@ TOOLS_DIR_ENV = "APEXGEN_TOOLS_DIR"
 # npm's output is status, not data: send its stdout to our stderr (by descriptor, which works under
 # any wrapper of sys.stderr).
 STDERR_FD = 2
-# prettier-plugin-apex's optional dependency with jorje as a native binary, by platform (its util.js).
-NATIVE_JORJE_PLATFORMS = {
-    ("linux", "x86_64"): "linux-x64",
-    ("darwin", "x86_64"): "darwin-x64",
-    ("darwin", "arm64"): "darwin-arm64",
-    ("windows", "amd64"): "win32-x64",
-}
+JDK_NEEDED = f"a JDK >= {MIN_JAVA}, which runs jorje, apex-ls and PMD and compiles apexgen's batch parser once"
+JDK_HINT = f"install one, e.g. 'apt-get install openjdk-{MIN_JAVA}-jdk-headless'"
+JORJE_BATCH = "JorjeBatch"
+# The oldest Java the deep check runs on: the compiled batch parser must load there too.
+JAVA_RELEASE = str(MIN_JAVA)
 
 
 def user_cache_dir() -> Path:
@@ -139,25 +139,28 @@ def java_major() -> int | None:
     return runtime_major(["java", "-version"])
 
 
-def runtime_problems(with_java: bool = True) -> list[str]:
-    """Plain statements of what runtime is missing or too old, with how to get it.
+def javac_path() -> Path | None:
+    """The javac of the JDK that ``java`` belongs to, else the first on PATH; None without a JDK."""
+    java = shutil.which("java")
+    if java:
+        sibling = Path(java).resolve().with_name("javac.exe" if os.name == "nt" else "javac")
+        if sibling.is_file():
+            return sibling
+    javac = shutil.which("javac")
+    return Path(javac) if javac else None
 
-    ``with_java``: whether to check Java too (apex-ls and PMD need it; formatting runs on Node alone).
-    """
+
+def runtime_problems() -> list[str]:
+    """Plain statements of what runtime is missing or too old, with how to get it."""
     problems = []
     node = node_major()
     if node is None or node < MIN_NODE:
         found = "not found" if node is None else f"version {node} found"
         problems.append(f"Node.js >= {MIN_NODE} with npm ({found}): install it from your package manager or nodejs.org")
-    if not with_java:
-        return problems
     java = java_major()
-    if java is None or java < MIN_JAVA:
-        found = "not found" if java is None else f"version {java} found"
-        problems.append(
-            f"Java >= {MIN_JAVA} ({found}), which runs apex-ls and PMD: install a JDK or JRE 17+, "
-            "e.g. 'apt-get install openjdk-17-jre-headless'"
-        )
+    if java is None or java < MIN_JAVA or javac_path() is None:
+        found = "not found" if java is None else f"version {java} found" if java < MIN_JAVA else "javac not found"
+        problems.append(f"{JDK_NEEDED} ({found}): {JDK_HINT}")
     return problems
 
 
@@ -168,19 +171,9 @@ class Toolchain:
     node_modules: Path
 
     @property
-    def jorje_parser(self) -> Path:
-        """jorje as prettier-plugin-apex runs it: the native binary for this platform, else the Java launcher.
-
-        Either reads Apex on stdin and writes its JSON AST, parse errors included, on stdout.
-        """
-        native = NATIVE_JORJE_PLATFORMS.get((platform.system().lower(), platform.machine().lower()))
-        if native:
-            name = f"apex-ast-serializer-{native}"
-            binary = self.node_modules / "@prettier-apex" / name / (name + (".exe" if native.startswith("win") else ""))
-            if binary.exists():
-                return binary
-        launcher = "apex-ast-serializer.bat" if os.name == "nt" else "apex-ast-serializer"
-        return self.node_modules / "prettier-plugin-apex" / "vendor" / "apex-ast-serializer" / "bin" / launcher
+    def serializer_lib(self) -> Path:
+        """The jars of jorje and of the AST serializer that prettier-plugin-apex ships."""
+        return self.node_modules / "prettier-plugin-apex" / "vendor" / "apex-ast-serializer" / "lib"
 
     @property
     def java_lib(self) -> Path:
@@ -188,12 +181,46 @@ class Toolchain:
         return self.node_modules / "@salesforce" / "code-analyzer-pmd-engine" / "dist" / "java-lib"
 
 
-def require_toolchain(root: Path, with_java: bool = True) -> Toolchain:
-    """The toolchain for ``root``, or ToolsMissingError saying what is missing and how to install it.
+def jorje_batch_classes(toolchain: Toolchain) -> Path:
+    """The folder holding JorjeBatch compiled against ``toolchain``'s serializer jars; javac runs on first use.
 
-    ``with_java``: whether Java is needed too (apex-ls and PMD); formatting alone runs on Node.
+    The folder is in the per-user cache, named by a digest of the source and the jars, so a new source or
+    plugin version compiles beside the old. javac writes into a temporary folder that is renamed into
+    place: a check running alongside finds either the whole folder or none and compiles its own.
     """
-    problems = runtime_problems(with_java)
+    source = resources.files("generator").joinpath(f"{JORJE_BATCH}.java").read_bytes()
+    jars = sorted(jar.name for jar in toolchain.serializer_lib.glob("*.jar"))
+    digest = hashlib.sha256(b"\0".join([source, JAVA_RELEASE.encode(), *(jar.encode() for jar in jars)])).hexdigest()[:12]
+    target = user_cache_dir() / "jvm" / f"jorje-batch-{digest}"
+    if (target / f"{JORJE_BATCH}.class").is_file():
+        return target
+    javac = javac_path()
+    if javac is None:
+        raise ToolsMissingError(f"the deep check needs {JDK_NEEDED} (javac not found): {JDK_HINT}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        source_file = staging / f"{JORJE_BATCH}.java"
+        source_file.write_bytes(source)
+        command = [str(javac), "--release", JAVA_RELEASE, "-cp", str(toolchain.serializer_lib / "*"), "-d", str(staging), str(source_file)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0 or not (staging / f"{JORJE_BATCH}.class").is_file():
+            lines = (result.stderr or result.stdout).strip().splitlines() or [f"exit {result.returncode}, no class file"]
+            raise ToolsMissingError(f"javac cannot compile {JORJE_BATCH}.java against {toolchain.serializer_lib}: {lines[0]}")
+        source_file.unlink()
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not (target / f"{JORJE_BATCH}.class").is_file():  # not a check alongside that won the race
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def require_toolchain(root: Path) -> Toolchain:
+    """The toolchain for ``root``, or ToolsMissingError saying what is missing and how to install it."""
+    problems = runtime_problems()
     node_modules = find_node_modules(root)
     if node_modules is None:
         pins = ", ".join(f"{p}@{v}" for p, v in PINNED_PACKAGES.items())

@@ -141,11 +141,6 @@ def test_jorje_judges_syntax_over_the_other_parsers():
 
 def test_prettier_format_honours_prettierrc_and_passes_the_plugin_by_path(tmp_path, monkeypatch):
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
-    fakes = tmp_path / "bin"
-    fakes.mkdir()
-    (fakes / "java").write_text("#!/bin/sh\nexit 127\n")  # no Java: formatting needs only Node
-    (fakes / "java").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
     root = copy_case("clean", tmp_path / "project")
     assert "prettier-plugin-apex" in json.loads((root / ".prettierrc").read_text())["plugins"]
     messy = root / CLASSES / "Messy.cls"
@@ -171,6 +166,38 @@ def test_prettier_format_applies_overrides_by_path_from_any_prettierrc_format(tm
     formatted = prettier_format(root, [wide, narrow])
     assert formatted[wide] == source.format("Wide")
     assert "return 1000000 +\n            2000000 +" in formatted[narrow]
+
+
+def test_a_file_with_leading_blank_lines_is_located_and_formatted_as_prettier_would(tmp_path, monkeypatch):
+    monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
+    root = copy_case("clean", tmp_path / "project")
+    # prettier-plugin-apex trims the text before parsing: these files cannot use the batch's AST.
+    padded = root / CLASSES / "Padded.cls"
+    padded.write_text("\n\n  public class Padded {\n  Integer x = 1;\n}\n")
+    broken = root / CLASSES / "PaddedBroken.cls"
+    broken.write_text("\n\npublic class PaddedBroken {\n    Integer x = 1\n}\n")
+    for name in ("Padded", "PaddedBroken"):
+        (root / CLASSES / f"{name}.cls-meta.xml").write_text(meta_xml("ApexClass"))
+    assert prettier_format(root, [padded]) == {padded: "public class Padded {\n    Integer x = 1;\n}\n"}
+    findings = run_checks(root, deep=True, pmd_rules=[])
+    assert (f"{CLASSES}/Padded.cls", 1, "prettier", "format") in where(findings)
+    assert (f"{CLASSES}/PaddedBroken.cls", 5, "jorje", "syntax") in where(findings)  # lines of the file as saved
+
+
+@pytest.mark.parametrize("prettierrc", [None, '{"tabWidth": 4}', '{"plugins": ["prettier-plugin-xml"]}'])
+def test_without_prettier_plugin_apex_in_the_prettierrc_formatting_is_not_checked(tmp_path, monkeypatch, prettierrc):
+    monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
+    root = copy_case("clean", tmp_path / "project")
+    if prettierrc is None:
+        (root / ".prettierrc").unlink()
+    else:
+        (root / ".prettierrc").write_text(prettierrc)
+    (root / CLASSES / "Messy.cls").write_text("public class Messy {\n  public Integer x(){return 1;}\n}\n")
+    (root / CLASSES / "Broken.cls").write_text("public class Broken {\n    Integer x = 1\n}\n")
+    for name in ("Messy", "Broken"):
+        (root / CLASSES / f"{name}.cls-meta.xml").write_text(meta_xml("ApexClass"))
+    findings = run_checks(root, deep=True, pmd_rules=[])
+    assert where(findings) == {(f"{CLASSES}/Broken.cls", 3, "jorje", "syntax")}
 
 
 def test_an_unformatted_class_is_a_prettier_warning_at_its_first_changed_line():
@@ -356,7 +383,7 @@ def test_cli_rejects_an_unknown_pmd_category_in_one_line():
 def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
     fakes = tmp_path / "bin"
     fakes.mkdir()
-    java = fakes / "java"  # answers the version check, then crashes as apex-ls and PMD
+    java = fakes / "java"  # answers the version check, then crashes as jorje, apex-ls and PMD
     java.write_text(
         '#!/bin/sh\nif [ "$1" = -version ]; then echo \'openjdk version "17.0.1"\' >&2; exit 0; fi\n'
         "echo 'Exception in thread main: out of cheese' >&2\nexit 3\n"
@@ -367,8 +394,7 @@ def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr in (
-        "error: apex-ls failed: exit 3: Exception in thread main: out of cheese\n",
-        "error: pmd failed: exit 3: Exception in thread main: out of cheese\n",
+        f"error: {tool} failed: exit 3: Exception in thread main: out of cheese\n" for tool in ("jorje", "apex-ls", "pmd")
     )
 
 

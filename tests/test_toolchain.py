@@ -39,11 +39,12 @@ def fake_executable(folder: Path, name: str, script: str) -> None:
 
 @pytest.fixture
 def fake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A PATH of fakes only: node 20, npm that succeeds, java 17 (tests replace or remove them)."""
+    """A PATH of fakes only: node 20, npm that succeeds, java and javac 17 (tests replace or remove them)."""
     folder = tmp_path / "bin"
     folder.mkdir()
     fake_executable(folder, "node", "#!/bin/sh\necho v20.20.2\n")
     fake_executable(folder, "java", '#!/bin/sh\necho \'openjdk version "17.0.15" 2025-04-15\' >&2\n')
+    fake_executable(folder, "javac", "#!/bin/sh\nexit 0\n")
     fake_executable(folder, "npm", fake_npm(failure=False))
     monkeypatch.setenv("PATH", str(folder))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -133,7 +134,38 @@ def test_a_missing_runtime_is_none_and_named_plainly(fake_path):
     (fake_path / "java").unlink()
     assert toolchain.java_major() is None
     (problem,) = toolchain.runtime_problems()
-    assert problem.startswith("Java >= 17 (not found), which runs apex-ls and PMD")
+    assert problem.startswith("a JDK >= 17, which runs jorje, apex-ls and PMD and compiles apexgen's batch parser once (not found): ")
+    assert problem.endswith("'apt-get install openjdk-17-jdk-headless'")
+
+
+def test_a_java_without_javac_is_not_enough(fake_path):
+    (fake_path / "javac").unlink()
+    assert toolchain.java_major() == 17
+    (problem,) = toolchain.runtime_problems()
+    assert "(javac not found)" in problem
+
+
+def test_the_batch_parser_is_compiled_once_into_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    tools = toolchain.Toolchain(WORKTREE / "node_modules")
+    classes = toolchain.jorje_batch_classes(tools)
+    assert classes.parent == tmp_path / "apexgen" / "jvm"
+    compiled = classes / "JorjeBatch.class"
+    assert compiled.read_bytes()[:4] == b"\xca\xfe\xba\xbe"
+    assert int.from_bytes(compiled.read_bytes()[6:8], "big") == 61  # class file of Java 17, runs on 17+
+    assert sorted(p.name for p in classes.parent.iterdir()) == [classes.name]  # no staging folder left
+    stamp = compiled.stat().st_mtime_ns
+    monkeypatch.setattr(toolchain, "javac_path", lambda: pytest.fail("compiled again"))
+    assert toolchain.jorje_batch_classes(tools) == classes
+    assert compiled.stat().st_mtime_ns == stamp
+
+
+def test_the_batch_parser_without_javac_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(toolchain, "javac_path", lambda: None)
+    with pytest.raises(ToolsMissingError, match=r"needs a JDK >= 17, .* \(javac not found\): install one"):
+        toolchain.jorje_batch_classes(toolchain.Toolchain(WORKTREE / "node_modules"))
+    assert not (tmp_path / "apexgen" / "jvm").exists() or not any((tmp_path / "apexgen" / "jvm").iterdir())
 
 
 def test_install_puts_the_pinned_packages_in_the_cache(fake_path):
@@ -164,7 +196,7 @@ def test_cli_install_reports_a_missing_java_after_installing(fake_path, capfd):
     assert result.exit_code == 2
     assert result.stdout.strip() == str(toolchain.cache_install_dir() / "node_modules")
     assert "fake npm install" in capfd.readouterr().err  # npm's own output, on stderr
-    assert "error: the Node packages are installed, but still missing: Java >= 17 (not found)" in result.stderr
+    assert "error: the Node packages are installed, but still missing: a JDK >= 17, " in result.stderr
 
 
 def test_cli_status_shows_each_place_and_exits_2_until_installed(fake_path):
