@@ -13,6 +13,7 @@
 // is resolved by prettier itself (so overrides apply), but its "plugins" are dropped: a name like
 // "prettier-plugin-apex" only resolves where the project has its own node_modules. The plugin is passed by
 // absolute path instead.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -23,23 +24,37 @@ const request = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const nodeModule = (relative) => pathToFileURL(path.join(request.nodeModules, relative)).href;
 const prettier = await import(nodeModule("prettier/index.mjs"));
 const pluginPath = path.join(request.nodeModules, "prettier-plugin-apex/dist/src/index.js");
+const { getNativeExecutableWithFallback } = await import(nodeModule("prettier-plugin-apex/dist/src/util.js"));
 const PARSER_OUTPUT = "apex.jorje.semantic.compiler.parser.ParserOutput";
 // jorje writes compact JSON, in which a string cannot hold this text unescaped: where it is found, there
 // are no parse errors and the AST (tens of kB a class) is left to the plugin to decode.
 const NO_PARSE_ERRORS = '"parseErrors":[]';
 
-// The plugin trims the source before parsing it (its preprocess). Trailing whitespace does not change
-// jorje's AST, so the AST of a file without leading whitespace serves its trimmed text; a file with
-// leading whitespace is parsed by the plugin's own native parser instead.
+// The plugin asks for the AST of the text prettier hands it: the file trimmed (the plugin's preprocess),
+// and with CRLF line ends and a byte order mark removed (prettier's). Trailing whitespace does not change
+// jorje's AST, so the streamed AST serves the trimmed text; for other text (a file that starts with
+// whitespace, CRLF or a BOM) the plugin's own native parser runs, as it would without apexgen.
 const AST_HOST = "apexgen-jorje.invalid";
 const astBySource = new Map();
 const networkFetch = globalThis.fetch;
 globalThis.fetch = async (url, init) => {
   if (new URL(url).hostname !== AST_HOST) return networkFetch(url, init);
-  const ast = astBySource.get(JSON.parse(init.body).sourceCode);
-  if (ast === undefined) return new Response("no AST for this source", { status: 404 });
+  const { sourceCode } = JSON.parse(init.body);
+  const ast = astBySource.get(sourceCode) ?? (await parseWithNativeJorje(sourceCode));
   return new Response(ast, { headers: { "Content-Type": "application/json" } });
 };
+
+async function parseWithNativeJorje(text) {
+  const serializer = await getNativeExecutableWithFallback();
+  return new Promise((resolve, reject) => {
+    const child = spawn(serializer, [], { stdio: ["pipe", "pipe", "inherit"] });
+    const stdout = [];
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(stdout)) : reject(new Error(`jorje exited with ${code}`))));
+    child.stdin.end(text);
+  });
+}
 
 class ConfigError extends Error {}
 
@@ -75,16 +90,15 @@ async function formatFile(file, ast) {
   if (options === null) return result;
   const text = await readFile(file, "utf8");
   const key = text.trim();
-  const parsedHere = text.trimStart() === text;
-  if (parsedHere) astBySource.set(key, ast);
+  if (text.trimStart() === text) astBySource.set(key, ast);
   try {
     result.formatted = await prettier.format(text, {
       ...options,
       filepath: file,
       plugins: [pluginPath],
-      ...(parsedHere
-        ? { apexStandaloneParser: "built-in", apexStandaloneHost: AST_HOST, apexStandaloneProtocol: "http" }
-        : { apexStandaloneParser: "native" }),
+      apexStandaloneParser: "built-in",
+      apexStandaloneHost: AST_HOST,
+      apexStandaloneProtocol: "http",
     });
   } catch (error) {
     result.formatError = String(error.message ?? error).split("\n")[0];

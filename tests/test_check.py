@@ -168,20 +168,29 @@ def test_prettier_format_applies_overrides_by_path_from_any_prettierrc_format(tm
     assert "return 1000000 +\n            2000000 +" in formatted[narrow]
 
 
-def test_a_file_with_leading_blank_lines_is_located_and_formatted_as_prettier_would(tmp_path, monkeypatch):
+def test_files_prettier_changes_before_parsing_are_located_and_formatted_as_prettier_would(tmp_path, monkeypatch):
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
     root = copy_case("clean", tmp_path / "project")
-    # prettier-plugin-apex trims the text before parsing: these files cannot use the batch's AST.
-    padded = root / CLASSES / "Padded.cls"
-    padded.write_text("\n\n  public class Padded {\n  Integer x = 1;\n}\n")
-    broken = root / CLASSES / "PaddedBroken.cls"
-    broken.write_text("\n\npublic class PaddedBroken {\n    Integer x = 1\n}\n")
-    for name in ("Padded", "PaddedBroken"):
+    # prettier trims the text and turns CRLF into LF before the plugin parses it: the AST jorje made
+    # of the file as saved does not fit that text, and the plugin's own parser takes over.
+    sources = {
+        "Padded": b"\n\n  public class Padded {\n  Integer x = 1;\n}\n",
+        "PaddedBroken": b"\n\npublic class PaddedBroken {\n    Integer x = 1\n}\n",
+        "Windows": b"public class Windows {\r\n  Integer x = 1;\r\n}\r\n",
+    }
+    for name, source in sources.items():
+        (root / CLASSES / f"{name}.cls").write_bytes(source)
         (root / CLASSES / f"{name}.cls-meta.xml").write_text(meta_xml("ApexClass"))
-    assert prettier_format(root, [padded]) == {padded: "public class Padded {\n    Integer x = 1;\n}\n"}
-    findings = run_checks(root, deep=True, pmd_rules=[])
-    assert (f"{CLASSES}/Padded.cls", 1, "prettier", "format") in where(findings)
-    assert (f"{CLASSES}/PaddedBroken.cls", 5, "jorje", "syntax") in where(findings)  # lines of the file as saved
+    padded, windows = root / CLASSES / "Padded.cls", root / CLASSES / "Windows.cls"
+    assert prettier_format(root, [padded, windows]) == {
+        padded: "public class Padded {\n    Integer x = 1;\n}\n",
+        windows: "public class Windows {\n    Integer x = 1;\n}\n",
+    }
+    assert where(run_checks(root, deep=True, pmd_rules=[])) == {
+        (f"{CLASSES}/Padded.cls", 1, "prettier", "format"),
+        (f"{CLASSES}/PaddedBroken.cls", 5, "jorje", "syntax"),  # the line in the file as saved
+        (f"{CLASSES}/Windows.cls", 2, "prettier", "format"),  # the indent; line ends are not judged
+    }
 
 
 @pytest.mark.parametrize("prettierrc", [None, '{"tabWidth": 4}', '{"plugins": ["prettier-plugin-xml"]}'])
