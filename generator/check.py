@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from generator.errors import ApexgenError, SpecError, UsageError
-from generator.toolchain import JORJE_BATCH, Toolchain, jorje_batch_classes, require_toolchain, user_cache_dir
+from generator.findings_cache import FindingsCache, check_cache_dir
+from generator.toolchain import JORJE_BATCH, Toolchain, jorje_batch_classes, require_toolchain
 
 SPEC_FILE = "apexgen.toml"
 SFDX_PROJECT = "sfdx-project.json"
@@ -442,6 +443,20 @@ def first_difference(text: str, formatted: str) -> int:
     return next((i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)) + 1)
 
 
+def cached(tool: str, project: Project, files: list[Path], settings: str | None, run: Callable[[list[Path]], list[Finding]]) -> list[Finding]:
+    """``run`` on the files that changed since the last check; the last check's findings for the others.
+
+    ``settings``: all the tool's verdict on a file depends on besides the file, or None not to cache.
+    """
+    if settings is None:
+        return run(files)
+    store = FindingsCache(project, tool, settings)
+    known, stale = store.split(files)
+    found = run(stale) if stale else []
+    store.save(stale, found)
+    return known + found
+
+
 def jorje_prettier_findings(toolchain: Toolchain, project: Project, files: list[Path]) -> list[Finding]:
     """Syntax errors from jorje, then formatting warnings from prettier on the files that parse."""
     findings = []
@@ -459,18 +474,20 @@ def jorje_prettier_findings(toolchain: Toolchain, project: Project, files: list[
     return findings
 
 
-def apex_ls_findings(toolchain: Toolchain, project: Project) -> list[Finding]:
+def apex_ls_findings(toolchain: Toolchain, project: Project, use_cache: bool = True) -> list[Finding]:
     """apex-ls CheckForIssues over the whole SFDX project: syntax, undefined names, wrong types."""
     # apex-ls recurses deeply on long expressions: a larger thread stack, as apex-ls' own launchers use.
     # apex-ls keeps what it learnt of each file in a cache keyed by the file's content (its default; here
     # in apexgen's cache, which apex-ls does not create itself): a file that did not change is not parsed
     # again, and dependants are still re-checked against what changed.
-    cache = user_cache_dir() / "apex-ls"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        cache_option = ["-c", str(cache)]
-    except OSError:
-        cache_option = ["-n"]
+    cache_option = ["-n"]
+    if use_cache:
+        cache_dir = check_cache_dir() / "apex-ls"
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            cache_option = ["-c", str(cache_dir)]
+        except OSError:
+            pass
     arguments = ["-Xss16m", APEX_LS_MAIN, *cache_option, "-w", str(project.root), "-f", "json"]
     result = run_java("apex-ls", toolchain, arguments, ok_codes=(0, APEX_LS_ISSUES_EXIT))
     try:
@@ -576,25 +593,42 @@ def merge_syntax_findings(findings: list[Finding]) -> list[Finding]:
     return merged
 
 
-def deep_checks(toolchain: Toolchain, project: Project, pmd_rules: tuple[str, ...]) -> list[Callable[[], list[Finding]]]:
-    """The deep tools as independent jobs, to run in parallel."""
+def deep_checks(toolchain: Toolchain, project: Project, pmd_rules: tuple[str, ...], use_cache: bool) -> list[Callable[[], list[Finding]]]:
+    """The deep tools as independent jobs, to run in parallel.
+
+    jorje, prettier and PMD judge each file alone (PMD's rules do unless PMD_APEX_ROOT_DIRECTORY turns on
+    its cross-file analysis), so with ``use_cache`` they look only at files changed since the last check.
+    """
     files = project.apex_files()
     if not files:
         return []
-    jobs = [
-        lambda: jorje_prettier_findings(toolchain, project, files),
-        lambda: pmd_findings(toolchain, project, files, pmd_rules),
-    ]
+    config = project.root / PRETTIER_CONFIG
+    prettier_settings = config.read_text("utf-8", errors="replace") if config.exists() else ""
+    pmd_settings = ",".join(pmd_rules) if "PMD_APEX_ROOT_DIRECTORY" not in os.environ else None
+
+    def jorje_prettier() -> list[Finding]:
+        run = lambda stale: jorje_prettier_findings(toolchain, project, stale)  # noqa: E731
+        return cached("jorje-prettier", project, files, prettier_settings if use_cache else None, run)
+
+    def pmd() -> list[Finding]:
+        run = lambda stale: pmd_findings(toolchain, project, stale, pmd_rules)  # noqa: E731
+        return cached("pmd", project, files, pmd_settings if use_cache else None, run)
+
+    def apex_ls() -> list[Finding]:
+        return apex_ls_findings(toolchain, project, use_cache)
+
+    jobs = [jorje_prettier, pmd] if pmd_rules else [jorje_prettier]
     if (project.root / SFDX_PROJECT).exists():  # apex-ls only reads SFDX projects
-        jobs.append(lambda: apex_ls_findings(toolchain, project))
+        jobs.append(apex_ls)
     return jobs
 
 
-def run_checks(root: Path, deep: bool = False, pmd_rules: Iterable[str] = DEFAULT_PMD_CATEGORIES) -> list[Finding]:
+def run_checks(root: Path, deep: bool = False, pmd_rules: Iterable[str] = DEFAULT_PMD_CATEGORIES, use_cache: bool = True) -> list[Finding]:
     """Check the project at ``root``; every finding, sorted by file and line.
 
     ``deep`` adds jorje, prettier, apex-ls and PMD (``pmd_rules``: PMD categories; security findings
-    are errors, the others warnings). Raises ToolsMissingError when ``deep`` and the tools are missing,
+    are errors, the others warnings); with ``use_cache`` they reuse what the last deep check learnt of
+    unchanged files. Raises ToolsMissingError when ``deep`` and the tools are missing,
     ToolFailedError when a tool crashes, UsageError on a bad ``pmd_rules`` or .prettierrc.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -605,7 +639,7 @@ def run_checks(root: Path, deep: bool = False, pmd_rules: Iterable[str] = DEFAUL
     categories = validate_pmd_categories(pmd_rules)
     toolchain = require_toolchain(root) if deep else None
     findings, project = check_sfdx_project(root)
-    jobs = deep_checks(toolchain, project, categories) if toolchain else []
+    jobs = deep_checks(toolchain, project, categories, use_cache) if toolchain else []
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
         running = [pool.submit(job) for job in jobs]
         findings += project_checks(project)  # while the tools run

@@ -469,7 +469,12 @@ def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_
     "--deep",
     is_flag=True,
     help="Also run jorje (Salesforce's Apex parser), prettier-plugin-apex, apex-ls (semantic analysis) and "
-    "PMD 7, in parallel. Needs Node >= 18, Java >= 17 and 'apexgen tools install'.",
+    "PMD 7, in parallel. Needs Node >= 18, a JDK >= 17 and 'apexgen tools install'.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="With --deep: look at every file again, instead of reusing what the last check learnt of unchanged files.",
 )
 @click.option(
     "--pmd-rules",
@@ -482,7 +487,7 @@ def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (findings and summary) on stdout.")
 @handle_errors
-def check(project_dir: str | None, deep: bool, pmd_rules: str, as_json: bool) -> None:
+def check(project_dir: str | None, deep: bool, no_cache: bool, pmd_rules: str, as_json: bool) -> None:
     """Check an SFDX project offline, before it costs an org round-trip.
 
     \b
@@ -500,7 +505,7 @@ def check(project_dir: str | None, deep: bool, pmd_rules: str, as_json: bool) ->
 
     from generator.check import run_checks, summarize
 
-    findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","))
+    findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
     summary = {**summarize(findings), "deep": deep}
     if as_json:
         click.echo(json.dumps({"findings": [f.to_dict() for f in findings], "summary": summary}, indent=2))
