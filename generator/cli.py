@@ -558,6 +558,8 @@ def tools_status(project_dir: str | None) -> None:
         state = "not found" if major is None else f"{major} ({'ok' if major >= minimum else 'too old'})"
         ready = ready and major is not None and major >= minimum
         click.echo(f"{name:<8} {state}, needs >= {minimum}")
+    ready = ready and status.javac is not None
+    click.echo(f"{'javac':<8} {status.javac or 'not found: a JDK (not only a JRE) is needed'}")
     click.echo("pinned   " + " ".join(f"{package}@{version}" for package, version in PINNED_PACKAGES.items()))
     for place in status.places:
         if not place.exists:

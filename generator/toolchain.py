@@ -247,6 +247,7 @@ class PlaceStatus:
 class ToolsStatus:
     node: int | None
     java: int | None
+    javac: Path | None
     places: tuple[PlaceStatus, ...]
     selected: Path | None
 
@@ -260,7 +261,7 @@ def tools_status(root: Path) -> ToolsStatus:
         problems = tuple(package_problems(node_modules)) if exists else ()
         places.append(PlaceStatus(node_modules, exists, problems))
     selected = next((p.directory for p in places if p.usable), None)
-    return ToolsStatus(node_major(), java_major(), tuple(places), selected)
+    return ToolsStatus(node_major(), java_major(), javac_path(), tuple(places), selected)
 
 
 def install_tools() -> Path:

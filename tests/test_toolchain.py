@@ -143,6 +143,10 @@ def test_a_java_without_javac_is_not_enough(fake_path):
     assert toolchain.java_major() == 17
     (problem,) = toolchain.runtime_problems()
     assert "(javac not found)" in problem
+    assert invoke("tools", "install").exit_code == 2
+    result = invoke("tools", "status", "--project-dir", str(fake_path.parent))
+    assert result.exit_code == 2
+    assert "javac    not found: a JDK (not only a JRE) is needed" in result.stdout
 
 
 def test_the_batch_parser_is_compiled_once_into_the_cache(tmp_path, monkeypatch):
@@ -205,6 +209,7 @@ def test_cli_status_shows_each_place_and_exits_2_until_installed(fake_path):
     assert result.exit_code == 2
     assert "node     20 (ok), needs >= 18" in result.stdout
     assert "java     17 (ok), needs >= 17" in result.stdout
+    assert f"javac    {fake_path / 'javac'}\n" in result.stdout
     assert f"{toolchain.cache_install_dir() / 'node_modules'}: not present" in result.stdout
     assert "apexgen tools install" in result.stderr
 
