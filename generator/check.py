@@ -16,7 +16,7 @@ import re
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, replace
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -58,6 +58,7 @@ APEX_LS_ISSUES_EXIT = 4
 APEX_LS_WARNING_CATEGORIES = {"Warning", "Unused"}
 PMD_MAIN = "com.salesforce.sfca.pmdwrapper.PmdWrapper"
 PRETTIER_SCRIPT = "prettier_format.mjs"
+JORJE_STOPPED_EXIT = 65  # prettier_format.mjs' exit when jorje's output ends before the last file
 
 
 @dataclass(frozen=True, order=True)
@@ -413,10 +414,11 @@ def parse_and_format(toolchain: Toolchain, root: Path, files: list[Path]) -> lis
         report = {}
     if "configError" in report:
         raise UsageError(f"{PRETTIER_CONFIG}: cannot be read: {report['configError']}")
-    if jorje.returncode != 0:
-        raise ToolFailedError("jorje", f"exit {jorje.returncode}: {last_line(jorje_errors)}")
-    if node.returncode != 0 or "files" not in report:
+    # When Node fails first, jorje fails too, writing into the closed pipe: blame the one that started it.
+    if node.returncode not in (0, JORJE_STOPPED_EXIT) or (node.returncode == 0 and "files" not in report):
         raise ToolFailedError("prettier", f"exit {node.returncode}: {last_line(node_errors, output)}")
+    if jorje.returncode != 0 or node.returncode == JORJE_STOPPED_EXIT:
+        raise ToolFailedError("jorje", f"exit {jorje.returncode}: {last_line(jorje_errors)}")
     return [
         FormatResult(Path(r["path"]), tuple((line, column, message) for line, column, message in r["syntaxErrors"]), r["formatted"], r["formatError"])
         for r in report["files"]
@@ -607,11 +609,11 @@ def deep_checks(toolchain: Toolchain, project: Project, pmd_rules: tuple[str, ..
     pmd_settings = ",".join(pmd_rules) if "PMD_APEX_ROOT_DIRECTORY" not in os.environ else None
 
     def jorje_prettier() -> list[Finding]:
-        run = lambda stale: jorje_prettier_findings(toolchain, project, stale)  # noqa: E731
+        run = partial(jorje_prettier_findings, toolchain, project)
         return cached("jorje-prettier", project, files, prettier_settings if use_cache else None, run)
 
     def pmd() -> list[Finding]:
-        run = lambda stale: pmd_findings(toolchain, project, stale, pmd_rules)  # noqa: E731
+        run = partial(pmd_findings, toolchain, project, categories=pmd_rules)
         return cached("pmd", project, files, pmd_settings if use_cache else None, run)
 
     def apex_ls() -> list[Finding]:

@@ -108,13 +108,18 @@ async function formatFile(file, ast) {
   return result;
 }
 
+// check.py's JORJE_STOPPED_EXIT: jorje's output ended early, so jorje, not this script, failed.
+const JORJE_STOPPED_EXIT = 65;
 const asts = readline.createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
 try {
   // One file at a time: formatting is CPU work on this one thread, while jorje parses the next files.
   const results = [];
   for (const file of request.files) {
     const { value: ast, done } = await asts.next();
-    if (done) throw new Error(`jorje stopped before ${file}`);
+    if (done) {
+      process.stderr.write(`jorje stopped before ${file}\n`);
+      process.exit(JORJE_STOPPED_EXIT);
+    }
     results.push(await formatFile(file, ast));
   }
   process.stdout.write(JSON.stringify({ files: results }));

@@ -407,6 +407,26 @@ def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
     )
 
 
+def test_a_crashing_node_is_blamed_on_prettier_not_on_jorje_behind_it(tmp_path):
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    node = fakes / "node"  # answers the version check, then crashes before reading jorje's output
+    node.write_text("#!/bin/sh\nif [ \"$1\" = --version ]; then echo v20.20.2; exit 0; fi\necho 'Segmentation fault' >&2\nexit 139\n")
+    node.chmod(0o755)
+    env = {"PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "APEXGEN_TOOLS_DIR": str(WORKTREE)}
+    result = run_cli("check", "--deep", "--no-cache", "--pmd-rules", "", "--project-dir", str(CASES / "clean"), env=env)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "error: prettier failed: exit 139: Segmentation fault\n"
+
+
+def test_jorje_ending_early_is_blamed_on_jorje(tmp_path, monkeypatch):
+    from generator import check
+
+    monkeypatch.setattr(check, "JORJE_BATCH", "NoSuchClass")  # the JVM stops at once: no AST at all
+    with pytest.raises(check.ToolFailedError, match=r"^jorje failed: exit 1: .*NoSuchClass"):
+        check.parse_and_format(check.require_toolchain(WORKTREE), CASES / "clean", sorted((CASES / "clean").rglob("*.cls")))
+
+
 def test_cli_bad_prettierrc_is_one_line_exit_2(tmp_path):
     root = copy_case("clean", tmp_path / "project")
     (root / ".prettierrc").write_text('{"tabWidth": 4,')
