@@ -530,7 +530,7 @@ def tools_install() -> None:
     Exits 2 when Node, npm or Java is missing, saying how to get it.
     """
     from generator.errors import ToolsMissingError
-    from generator.toolchain import PINNED_PACKAGES, cache_install_dir, install_tools, runtime_problems
+    from generator.toolchain import PINNED_PACKAGES, Toolchain, cache_install_dir, install_tools, jorje_batch_classes, runtime_problems
 
     pins = " ".join(f"{package}@{version}" for package, version in PINNED_PACKAGES.items())
     click.echo(f"Installing {pins} into {cache_install_dir()}", err=True)
@@ -539,6 +539,7 @@ def tools_install() -> None:
     problems = runtime_problems()
     if problems:
         raise ToolsMissingError(f"the Node packages are installed, but still missing: {'; '.join(problems)}")
+    jorje_batch_classes(Toolchain(node_modules))  # compiled now rather than on the first deep check
     click.echo("Ready: 'apexgen check --deep' can run.", err=True)
 
 
