@@ -31,9 +31,9 @@ const PARSER_OUTPUT = "apex.jorje.semantic.compiler.parser.ParserOutput";
 const NO_PARSE_ERRORS = '"parseErrors":[]';
 
 // The plugin asks for the AST of the text prettier hands it: the file trimmed (the plugin's preprocess),
-// and with CRLF line ends and a byte order mark removed (prettier's). Trailing whitespace does not change
-// jorje's AST, so the streamed AST serves the trimmed text; for other text (a file that starts with
-// whitespace, CRLF or a BOM) the plugin's own native parser runs, as it would without apexgen.
+// with CRLF line ends turned into LF (prettier's). Trailing whitespace does not change jorje's AST, so the
+// streamed AST serves the trimmed text; for other text (a file that starts with whitespace or has CRLF
+// line ends) the plugin's own native parser runs, as it would without apexgen.
 const AST_HOST = "apexgen-jorje.invalid";
 const astBySource = new Map();
 const networkFetch = globalThis.fetch;
