@@ -604,17 +604,18 @@ def deep_checks(toolchain: Toolchain, project: Project, pmd_rules: tuple[str, ..
     files = project.apex_files()
     if not files:
         return []
-    config = project.root / PRETTIER_CONFIG
-    prettier_settings = config.read_text("utf-8", errors="replace") if config.exists() else ""
-    pmd_settings = ",".join(pmd_rules) if "PMD_APEX_ROOT_DIRECTORY" not in os.environ else None
+    # What else each per-file tool's verdict depends on; None: not cached.
+    prettier_settings = pmd_settings = None
+    if use_cache:
+        config = project.root / PRETTIER_CONFIG
+        prettier_settings = config.read_text("utf-8", errors="replace") if config.exists() else ""
+        pmd_settings = ",".join(pmd_rules) if "PMD_APEX_ROOT_DIRECTORY" not in os.environ else None
 
     def jorje_prettier() -> list[Finding]:
-        run = partial(jorje_prettier_findings, toolchain, project)
-        return cached("jorje-prettier", project, files, prettier_settings if use_cache else None, run)
+        return cached("jorje-prettier", project, files, prettier_settings, partial(jorje_prettier_findings, toolchain, project))
 
     def pmd() -> list[Finding]:
-        run = partial(pmd_findings, toolchain, project, categories=pmd_rules)
-        return cached("pmd", project, files, pmd_settings if use_cache else None, run)
+        return cached("pmd", project, files, pmd_settings, partial(pmd_findings, toolchain, project, categories=pmd_rules))
 
     def apex_ls() -> list[Finding]:
         return apex_ls_findings(toolchain, project, use_cache)

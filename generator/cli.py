@@ -527,7 +527,7 @@ def tools() -> None:
 def tools_install() -> None:
     """npm-install the pinned packages into the per-user cache (npm shows its own progress).
 
-    Exits 2 when Node, npm or Java is missing, saying how to get it.
+    Exits 2 when Node, npm or a JDK is missing, saying how to get it.
     """
     from generator.errors import ToolsMissingError
     from generator.toolchain import PINNED_PACKAGES, Toolchain, cache_install_dir, install_tools, jorje_batch_classes, runtime_problems

@@ -192,7 +192,8 @@ def jorje_batch_classes(toolchain: Toolchain) -> Path:
     jars = sorted(jar.name for jar in toolchain.serializer_lib.glob("*.jar"))
     digest = hashlib.sha256(b"\0".join([source, JAVA_RELEASE.encode(), *(jar.encode() for jar in jars)])).hexdigest()[:12]
     target = user_cache_dir() / "jvm" / f"jorje-batch-{digest}"
-    if (target / f"{JORJE_BATCH}.class").is_file():
+    compiled = f"{JORJE_BATCH}.class"
+    if (target / compiled).is_file():
         return target
     javac = javac_path()
     if javac is None:
@@ -204,14 +205,14 @@ def jorje_batch_classes(toolchain: Toolchain) -> Path:
         source_file.write_bytes(source)
         command = [str(javac), "--release", JAVA_RELEASE, "-cp", str(toolchain.serializer_lib / "*"), "-d", str(staging), str(source_file)]
         result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0 or not (staging / f"{JORJE_BATCH}.class").is_file():
+        if result.returncode != 0 or not (staging / compiled).is_file():
             lines = (result.stderr or result.stdout).strip().splitlines() or [f"exit {result.returncode}, no class file"]
             raise ToolsMissingError(f"javac cannot compile {JORJE_BATCH}.java against {toolchain.serializer_lib}: {lines[0]}")
         source_file.unlink()
         try:
             os.replace(staging, target)
         except OSError:
-            if not (target / f"{JORJE_BATCH}.class").is_file():  # not a check alongside that won the race
+            if not (target / compiled).is_file():  # not a check alongside that won the race
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
