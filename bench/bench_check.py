@@ -35,9 +35,10 @@ from typing import Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generator.check import DEFAULT_PMD_CATEGORIES, check_sfdx_project, deep_checks  # noqa: E402
-from generator.findings_cache import check_cache_dir  # noqa: E402
-from generator.toolchain import Toolchain, require_toolchain  # noqa: E402
+from apexgen.check.deep import DEFAULT_PMD_CATEGORIES, deep_checks  # noqa: E402
+from apexgen.check.fast import check_sfdx_project  # noqa: E402
+from apexgen.check.cache import check_cache_dir  # noqa: E402
+from apexgen.check.toolchain import Toolchain, require_toolchain  # noqa: E402
 from tests.check_cases.projects import build_shapes_project  # noqa: E402
 
 DEEP_CHECK = "apexgen check --deep"
@@ -71,8 +72,8 @@ def interleaved_medians(actions: dict[str, Callable[[], object]], runs: int) -> 
 
 
 def check_command(root: Path, *options: str) -> Callable[[], object]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "generator", "check", "--deep", *options, "--project-dir", str(root)]
+    env = {**os.environ, "PYTHONPATH": str(REPO / "generator")}
+    command = [sys.executable, "-m", "apexgen", "check", "--deep", *options, "--project-dir", str(root)]
 
     def run() -> None:
         result = subprocess.run(command, capture_output=True, text=True, env=env)

@@ -24,7 +24,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generator.convert import convert_project  # noqa: E402
+from apexgen.convert.converter import convert_project  # noqa: E402
 
 SERVICE = """/**
  * @description Generated service {index}: calls the Models API and parses the answer.

@@ -81,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sf", help="path to the sf CLI, for the comparison with its class template")
     arguments = parser.parse_args()
-    apexgen = [sys.executable, "-m", "generator"]
+    apexgen = [sys.executable, "-m", "apexgen"]
     help_time = median_seconds(apexgen + ["--help"], 10)
     python_time = median_seconds([sys.executable, "-c", "pass"], 10)
     print(f"apexgen --help, cold process: median {help_time * 1000:.0f} ms of 10 "
@@ -106,7 +106,7 @@ def main() -> None:
             seconds = median_seconds_in(apexgen + ["generate"], 5, fresh_project)
             render = median_seconds_in(
                 [sys.executable, "-c",
-                 "from generator.spec import load_spec; from generator.render import render_plan; "
+                 "from apexgen.spec.load import load_spec; from apexgen.generate.plan import render_plan; "
                  "render_plan(load_spec('apexgen.toml'))"], 5, fresh_project)
             classes = sum(1 for _ in (Path(tmp) / f"p{prompts}-0" / "force-app").rglob("*.cls"))
             sizes.append(prompts)

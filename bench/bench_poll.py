@@ -2,7 +2,7 @@
 
     python bench/bench_poll.py [--runs 30] [--long 60]
 
-Runs the real CLI (a subprocess, `python -m generator deploy`) against the fake org of tests/fakes on
+Runs the real CLI (a subprocess, `python -m apexgen deploy`) against the fake org of tests/fakes on
 loopback HTTPS. Latency: `--runs` deploys with durations drawn uniformly from 2-5 s, so the moment the org
 finishes falls anywhere between two polls; latency = the CLI printing the first line of its report minus the
 moment the fake org's deploy became final (the time to process exit is shown too). Rate: one deploy of
@@ -34,7 +34,7 @@ def deploy_once(org: FakeOrg, project: Path, env: dict[str, str], duration: floa
     org.scenario = Scenario(duration=duration, pending=0.2)
     before = len(org.deploys)
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator", "deploy", "--project-dir", str(project), "--skip-checks",
+        [sys.executable, "-m", "apexgen", "deploy", "--project-dir", str(project), "--skip-checks",
          "--instance-url", org.url],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -64,7 +64,7 @@ def main() -> None:
     random.seed(args.seed)
     with tempfile.TemporaryDirectory() as tmp, running_org() as (org, server):
         project = write_sample_project(Path(tmp) / "project")
-        env = {**os.environ, "PYTHONPATH": str(REPO), "REQUESTS_CA_BUNDLE": server.ca_bundle,
+        env = {**os.environ, "PYTHONPATH": str(REPO / "generator"), "REQUESTS_CA_BUNDLE": server.ca_bundle,
                "SF_ACCESS_TOKEN": org.access_token}
         samples = [deploy_once(org, project, env, random.uniform(2.0, 5.0)) for _ in range(args.runs)]
         long_run = deploy_once(org, project, env, args.long)

@@ -1,5 +1,5 @@
-// Builds generator/display_width.json: how prettier's getStringWidth measures each code point alone,
-// followed by U+FE0F (emoji presentation) and followed by a skin-tone modifier. generator/layout.py
+// Builds generator/apexgen/generate/display_width.json: how prettier's getStringWidth measures each code point alone,
+// followed by U+FE0F (emoji presentation) and followed by a skin-tone modifier. generator/apexgen/generate/apex_format.py
 // measures annotation lines with it, so its line breaks match prettier's. Rebuild when prettier is
 // upgraded:  node scripts/build_width_table.mjs
 import { writeFileSync } from "node:fs";
@@ -25,5 +25,5 @@ for (let code = 0x80; code <= 0x10ffff; code++) {
   }
 }
 const table = { prettier: prettier.version, runs };
-writeFileSync(path.join(root, "generator/display_width.json"), JSON.stringify(table) + "\n");
+writeFileSync(path.join(root, "generator/apexgen/generate/display_width.json"), JSON.stringify(table) + "\n");
 console.log(`prettier ${prettier.version}: ${runs.length} runs`);

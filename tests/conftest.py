@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import main
+from apexgen.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_SPEC = REPO / "apexgen.toml"

@@ -18,14 +18,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.check import prettier_format, run_checks
-from generator.model import template_fields
-from generator.naming import UNPRINTABLE, identifier_problem
-from generator.render import expected_prompt, render_plan
-from generator.spec import NAMES_USED_BY_GENERATED_CODE, parse_spec
-from generator.toolchain import require_toolchain
+from apexgen.check.deep import prettier_format
+from apexgen.check.runner import run_checks
+from apexgen.check.toolchain import require_toolchain
+from apexgen.generate.plan import expected_prompt, render_plan
+from apexgen.spec.load import NAMES_USED_BY_GENERATED_CODE, parse_spec
+from apexgen.spec.naming import UNPRINTABLE, identifier_problem
+from apexgen.spec.types import template_fields
 from tests.conftest import REPO, copy_reference
 from tests.test_golden import CASE_NAMES, CASES
+
+# Every test here runs Salesforce's real tools (jorje, prettier, apex-ls, PMD): the full tier.
+pytestmark = pytest.mark.tools
 
 
 def generated_project(cli, tmp_path: Path, spec: Path) -> Path:
@@ -207,8 +211,8 @@ def test_models_try_sends_what_the_generated_apex_sends():
     pattern of the generated AiPromptTemplate, for the model of the generated AiModels constant."""
     import re
 
-    from generator.models_api import prompt_request
-    from generator.spec import load_spec
+    from apexgen.models_api.client import prompt_request
+    from apexgen.spec.load import load_spec
 
     classes = REPO / "force-app/main/default/classes"
     spec = load_spec(REPO / "apexgen.toml")

@@ -16,17 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from generator.check import (
-    Finding,
-    first_difference,
-    json_positions,
-    merge_syntax_findings,
-    prettier_format,
-    run_checks,
-    validate_pmd_categories,
-)
-from generator.errors import ToolsMissingError, UsageError
-from generator.write import PlannedFile, apply_changes, plan_changes
+from apexgen.check.deep import first_difference, merge_syntax_findings, prettier_format, validate_pmd_categories
+from apexgen.check.fast import json_positions
+from apexgen.check.findings import Finding
+from apexgen.check.runner import run_checks
+from apexgen.errors import ToolsMissingError, UsageError
+from apexgen.generate.write import PlannedFile, apply_changes, plan_changes
 from tests.check_cases.projects import CASES, build_shapes_project, copy_case, meta_xml
 
 WORKTREE = Path(__file__).resolve().parent.parent
@@ -59,8 +54,8 @@ def where(findings: list[Finding]) -> set[tuple[str, int, str, str]]:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(WORKTREE), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True, text=True, env=environment, cwd=cwd)
+    environment = {**os.environ, "PYTHONPATH": str(WORKTREE / "generator"), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "apexgen", *args], capture_output=True, text=True, env=environment, cwd=cwd)
 
 
 # --- deep runs, once each per session --------------------------------------------------------------
@@ -85,16 +80,19 @@ def shapes_deep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Fi
         return root, run_checks(root, deep=True)
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("planted", sorted(PLANTED_DEEP | PLANTED_FAST), ids=lambda p: f"{Path(p[0]).name}:{p[1]}:{p[2]}")
 def test_deep_check_finds_each_planted_defect_at_its_line(defects_deep, planted):
     assert planted in where(defects_deep)
 
 
+@pytest.mark.tools
 def test_deep_check_reports_nothing_but_the_planted_defects(defects_deep):
     assert where(defects_deep) == PLANTED_FAST | PLANTED_DEEP | ECHOES
     assert (f"{CLASSES}/CorrectService.cls", 10, "apex-ls", "Missing") not in where(defects_deep)
 
 
+@pytest.mark.tools
 def test_deep_findings_are_sorted_with_the_severity_of_their_tool(defects_deep):
     assert defects_deep == sorted(defects_deep)
     severity = {(f.tool, f.rule): f.severity for f in defects_deep}
@@ -106,12 +104,14 @@ def test_deep_findings_are_sorted_with_the_severity_of_their_tool(defects_deep):
     assert by_rule[("jorje", "syntax", f"{CLASSES}/BrokenSyntax.cls")].column == 9
 
 
+@pytest.mark.tools
 def test_clean_project_gives_no_finding_and_json_is_one_document(clean_deep_cli):
     assert clean_deep_cli.returncode == 0, clean_deep_cli.stderr
     report = json.loads(clean_deep_cli.stdout)
     assert report == {"findings": [], "summary": {"errors": 0, "warnings": 0, "deep": True}}
 
 
+@pytest.mark.tools
 def test_300_hand_written_classes_give_no_false_positive(shapes_deep):
     root, findings = shapes_deep
     apex = list((root / "force-app").rglob("*.cls")) + list((root / "force-app").rglob("*.trigger"))
@@ -139,6 +139,7 @@ def test_jorje_judges_syntax_over_the_other_parsers():
     ]
 
 
+@pytest.mark.tools
 def test_prettier_format_honours_prettierrc_and_passes_the_plugin_by_path(tmp_path, monkeypatch):
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
     root = copy_case("clean", tmp_path / "project")
@@ -152,6 +153,7 @@ def test_prettier_format_honours_prettierrc_and_passes_the_plugin_by_path(tmp_pa
     assert formatted == {messy: "public class Messy {\n    public Integer x() {\n        return 1;\n    }\n}\n"}
 
 
+@pytest.mark.tools
 def test_prettier_format_applies_overrides_by_path_from_any_prettierrc_format(tmp_path, monkeypatch):
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
     root = copy_case("clean", tmp_path / "project")
@@ -168,6 +170,7 @@ def test_prettier_format_applies_overrides_by_path_from_any_prettierrc_format(tm
     assert "return 1000000 +\n            2000000 +" in formatted[narrow]
 
 
+@pytest.mark.tools
 def test_files_prettier_changes_before_parsing_are_located_and_formatted_as_prettier_would(tmp_path, monkeypatch):
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
     root = copy_case("clean", tmp_path / "project")
@@ -193,6 +196,7 @@ def test_files_prettier_changes_before_parsing_are_located_and_formatted_as_pret
     }
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("prettierrc", [None, '{"tabWidth": 4}', '{"plugins": ["prettier-plugin-xml"]}'])
 def test_without_prettier_plugin_apex_in_the_prettierrc_formatting_is_not_checked(tmp_path, monkeypatch, prettierrc):
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(WORKTREE))
@@ -364,8 +368,8 @@ def test_cli_warnings_alone_exit_0(tmp_path):
 def test_cli_deep_without_tools_exits_2_and_says_how_to_install(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from generator import toolchain
-    from generator.cli import main
+    from apexgen.check import toolchain
+    from apexgen.cli import main
 
     root = copy_case("clean", tmp_path / "project")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -389,6 +393,7 @@ def test_cli_rejects_an_unknown_pmd_category_in_one_line():
     )
 
 
+@pytest.mark.tools
 def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
     fakes = tmp_path / "bin"
     fakes.mkdir()
@@ -407,6 +412,7 @@ def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
     )
 
 
+@pytest.mark.tools
 def test_a_crashing_node_is_blamed_on_prettier_not_on_jorje_behind_it(tmp_path):
     fakes = tmp_path / "bin"
     fakes.mkdir()
@@ -419,14 +425,16 @@ def test_a_crashing_node_is_blamed_on_prettier_not_on_jorje_behind_it(tmp_path):
     assert result.stderr == "error: prettier failed: exit 139: Segmentation fault\n"
 
 
+@pytest.mark.tools
 def test_jorje_ending_early_is_blamed_on_jorje(tmp_path, monkeypatch):
-    from generator import check
+    from apexgen.check import deep
 
-    monkeypatch.setattr(check, "JORJE_BATCH", "NoSuchClass")  # the JVM stops at once: no AST at all
-    with pytest.raises(check.ToolFailedError, match=r"^jorje failed: exit 1: .*NoSuchClass"):
-        check.parse_and_format(check.require_toolchain(WORKTREE), CASES / "clean", sorted((CASES / "clean").rglob("*.cls")))
+    monkeypatch.setattr(deep, "JORJE_BATCH", "NoSuchClass")  # the JVM stops at once: no AST at all
+    with pytest.raises(deep.ToolFailedError, match=r"^jorje failed: exit 1: .*NoSuchClass"):
+        deep.parse_and_format(deep.require_toolchain(WORKTREE), CASES / "clean", sorted((CASES / "clean").rglob("*.cls")))
 
 
+@pytest.mark.tools
 def test_cli_bad_prettierrc_is_one_line_exit_2(tmp_path):
     root = copy_case("clean", tmp_path / "project")
     (root / ".prettierrc").write_text('{"tabWidth": 4,')
@@ -437,7 +445,7 @@ def test_cli_bad_prettierrc_is_one_line_exit_2(tmp_path):
 
 
 def test_the_command_line_starts_without_the_heavy_modules():
-    code = "import sys, generator.cli; print(sorted({'lxml', 'jsonschema', 'concurrent.futures'} & set(sys.modules)))"
+    code = "import sys, apexgen.cli; print(sorted({'lxml', 'jsonschema', 'concurrent.futures'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=WORKTREE)
     assert result.stdout.strip() == "[]"
 
@@ -445,7 +453,7 @@ def test_the_command_line_starts_without_the_heavy_modules():
 def test_metadata_xsd_is_cached_per_simple_salesforce_version(tmp_path, monkeypatch):
     from importlib import metadata
 
-    from generator import xsd
+    from apexgen.check import xsd
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     path = xsd.metadata_xsd_path()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.convert import ConvertError, convert_project
-from generator.errors import UsageError
+from apexgen.convert.converter import ConvertError, convert_project
+from apexgen.errors import UsageError
+from apexgen.salesforce import API_VERSION
 from tests.fakes.org import check_zip, write_sample_project
 
 META = '<?xml version="1.0" encoding="UTF-8"?>\n<{root} xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>63.0</apiVersion></{root}>\n'
@@ -152,8 +153,8 @@ def test_without_forceignore_lwc_jest_tests_are_deployed_like_sf_does(tmp_path: 
     [
         (None, "sfdx-project.json: not found"),
         ("{not json", "sfdx-project.json: not valid JSON"),
-        (json.dumps({"packageDirectories": []}), "sfdx-project.json: packageDirectories must list at least one"),
-        (json.dumps({"packageDirectories": [{"path": "nowhere"}]}), "sfdx-project.json: package directory 'nowhere' does not exist"),
+        (json.dumps({"packageDirectories": []}), "sfdx-project.json: packageDirectories: must list at least one"),
+        (json.dumps({"packageDirectories": [{"path": "nowhere"}]}), "sfdx-project.json: packageDirectories: package directory 'nowhere' does not exist"),
     ],
 )
 def test_bad_project_files(tmp_path: Path, project_json: str | None, message: str) -> None:
@@ -167,22 +168,22 @@ def test_bad_project_files(tmp_path: Path, project_json: str | None, message: st
 def test_api_version_defaults_when_the_project_names_none(tmp_path: Path) -> None:
     root = write_sample_project(tmp_path)
     (root / "sfdx-project.json").write_text(json.dumps({"packageDirectories": [{"path": "force-app"}]}))
-    assert convert_project(root).package_xml.endswith("    <version>63.0</version>\n</Package>\n")
+    assert convert_project(root).package_xml.endswith(f"    <version>{API_VERSION}</version>\n</Package>\n")
 
 
 def test_deploy_limits_are_checked_before_anything_is_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_sample_project(tmp_path)
-    monkeypatch.setattr("generator.convert.MAX_FILES", 8)
+    monkeypatch.setattr("apexgen.convert.converter.MAX_FILES", 8)
     with pytest.raises(ConvertError, match=r"the deploy would hold 9 files; the Metadata API takes at most 8"):
         convert_project(root)
-    monkeypatch.setattr("generator.convert.MAX_FILES", 10_000)
-    monkeypatch.setattr("generator.convert.MAX_ZIP_BYTES", 100)
+    monkeypatch.setattr("apexgen.convert.converter.MAX_FILES", 10_000)
+    monkeypatch.setattr("apexgen.convert.converter.MAX_ZIP_BYTES", 100)
     with pytest.raises(ConvertError, match=r"the deploy zip is 0\.0 MB; the Metadata API takes at most 0 MB"):
         convert_project(root)
 
 
 def test_test_classes_are_found_by_their_class_annotation(tmp_path: Path) -> None:
-    from generator.deploy import find_test_classes
+    from apexgen.deploy.deploy import find_test_classes
 
     root = write_sample_project(tmp_path)
     classes = "force-app/main/default/classes"

@@ -10,13 +10,15 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from generator.cli import main
+from apexgen.check.findings import Finding
+from apexgen.cli import main
+from tests.fakes.clock import clock_for
 from tests.fakes.org import FakeOrg, Scenario, running_org, write_sample_project
 
 
 @pytest.fixture
-def org() -> Iterator[FakeOrg]:
-    with running_org() as (fake, server):
+def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
+    with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
         fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
         yield fake
     assert fake.protocol_errors == [], "the fake org received or sent SOAP that breaks the WSDL's XSD"
@@ -37,7 +39,7 @@ def checks_pass(monkeypatch: pytest.MonkeyPatch) -> list:
         calls.append((root, checks))
         return []
 
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", run_checks)
+    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", run_checks)
     return calls
 
 
@@ -287,31 +289,24 @@ def test_project_that_cannot_be_converted_stops_before_connecting(org: FakeOrg, 
 
 
 def test_check_errors_stop_the_deploy(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
-    finding = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=3, column=9,
-                              severity="error", tool="apex-parser", rule="syntax", message="missing ';'")
-    warning = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=1, column=1,
-                              severity="warning", tool="pmd", rule="ApexDoc", message="missing ApexDoc")
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: [finding, warning])
+    finding = Finding("force-app/main/default/classes/FooService.cls", 3, 9, "error", "apex-parser", "syntax", "missing ';'")
+    warning = Finding("force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc")
+    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: [finding, warning])
     result = deploy(org, project)
     assert result.exit_code == 1
     assert ("1 check error(s), nothing was deployed: force-app/main/default/classes/FooService.cls:3:9 error "
-            "apex-parser/syntax: missing ';'") in result.stderr
+            "apex-parser syntax missing ';'") in result.stderr
     assert org.calls == []
 
 
 def test_check_warnings_are_shown_and_deep_checks_are_asked_for(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
     seen = []
-    warning = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=1, column=1,
-                              severity="warning", tool="pmd", rule="ApexDoc", message="missing ApexDoc")
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning])
+    warning = Finding("force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc")
+    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning])
     result = deploy(org, project, "--deep-checks")
     assert result.exit_code == 0
     assert seen == ["deep"]
-    assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd/ApexDoc: missing ApexDoc" in result.stderr
+    assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd ApexDoc missing ApexDoc" in result.stderr
 
 
 def test_skip_checks_does_not_run_them(org: FakeOrg, project: Path, checks_pass: list) -> None:
@@ -323,8 +318,8 @@ def test_skip_checks_does_not_run_them(org: FakeOrg, project: Path, checks_pass:
 
 def test_pre_deploy_checks_are_deep_where_the_tools_are_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.undo()  # the real run_pre_deploy_checks, not the autouse seam
-    from generator.deploy import run_pre_deploy_checks
-    from generator.errors import ToolsMissingError
+    from apexgen.deploy.deploy import run_pre_deploy_checks
+    from apexgen.errors import ToolsMissingError
 
     asked = []
 
@@ -338,13 +333,13 @@ def test_pre_deploy_checks_are_deep_where_the_tools_are_installed(monkeypatch: p
             raise ToolsMissingError("the deep check needs tools that are missing")
         return []
 
-    monkeypatch.setattr("generator.check.run_checks", tools_installed)
+    monkeypatch.setattr("apexgen.deploy.deploy.run_checks", tools_installed)
     run_pre_deploy_checks(tmp_path, "auto")
     run_pre_deploy_checks(tmp_path, "fast")
     assert asked == [True, False]
 
     asked.clear()
-    monkeypatch.setattr("generator.check.run_checks", tools_missing)
+    monkeypatch.setattr("apexgen.deploy.deploy.run_checks", tools_missing)
     run_pre_deploy_checks(tmp_path, "auto")
     assert asked == [True, False]  # no tools: the fast check still runs
     with pytest.raises(ToolsMissingError):
@@ -387,7 +382,7 @@ def test_the_fake_org_rejects_soap_that_breaks_the_xsd(org: FakeOrg) -> None:
 def test_the_fake_org_fails_a_zip_that_does_not_match_its_package_xml(org: FakeOrg, project: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The fake's zip check can fail: a package.xml member whose files are missing from the zip."""
-    from generator import convert
+    from apexgen.convert import converter as convert
 
     real = convert.package_xml
     monkeypatch.setattr(convert, "package_xml", lambda members, version: real({**members, "ApexClass": [*members["ApexClass"], "Missing"]}, version))

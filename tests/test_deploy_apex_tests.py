@@ -10,13 +10,14 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from generator.cli import main
+from apexgen.cli import main
+from tests.fakes.clock import clock_for
 from tests.fakes.org import FakeOrg, Scenario, running_org, write_sample_project
 
 
 @pytest.fixture
-def org(project: Path) -> Iterator[FakeOrg]:
-    with running_org() as (fake, server):
+def org(project: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
+    with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
         fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
         classes = project / "force-app/main/default/classes"
         fake.org_classes = {p.stem: p.read_text() for p in classes.glob("*.cls")}  # as after a deploy

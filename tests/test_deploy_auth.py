@@ -12,16 +12,17 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from generator.cli import main
-from tests.fakes.terminal import interrupt_when
+from apexgen.cli import main
+from tests.fakes.clock import clock_for
 from tests.fakes.org import FakeOrg, Scenario, running_org, write_sample_project
+from tests.fakes.terminal import interrupt_when
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def org() -> Iterator[FakeOrg]:
-    with running_org() as (fake, server):
+def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
+    with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
         fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
         yield fake
     assert fake.protocol_errors == []
@@ -160,12 +161,13 @@ def test_no_secret_in_any_output(org: FakeOrg, project: Path, rsa_key: Path, fak
     assert leaked == []
 
 
+@pytest.mark.real_clock  # the CLI runs in a subprocess, on the real clock
 def test_ctrl_c_prints_the_deploy_id_and_the_resume_command_and_cancels_nothing(org: FakeOrg, project: Path) -> None:
     org.scenario = Scenario(duration=60.0)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
+    env = {**os.environ, "PYTHONPATH": str(REPO / "generator"), "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
            "SF_ACCESS_TOKEN": org.access_token}
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator", "deploy", "--project-dir", str(project), "--skip-checks",
+        [sys.executable, "-m", "apexgen", "deploy", "--project-dir", str(project), "--skip-checks",
          "--instance-url", org.url],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

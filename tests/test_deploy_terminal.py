@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.fakes.terminal import run_with_stderr_on_terminal
 from tests.fakes.org import Scenario, running_org, write_sample_project
+from tests.fakes.terminal import run_with_stderr_on_terminal
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,10 +18,10 @@ def deploy_with_stderr_on(tmp_path: Path, terminal: bool) -> tuple[int, str, str
     project = write_sample_project(tmp_path / "project")
     with running_org() as (org, server):
         org.scenario = Scenario(duration=3.0, pending=0.6)
-        env = {**os.environ, "PYTHONPATH": str(REPO), "REQUESTS_CA_BUNDLE": server.ca_bundle,
+        env = {**os.environ, "PYTHONPATH": str(REPO / "generator"), "REQUESTS_CA_BUNDLE": server.ca_bundle,
                "SF_ACCESS_TOKEN": org.access_token, "TERM": "xterm-256color"}
         env.pop("NO_COLOR", None)
-        command = [sys.executable, "-m", "generator", "deploy", "--project-dir", str(project), "--skip-checks",
+        command = [sys.executable, "-m", "apexgen", "deploy", "--project-dir", str(project), "--skip-checks",
                    "--instance-url", org.url]
         if not terminal:
             completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)

@@ -7,8 +7,8 @@ import re
 import pytest
 from lxml import etree
 
-from generator.render import render_plan
-from generator.spec import load_spec
+from apexgen.generate.plan import render_plan
+from apexgen.spec.load import load_spec
 from tests.conftest import REPO, write_spec
 from tests.test_spec import HEADER, VALID_PROMPT
 
@@ -128,7 +128,7 @@ def test_flow_input_types_follow_the_apex_types():
     text = HEADER + FLOW_PROMPT.replace("{text}", "{text} {count} {due}").replace(
         '[{ name = "text" }]', '[{ name = "text" }, { name = "count", type = "Integer" }, { name = "due", type = "Datetime" }]'
     ) + 'flows = ["autolaunched"]\n'
-    from generator.spec import parse_spec
+    from apexgen.spec.load import parse_spec
 
     flow_file = next(f for f in render_plan(parse_spec(text)) if f.path.endswith("SummarizeFlow.flow-meta.xml"))
     flow = etree.fromstring(flow_file.content.encode())

@@ -7,15 +7,16 @@ import os
 
 import pytest
 
-from generator import write
+from apexgen.errors import ExitCode
+from apexgen.generate import write
 from tests.conftest import REPO, tree
 
 CLASSES = "force-app/main/default/classes"
 
 
 def planned_count(project) -> int:
-    from generator.render import render_plan
-    from generator.spec import load_spec
+    from apexgen.generate.plan import render_plan
+    from apexgen.spec.load import load_spec
 
     return len(render_plan(load_spec(project / "apexgen.toml")))
 
@@ -178,13 +179,14 @@ def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
         real_replace(src, dst)
 
     monkeypatch.setattr(write.os, "replace", crash_on_second)
-    with pytest.raises(OSError):
-        cli("generate", cwd=project)
+    crashed = cli("generate", cwd=project)
     monkeypatch.undo()
+    assert crashed.exit_code == ExitCode.INTERNAL, crashed.output
+    assert "internal error: OSError" in crashed.output and "Traceback" not in crashed.output
 
     after = tree(project)
-    from generator.render import render_plan
-    from generator.spec import load_spec
+    from apexgen.generate.plan import render_plan
+    from apexgen.spec.load import load_spec
 
     planned = {f.path: f.content for f in render_plan(load_spec(spec))}
     changed = [p for p in after if after[p] != before.get(p)]
@@ -211,8 +213,8 @@ def current_umask() -> int:
 
 def test_reference_project_equals_a_fresh_generation(tmp_path, cli):
     """force-app/ is what apexgen.toml generates: regenerate after changing templates or spec."""
-    from generator.render import render_plan
-    from generator.spec import load_spec
+    from apexgen.generate.plan import render_plan
+    from apexgen.spec.load import load_spec
 
     plan = {f.path: f.content for f in render_plan(load_spec(REPO / "apexgen.toml"))}
     committed = {f"force-app/{p}": c for p, c in tree(REPO / "force-app").items()}
@@ -222,7 +224,7 @@ def test_reference_project_equals_a_fresh_generation(tmp_path, cli):
 
 
 def test_reference_spec_is_the_example_init_writes():
-    from generator.scaffold import project_files
+    from apexgen.generate.scaffold import project_files
 
     example = {f.path: f.content for f in project_files("apexgen")}
     for name in ("apexgen.toml", "sfdx-project.json", ".prettierrc", ".forceignore"):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.render import render_plan
-from generator.spec import load_spec
+from apexgen.generate.plan import render_plan
+from apexgen.spec.load import load_spec
 from tests.conftest import tree
 
 CASES = Path(__file__).parent / "cases"

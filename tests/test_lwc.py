@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from generator.lwc import js_string, markup_attribute, markup_text
-from generator.render import render_plan
-from generator.scaffold import project_files
-from generator.spec import load_spec, parse_spec
+from apexgen.generate.lwc import js_string, markup_attribute, markup_text
+from apexgen.generate.plan import render_plan
+from apexgen.generate.scaffold import project_files
+from apexgen.spec.load import load_spec, parse_spec
 from tests.conftest import REFERENCE_SPEC, REPO
 from tests.test_golden import CASE_NAMES, CASES
 
@@ -270,6 +270,7 @@ def run_node(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([node, *args], cwd=root, capture_output=True, text=True, timeout=300, env={**os.environ, "CI": "true"})
 
 
+@pytest.mark.tools
 def test_generated_jest_suites_pass(lwc_project):
     report = lwc_project / "jest.json"
     run = run_node(lwc_project, node_tool("@salesforce/sfdx-lwc-jest/bin/sfdx-lwc-jest"), "--", "--json", f"--outputFile={report}")
@@ -288,6 +289,7 @@ def test_generated_jest_suites_pass(lwc_project):
     assert "[LWC warn]" not in run.stderr and "console.error" not in run.stderr, run.stderr[-4000:]
 
 
+@pytest.mark.tools
 def test_generated_javascript_passes_the_lwc_lint_rules(lwc_project):
     run = run_node(lwc_project, node_tool("eslint/bin/eslint.js"), "--format", "json", "**/lwc/**/*.js")
     report = json.loads(run.stdout)
@@ -315,6 +317,7 @@ console.log(JSON.stringify(results));
 """
 
 
+@pytest.mark.tools
 def test_generated_templates_compile_without_warnings(lwc_project):
     templates = generated(lwc_project, "*/*.html")
     run = run_node(lwc_project, "-e", COMPILE_TEMPLATES, *map(str, templates))

@@ -16,12 +16,20 @@ from typing import Any, Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from generator.cli import main
-from generator.model_names import STANDARD_MODELS
-from generator.models_api import SIMILARITY
-from generator.spec import load_spec
+from apexgen.cli import main
+from apexgen.models_api.client import SIMILARITY
+from apexgen.spec.load import load_spec
+from apexgen.spec.standard_models import STANDARD_MODELS
 from tests.fakes.https_server import RunningServer
-from tests.fakes.models_api import API_PREFIX, FEEDBACK_MESSAGE, CannedReply, FakeModelsApi, api_error, fake_vector, serve_models_api
+from tests.fakes.models_api import (
+    API_PREFIX,
+    FEEDBACK_MESSAGE,
+    CannedReply,
+    FakeModelsApi,
+    api_error,
+    fake_vector,
+    serve_models_api,
+)
 
 CHAT_MODEL = "sfdc_ai__DefaultGPT4OmniMini"
 EMBED_MODEL = "sfdc_ai__DefaultOpenAITextEmbeddingAda_002"

@@ -12,15 +12,15 @@ from typing import Iterator
 
 import pytest
 
-from generator.models_api import (
+from apexgen.models_api.client import (
     TOKEN_RENEWAL_MARGIN,
     Credentials,
     ModelsClient,
-    jwt_expiry,
     cosine,
     dot,
     euclidean,
     generate_request,
+    jwt_expiry,
 )
 from tests.fakes.https_server import RunningServer
 from tests.fakes.models_api import API_PREFIX, FakeModelsApi, serve_models_api
@@ -100,14 +100,14 @@ def test_credentials_are_asked_for_on_a_terminal_and_the_secret_is_not_echoed(
     server, fake = fake_api
     env = {k: v for k, v in os.environ.items() if k not in ("SF_CLIENT_ID", "SF_CLIENT_SECRET")}
     env.update(
-        PYTHONPATH=str(WORKTREE),
+        PYTHONPATH=str(WORKTREE / "generator"),
         SF_INSTANCE_URL=server.url,
         APEXGEN_MODELS_API_URL=server.url + API_PREFIX,
         REQUESTS_CA_BUNDLE=server.ca_bundle,
     )
     controller, terminal = os.openpty()
     child = subprocess.Popen(
-        [sys.executable, "-m", "generator", "models", "generate", "-m", "sfdc_ai__DefaultGPT41", "hello"],
+        [sys.executable, "-m", "apexgen", "models", "generate", "-m", "sfdc_ai__DefaultGPT41", "hello"],
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from generator.render import render_plan
-from generator.spec import load_spec
+from apexgen.generate.plan import render_plan
+from apexgen.spec.load import load_spec
 from tests.conftest import REPO, write_spec
 from tests.test_golden import CASES
 

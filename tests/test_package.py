@@ -17,10 +17,12 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner, Result
 
-from generator.cli import main
-from generator.sfdx_project import SfdxProject
-from tests.fakes.terminal import interrupt_when, run_with_stderr_on_terminal
+from apexgen.check.findings import Finding
+from apexgen.cli import main
+from apexgen.project.sfdx_project import SfdxProject
+from tests.fakes.clock import clock_for
 from tests.fakes.org import FakeOrg, Scenario, check_version_info, running_org, write_sample_project
+from tests.fakes.terminal import interrupt_when, run_with_stderr_on_terminal
 
 REPO = Path(__file__).resolve().parents[1]
 INSTALL_KEY = "install-Key-s3cret!"
@@ -43,8 +45,8 @@ SF_PROJECT = """{
 
 
 @pytest.fixture
-def org() -> Iterator[FakeOrg]:
-    with running_org() as (fake, server):
+def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
+    with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
         fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
         fake.metadata_packages["033000000000001AAA"] = {"Id": "033000000000001AAA", "Name": "Acme AI",
                                                          "NamespacePrefix": "acmeai"}
@@ -61,9 +63,9 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def checks_pass(monkeypatch: pytest.MonkeyPatch) -> list:
-    """generator.check belongs to another branch; versions reach it through the seam deploys use."""
+    """Package versions reach the checks through the seam deploys use."""
     calls: list = []
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: calls.append(checks) or [])
+    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: calls.append(checks) or [])
     return calls
 
 
@@ -246,7 +248,7 @@ def test_a_generated_namespaced_project_becomes_a_managed_package_version(org: F
 
 
 def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org: FakeOrg, project: Path) -> None:
-    from generator.package import build_version_info
+    from apexgen.packaging.versions import build_version_info
 
     package_id = created_package(org, project)
     build = build_version_info(project, SfdxProject.load(project), None, "skip")
@@ -277,31 +279,25 @@ def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org
 
 def test_check_errors_stop_the_version_before_anything_is_sent(org: FakeOrg, project: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
     created_package(org, project)
-    finding = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=3, column=9,
-                              severity="error", tool="apex-parser", rule="syntax", message="missing ';'")
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: [finding])
+    finding = Finding("force-app/main/default/classes/FooService.cls", 3, 9, "error", "apex-parser", "syntax", "missing ';'")
+    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: [finding])
     result = new_version(org, project)
     assert result.exit_code == 1
-    assert ("force-app/main/default/classes/FooService.cls:3:9 error apex-parser/syntax: missing ';'"
+    assert ("force-app/main/default/classes/FooService.cls:3:9 error apex-parser syntax missing ';'"
             in result.stderr)
     assert org.call_count("create:Package2VersionCreateRequest") == 0
 
 
 def test_deep_checks_run_and_warnings_are_shown(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
     created_package(org, project)
     seen: list = []
-    warning = SimpleNamespace(file="force-app/main/default/classes/FooService.cls", line=1, column=1,
-                              severity="warning", tool="pmd", rule="ApexDoc", message="missing ApexDoc")
-    monkeypatch.setattr("generator.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning])
+    warning = Finding("force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc")
+    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning])
     result = new_version(org, project, "--deep-checks")
     assert result.exit_code == 0, result.output
     assert seen == ["deep"]
-    assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd/ApexDoc: missing ApexDoc" in result.stderr
+    assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd ApexDoc missing ApexDoc" in result.stderr
     assert new_version(org, project, "--skip-checks").exit_code == 0
     assert seen == ["deep"]
 
@@ -592,13 +588,14 @@ def test_status_query_failures_and_an_expired_session_do_not_end_the_wait(org: F
 
 
 def _command(org: FakeOrg, project: Path, *args: str) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
+    env = {**os.environ, "PYTHONPATH": str(REPO / "generator"), "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
            "SF_ACCESS_TOKEN": org.access_token, "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
-    return ([sys.executable, "-m", "generator", "package", "version", "create", "--project-dir", str(project),
+    return ([sys.executable, "-m", "apexgen", "package", "version", "create", "--project-dir", str(project),
              "--instance-url", org.url, "--installation-key-bypass", "--skip-checks", *args], env)
 
 
+@pytest.mark.real_clock  # the CLI runs in a subprocess, on the real clock
 def test_ctrl_c_prints_the_request_id_and_the_resume_command(org: FakeOrg, project: Path) -> None:
     created_package(org, project)
     org.scenario = Scenario(duration=60.0)
@@ -612,6 +609,7 @@ def test_ctrl_c_prints_the_request_id_and_the_resume_command(org: FakeOrg, proje
     assert "Traceback" not in stderr
 
 
+@pytest.mark.real_clock  # the CLI runs in a subprocess, on the real clock
 def test_terminal_shows_the_status_and_the_time_so_far(org: FakeOrg, project: Path) -> None:
     created_package(org, project)
     org.scenario = Scenario(pending=0.3, duration=3.0)

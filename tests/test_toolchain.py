@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator import toolchain
-from generator.cli import main
-from generator.errors import ToolsMissingError
-from generator.toolchain import LWC_TEST_PACKAGES, PINNED_PACKAGES
+from apexgen.check import toolchain
+from apexgen.cli import main
+from apexgen.errors import ToolsMissingError
+from apexgen.paths import user_cache_dir
+from apexgen.pins import LWC_TEST_PACKAGES, PINNED_PACKAGES
 
 WORKTREE = Path(__file__).resolve().parent.parent
 
@@ -73,8 +74,9 @@ def test_pinned_versions_are_the_root_package_json_dev_dependencies():
     assert package["devDependencies"] == {**PINNED_PACKAGES, **LWC_TEST_PACKAGES}
 
 
+@pytest.mark.tools
 def test_shipped_sfdx_project_schema_is_the_pinned_package_file():
-    shipped = WORKTREE / "generator" / "schemas" / "sfdx-project.schema.json"
+    shipped = WORKTREE / "generator" / "apexgen" / "check" / "schemas" / "sfdx-project.schema.json"
     installed = WORKTREE / "node_modules" / "@salesforce" / "schemas" / "sfdx-project.schema.json"
     assert json.loads(shipped.read_text()) == json.loads(installed.read_text())
     assert f"**{PINNED_PACKAGES['@salesforce/schemas']}**" in (shipped.parent / "README.md").read_text()
@@ -150,6 +152,7 @@ def test_a_java_without_javac_is_not_enough(fake_path):
     assert "javac    not found: a JDK (not only a JRE) is needed" in result.stdout
 
 
+@pytest.mark.tools
 def test_the_batch_parser_is_compiled_once_into_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     tools = toolchain.Toolchain(WORKTREE / "node_modules")
@@ -177,7 +180,7 @@ def test_cli_install_also_compiles_the_batch_parser(fake_path):
     result = invoke("tools", "install")
     assert result.exit_code == 0, result.stderr
     assert "Ready: 'apexgen check --deep' can run." in result.stderr
-    (compiled,) = (toolchain.user_cache_dir() / "jvm").glob("jorje-batch-*/JorjeBatch.class")
+    (compiled,) = (user_cache_dir() / "jvm").glob("jorje-batch-*/JorjeBatch.class")
 
 
 def test_install_puts_the_pinned_packages_in_the_cache(fake_path):

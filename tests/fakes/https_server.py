@@ -44,7 +44,8 @@ def serve_https(handler: type[BaseHTTPRequestHandler], state: Any = None) -> Ite
     httpd.daemon_threads = True
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     httpd.state = state  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, name="fake-https", daemon=True)
+    # A short poll interval: shutdown waits for the serving loop to look, 0.5 s by default, at every test's end.
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-https", daemon=True)
     thread.start()
     with tempfile.TemporaryDirectory() as tmp:
         bundle = Path(tmp) / "ca.pem"

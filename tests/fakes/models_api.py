@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Iterator
 from urllib.parse import parse_qs, unquote
 
-from generator.model_names import STANDARD_MODELS
+from apexgen.spec.standard_models import STANDARD_MODELS
 from tests.fakes.https_server import RunningServer, serve_https
 
 API_PREFIX = "/einstein/platform/v1"

@@ -10,8 +10,10 @@ a listed member). Violations land in ``org.protocol_errors`` / ``org.zip_problem
 Every VersionInfo zip of a package version request is checked the same way (package.zip against its package.xml,
 no <fullName>, the descriptor's keys); its problems end the request as Error and land in ``org.package_problems``.
 
-The outcome of a deploy is set by ``org.scenario`` (see Scenario); time runs on the real clock, so a deploy
-is Pending, then InProgress with components and tests counting up, then final after ``duration`` seconds.
+The outcome of a deploy is set by ``org.scenario`` (see Scenario); time runs on ``org.clock`` (the real clock,
+or a tests.fakes.clock.VirtualClock), so a deploy is Pending, then InProgress with components and tests
+counting up, then final after ``duration`` seconds. Slow answers (``slow_seconds``) always take real time:
+they are there to run out the client's real socket timeout.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
@@ -160,8 +162,9 @@ def _ids(prefix: str) -> Iterator[str]:
 class FakeOrg:
     """State shared by the request handler threads; tests read and set it."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: object = time) -> None:
         self.lock = threading.RLock()
+        self.clock: Any = clock  # monotonic() and time(), as the time module has them
         self.scenario = Scenario()
         self.username = "deployer@example.com"
         self.password = "pw-Secret-1!"
@@ -544,7 +547,7 @@ def create_version_request(org: FakeOrg, fields: dict) -> tuple[int, object]:
     methods, covered = split_tests(classes, "RunLocalTests", [])
     with org.lock:
         request = FakeVersionRequest(
-            id=next(org._version_request_ids), created=time.monotonic(), package_id=package_id,
+            id=next(org._version_request_ids), created=org.clock.monotonic(), package_id=package_id,
             outcome=org.scenario.outcome, pending=org.scenario.pending, duration=org.scenario.duration,
             calculate_coverage=bool(fields.get("CalculateCodeCoverage")),
             skip_validation=bool(fields.get("SkipValidation")), install_key=fields.get("InstallKey"),
@@ -614,7 +617,7 @@ def create_upload(org: FakeOrg, fields: dict) -> tuple[int, object]:
         return 400, _rest_error("REQUIRED_FIELD_MISSING", "Required fields are missing: [VersionName]")
     with org.lock:
         upload = FakeUpload(
-            id=next(org._upload_ids), created=time.monotonic(), package_id=package_id,
+            id=next(org._upload_ids), created=org.clock.monotonic(), package_id=package_id,
             version_name=fields["VersionName"], release=bool(fields.get("IsReleaseVersion")),
             version=(int(fields.get("MajorVersion") or 1), int(fields.get("MinorVersion") or 0)),
             password=fields.get("Password"), outcome=org.scenario.outcome, pending=org.scenario.pending,
@@ -671,7 +674,7 @@ def _select(table: str, record: dict, fields: list[str]) -> dict:
 
 
 def packaging_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
-    now = time.monotonic()
+    now = org.clock.monotonic()
     select = re.match(r"\s*SELECT\s+(.*?)\s+FROM\s", soql, re.IGNORECASE | re.DOTALL)
     where = re.search(r"\bWHERE\s+([\w.]+)\s*=\s*'([^']*)'", soql)
     if select is None or where is None:
@@ -844,7 +847,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         password = document.findtext(f".//{{{PARTNER}}}password")
         org = self.org
         with org.lock:
-            org.calls.append((time.time(), "login"))
+            org.calls.append((org.clock.time(), "login"))
             if username != org.username or password != org.password + org.security_token:
                 envelope = (
                     f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" '
@@ -886,7 +889,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             expected = base64.b64encode(f"{org.client_id}:{org.client_secret}".encode()).decode()
             ok = self.headers.get("Authorization") == f"Basic {expected}"
         with org.lock:
-            org.calls.append((time.time(), f"token:{grant}"))
+            org.calls.append((org.clock.time(), f"token:{grant}"))
             if not ok:
                 return self._json(400, {"error": "invalid_grant", "error_description": "authentication failure"})
             session = org.new_session()
@@ -913,7 +916,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         operation = etree.QName(call).localname
         session = header.findtext(f"{{{MD}}}SessionHeader/{{{MD}}}sessionId")
         with org.lock:
-            org.calls.append((time.time(), operation))
+            org.calls.append((org.clock.time(), operation))
             fault = org.scenario.deploy_fault if operation == "deploy" else None
         if operation == "checkDeployStatus":
             fault = self._status_fault()
@@ -952,7 +955,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         methods, covered = split_tests(classes, level, specified)
         with org.lock:
             deploy = FakeDeploy(
-                id=next(org._deploy_ids), created=time.monotonic(), check_only=text("checkOnly") == "true",
+                id=next(org._deploy_ids), created=org.clock.monotonic(), check_only=text("checkOnly") == "true",
                 test_level=level, members=members, test_methods=methods, covered_classes=covered,
                 outcome=org.scenario.outcome, pending=org.scenario.pending, duration=org.scenario.duration,
                 zip_problems=problems,
@@ -967,7 +970,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         if deploy is None:
             return self._fault("INVALID_ID_FIELD", "Invalid deploy ID")
         response = etree.Element(f"{{{MD}}}checkDeployStatusResponse")
-        response.append(deploy_result_xml(deploy, time.monotonic()))
+        response.append(deploy_result_xml(deploy, self.org.clock.monotonic()))
         self._soap(200, response)
 
     def _md_cancelDeploy(self, call: etree._Element) -> None:  # noqa: N802
@@ -976,7 +979,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             deploy = org.deploys.get(call.findtext(f"{{{MD}}}String") or "")
             if deploy is None:
                 return self._fault("INVALID_ID_FIELD", "Invalid deploy ID")
-            now = time.monotonic()
+            now = org.clock.monotonic()
             if now >= deploy.finishes_at or deploy.canceled_at is not None:
                 return self._fault("INVALID_ID_FIELD", "Deployment already completed")
             queued = now - deploy.created < deploy.pending
@@ -991,7 +994,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         org = self.org
         with org.lock:
             validation = org.deploys.get(call.findtext(f"{{{MD}}}validationId") or "")
-            now = time.monotonic()
+            now = org.clock.monotonic()
             if (validation is None or not validation.check_only or now < validation.finishes_at
                     or validation.outcome != "success" or validation.zip_problems):
                 return self._fault("INVALID_ID_FIELD", "No recent successful validation with this ID")
@@ -1022,12 +1025,12 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         level = request.get("testLevel", "RunSpecifiedTests")
         names = [n for n in str(request.get("classNames", "")).split(",") if n]
         with org.lock:
-            org.calls.append((time.time(), "runTestsAsynchronous"))
+            org.calls.append((org.clock.time(), "runTestsAsynchronous"))
             unknown = [n for n in names if n not in org.org_classes]
             if unknown:
                 return self._json(400, [{"errorCode": "INVALID_INPUT", "message": f"No test class found: {unknown[0]}"}])
             methods, covered = split_tests(org.org_classes, level, names)
-            run = FakeTestRun(next(org._run_ids), time.monotonic(), methods, covered, org.scenario.outcome,
+            run = FakeTestRun(next(org._run_ids), org.clock.monotonic(), methods, covered, org.scenario.outcome,
                               org.scenario.duration)
             org.test_runs[run.id] = run
         self._json(200, run.id)
@@ -1043,7 +1046,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         source = re.search(r"\bFROM\s+(\w+)", soql, re.IGNORECASE)
         job = re.search(r"AsyncApexJobId\s*=\s*'(\w+)'", soql)
         with org.lock:
-            org.calls.append((time.time(), f"query:{source.group(1) if source else '?'}"))
+            org.calls.append((org.clock.time(), f"query:{source.group(1) if source else '?'}"))
             run = org.test_runs.get(job.group(1)) if job else None
         table = source.group(1) if source else ""
         if table in PACKAGING_TABLES:
@@ -1052,7 +1055,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             return self._json(200, {"totalSize": 0, "done": True, "records": []})
         records: list[dict] = []
         if table == "ApexTestRunResult":
-            finished = time.monotonic() - run.created >= run.duration
+            finished = org.clock.monotonic() - run.created >= run.duration
             completed = len(run.test_methods) if finished else len(run.test_methods) // 2
             records = [{"attributes": {"type": "ApexTestRunResult"}, "AsyncApexJobId": run.id,
                         "Status": "Completed" if finished else "Processing",
@@ -1102,7 +1105,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         creators = {"Package2": create_package2, "Package2VersionCreateRequest": create_version_request,
                     "PackageUploadRequest": create_upload}
         with org.lock:
-            org.calls.append((time.time(), f"create:{sobject}"))
+            org.calls.append((org.clock.time(), f"create:{sobject}"))
             fault = org.scenario.deploy_fault
         if sobject not in creators:
             return self._json(404, _rest_error("NOT_FOUND", f"fake org cannot create {sobject}"))
@@ -1116,7 +1119,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         if not self._rest_session_valid():
             return self._rest_unauthorized()
         with org.lock:
-            org.calls.append((time.time(), f"update:{sobject}"))
+            org.calls.append((org.clock.time(), f"update:{sobject}"))
         if sobject != "Package2Version":
             return self._json(404, _rest_error("NOT_FOUND", f"fake org cannot update {sobject}"))
         status, answer = promote(org, record_id, json.loads(body or b"{}"))

@@ -1,0 +1,5 @@
+"""``python -m apexgen`` runs the apexgen command line."""
+
+from apexgen.cli import main
+
+main()

@@ -1,0 +1,97 @@
+"""What the per-file tools of the deep check found in each file, kept between runs of one project.
+
+jorje, prettier and PMD's Apex rules judge a file by its own content, its path (prettier's overrides) and
+their settings. A file whose bytes, path and settings are what they were at the last check need not go
+through them again: its findings are taken from here. An entry's key is a digest of all of that, of the
+pinned tool versions and of apexgen's own checking code, so any change to one of them misses. Each run
+writes back only the entries of the files it saw, so the cache of a project never outgrows it.
+
+(apex-ls relates files to one another; it keeps a cache of its own.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from apexgen.check.findings import Finding, ProjectFiles
+from apexgen.paths import user_cache_dir
+from apexgen.pins import PINNED_PACKAGES
+
+# The code that turns the tools' output into findings: a change to it invalidates every entry.
+CHECKING_CODE = ("findings.py", "deep.py", "cache.py", "prettier_format.mjs", "JorjeBatch.java")
+
+
+def check_cache_dir() -> Path:
+    """Where the deep check keeps what it learnt between runs (also apex-ls' own cache)."""
+    return user_cache_dir() / "check"
+
+
+@cache
+def _code_digest() -> str:
+    package = resources.files("apexgen.check")
+    code = hashlib.sha256(json.dumps(PINNED_PACKAGES, sort_keys=True).encode())
+    for name in CHECKING_CODE:
+        code.update(package.joinpath(name).read_bytes())
+    return code.hexdigest()
+
+
+class FindingsCache:
+    """The findings of one tool in one project, by file. ``settings`` is all else the tool's verdict depends on."""
+
+    def __init__(self, project: ProjectFiles, tool: str, settings: str):
+        self.project = project
+        project_key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
+        self.path = check_cache_dir() / "findings" / project_key / f"{tool}.json"
+        self.salt = f"{_code_digest()}\0{settings}\0".encode()
+        try:
+            self.stored: dict[str, list[dict[str, Any]]] = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            self.stored = {}
+        self.current: dict[str, list[dict[str, Any]]] = {}
+        self.keys: dict[Path, str] = {}
+
+    def _key(self, file: Path) -> str:
+        digest = hashlib.sha256(self.salt + self.project.relative(file).encode() + b"\0" + file.read_bytes())
+        return digest.hexdigest()
+
+    def split(self, files: list[Path]) -> tuple[list[Finding], list[Path]]:
+        """The findings known for unchanged files, and the files the tool must look at."""
+        known: list[Finding] = []
+        stale = []
+        for file in files:
+            key = self.keys[file] = self._key(file)
+            if key in self.stored:
+                self.current[key] = self.stored[key]
+                known += [Finding(**finding) for finding in self.stored[key]]
+            else:
+                stale.append(file)
+        return known, stale
+
+    def save(self, looked_at: list[Path], findings: list[Finding]) -> None:
+        """Record what the tool found in the files it looked at (none for most), then write the cache.
+
+        A cache that cannot be written is no error: the next run looks at the files again.
+        """
+        by_file: dict[str, list[dict[str, Any]]] = {self.project.relative(file): [] for file in looked_at}
+        for finding in findings:
+            by_file.setdefault(finding.file, []).append(finding.to_dict())
+        for file in looked_at:
+            self.current[self.keys[file]] = by_file[self.project.relative(file)]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+        except OSError:
+            return
+        try:
+            with open(handle, "w", encoding="utf-8") as out:
+                json.dump(self.current, out)
+            os.replace(temporary, self.path)
+        except OSError:
+            Path(temporary).unlink(missing_ok=True)

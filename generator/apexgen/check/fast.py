@@ -1,0 +1,242 @@
+"""The fast check, pure Python: sfdx-project.json against Salesforce's JSON Schema, the spec, generated
+files against the manifest, source/meta pairs, every metadata XML file against the Metadata API XSD
+(see ``apexgen.check.xsd``), and API versions."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles
+from apexgen.check.xsd import metadata_schema
+from apexgen.errors import SpecError
+from apexgen.generate.write import generated_file_states
+from apexgen.project.sfdx_project import read_document
+from apexgen.salesforce import META_SUFFIX, METADATA_NAMESPACE, SFDX_PROJECT_FILE
+from apexgen.spec.load import load_spec
+
+SPEC_FILE = "apexgen.toml"
+# The root element a metadata file must have, by the end of its name (source format).
+ROOT_ELEMENT_BY_SUFFIX = {
+    ".cls-meta.xml": "ApexClass",
+    ".trigger-meta.xml": "ApexTrigger",
+    ".js-meta.xml": "LightningComponentBundle",
+    ".flow-meta.xml": "Flow",
+    ".object-meta.xml": "CustomObject",
+    ".field-meta.xml": "CustomField",
+    ".permissionset-meta.xml": "PermissionSet",
+    "package.xml": "Package",
+}
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def json_positions(text: str) -> dict[tuple[str | int, ...], int]:
+    """Offset at which each member (its key) or array item of the valid JSON ``text`` starts, by path."""
+    from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
+
+    decoder = json.JSONDecoder()
+    positions: dict[tuple[str | int, ...], int] = {}
+
+    def skip(index: int) -> int:
+        while index < len(text) and text[index] in " \t\n\r":
+            index += 1
+        return index
+
+    def value(index: int, path: tuple[str | int, ...]) -> int:
+        index = skip(index)
+        opening = text[index]
+        if opening not in "{[":
+            return decoder.raw_decode(text, index)[1]
+        closing = "}" if opening == "{" else "]"
+        index = skip(index + 1)
+        item = 0
+        while text[index] != closing:
+            if opening == "{":
+                key, after_key = scanstring(text, index + 1)
+                positions[path + (key,)] = index
+                index = value(skip(after_key) + 1, path + (key,))  # + 1 skips the colon
+            else:
+                positions[path + (item,)] = index
+                index = value(index, path + (item,))
+                item += 1
+            index = skip(index)
+            if text[index] == ",":
+                index = skip(index + 1)
+        return index + 1
+
+    value(0, ())
+    return positions
+
+
+@cache
+def sfdx_project_schema() -> dict[str, Any]:
+    """Salesforce's JSON Schema of sfdx-project.json (a copy from @salesforce/schemas, see schemas/README.md)."""
+    text = resources.files("apexgen.check").joinpath("schemas", "sfdx-project.schema.json").read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
+    """Findings for sfdx-project.json and the project it describes (its package directories).
+
+    When the file cannot be read, the package directories are the root itself, so the rest of the
+    project is still checked.
+    """
+    from jsonschema import Draft7Validator
+
+    root = root.resolve()
+    fallback = ProjectFiles(root, [root], None)
+    try:
+        text, data = read_document(root)
+    except FileNotFoundError:
+        return [Finding(SFDX_PROJECT_FILE, 0, 0, "error", "sfdx-schema", "missing", "not found: this is not an SFDX project")], fallback
+    except json.JSONDecodeError as exc:
+        return [Finding(SFDX_PROJECT_FILE, exc.lineno, exc.colno, "error", "sfdx-schema", "json", f"not valid JSON: {exc.msg}")], fallback
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Finding(SFDX_PROJECT_FILE, 0, 0, "error", "sfdx-schema", "unreadable", str(exc))], fallback
+
+    positions = json_positions(text)
+
+    def finding(at: tuple[str | int, ...], rule: str, message: str) -> Finding:
+        while at and at not in positions:
+            at = at[:-1]
+        line, column = _line_col(text, positions[at]) if at else (1, 1)
+        pointer = "/" + "/".join(str(p) for p in at)
+        return Finding(SFDX_PROJECT_FILE, line, column, "error", "sfdx-schema", rule, f"{pointer}: {message}")
+
+    findings = []
+    for error in Draft7Validator(sfdx_project_schema()).iter_errors(data):
+        if error.context:  # anyOf/oneOf: the deepest error of the branches names the offending value
+            error = max(error.context, key=lambda e: len(e.absolute_path))
+        at = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = error.schema.get("properties", {})
+            patterns = error.schema.get("patternProperties", {})
+            for key in error.instance:
+                if key not in allowed and not any(re.search(p, key) for p in patterns):
+                    findings.append(finding(at + (key,), "unknown-key", f"'{key}' is not a known key here"))
+        else:
+            findings.append(finding(at, str(error.validator), error.message))
+
+    package_dirs = []
+    if isinstance(data, dict) and isinstance(data.get("packageDirectories"), list):
+        for index, entry in enumerate(data["packageDirectories"]):
+            directory = entry.get("path") if isinstance(entry, dict) else None
+            if not isinstance(directory, str):
+                continue
+            if (root / directory).is_dir():
+                package_dirs.append((root / directory).resolve())
+            else:
+                findings.append(finding(("packageDirectories", index, "path"), "path", f"package directory '{directory}' does not exist"))
+    version = data.get("sourceApiVersion") if isinstance(data, dict) else None
+    project = ProjectFiles(root, package_dirs, version if isinstance(version, str) else None)
+    return findings, project
+
+
+# --- fast checks -------------------------------------------------------------------------------
+
+
+def check_spec(root: Path) -> tuple[list[Finding], Any]:
+    """Findings for apexgen.toml, when the project has one, and the spec (None when absent or invalid)."""
+    if not (root / SPEC_FILE).exists():
+        return [], None
+    try:
+        return [], load_spec(root / SPEC_FILE)
+    except SpecError as exc:
+        message = f"{exc.key}: {exc.rule}" if exc.key else exc.rule
+        return [Finding(SPEC_FILE, 0, 0, "error", "spec", "invalid", message)], None
+
+
+def check_manifest(root: Path) -> list[Finding]:
+    """Generated files (from .apexgen/manifest.json) that are missing (error) or edited by hand (warning).
+
+    An edited file may well be valid, so it does not fail the check; but the next ``apexgen generate``
+    stops on it (exit 3) unless forced, which is worth knowing before then.
+    """
+    findings = []
+    for path, state in generated_file_states(root):
+        if state == "missing":
+            findings.append(Finding(path, 0, 0, "error", "manifest", "missing", "generated file is missing; 'apexgen generate' restores it"))
+        elif state == "edited":
+            findings.append(Finding(path, 0, 0, "warning", "manifest", "edited", "edited by hand since 'apexgen generate' wrote it; the next generate stops here unless --force"))
+    return findings
+
+
+def check_meta_pairs(project: ProjectFiles) -> list[Finding]:
+    """Every .cls/.trigger has its -meta.xml, and every .cls-meta.xml/.trigger-meta.xml its source."""
+    findings = []
+    for path in project.files(lambda name: name.endswith(APEX_SUFFIXES) or name.endswith(tuple(s + META_SUFFIX for s in APEX_SUFFIXES))):
+        if path.name.endswith(META_SUFFIX):
+            if not path.with_name(path.name[: -len(META_SUFFIX)]).exists():
+                findings.append(Finding(project.relative(path), 0, 0, "error", "meta", "orphan-meta", f"no source file {path.name[: -len(META_SUFFIX)]} beside this meta file"))
+        elif not path.with_name(path.name + META_SUFFIX).exists():
+            findings.append(Finding(project.relative(path), 0, 0, "error", "meta", "missing-meta", f"{path.name}{META_SUFFIX} is missing; the Metadata API does not deploy a source file without it"))
+    return findings
+
+
+def _expected_root(name: str) -> str | None:
+    return next((root for suffix, root in ROOT_ELEMENT_BY_SUFFIX.items() if name.endswith(suffix)), None)
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return a == b
+
+
+def check_metadata_xml(project: ProjectFiles, spec: Any) -> list[Finding]:
+    """Every metadata XML file validates against the Metadata API XSD; API versions agree."""
+    from lxml import etree
+
+    files = project.files(lambda name: name.endswith(META_SUFFIX) or name == "package.xml")
+    findings = []
+    source_version = project.source_api_version
+    if spec is not None and source_version and not _same_version(spec.project.api_version, source_version):
+        findings.append(Finding(SPEC_FILE, 0, 0, "warning", "meta", "api-version", f"project.api_version {spec.project.api_version} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}"))
+    documents = []
+    for path in files:
+        file = project.relative(path)
+        try:
+            document = etree.parse(str(path))
+        except etree.XMLSyntaxError as exc:
+            line, column = exc.position
+            findings.append(Finding(file, line, column, "error", "xsd", "not-well-formed", exc.msg))
+            continue
+        root = document.getroot()
+        name = etree.QName(root)
+        expected = _expected_root(path.name)
+        if name.namespace != METADATA_NAMESPACE:
+            findings.append(Finding(file, cast(int, root.sourceline or 0), 0, "error", "xsd", "namespace", f"root <{root.tag}> must be in namespace {METADATA_NAMESPACE}"))
+        elif expected and name.localname != expected:
+            findings.append(Finding(file, cast(int, root.sourceline or 0), 0, "error", "xsd", "root-element", f"root element is <{name.localname}>; a {path.name.split('.', 1)[-1]} file needs <{expected}>"))
+        else:
+            documents.append((path, file, document))
+    schema = metadata_schema(frozenset(etree.QName(d.getroot()).localname for _, _, d in documents))
+    for path, file, document in documents:
+        if not schema.validate(document):
+            for error in schema.error_log:
+                message = error.message.replace(f"{{{METADATA_NAMESPACE}}}", "")  # every element is in it
+                findings.append(Finding(file, int(error.line), int(error.column), "error", "xsd", "schema", message))
+            continue
+        version_tag = "version" if path.name == "package.xml" else "apiVersion"
+        version = document.getroot().find(f"{{{METADATA_NAMESPACE}}}{version_tag}")
+        if source_version and version is not None and version.text and not _same_version(version.text, source_version):
+            findings.append(Finding(file, cast(int, version.sourceline or 0), 0, "warning", "meta", "api-version", f"{version_tag} {version.text} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}"))
+    return findings
+
+
+def project_checks(project: ProjectFiles) -> list[Finding]:
+    """The fast checks other than sfdx-project.json's own (which ``check_sfdx_project`` makes)."""
+    findings, spec = check_spec(project.root)
+    findings += check_manifest(project.root)
+    findings += check_meta_pairs(project)
+    findings += check_metadata_xml(project, spec)
+    return findings

@@ -1,0 +1,127 @@
+"""apexgen check and apexgen tools: the offline preflight with Salesforce's own tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from apexgen.cli.options import json_option, project_dir_option, project_root
+from apexgen.errors import ExitCode, ToolsMissingError
+from apexgen.pins import PINNED_PACKAGES
+
+
+@click.command()
+@project_dir_option
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also run jorje (Salesforce's Apex parser), prettier-plugin-apex, apex-ls (semantic analysis) and "
+    "PMD 7, in parallel. Needs Node >= 18, a JDK >= 17 and 'apexgen tools install'.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="With --deep: look at every file again, instead of reusing what the last check learnt of unchanged files.",
+)
+@click.option(
+    "--pmd-rules",
+    default="security,bestpractices",
+    show_default=True,
+    metavar="CATEGORIES",
+    help="PMD Apex rule categories for --deep, comma-separated (bestpractices, codestyle, design, documentation, "
+    "errorprone, multithreading, performance, security); empty to skip PMD. Security findings are errors, the "
+    "others warnings.",
+)
+@json_option("the findings and a summary")
+def check(project_dir: str | None, deep: bool, no_cache: bool, pmd_rules: str, as_json: bool) -> None:
+    """Check an SFDX project offline, before it costs an org round-trip.
+
+    \b
+    Fast (pure Python): apexgen.toml, generated files against the manifest, every
+    metadata XML file against the Metadata API XSD, .cls/.trigger paired with their
+    -meta.xml, sfdx-project.json against Salesforce's schema, API versions.
+    With --deep: jorje syntax, prettier formatting (warnings), apex-ls semantic
+    errors (undefined methods, fields and types, wrong types, aiplatform), PMD.
+
+    Prints one line per finding, sorted: file:line:col severity tool rule message.
+    Exits 0 when there is no error (warnings alone do not fail), 1 when there are
+    errors, 2 when --deep tools are missing.
+    """
+    from apexgen.check.findings import summarize
+    from apexgen.check.runner import run_checks
+
+    findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
+    summary = {**summarize(findings), "deep": deep}
+    if as_json:
+        click.echo(json.dumps({"findings": [f.to_dict() for f in findings], "summary": summary}, indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        kind = "deep" if deep else "fast"
+        click.echo(f"{summary['errors']} error(s), {summary['warnings']} warning(s) ({kind} check)", err=True)
+    sys.exit(ExitCode.FINDINGS if summary["errors"] else ExitCode.OK)
+
+
+@click.group()
+def tools() -> None:
+    """Install and inspect what 'apexgen check --deep' runs: pinned npm packages, Node and Java."""
+
+
+@tools.command("install")
+def tools_install() -> None:
+    """npm-install the pinned packages into the per-user cache (npm shows its own progress).
+
+    Exits 2 when Node, npm or a JDK is missing, saying how to get it.
+    """
+    from apexgen.check.toolchain import (
+        Toolchain,
+        cache_install_dir,
+        install_tools,
+        jorje_batch_classes,
+        runtime_problems,
+    )
+
+    pins = " ".join(f"{package}@{version}" for package, version in PINNED_PACKAGES.items())
+    click.echo(f"Installing {pins} into {cache_install_dir()}", err=True)
+    node_modules = install_tools()
+    click.echo(str(node_modules))
+    problems = runtime_problems()
+    if problems:
+        raise ToolsMissingError(f"the Node packages are installed, but still missing: {'; '.join(problems)}")
+    jorje_batch_classes(Toolchain(node_modules))  # compiled now rather than on the first deep check
+    click.echo("Ready: 'apexgen check --deep' can run.", err=True)
+
+
+@tools.command("status")
+@project_dir_option
+def tools_status(project_dir: str | None) -> None:
+    """Show the runtimes found and, for every place searched, whether the pinned packages are there.
+
+    Exits 0 when 'apexgen check --deep' can run, 2 when something is missing.
+    """
+    from apexgen.check.toolchain import INSTALL_COMMAND, MIN_JAVA, MIN_NODE, tools_status
+
+    status = tools_status(project_root(project_dir))
+    ready = status.selected is not None
+    for name, major, minimum in (("node", status.node, MIN_NODE), ("java", status.java, MIN_JAVA)):
+        state = "not found" if major is None else f"{major} ({'ok' if major >= minimum else 'too old'})"
+        ready = ready and major is not None and major >= minimum
+        click.echo(f"{name:<8} {state}, needs >= {minimum}")
+    ready = ready and status.javac is not None
+    click.echo(f"{'javac':<8} {status.javac or 'not found: a JDK (not only a JRE) is needed'}")
+    click.echo("pinned   " + " ".join(f"{package}@{version}" for package, version in PINNED_PACKAGES.items()))
+    for place in status.places:
+        if not place.exists:
+            state = "not present"
+        elif place.usable:
+            state = "in use" if place.directory == status.selected else "usable"
+        else:
+            state = "; ".join(place.problems)
+        click.echo(f"  {place.directory}: {state}")
+    if not ready:
+        click.echo(f"'apexgen check --deep' cannot run yet: see above, and run '{INSTALL_COMMAND}'", err=True)
+        sys.exit(ExitCode.USAGE)
+
+

@@ -1,0 +1,43 @@
+"""What commands that talk to an org share: logging in (with prompts on a terminal) and JSON errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from apexgen.errors import ApexgenError, UsageError
+
+
+def connect_org(options: dict[str, Any], api_version: str) -> Any:
+    from apexgen.org.connect import LoginOptions, connect
+
+    def prompt(variable: str) -> str:
+        if not sys.stdin.isatty():
+            raise UsageError(f"set the environment variable {variable} (asked for only on a terminal)")
+        return str(click.prompt(variable, hide_input=True, err=True))
+
+    def log(message: str) -> None:
+        if options["verbose"]:
+            click.echo(f"[apexgen] {message}", err=True)
+
+    login = LoginOptions(
+        target_org=options["target_org"], instance_url=options["instance_url"], username=options["username"],
+        client_id=options["client_id"], jwt_key_file=options["jwt_key_file"],
+        client_secret_file=options["client_secret_file"], login_url=options["login_url"],
+        api_version=api_version, http_timeout=options["http_timeout"],
+    )
+    connection = connect(login, prompt=prompt, log=log)
+    click.echo(f"Connected to {connection.instance_url} ({connection.method})", err=True)
+    return connection
+
+
+
+
+def emit_json_error(as_json: bool, exc: ApexgenError, job_id: str | None) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": str(exc), "exitCode": int(exc.exit_code), "id": job_id}, indent=2))
+
+

@@ -1,0 +1,69 @@
+"""apexgen init and apexgen generate: a new project, and the files of its spec."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from apexgen.cli.options import json_option, project_root, spec_option
+from apexgen.salesforce import API_VERSION
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--api-version", default=API_VERSION, show_default=True, help="Salesforce API version of the project.")
+@click.option("--namespace", default="", help="Managed-package namespace prefix (default: none).")
+def init(directory: str | None, api_version: str, namespace: str) -> None:
+    """Create a new SFDX project with a commented example apexgen.toml."""
+    from apexgen.generate.scaffold import init_project
+
+    root = project_root(directory)
+    for path in init_project(root, api_version, namespace):
+        click.echo(f"  create {path}", err=True)
+    click.echo(f"Created project in {root}. Next: edit apexgen.toml, then run 'apexgen generate'.", err=True)
+
+
+@click.command()
+@spec_option
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
+@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@json_option("the changes")
+def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_json: bool) -> None:
+    """Generate the Apex of apexgen.toml: services, Flow actions, LWC controllers and their tests.
+
+    A generated file that was edited by hand is never overwritten: generate names it, writes
+    nothing and exits with 3, unless --force is given.
+    """
+    from apexgen.generate.plan import render_plan
+    from apexgen.generate.write import Action, apply_changes, plan_changes
+    from apexgen.spec.load import check_project_file, load_spec
+
+    spec = load_spec(spec_path)
+    root = Path(spec_path).resolve().parent
+    check_project_file(spec, root)
+    changes = plan_changes(root, render_plan(spec))
+    writes = not (dry_run or show_diff)
+    if writes:
+        apply_changes(root, changes, force=force)
+    if as_json:
+        document = {
+            "written": writes,
+            "files": [{"path": c.path, "action": c.action.value, **({"reason": c.reason} if c.reason else {})} for c in changes],
+        }
+        click.echo(json.dumps(document, indent=2))
+    elif show_diff:
+        for change in changes:
+            click.echo(change.diff(), nl=False)
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.action.value] = counts.get(change.action.value, 0) + 1
+        if change.action is not Action.UNCHANGED and not as_json:
+            note = f" ({change.reason})" if change.reason else ""
+            click.echo(f"  {change.action.value:>9} {change.path}{note}", err=True)
+    summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+    click.echo(f"{'Would change' if not writes else 'Generated'} {len(changes)} files: {summary}", err=True)
+
+

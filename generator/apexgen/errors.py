@@ -1,0 +1,70 @@
+"""Errors the library raises and the exit codes the command line maps them to."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Documented exit codes of every apexgen command: this table is their one source (``apexgen --help``
+    prints it from ``EXIT_CODE_MEANINGS``; README copies it, and a test keeps the two equal)."""
+
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    EDITED = 3
+    CONNECTION = 4
+    INTERNAL = 123
+    INTERRUPTED = 130
+
+
+EXIT_CODE_MEANINGS = {
+    ExitCode.OK: "success",
+    ExitCode.FINDINGS: "problems found; deploy or tests failed",
+    ExitCode.USAGE: "usage error: bad flag, bad spec, bad project file, missing tools",
+    ExitCode.EDITED: "a generated file was edited by hand; nothing written",
+    ExitCode.CONNECTION: "connection or authentication failed",
+    ExitCode.INTERNAL: "internal error: a bug in apexgen (please report it; --debug shows the traceback)",
+    ExitCode.INTERRUPTED: "interrupted",
+}
+
+
+class ApexgenError(Exception):
+    """Base of every error meant for the user: one line, no traceback."""
+
+    exit_code = ExitCode.FINDINGS
+
+
+class UsageError(ApexgenError):
+    """A command was called in a way that cannot work (missing project, conflicting flags)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class SpecError(UsageError):
+    """The spec (or another input file) breaks a rule: names the file, the key and the rule."""
+
+    def __init__(self, file: str, key: str, rule: str):
+        self.file, self.key, self.rule = file, key, rule
+        where = f"{file}: {key}" if key else file
+        super().__init__(f"{where}: {rule}")
+
+
+class EditedFilesError(ApexgenError):
+    """Writing would lose hand edits: the files, each with why it counts as edited."""
+
+    exit_code = ExitCode.EDITED
+
+    def __init__(self, conflicts: list[tuple[str, str]]):
+        self.paths = [path for path, _ in conflicts]
+        listing = ", ".join(f"{path} ({reason})" for path, reason in conflicts)
+        super().__init__(
+            f"{len(conflicts)} file(s) would lose hand edits: {listing}; nothing was written "
+            "(move your edits out of generated files, or pass --force to overwrite)"
+        )
+
+
+class ToolsMissingError(ApexgenError):
+    """An offline checking tool (Node package, Java) is not installed."""
+
+    exit_code = ExitCode.USAGE

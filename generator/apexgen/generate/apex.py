@@ -1,0 +1,41 @@
+"""The Apex classes of a spec: shared types, and per prompt its service, Flow action and LWC controller,
+each with its test class. Apex comes out formatted as prettier-plugin-apex formats it (see apex_format.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apexgen.generate.apex_format import format_apex
+from apexgen.generate.planned_file import PlannedFile
+from apexgen.generate.templates import SAMPLE_VALUES, render
+from apexgen.spec.types import Prompt, Spec, merge_template
+
+CLASSES_DIR = "main/default/classes"
+
+# layer -> (class template, test template); {kind} is text, embed or feedback
+TEMPLATES = {
+    "service": ("apex/service/{kind}.cls.jinja", "apex/service/{kind}Test.cls.jinja"),
+    "action": ("apex/action/{kind}.cls.jinja", "apex/action/test.cls.jinja"),
+    "controller": ("apex/controller/controller.cls.jinja", "apex/controller/test.cls.jinja"),
+}
+KIND_OF = {"generate": "text", "chat": "text", "embed": "embed", "feedback": "feedback"}
+
+
+def expected_prompt(prompt: Prompt) -> str:
+    """The prompt text ``sample_value`` inputs merge into, as Apex's String.valueOf prints them."""
+    values = {}
+    for item in prompt.inputs:
+        _, printed = SAMPLE_VALUES[item.type]
+        values[item.name] = printed.replace("{label}", f"Sample {item.label}")
+    return merge_template(prompt.template or "", values)
+
+
+def apex_class(spec: Spec, name: str, template: str, **context: Any) -> list[PlannedFile]:
+    folder = f"{spec.project.package_dir}/{CLASSES_DIR}"
+    # In a managed package only global entry points reach subscribers (their Flows, components, Apex).
+    access = "global" if spec.project.namespace else "public"
+    source = format_apex(render(template, spec=spec, project=spec.project, p=spec.project.prefix, access=access, **context))
+    meta = render("apex/class.cls-meta.xml.jinja", project=spec.project)
+    return [PlannedFile(f"{folder}/{name}.cls", source), PlannedFile(f"{folder}/{name}.cls-meta.xml", meta)]
+
+

@@ -1,0 +1,266 @@
+"""Lightning web components: one bundle per prompt exposed to "lwc", with its Jest tests.
+
+Each component calls the prompt's generated controller imperatively (see
+templates/apex/controller/controller.cls.jinja) and shows the answer, the similarity or the feedback
+confirmation. A text or chat prompt whose spec names a ``feedback`` prompt also gets thumbs up/down
+that send the answer's generation id to that prompt's controller.
+
+Spec text reaches three languages here, each with its own escaping: JavaScript string literals, LWC
+template markup (where ``{`` starts an expression) and XML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from apexgen.generate.planned_file import PlannedFile
+from apexgen.generate.templates import environment
+from apexgen.spec.naming import lower_camel
+from apexgen.spec.types import Input, Prompt, Spec
+
+LWC_DIR = "main/default/lwc"
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """How the component takes one Apex type: the control, how Flow passes it, how tests enter it."""
+
+    input_type: str  # type attribute of lightning-input
+    flow_type: str | None  # property type on a Flow screen; None where no Flow type holds every value
+    sent: str  # JavaScript that turns the entered value ({value}) into what the controller takes
+    entered: str  # what a test enters: the value of lightning-input, or its checked state
+    expected: str  # what the test expects the controller to receive for it
+    step: str | None = None  # lightning-input's step: its default, 1, would refuse decimals
+
+
+INPUT_KINDS = {
+    "String": InputKind("text", "String", "{value}", "'Sample {label}'", "'Sample {label}'"),
+    "Id": InputKind("text", "String", "{value}", "'005000000000001AAA'", "'005000000000001AAA'"),
+    "Integer": InputKind("number", "Integer", "toNumber({value})", "'42'", "42"),
+    # A Flow Integer is 32 bits and Flow screens have no decimal type: these are entered on screen only.
+    "Long": InputKind("number", None, "toNumber({value})", "'42'", "42"),
+    "Decimal": InputKind("number", None, "toNumber({value})", "'4.2'", "4.2", step="any"),
+    "Double": InputKind("number", None, "toNumber({value})", "'4.2'", "4.2", step="any"),
+    "Boolean": InputKind("toggle", "Boolean", "{value} === true", "true", "true"),
+    "Date": InputKind("date", "Date", "{value}", "'2024-01-31'", "'2024-01-31'"),
+    "Datetime": InputKind("datetime", "DateTime", "{value}", "'2024-01-31T12:30:00.000Z'", "'2024-01-31T12:30:00.000Z'"),
+}
+
+# The fixed inputs of embed and feedback prompts that are not one-line text fields.
+TEXTAREAS = {("embed", "first"), ("embed", "second"), ("feedback", "comment")}
+RADIO_GROUPS = {("feedback", "rating")}
+
+# Property names the LWC compiler refuses for @api (babel-plugin-component's validatePropertyName), and
+# the aria* and role properties LWC reflects as attributes: an input of such a name stays a form field
+# that no Flow screen or parent can set.
+LWC_RESERVED_NAMES = frozenset(
+    "part is class slot style role bgcolor accesskey contenteditable tabindex maxlength maxvalue".split()
+)
+# Members of the generated class and of LightningElement that a public property would replace.
+COMPONENT_MEMBERS = frozenset(
+    """values pageRecordId isWaiting errorMessage answer messages followUp similarity confirmation ratings
+    feedbackRating feedbackComment feedbackConfirmation cannotSend hasConversation conversation
+    cannotSendFollowUp hasSimilarity isRatedGood isRatedBad cannotSendFeedback inputValues whileWaiting
+    sendConversation resetFeedback template refs hostElement render dispatchEvent addEventListener
+    removeEventListener connectedCallback disconnectedCallback renderedCallback errorCallback""".split()
+)
+
+# capability -> label of the button that calls the controller
+BUTTON_LABELS = {
+    "generate": "Generate",
+    "chat": "Start Conversation",
+    "embed": "Compare",
+    "feedback": "Send Feedback",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of the prompt as a form control of its component."""
+
+    item: Input
+    control: str  # lightning-input | lightning-textarea | lightning-radio-group
+    kind: InputKind
+    public: bool  # an @api property a Flow screen or a parent can set
+
+    @property
+    def name(self) -> str:
+        return self.item.name
+
+    @property
+    def sent(self) -> str:
+        return self.kind.sent.format(value=f"this.values.{self.name}")
+
+    @property
+    def blocks_sending(self) -> bool:
+        """A required input the button waits for; a switched-off toggle is a value, not a blank."""
+        return self.item.required and self.kind.input_type != "toggle"
+
+    def sample(self, template: str) -> str:
+        """A test value from ``template`` (InputKind.entered or .expected), made for this input."""
+        if self.control == "lightning-radio-group":
+            return "'GOOD'"
+        if "{label}" not in template:
+            return template
+        return js_string(f"Sample {self.item.label}")
+
+
+@dataclass(frozen=True)
+class Component:
+    prompt: Prompt
+    fields: tuple[Field, ...]
+    feedback: Prompt | None  # the feedback prompt whose controller receives this component's ratings
+    record_field: Field | None  # the input the record page's recordId fills
+
+    @property
+    def name(self) -> str:
+        return lower_camel(self.prompt.name)
+
+    @property
+    def tag(self) -> str:
+        """The element name tests create, ``c-summarize-case`` for ``summarizeCase``."""
+        return "c-" + re.sub(r"[A-Z]", lambda m: "-" + m.group(0).lower(), self.name)
+
+    @property
+    def capability(self) -> str:
+        return self.prompt.capability
+
+    @property
+    def method(self) -> str:
+        return self.prompt.entry_method
+
+    @property
+    def button_label(self) -> str:
+        return BUTTON_LABELS[self.capability]
+
+    @property
+    def apex(self) -> str:
+        return f"@salesforce/apex/{self.prompt.controller_class}.{self.method}"
+
+    @property
+    def feedback_apex(self) -> str:
+        assert self.feedback is not None
+        return f"@salesforce/apex/{self.feedback.controller_class}.submit"
+
+    @property
+    def required_names(self) -> list[str]:
+        return [f.name for f in self.fields if f.blocks_sending]
+
+    @property
+    def public_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.public]
+
+    @property
+    def flow_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.public and f.kind.flow_type]
+
+    @property
+    def has_numbers(self) -> bool:
+        return any(f.kind.input_type == "number" for f in self.fields)
+
+    @property
+    def result_words(self) -> str:
+        """What an embed component shows: ``Cosine similarity``."""
+        words = self.prompt.similarity_words
+        return words[:1].upper() + words[1:]
+
+
+def can_be_public(name: str) -> bool:
+    """Whether the input ``name`` can be an @api property, which LWC and its lint rules accept only
+    with a lower-case start and without underscores mixed with capitals."""
+    return not (
+        name in LWC_RESERVED_NAMES
+        or name in COMPONENT_MEMBERS
+        or name.startswith(("on", "aria", "handle"))
+        or (name.startswith("data") and len(name) > 4)
+        or not name[0].islower()
+        or ("_" in name and name.lower() != name)
+    )
+
+
+def component(spec: Spec, prompt: Prompt) -> Component:
+    fields = []
+    for item in prompt.call_inputs:
+        key = (prompt.capability, item.name)
+        control = "lightning-textarea" if key in TEXTAREAS else "lightning-radio-group" if key in RADIO_GROUPS else "lightning-input"
+        fields.append(Field(item, control, INPUT_KINDS[item.type], can_be_public(item.name)))
+    ids = [f for f in fields if f.item.type == "Id"]
+    # An input called recordId is itself the page's record; otherwise the first Id input defaults to it.
+    record_field = ids[0] if ids and not any(f.name == "recordId" for f in fields) else None
+    feedback = spec.prompt_named(prompt.feedback) if prompt.feedback else None
+    return Component(prompt, tuple(fields), feedback, record_field)
+
+
+# --- escaping ---------------------------------------------------------------------------------------
+
+_JS_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_JS_SPECIAL = re.compile(r"[\\'\x00-\x1f\x7f\u2028\u2029]")
+
+
+def js_string(value: str) -> str:
+    """A single-quoted JavaScript string literal of ``value``."""
+    return "'" + _JS_SPECIAL.sub(lambda m: _JS_ESCAPES.get(m.group(0), f"\\u{ord(m.group(0)):04x}"), value) + "'"
+
+
+def js_comment(value: str) -> str:
+    """``value`` on one line, safe inside a /* */ comment."""
+    return " ".join(value.split()).replace("*/", "* /")
+
+
+def markup_text(value: str) -> str:
+    """Text for an LWC template, where a brace would start an expression."""
+    return xml_escape(value).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def markup_attribute(value: str) -> str:
+    """A double-quoted attribute value for an LWC template that the compiler reads as plain text.
+
+    The compiler takes a value written as braces around something (``"{name}"``) for an expression
+    unless a backslash precedes it, which it drops; and it refuses other raw braces as ambiguous,
+    so those are written as character references.
+    """
+    text = xml_escape(value, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+    if len(value) > 2 and value.startswith("{") and value.endswith("}"):
+        return '"\\' + text + '"'
+    return '"' + text.replace("{", "&#123;").replace("}", "&#125;") + '"'
+
+
+def xml_text(value: str) -> str:
+    return xml_escape(value)
+
+
+def xml_attribute(value: str) -> str:
+    return quoteattr(value, {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
+@cache
+def _environment() -> Any:
+    env = environment().overlay()
+    env.filters.update(
+        js=js_string,
+        js_comment=js_comment,
+        text=markup_text,
+        attr=markup_attribute,
+        xml=xml_text,
+        xml_attr=xml_attribute,
+    )
+    return env
+
+
+def lwc_bundle(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
+    """The component bundle of ``prompt``: JavaScript, template, metadata and Jest test."""
+    c = component(spec, prompt)
+    folder = f"{spec.project.package_dir}/{LWC_DIR}/{c.name}"
+    env = _environment()
+    context = {"c": c, "prompt": prompt, "project": spec.project}
+    return [
+        PlannedFile(f"{folder}/{c.name}.js", env.get_template("lwc/component.js.jinja").render(context)),
+        PlannedFile(f"{folder}/{c.name}.html", env.get_template("lwc/component.html.jinja").render(context)),
+        PlannedFile(f"{folder}/{c.name}.js-meta.xml", env.get_template("lwc/component.js-meta.xml.jinja").render(context)),
+        PlannedFile(f"{folder}/__tests__/{c.name}.test.js", env.get_template("lwc/component.test.js.jinja").render(context)),
+    ]

@@ -1,0 +1,43 @@
+"""Stage 3: turn a validated ``Spec`` into a render plan, the list of files with their full content.
+
+Rendering is pure: it reads templates and the spec, touches no project file, and gives the same
+bytes for the same spec.
+"""
+
+from __future__ import annotations
+
+from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
+from apexgen.generate.flows import flow_files
+from apexgen.generate.lwc import lwc_bundle
+from apexgen.generate.planned_file import PlannedFile
+from apexgen.spec.types import UNTESTED_SHARED_CLASSES, Spec
+
+
+def render_plan(spec: Spec) -> list[PlannedFile]:
+    """Every file ``generate`` writes for ``spec``, in a stable order."""
+    p = spec.project.prefix
+    files: list[PlannedFile] = []
+    shared = [(f"{p}{name}", f"apex/shared/{name}.cls.jinja") for name in spec.shared_classes()]
+    shared += [
+        (f"{p}{name}Test", f"apex/shared/{name}Test.cls.jinja")
+        for name in spec.shared_classes()
+        if name not in UNTESTED_SHARED_CLASSES
+    ]
+    for name, template in shared:
+        files += apex_class(spec, name, template)
+    for prompt in spec.prompts:
+        kind = KIND_OF[prompt.capability]
+        context = {"prompt": prompt, "expected_prompt": expected_prompt(prompt) if kind == "text" else ""}
+        layers = [("service", prompt.service_class)]
+        if "flow" in prompt.expose:
+            layers.append(("action", prompt.action_class))
+        if "lwc" in prompt.expose:
+            layers.append(("controller", prompt.controller_class))
+        for layer, cls in layers:
+            source, test = TEMPLATES[layer]
+            files += apex_class(spec, cls, source.format(kind=kind), **context)
+            files += apex_class(spec, f"{cls}Test", test.format(kind=kind), **context)
+        if "lwc" in prompt.expose:
+            files += lwc_bundle(spec, prompt)
+        files += flow_files(spec, prompt)
+    return files

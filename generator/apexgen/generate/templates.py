@@ -1,0 +1,93 @@
+"""The Jinja environment that renders every template, and the helpers templates call.
+
+Templates live in the repository's top-level ``templates/`` folder, which the wheel carries inside the
+package; the environment keeps compiled templates in apexgen's per-user cache.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from apexgen.paths import user_cache_dir
+from apexgen.spec.naming import annotation_string, apex_string, doc_text
+from apexgen.spec.types import Input
+
+# One sample value per input type, as Apex source and as Apex's String.valueOf prints it: generated
+# tests pass the first to the service and expect the second in the merged prompt.
+SAMPLE_VALUES: dict[str, tuple[str, str]] = {
+    "String": ("'{label}'", "{label}"),
+    "Integer": ("42", "42"),
+    "Long": ("42L", "42"),
+    "Decimal": ("4.2", "4.2"),
+    "Double": ("4.2", "4.2"),
+    "Boolean": ("true", "true"),
+    "Date": ("Date.newInstance(2024, 1, 31)", "2024-01-31"),
+    "Datetime": ("Datetime.newInstanceGmt(2024, 1, 31, 12, 30, 0)", "2024-01-31 12:30:00"),
+    "Id": ("Id.valueOf('005000000000001AAA')", "005000000000001AAA"),
+}
+
+
+def templates_root() -> Path:
+    """The templates folder: inside the installed wheel, or at the top of a source checkout."""
+    packaged = Path(str(resources.files("generator"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "templates"
+
+
+def _bytecode_cache() -> Any:
+    """Compiled templates kept between runs (Jinja checks them against the template's modification
+    time), or none when the cache folder cannot be made."""
+    import jinja2
+
+    folder = user_cache_dir() / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+@cache
+def environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_root())),
+        bytecode_cache=_bytecode_cache(),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        auto_reload=False,  # templates do not change while apexgen runs: no stat per rendered file
+    )
+    env.filters["apex_string"] = apex_string
+    env.filters["annotation_string"] = annotation_string
+    env.filters["doc"] = doc_lines
+    env.globals["sample"] = sample_value
+    return env
+
+
+def doc_lines(value: str, indent: int = 0) -> str:
+    """Text for an ApexDoc block: the first line as is, each further line prefixed with `` * ``."""
+    pad = " " * indent
+    lines = doc_text(value)
+    return lines[0] + "".join(f"\n{pad} *" + (f" {line}" if line else "") for line in lines[1:])
+
+
+def sample_value(item: Input) -> str:
+    """The Apex expression a generated test passes for ``item``."""
+    if item.sample is not None:
+        return item.sample
+    source, _ = SAMPLE_VALUES[item.type]
+    return source.replace("'{label}'", apex_string(f"Sample {item.label}"))
+
+
+def render(template: str, **context: Any) -> str:
+    return str(environment().get_template(template).render(**context))
+
+

@@ -1,0 +1,1 @@
+"""Talking to an org: logging in, the Metadata API (SOAP), the Tooling API, what they report, and polling."""

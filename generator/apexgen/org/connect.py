@@ -1,0 +1,283 @@
+"""Authentication: one Connection (instance URL + session id) from whichever credentials the user has.
+
+Ways in, in the order they are tried:
+  --target-org ALIAS                          an org the sf CLI knows (``sf org display --json``)
+  --client-id + --jwt-key-file + --username   OAuth JWT bearer
+  --client-id (+ SF_CLIENT_SECRET)            OAuth client credentials against a My Domain login URL
+  --username (+ SF_PASSWORD, SF_SECURITY_TOKEN) SOAP login
+  --instance-url (+ SF_ACCESS_TOKEN)          an access token the caller already has
+Secrets come from the environment, a file or a prompt, never from a flag. The session id lives only in
+Connection.session_id, which no message, log line or repr includes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
+
+from apexgen.errors import ApexgenError, ExitCode, UsageError
+from apexgen.salesforce import API_VERSION
+
+DEFAULT_LOGIN_URL = "https://login.salesforce.com"
+JWT_LIFETIME_SECONDS = 180
+
+
+class AuthenticationFailed(ApexgenError):
+    exit_code = ExitCode.CONNECTION
+
+
+@dataclass
+class LoginOptions:
+    target_org: str | None = None
+    instance_url: str | None = None
+    username: str | None = None
+    client_id: str | None = None
+    jwt_key_file: Path | None = None
+    client_secret_file: Path | None = None
+    login_url: str = DEFAULT_LOGIN_URL
+    api_version: str = API_VERSION
+    http_timeout: float = 60.0
+
+
+@dataclass
+class Connection:
+    """An authenticated org: where it is, the session, and the HTTP sessions calls go through."""
+
+    instance_url: str
+    session_id: str = field(repr=False)
+    api_version: str
+    method: str  # how we logged in, for status lines: never holds a secret
+    timeout: tuple[float, float]
+    polling_http: Any = field(repr=False)  # requests.Session with retries, for idempotent calls
+    once_http: Any = field(repr=False)  # requests.Session without retries, for calls that start work
+    login: Callable[[], tuple[str, str]] | None = field(default=None, repr=False)
+    log: Callable[[str], None] = field(default=lambda message: None, repr=False)
+
+    @property
+    def can_reauthenticate(self) -> bool:
+        return self.login is not None
+
+    def reauthenticate(self) -> None:
+        if self.login is None:
+            raise AuthenticationFailed(f"the session expired and {self.method} cannot log in again")
+        self.log(f"session expired; logging in again ({self.method})")
+        self.session_id, self.instance_url = self.login()
+
+    def rest(self, *, idempotent: bool) -> Any:
+        """A simple-salesforce client on this session for REST and Tooling calls; only idempotent ones retry."""
+        from simple_salesforce.api import Salesforce
+
+        return Salesforce(
+            instance_url=self.instance_url,
+            session_id=self.session_id,
+            version=self.api_version,
+            session=self.polling_http if idempotent else self.once_http,
+        )
+
+
+def _http_sessions() -> tuple[Any, Any]:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    polling = requests.Session()
+    retry = Retry(
+        total=4,
+        connect=4,
+        read=4,
+        status=4,
+        backoff_factor=0.25,
+        backoff_max=2.0,
+        status_forcelist=(502, 503, 504),
+        allowed_methods=None,  # every method: only idempotent calls use this session
+        raise_on_status=True,
+    )
+    polling.mount("https://", HTTPAdapter(max_retries=retry))
+    return polling, requests.Session()
+
+
+def normalise_url(flag: str, url: str) -> str:
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    if parts.scheme != "https" or not parts.hostname:
+        raise UsageError(f"{flag}: {url!r} is not an https URL such as https://login.salesforce.com")
+    return f"https://{parts.netloc}"
+
+
+def read_secret(
+    name: str, environ: dict[str, str], file: Path | None, prompt: Callable[[str], str] | None, flag: str
+) -> str:
+    """A secret from a file (when its flag is given), the environment variable ``name``, or a prompt."""
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"{flag}: cannot read {file} ({exc.strerror})") from None
+    if name in environ:
+        return environ[name]
+    if prompt is not None:
+        return prompt(name)
+    raise UsageError(f"set the environment variable {name}" + (f" or pass {flag}" if flag else ""))
+
+
+def _jwt_audience(login_url: str) -> str:
+    host = urlsplit(login_url).hostname or ""
+    if host.endswith(".sandbox.my.salesforce.com"):
+        return "https://test.salesforce.com"
+    if host.endswith(".my.salesforce.com"):
+        return DEFAULT_LOGIN_URL
+    return login_url
+
+
+def _token_login(http: Any, login_url: str, data: dict[str, str], client_id: str, headers: dict[str, str] | None) -> tuple[str, str]:
+    from simple_salesforce.login import token_login
+
+    # simple-salesforce's SalesforceLogin only builds https://{domain}.salesforce.com URLs; token_login takes the
+    # token endpoint as given, so a sandbox, My Domain or any other login URL works the same way.
+    token, instance = token_login(f"{login_url}/services/oauth2/token", data, login_url, client_id, headers, None, http)
+    return token, f"https://{instance}"
+
+
+def connect(
+    options: LoginOptions,
+    environ: dict[str, str] | None = None,
+    prompt: Callable[[str], str] | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> Connection:
+    """Log in with the first way the options allow; raises UsageError for missing input, AuthenticationFailed else."""
+    environ = dict(os.environ if environ is None else environ)
+    polling_http, once_http = _http_sessions()
+    login_url = normalise_url("--login-url", options.login_url)
+    login: Callable[[], tuple[str, str]] | None
+
+    if options.target_org:
+        method = f"sf CLI org {options.target_org}"
+        login = lambda: _sf_org_display(options.target_org)  # noqa: E731
+    elif options.client_id and options.jwt_key_file:
+        if not options.username:
+            raise UsageError("--jwt-key-file: JWT bearer login also needs --username")
+        try:
+            key = options.jwt_key_file.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"--jwt-key-file: cannot read {options.jwt_key_file} ({exc.strerror})") from None
+        method = f"JWT bearer as {options.username}"
+        login = lambda: _jwt_login(once_http, login_url, options.client_id, options.username, key)  # noqa: E731
+    elif options.client_id:
+        host = urlsplit(login_url).hostname or ""
+        if host in ("login.salesforce.com", "test.salesforce.com"):
+            raise UsageError("--login-url: OAuth client credentials need the org's My Domain URL, "
+                             "such as https://acme.my.salesforce.com")
+        secret = read_secret("SF_CLIENT_SECRET", environ, options.client_secret_file, None, "--client-secret-file")
+        method = f"OAuth client credentials of {options.client_id}"
+        login = lambda: _client_credentials_login(once_http, login_url, options.client_id, secret)  # noqa: E731
+    elif options.username:
+        password = read_secret("SF_PASSWORD", environ, None, prompt, "")
+        token = read_secret("SF_SECURITY_TOKEN", environ, None, prompt, "")
+        method = f"username {options.username}"
+        login = lambda: _soap_login(once_http, login_url, options.username, password, token, options.api_version)  # noqa: E731
+    elif options.instance_url:
+        if "SF_ACCESS_TOKEN" not in environ:
+            raise UsageError("--instance-url: set the environment variable SF_ACCESS_TOKEN to the access token")
+        method = "access token"
+        session = (environ["SF_ACCESS_TOKEN"], normalise_url("--instance-url", options.instance_url))
+        login = None
+    else:
+        raise UsageError(
+            "no org to connect to: pass --target-org ALIAS, or --instance-url with SF_ACCESS_TOKEN set, or "
+            "--username (SF_PASSWORD, SF_SECURITY_TOKEN), or --client-id with --jwt-key-file or SF_CLIENT_SECRET"
+        )
+
+    if login is not None:
+        log(f"logging in: {method}")
+        session = login()
+    session_id, instance_url = session
+    return Connection(
+        instance_url=instance_url,
+        session_id=session_id,
+        api_version=options.api_version,
+        method=method,
+        timeout=(10.0, options.http_timeout),
+        polling_http=polling_http,
+        once_http=once_http,
+        login=login,
+        log=log,
+    )
+
+
+def _authentication_errors(login_url: str) -> Any:
+    """Turn library and network failures of a login into one line without a secret."""
+    import contextlib
+
+    import requests
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except SalesforceAuthenticationFailed as exc:
+            reason = getattr(exc, "auth_message", None) or str(exc)  # auth_message: simple-salesforce >= 1.12.10
+            raise AuthenticationFailed(f"login at {login_url} failed: {exc.code}: {reason}") from None
+        except requests.RequestException:
+            raise AuthenticationFailed(f"login at {login_url} failed: cannot reach it") from None
+
+    return guard()
+
+
+def _soap_login(http: Any, login_url: str, username: str, password: str, token: str, version: str) -> tuple[str, str]:
+    from simple_salesforce.login import SalesforceLogin
+
+    with _authentication_errors(login_url):
+        # scratch_url is simple-salesforce's way to name the SOAP login host in full (any login URL works).
+        session_id, instance = SalesforceLogin(
+            username=username, password=password, security_token=token, sf_version=version,
+            session=http, scratch_url=login_url,
+        )
+    return session_id, f"https://{instance}"
+
+
+def _jwt_login(http: Any, login_url: str, client_id: str, username: str, key: bytes) -> tuple[str, str]:
+    import jwt
+
+    claims = {"iss": client_id, "sub": username, "aud": _jwt_audience(login_url),
+              "exp": int(time.time()) + JWT_LIFETIME_SECONDS}
+    try:
+        assertion = jwt.encode(claims, key, algorithm="RS256")
+    except (ValueError, TypeError):
+        raise UsageError("--jwt-key-file: not a PEM RSA private key") from None
+    data = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
+    with _authentication_errors(login_url):
+        return _token_login(http, login_url, data, client_id, None)
+
+
+def _client_credentials_login(http: Any, login_url: str, client_id: str, secret: str) -> tuple[str, str]:
+    import base64
+
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    with _authentication_errors(login_url):
+        return _token_login(http, login_url, {"grant_type": "client_credentials"}, client_id,
+                            {"Authorization": f"Basic {basic}"})
+
+
+def _sf_org_display(alias: str) -> tuple[str, str]:
+    executable = shutil.which("sf")
+    if executable is None:
+        raise UsageError("--target-org: the sf CLI is not on PATH (install @salesforce/cli or use another login)")
+    completed = subprocess.run(
+        [executable, "org", "display", "--target-org", alias, "--json"], capture_output=True, text=True, check=False
+    )
+    try:
+        document = json.loads(completed.stdout)
+    except ValueError:
+        raise AuthenticationFailed(f"--target-org {alias}: sf org display gave no JSON (exit {completed.returncode})") from None
+    result = document.get("result") or {}
+    if completed.returncode != 0 or not result.get("accessToken") or not result.get("instanceUrl"):
+        reason = document.get("message") or document.get("name") or f"exit {completed.returncode}"
+        raise AuthenticationFailed(f"--target-org {alias}: sf org display failed: {reason}")
+    return result["accessToken"], normalise_url("--target-org", result["instanceUrl"])

@@ -1,0 +1,71 @@
+"""The Tooling API on an authenticated connection (simple-salesforce's REST session)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from apexgen.errors import ApexgenError, ExitCode, UsageError
+from apexgen.org.connect import Connection
+from apexgen.org.polling import TransientError
+
+RUN_LEVELS = ("RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg")
+
+
+class ToolingError(ApexgenError):
+    exit_code = ExitCode.FINDINGS
+
+
+def soql_quote(value: str) -> str:
+    """``value`` as a SOQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class ToolingSession:
+    """Tooling API calls on a Connection: logs in again once when the session expired (where it can)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def _call(self, idempotent: bool, action: Callable[[Any], Any]) -> Any:
+        import requests
+        from simple_salesforce.exceptions import (
+            SalesforceError,
+            SalesforceExpiredSession,
+        )
+
+        for attempt in (1, 2):
+            try:
+                return action(self.connection.rest(idempotent=idempotent))
+            except SalesforceExpiredSession:
+                if attempt == 1 and self.connection.can_reauthenticate:
+                    self.connection.reauthenticate()
+                    continue
+                raise ToolingError("the session expired (INVALID_SESSION_ID) and cannot be renewed") from None
+            except SalesforceError as exc:
+                if exc.status >= 500 and idempotent:
+                    raise TransientError(f"Tooling API answered HTTP {exc.status}") from None
+                content: Any = exc.content  # the decoded JSON body: a list of {message, errorCode}
+                detail = content[0].get("message") if isinstance(content, list) and content else exc.status
+                raise ToolingError(f"Tooling API: {detail}") from None
+            except requests.RequestException:
+                if idempotent:
+                    raise TransientError("the connection to the org failed or was dropped") from None
+                raise ToolingError("the connection dropped while starting the test run; it was not re-sent") from None
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        timeout = self.connection.timeout
+        self.connection.log(f"GET tooling/query {soql.split(' WHERE ')[0]}")
+        records: list[dict[str, Any]] = self._call(True, lambda sf: sf.restful("tooling/query/", params={"q": soql}, timeout=timeout))["records"]
+        return records
+
+    def start(self, test_level: str, class_names: list[str]) -> str:
+        if test_level not in RUN_LEVELS:
+            raise UsageError(f"--test-level: apexgen test runs {', '.join(RUN_LEVELS)}, not {test_level}")
+        body: dict[str, Any] = {"testLevel": test_level}
+        if test_level == "RunSpecifiedTests":
+            body["classNames"] = ",".join(class_names)
+        timeout = self.connection.timeout
+        self.connection.log("POST tooling/runTestsAsynchronous")
+        return str(self._call(False, lambda sf: sf.toolingexecute("runTestsAsynchronous", method="POST", data=body,
+                                                                  timeout=timeout)))

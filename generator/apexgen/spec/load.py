@@ -1,0 +1,363 @@
+"""Stage 1: read ``apexgen.toml`` and turn it into a validated ``Spec``, or raise ``SpecError``.
+
+Structure (keys, types, enums) is checked against ``spec.schema.json``; what a schema cannot say
+(Apex identifiers, references between keys, names that would collide in Apex) is checked here.
+The first problem found is reported; nothing is generated from a spec with a problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+from apexgen.errors import SpecError
+from apexgen.project.sfdx_project import SfdxProject
+from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
+from apexgen.spec.naming import MAX_CLASS_NAME, UNPRINTABLE, identifier_problem
+from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
+from apexgen.spec.types import (
+    SHARED_CLASSES,
+    Input,
+    Localization,
+    ModelRef,
+    Project,
+    Prompt,
+    Spec,
+    template_fields,
+    template_problem,
+)
+
+DEFAULT_EXPOSE = ("flow", "lwc")
+
+# Names the generated methods use for their own variables and constants: an input with one of these
+# names would shadow them (Apex names are case-insensitive).
+NAMES_USED_BY_GENERATED_CODE = frozenset(
+    """budget client e error generation history message messages model_name options prompt request
+    requests result results service system_message template values""".split()
+) | frozenset(
+    # the variables and elements of the generated Flows, which share one namespace with the inputs
+    name.lower()
+    for name in """answer generationId succeeded errorMessage toxicityDetected Call_Model Call_Answer
+    Call_Generation_Id Call_Toxicity_Detected Call_Succeeded Call_Error Check_Result Set_Answer
+    Record_Failure Record_Fault Check_Rating Send_Feedback Enter_Inputs Show_Answer Show_Error Answer_Text
+    Error_Text Feedback_Rating Feedback_Comment Helpful Not_Helpful""".split()
+)
+
+# Keys a capability does not read: naming one is a mistake worth reporting, not ignoring.
+KEYS_NOT_FOR = {
+    "generate": ("system", "similarity", "source"),
+    "chat": ("similarity", "source"),
+    "embed": ("system", "template", "inputs", "source", "feedback"),
+    "feedback": ("model", "system", "template", "inputs", "similarity", "localization", "tags", "feedback", "flows"),
+}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of ``apexgen.toml`` shipped in the package."""
+    document: dict[str, Any] = json.loads(resources.files("apexgen.spec").joinpath("schema.json").read_text("utf-8"))
+    return document
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate the spec at ``path``."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise SpecError(name, "", "file not found (create one with 'apexgen init')") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(name, "", f"cannot be read: {exc}") from None
+    return parse_spec(text, name)
+
+
+def parse_spec(text: str, name: str = "apexgen.toml") -> Spec:
+    """Validate spec ``text`` (named ``name`` in messages)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(name, "", f"is not valid TOML: {exc}") from None
+    _check_schema(data, name)
+    return _build(data, name)
+
+
+def check_project_file(spec: Spec, root: Path) -> None:
+    """The spec agrees with the project's sfdx-project.json: it exists, and the namespaces match."""
+    project_file = root / SFDX_PROJECT_FILE
+    if not project_file.exists():
+        raise SpecError(str(project_file), "", "not found: apexgen.toml belongs at the root of an SFDX project (create one with 'apexgen init')")
+    project = SfdxProject.load(root)
+    namespace = project.namespace
+    if namespace != spec.project.namespace:
+        raise SpecError(spec.path, "project.namespace", f"is '{spec.project.namespace}' but sfdx-project.json has namespace '{namespace}'; they must agree")
+
+
+def _key(path: list[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _check_schema(data: dict[str, Any], name: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(schema()).iter_errors(data), key=lambda e: list(map(str, e.path)))
+    if not errors:
+        return
+    error = errors[0]
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))[0]
+        raise SpecError(name, _key(path + [extra]), f"unknown key (allowed here: {', '.join(allowed)})")
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        raise SpecError(name, _key(path + [missing]), "is required")
+    if error.validator == "oneOf" and path[:1] == ["models"]:
+        raise SpecError(
+            name,
+            _key(path),
+            'must be a model API name or a table { configured = "API_Name", capabilities = [...] }',
+        )
+    rules: dict[str, Callable[[], str]] = {
+        "type": lambda: f"must be of type {error.validator_value}",
+        "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)),
+        "minLength": lambda: "must not be empty",
+        "minItems": lambda: f"must have at least {error.validator_value} item(s)",
+        "uniqueItems": lambda: "must not repeat an item",
+        "minimum": lambda: f"must be at least {error.validator_value}",
+        "maximum": lambda: f"must be at most {error.validator_value}",
+        "pattern": lambda: f"'{error.instance}' does not match {_PATTERN_HELP.get(error.validator_value, error.validator_value)}",
+    }
+    rule = rules.get(str(error.validator), lambda: str(error.message))()
+    raise SpecError(name, _key(path), rule)
+
+
+_PATTERN_HELP = {
+    "^[1-9][0-9]\\.0$": "an API version such as '65.0'",
+    "^[a-z]{2,3}(_[A-Z]{2})?$": "a Salesforce locale such as 'en_US'",
+}
+
+
+def _words(name: str) -> str:
+    """``SummarizeCase`` -> ``Summarize Case``: the default label of a prompt or input."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_+", " ", name).strip()
+    return spaced[:1].upper() + spaced[1:]
+
+
+def _build(data: dict[str, Any], name: str) -> Spec:
+    project = _project(data.get("project", {}), name)
+    models = _models(data.get("models", {}), name)
+    by_alias = {m.alias.lower(): m for m in models}
+    prompts = tuple(_prompt(raw, i, project, by_alias, name) for i, raw in enumerate(data["prompt"]))
+    _check_collisions(project, prompts, name)
+    _check_feedback_references(prompts, name)
+    return Spec(
+        path=name,
+        project=project,
+        models=models,
+        prompts=prompts,
+    )
+
+
+def _identifier(value: str, file: str, key: str) -> None:
+    problem = identifier_problem(value)
+    if problem:
+        raise SpecError(file, key, problem)
+
+
+def _printable(raw: dict[str, Any], keys: tuple[str, ...], file: str, at: str) -> None:
+    """Labels, descriptions and categories end up in Flow Builder: no control characters."""
+    for key in keys:
+        match = UNPRINTABLE.search(raw.get(key, ""))
+        if match:
+            raise SpecError(file, f"{at}.{key}", f"must not contain the control character U+{ord(match.group()):04X}")
+
+
+def _project(raw: dict[str, Any], name: str) -> Project:
+    api_version = raw.get("api_version", API_VERSION)
+    if int(api_version.split(".")[0]) < MIN_API_VERSION:
+        raise SpecError(name, "project.api_version", f"must be {MIN_API_VERSION}.0 or later (the aiplatform namespace needs it)")
+    prefix = raw.get("prefix", "Ai")
+    _identifier(prefix, name, "project.prefix")
+    namespace = raw.get("namespace", "")
+    if namespace:
+        _identifier(namespace, name, "project.namespace")
+        if len(namespace) > 15:
+            raise SpecError(name, "project.namespace", "must be at most 15 characters (a Salesforce namespace prefix)")
+    _printable(raw, ("category",), name, "project")
+    package_dir = raw.get("package_dir", "force-app")
+    if Path(package_dir).is_absolute() or ".." in Path(package_dir).parts:
+        raise SpecError(name, "project.package_dir", "must be a relative path inside the project")
+    return Project(
+        api_version=api_version,
+        prefix=prefix,
+        namespace=namespace,
+        package_dir=package_dir,
+        category=raw.get("category", "Models API"),
+    )
+
+
+def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
+    models = []
+    constants: dict[str, str] = {}
+    for alias, value in raw.items():
+        key = f"models.{alias}"
+        _identifier(alias, name, key)
+        if isinstance(value, str):
+            if value in REROUTED_MODELS:
+                raise SpecError(name, key, f"'{value}' is retired and rerouted by Salesforce; name '{REROUTED_MODELS[value]}' instead")
+            if value not in STANDARD_MODELS:
+                raise SpecError(
+                    name,
+                    key,
+                    f"'{value}' is not a known standard model (see 'apexgen models list'); for a newer, BYOLLM or "
+                    f'Einstein Studio configured model write {{ configured = "{value}", capabilities = ["chat"] }}',
+                )
+            ref = ModelRef(alias, value, STANDARD_MODELS[value].capabilities, configured=False)
+        else:
+            api_name = value["configured"]
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", api_name):
+                raise SpecError(name, f"{key}.configured", f"'{api_name}' is not a model API name (letters, digits, underscores)")
+            ref = ModelRef(alias, api_name, tuple(value["capabilities"]), configured=True)
+        if ref.constant.lower() in constants:
+            raise SpecError(name, key, f"becomes the same Apex constant {ref.constant} as models.{constants[ref.constant.lower()]}")
+        constants[ref.constant.lower()] = alias
+        models.append(ref)
+    return tuple(models)
+
+
+def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str, ModelRef], name: str) -> Prompt:
+    at = f"prompt[{index}]"
+    prompt_name = raw["name"]
+    _identifier(prompt_name, name, f"{at}.name")
+    capability = raw["capability"]
+    _printable(raw, ("label", "description", "category"), name, at)
+    for key in KEYS_NOT_FOR[capability]:
+        if key in raw:
+            raise SpecError(name, f"{at}.{key}", f"is not used by capability '{capability}'")
+
+    model = None
+    if capability != "feedback":
+        if "model" not in raw:
+            raise SpecError(name, f"{at}.model", f"is required for capability '{capability}' (an alias from [models])")
+        model = models.get(raw["model"].lower())
+        if model is None:
+            known = ", ".join(sorted(m.alias for m in models.values())) or "none defined"
+            raise SpecError(name, f"{at}.model", f"unknown model alias '{raw['model']}' (aliases in [models]: {known})")
+        if capability not in model.capabilities:
+            raise SpecError(
+                name,
+                f"{at}.model",
+                f"model '{model.alias}' ({model.api_name}) cannot {capability}; it supports: {', '.join(model.capabilities)}",
+            )
+
+    template = raw.get("template")
+    if capability in ("generate", "chat") and template is None:
+        raise SpecError(name, f"{at}.template", f"is required for capability '{capability}'")
+    inputs = tuple(_input(item, f"{at}.inputs[{i}]", name) for i, item in enumerate(raw.get("inputs", [])))
+    seen: dict[str, int] = {}
+    for i, item in enumerate(inputs):
+        if item.name.lower() in seen:
+            raise SpecError(name, f"{at}.inputs[{i}].name", f"'{item.name}' repeats inputs[{seen[item.name.lower()]}] (Apex names ignore case)")
+        seen[item.name.lower()] = i
+    if template is not None:
+        problem = template_problem(template)
+        if problem:
+            raise SpecError(name, f"{at}.template", problem)
+        used = template_fields(template)
+        for field in used:
+            if field not in {i.name for i in inputs}:
+                raise SpecError(name, f"{at}.template", f"placeholder {{{field}}} is not an input of this prompt (inputs: {', '.join(i.name for i in inputs) or 'none'})")
+        for i, item in enumerate(inputs):
+            if item.name not in used:
+                raise SpecError(name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})")
+
+    expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
+    flows = tuple(raw.get("flows", ()))
+    if flows and "flow" not in expose:
+        raise SpecError(name, f"{at}.flows", "needs the prompt exposed to flow (add \"flow\" to expose)")
+    if "screen" in flows and capability not in ("generate", "chat"):
+        raise SpecError(name, f"{at}.flows", "a screen flow shows generated text: only generate and chat prompts have one")
+    if "flow" in expose and capability in ("generate", "chat") and not inputs:
+        raise SpecError(name, f"{at}.expose", "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)")
+    label = raw.get("label", _words(prompt_name))
+    loc = raw.get("localization")
+    return Prompt(
+        name=prompt_name,
+        capability=capability,
+        model=model,
+        system=raw.get("system"),
+        template=template,
+        inputs=inputs,
+        expose=expose,
+        label=label,
+        description=raw.get("description", label),
+        category=raw.get("category", project.category),
+        localization=Localization(
+            default_locale=loc["default_locale"],
+            input_locales=tuple((x["locale"], float(x["probability"])) for x in loc.get("input_locales", [])),
+            expected_locales=tuple(loc.get("expected_locales", [])),
+        )
+        if loc
+        else None,
+        tags=tuple(sorted(raw.get("tags", {}).items())),
+        similarity=raw.get("similarity", "cosine"),
+        source=raw.get("source", "human"),
+        feedback=raw.get("feedback"),
+        flows=flows,
+    )
+
+
+def _input(raw: dict[str, Any], at: str, name: str) -> Input:
+    input_name = raw["name"]
+    _identifier(input_name, name, f"{at}.name")
+    _printable(raw, ("label", "description"), name, at)
+    if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
+        raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
+    label = raw.get("label", _words(input_name))
+    return Input(
+        name=input_name,
+        type=raw.get("type", "String"),
+        label=label,
+        description=raw.get("description", label),
+        required=raw.get("required", False),
+    )
+
+
+def _check_feedback_references(prompts: tuple[Prompt, ...], name: str) -> None:
+    """A prompt's ``feedback`` names a feedback prompt exposed wherever this prompt's UI needs it."""
+    by_name = {p.name: p for p in prompts}
+    for index, prompt in enumerate(prompts):
+        if prompt.feedback is None:
+            continue
+        at = f"prompt[{index}].feedback"
+        target = by_name.get(prompt.feedback)
+        if target is None or target.capability != "feedback":
+            known = ", ".join(p.name for p in prompts if p.capability == "feedback") or "none"
+            raise SpecError(name, at, f"'{prompt.feedback}' is not a feedback prompt of this spec (feedback prompts: {known})")
+        if "lwc" in prompt.expose and "lwc" not in target.expose:
+            raise SpecError(name, at, f"'{target.name}' must be exposed to lwc too: this prompt's component sends its ratings there")
+        if "screen" in prompt.flows and "flow" not in target.expose:
+            raise SpecError(name, at, f"'{target.name}' must be exposed to flow too: this prompt's screen flow sends its ratings there")
+
+
+def _check_collisions(project: Project, prompts: tuple[Prompt, ...], name: str) -> None:
+    shared = [f"{project.prefix}{name}{suffix}" for name in SHARED_CLASSES for suffix in ("", "Test")]
+    owners: dict[str, str] = {c.lower(): f"the shared class {c}" for c in shared}
+    for index, prompt in enumerate(prompts):
+        at = f"prompt[{index}].name"
+        for cls in prompt.classes():
+            if len(cls) > MAX_CLASS_NAME:
+                raise SpecError(name, at, f"makes class name '{cls}' of {len(cls)} characters; Apex allows at most {MAX_CLASS_NAME}")
+            owner = owners.get(cls.lower())
+            if owner:
+                raise SpecError(name, at, f"'{prompt.name}' would write class {cls}, which {owner} writes too")
+            owners[cls.lower()] = f"prompt '{prompt.name}' ({at})"

@@ -1,0 +1,203 @@
+"""The validated spec: what every later stage reads. Built only by ``apexgen.spec.load``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A prompt template holds {field} placeholders; {{ and }} stand for literal braces. The generated Apex
+# (AiPromptTemplate.render) and ``merge_template`` below read templates with this one pattern.
+TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z][A-Za-z0-9_]*)\}")
+
+
+def template_fields(template: str) -> list[str]:
+    """The placeholder names of ``template`` in order of first use."""
+    seen: dict[str, None] = {}
+    for match in TEMPLATE_TOKEN.finditer(template):
+        if match.group(1):
+            seen.setdefault(match.group(1), None)
+    return list(seen)
+
+
+def template_problem(template: str) -> str | None:
+    """Why ``template`` cannot be merged (a stray brace), or None."""
+    rest = TEMPLATE_TOKEN.sub("", template)
+    if "{" in rest or "}" in rest:
+        brace = "{" if "{" in rest else "}"
+        return (
+            f"has a '{brace}' that is not part of a {{field}} placeholder; "
+            f"write '{brace * 2}' for a literal brace"
+        )
+    return None
+
+
+def merge_template(template: str, values: dict[str, str]) -> str:
+    """The prompt text the generated Apex sends: placeholders replaced, doubled braces halved."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return match.group(0)[0]
+        return values.get(name, "")
+
+    return TEMPLATE_TOKEN.sub(replace, template)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    type: str
+    label: str
+    description: str
+    required: bool
+    sample: str | None = None  # the Apex value generated tests pass; None: one made from the type
+
+
+# The inputs of capabilities whose inputs are not declared in the spec.
+EMBED_INPUTS = (
+    Input("first", "String", "First Text", "The first text to compare", True),
+    Input("second", "String", "Second Text", "The text to compare with the first", True),
+)
+FEEDBACK_INPUTS = (
+    Input("generationId", "String", "Generation ID", "Id of the answer the feedback is about", True),
+    Input("rating", "String", "Rating", "GOOD or BAD", True, sample="'GOOD'"),
+    Input("comment", "String", "Comment", "What was good or bad about the answer", False),
+)
+
+
+# The method of a prompt's service and controller that its callers (actions, components, tests) call.
+ENTRY_METHODS = {"generate": "generate", "chat": "chat", "embed": "compare", "feedback": "submit"}
+
+# similarity key of the spec -> (AiVectors method, words for documentation)
+SIMILARITY = {
+    "cosine": ("cosineSimilarity", "cosine similarity"),
+    "dot": ("dotProduct", "dot product"),
+    "euclidean": ("euclideanDistance", "Euclidean distance"),
+}
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    alias: str
+    api_name: str
+    capabilities: tuple[str, ...]
+    configured: bool
+
+    @property
+    def constant(self) -> str:
+        """The Apex constant that holds this model's API name, e.g. ``FAST``."""
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", self.alias).upper()
+
+
+@dataclass(frozen=True)
+class Localization:
+    default_locale: str
+    input_locales: tuple[tuple[str, float], ...] = ()
+    expected_locales: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prompt:
+    name: str
+    capability: str
+    model: ModelRef | None
+    system: str | None
+    template: str | None
+    inputs: tuple[Input, ...]
+    expose: tuple[str, ...]
+    label: str
+    description: str
+    category: str
+    localization: Localization | None
+    tags: tuple[tuple[str, str], ...]
+    similarity: str
+    source: str
+    feedback: str | None = None  # name of the feedback prompt that rates this prompt's answers
+    flows: tuple[str, ...] = ()  # "autolaunched", "screen"
+
+    @property
+    def entry_method(self) -> str:
+        """The service and controller method callers call: generate, chat, compare or submit."""
+        return ENTRY_METHODS[self.capability]
+
+    @property
+    def service_class(self) -> str:
+        return f"{self.name}Service"
+
+    @property
+    def action_class(self) -> str:
+        return f"{self.name}Action"
+
+    @property
+    def controller_class(self) -> str:
+        return f"{self.name}Controller"
+
+    @property
+    def call_inputs(self) -> tuple[Input, ...]:
+        """The inputs a caller passes: the spec's, or the fixed ones of embed and feedback."""
+        return {"embed": EMBED_INPUTS, "feedback": FEEDBACK_INPUTS}.get(self.capability, self.inputs)
+
+    @property
+    def similarity_method(self) -> str:
+        return SIMILARITY[self.similarity][0]
+
+    @property
+    def similarity_words(self) -> str:
+        return SIMILARITY[self.similarity][1]
+
+    @property
+    def has_options(self) -> bool:
+        return self.localization is not None or bool(self.tags)
+
+    def classes(self) -> list[str]:
+        """Every Apex class this prompt generates, tests included."""
+        names = [self.service_class]
+        if "flow" in self.expose:
+            names.append(self.action_class)
+        if "lwc" in self.expose:
+            names.append(self.controller_class)
+        return [n for name in names for n in (name, f"{name}Test")]
+
+    def render_prompt(self, values: dict[str, str]) -> str:
+        """The user message the generated service sends for these input values."""
+        return merge_template(self.template or "", values)
+
+
+# The project-wide classes of every integration, named <prefix><name>; each has a test class <name>Test
+# but the stub, which is test code itself. <prefix>Models exists only when the spec has models.
+SHARED_CLASSES = (
+    "ModelsException",
+    "ModelsClient",
+    "ModelsClientStub",
+    "Generation",
+    "ChatMessage",
+    "PromptTemplate",
+    "Vectors",
+    "CalloutBudget",
+    "Models",
+)
+UNTESTED_SHARED_CLASSES = ("ModelsClientStub",)
+
+
+@dataclass(frozen=True)
+class Project:
+    api_version: str
+    prefix: str
+    namespace: str
+    package_dir: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: str
+    project: Project
+    models: tuple[ModelRef, ...]
+    prompts: tuple[Prompt, ...]
+
+    def prompt_named(self, name: str) -> Prompt:
+        return next(p for p in self.prompts if p.name == name)
+
+    def shared_classes(self) -> list[str]:
+        """The shared classes this spec generates, without their tests."""
+        return [name for name in SHARED_CLASSES if name != "Models" or self.models]
