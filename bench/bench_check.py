@@ -29,22 +29,27 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))  # tests.check_cases builds the benchmark projects
+sys.path.insert(0, str(REPO / "generator"))  # the source root, when apexgen is not installed
 
+from apexgen.check.cache import check_cache_dir  # noqa: E402
 from apexgen.check.deep import DEFAULT_PMD_CATEGORIES, deep_checks  # noqa: E402
 from apexgen.check.fast import check_sfdx_project  # noqa: E402
-from apexgen.check.cache import check_cache_dir  # noqa: E402
 from apexgen.check.toolchain import Toolchain, require_toolchain  # noqa: E402
 from tests.check_cases.projects import build_shapes_project  # noqa: E402
 
 DEEP_CHECK = "apexgen check --deep"
 # The states of the deep check's caches, by the name suffix of the actions run in each.
 NO_CACHE, EMPTY_CACHE, FULL_CACHE = " (--no-cache)", " (caches empty)", " (caches full)"
-STATES = {NO_CACHE: "without caches", EMPTY_CACHE: "caches emptied first", FULL_CACHE: "caches as the last check left them"}
+STATES = {
+    NO_CACHE: "without caches",
+    EMPTY_CACHE: "caches emptied first",
+    FULL_CACHE: "caches as the last check left them",
+}
 
 
 def children_cpu() -> float:
@@ -103,7 +108,9 @@ def actions(root: Path, scratch: Path) -> dict[str, Callable[[], object]]:
     """
     toolchain = require_toolchain(root)
     _, project = check_sfdx_project(root)
-    timed: dict[str, Callable[[], object]] = {"prettier CLI alone (--list-different)": prettier_cli(toolchain, root, project.apex_files(), scratch)}
+    timed: dict[str, Callable[[], object]] = {
+        "prettier CLI alone (--list-different)": prettier_cli(toolchain, root, project.apex_files(), scratch)
+    }
     for state in (NO_CACHE, FULL_CACHE, EMPTY_CACHE):
         for step in deep_checks(toolchain, project, DEFAULT_PMD_CATEGORIES, use_cache=state != NO_CACHE):
             timed[step.__name__ + state] = step
@@ -124,15 +131,23 @@ def bench(name: str, root: Path, runs: int, scratch: Path) -> dict[str, tuple[fl
     results = {}
     for state, label in STATES.items():
         deep, _ = timed[DEEP_CHECK + state]
-        steps = {tool: figures for tool, figures in timed.items() if tool.endswith(state) and not tool.startswith(DEEP_CHECK)}
+        steps = {
+            tool: figures for tool, figures in timed.items() if tool.endswith(state) and not tool.startswith(DEEP_CHECK)
+        }
         slowest_step, (slowest, _) = max(steps.items(), key=lambda item: item[1][0])
         # However well the steps overlap, their CPU time shared out over the cores bounds the wall time.
         cpu = sum(cpu for _, cpu in steps.values())
         bound = cpu / (os.cpu_count() or 1)
-        print(f"  {label}: the deep check takes {deep:.2f} s = {deep / slowest:.2f}x the slowest step alone ({slowest_step}, {slowest:.2f} s);")
-        print(f"    the steps alone use {cpu:.2f} CPU-s: at least {bound:.2f} s on {os.cpu_count()} idle cores ({bound / slowest:.2f}x)")
+        print(
+            f"  {label}: the deep check takes {deep:.2f} s = {deep / slowest:.2f}x the slowest step alone ({slowest_step}, {slowest:.2f} s);"
+        )
+        print(
+            f"    the steps alone use {cpu:.2f} CPU-s: at least {bound:.2f} s on {os.cpu_count()} idle cores ({bound / slowest:.2f}x)"
+        )
         results[state] = (deep, deep / slowest)
-    print(f"  prettier's own CLI alone takes {cli_wall:.2f} s: the deep check without caches is {results[NO_CACHE][0] / cli_wall:.2f}x that")
+    print(
+        f"  prettier's own CLI alone takes {cli_wall:.2f} s: the deep check without caches is {results[NO_CACHE][0] / cli_wall:.2f}x that"
+    )
     print(f"  (load average {os.getloadavg()[0]:.2f} after the runs)")
     return results
 
@@ -149,16 +164,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--small", help="the small project (default: see above)")
-    parser.add_argument("--families", type=int, default=84, help="families of 12 shapes in the large project (0: no large project)")
+    parser.add_argument(
+        "--families", type=int, default=84, help="families of 12 shapes in the large project (0: no large project)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("APEXGEN_TOOLS_DIR", str(REPO))
     with tempfile.TemporaryDirectory(prefix="apexgen-bench-") as scratch:
         small = bench("small project", small_project(args.small, Path(scratch)), args.runs, Path(scratch))
-        print("\nsmall (target <= 3 s): " + ", ".join(f"{small[state][0]:.2f} s {label}" for state, label in STATES.items()))
+        print(
+            "\nsmall (target <= 3 s): "
+            + ", ".join(f"{small[state][0]:.2f} s {label}" for state, label in STATES.items())
+        )
         if args.families:
             large_root = build_shapes_project(Path(scratch) / "large", families=args.families)
             large = bench("large project", large_root, args.runs, Path(scratch))
-            print("large (target <= 1.5x the slowest step alone): " + ", ".join(f"{large[state][1]:.2f}x {label}" for state, label in STATES.items()))
+            print(
+                "large (target <= 1.5x the slowest step alone): "
+                + ", ".join(f"{large[state][1]:.2f}x {label}" for state, label in STATES.items())
+            )
+
 
 if __name__ == "__main__":
     main()

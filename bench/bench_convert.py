@@ -22,7 +22,7 @@ from pathlib import Path
 
 from lxml import etree
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generator"))  # the source root
 
 from apexgen.convert.converter import convert_project  # noqa: E402
 
@@ -113,8 +113,9 @@ LWC_META = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def generate(root: Path, classes: int, bundles: int) -> None:
-    (root / "sfdx-project.json").write_text(json.dumps(
-        {"packageDirectories": [{"path": "force-app", "default": True}], "sourceApiVersion": "63.0"}))
+    (root / "sfdx-project.json").write_text(
+        json.dumps({"packageDirectories": [{"path": "force-app", "default": True}], "sourceApiVersion": "63.0"})
+    )
     (root / ".forceignore").write_text("**/__tests__/**\n**/jsconfig.json\n**/.eslintrc.json\npackage.xml\n")
     folder = root / "force-app/main/default/classes"
     folder.mkdir(parents=True)
@@ -128,7 +129,9 @@ def generate(root: Path, classes: int, bundles: int) -> None:
         name = f"summaryCard{index:03d}"
         bundle = root / "force-app/main/default/lwc" / name
         (bundle / "__tests__").mkdir(parents=True)
-        (bundle / f"{name}.js").write_text(LWC_JS.format(controller=f"Summary{index:04d}Service", cls=f"SummaryCard{index}"))
+        (bundle / f"{name}.js").write_text(
+            LWC_JS.format(controller=f"Summary{index:04d}Service", cls=f"SummaryCard{index}")
+        )
         (bundle / f"{name}.html").write_text(LWC_HTML)
         (bundle / f"{name}.js-meta.xml").write_text(LWC_META)
         (bundle / "__tests__" / f"{name}.test.js").write_text("test('renders', () => {});\n")
@@ -137,8 +140,10 @@ def generate(root: Path, classes: int, bundles: int) -> None:
 def members(package_xml: bytes) -> dict[str, set[str]]:
     ns = {"m": "http://soap.sforce.com/2006/04/metadata"}
     package = etree.fromstring(package_xml)
-    return {t.findtext("m:name", namespaces=ns): {m.text for m in t.findall("m:members", ns)}
-            for t in package.findall("m:types", ns)}
+    return {
+        t.findtext("m:name", namespaces=ns): {m.text for m in t.findall("m:members", ns)}
+        for t in package.findall("m:types", ns)
+    }
 
 
 def time_apexgen(root: Path, out: Path) -> tuple[float, dict[str, set[str]]]:
@@ -152,8 +157,12 @@ def time_apexgen(root: Path, out: Path) -> tuple[float, dict[str, set[str]]]:
 def time_sf(sf: str, root: Path, out: Path) -> tuple[float, dict[str, set[str]]]:
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    completed = subprocess.run([sf, "project", "convert", "source", "--root-dir", "force-app", "--output-dir", str(out)],
-                               cwd=root, capture_output=True, text=True)
+    completed = subprocess.run(
+        [sf, "project", "convert", "source", "--root-dir", "force-app", "--output-dir", str(out)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - started
     if completed.returncode != 0:
         sys.exit(f"sf project convert source failed ({completed.returncode}): {completed.stderr.strip()[:500]}")
@@ -185,10 +194,14 @@ def main() -> None:
     apexgen_median, sf_median = statistics.median(apexgen_times), statistics.median(sf_times)
     speedup = sf_median / apexgen_median
     print(f"project: {args.classes} Apex classes, {args.bundles} LWC bundles, {files} files in the tree")
-    print(f"apexgen convert: median {apexgen_median:.3f} s of {args.repeat} runs {[round(t, 3) for t in apexgen_times]}")
+    print(
+        f"apexgen convert: median {apexgen_median:.3f} s of {args.repeat} runs {[round(t, 3) for t in apexgen_times]}"
+    )
     print(f"sf project convert source ({version}): median {sf_median:.3f} s {[round(t, 3) for t in sf_times]}")
-    print(f"speed-up: {speedup:.1f}x; package.xml members identical: {same} "
-          f"({sum(len(v) for v in ours.values())} members, types {sorted(ours)})")
+    print(
+        f"speed-up: {speedup:.1f}x; package.xml members identical: {same} "
+        f"({sum(len(v) for v in ours.values())} members, types {sorted(ours)})"
+    )
     if not same:
         for type_name in sorted(set(ours) | set(theirs)):
             only_ours = ours.get(type_name, set()) - theirs.get(type_name, set())

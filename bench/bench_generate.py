@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,8 +73,12 @@ def sf_seconds_per_class(sf: str, runs: int = 10) -> float:
         times = []
         for run in range(runs):
             start = time.perf_counter()
-            subprocess.run([sf, "template", "generate", "apex", "class", "--name", f"Bench{run}", "--output-dir", tmp],
-                           check=True, capture_output=True, env=env)
+            subprocess.run(
+                [sf, "template", "generate", "apex", "class", "--name", f"Bench{run}", "--output-dir", tmp],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
@@ -84,8 +90,10 @@ def main() -> None:
     apexgen = [sys.executable, "-m", "apexgen"]
     help_time = median_seconds(apexgen + ["--help"], 10)
     python_time = median_seconds([sys.executable, "-c", "pass"], 10)
-    print(f"apexgen --help, cold process: median {help_time * 1000:.0f} ms of 10 "
-          f"(a bare 'python -c pass' takes {python_time * 1000:.0f} ms on this machine)")
+    print(
+        f"apexgen --help, cold process: median {help_time * 1000:.0f} ms of 10 "
+        f"(a bare 'python -c pass' takes {python_time * 1000:.0f} ms on this machine)"
+    )
 
     print(f"{'prompts':>8} {'classes':>7} {'generate s':>11} {'ms/prompt':>10} {'render only s':>14}")
     sizes, seconds_by_size = [], []
@@ -96,7 +104,7 @@ def main() -> None:
             spec = spec_text(prompts)
             runs = iter(range(1000))
 
-            def fresh_project() -> Path:
+            def fresh_project(prompts: int = prompts, runs: Iterator[int] = runs, spec: str = spec) -> Path:
                 root = Path(tmp) / f"p{prompts}-{next(runs)}"
                 root.mkdir()
                 (root / "sfdx-project.json").write_text('{"packageDirectories":[{"path":"force-app","default":true}]}')
@@ -105,9 +113,15 @@ def main() -> None:
 
             seconds = median_seconds_in(apexgen + ["generate"], 5, fresh_project)
             render = median_seconds_in(
-                [sys.executable, "-c",
-                 "from apexgen.spec.load import load_spec; from apexgen.generate.plan import render_plan; "
-                 "render_plan(load_spec('apexgen.toml'))"], 5, fresh_project)
+                [
+                    sys.executable,
+                    "-c",
+                    "from apexgen.spec.load import load_spec; from apexgen.generate.plan import render_plan; "
+                    "render_plan(load_spec('apexgen.toml'))",
+                ],
+                5,
+                fresh_project,
+            )
             classes = sum(1 for _ in (Path(tmp) / f"p{prompts}-0" / "force-app").rglob("*.cls"))
             sizes.append(prompts)
             seconds_by_size.append(seconds)
@@ -116,13 +130,15 @@ def main() -> None:
     # and its R² say how well that holds; the marginal cost between sizes should stay about the same.
     n = len(sizes)
     mean_x, mean_y = sum(sizes) / n, sum(seconds_by_size) / n
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(sizes, seconds_by_size)) / sum((x - mean_x) ** 2 for x in sizes)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(sizes, seconds_by_size, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in sizes
+    )
     intercept = mean_y - slope * mean_x
-    residual = sum((y - (intercept + slope * x)) ** 2 for x, y in zip(sizes, seconds_by_size))
+    residual = sum((y - (intercept + slope * x)) ** 2 for x, y in zip(sizes, seconds_by_size, strict=True))
     total = sum((y - mean_y) ** 2 for y in seconds_by_size)
     marginal = [
         f"{a}->{b}: {(tb - ta) / (b - a) * 1000:.1f} ms"
-        for a, b, ta, tb in zip(sizes, sizes[1:], seconds_by_size, seconds_by_size[1:])
+        for (a, b), (ta, tb) in zip(pairwise(sizes), pairwise(seconds_by_size), strict=True)
     ]
     print(f"linear fit: {intercept:.2f} s + {slope * 1000:.2f} ms per prompt, R² = {1 - residual / total:.3f}")
     print("marginal cost per prompt: " + ", ".join(marginal))
@@ -130,9 +146,12 @@ def main() -> None:
         # apexgen's whole run (Flows, components and meta files included) divided by its classes alone
         apexgen_per_class = seconds_by_size[-1] / classes
         sf_per_class = sf_seconds_per_class(arguments.sf)
-        print(f"sf template generate apex class: median {sf_per_class:.2f} s per (empty) class; apexgen: "
-              f"{apexgen_per_class * 1000:.2f} ms per complete, tested class ({classes} classes at "
-              f"{sizes[-1]} prompts): {sf_per_class / apexgen_per_class:.0f}x faster")
+        print(
+            f"sf template generate apex class: median {sf_per_class:.2f} s per (empty) class; apexgen: "
+            f"{apexgen_per_class * 1000:.2f} ms per complete, tested class ({classes} classes at "
+            f"{sizes[-1]} prompts): {sf_per_class / apexgen_per_class:.0f}x faster"
+        )
+
 
 if __name__ == "__main__":
     main()

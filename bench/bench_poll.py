@@ -34,9 +34,21 @@ def deploy_once(org: FakeOrg, project: Path, env: dict[str, str], duration: floa
     org.scenario = Scenario(duration=duration, pending=0.2)
     before = len(org.deploys)
     process = subprocess.Popen(
-        [sys.executable, "-m", "apexgen", "deploy", "--project-dir", str(project), "--skip-checks",
-         "--instance-url", org.url],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "apexgen",
+            "deploy",
+            "--project-dir",
+            str(project),
+            "--skip-checks",
+            "--instance-url",
+            org.url,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     first_line = process.stdout.readline()  # click.echo flushes: the summary's first line arrives as printed
     reported = time.monotonic()
@@ -46,7 +58,9 @@ def deploy_once(org: FakeOrg, project: Path, env: dict[str, str], duration: floa
         sys.exit(f"deploy failed ({process.returncode}): {first_line}{rest}{errors}")
     deploy = list(org.deploys.values())[before]
     deploy_call = max(t for t, name in org.calls if name == "deploy")
-    calls = sum(1 for t, name in org.calls if name == "checkDeployStatus" and deploy_call <= t <= deploy_call + duration)
+    calls = sum(
+        1 for t, name in org.calls if name == "checkDeployStatus" and deploy_call <= t <= deploy_call + duration
+    )
     return reported - deploy.finishes_at, exited - deploy.finishes_at, calls
 
 
@@ -64,16 +78,22 @@ def main() -> None:
     random.seed(args.seed)
     with tempfile.TemporaryDirectory() as tmp, running_org() as (org, server):
         project = write_sample_project(Path(tmp) / "project")
-        env = {**os.environ, "PYTHONPATH": str(REPO / "generator"), "REQUESTS_CA_BUNDLE": server.ca_bundle,
-               "SF_ACCESS_TOKEN": org.access_token}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO / "generator"),
+            "REQUESTS_CA_BUNDLE": server.ca_bundle,
+            "SF_ACCESS_TOKEN": org.access_token,
+        }
         samples = [deploy_once(org, project, env, random.uniform(2.0, 5.0)) for _ in range(args.runs)]
         long_run = deploy_once(org, project, env, args.long)
     samples.append(long_run)
     printed = [s[0] for s in samples]
     exited = [s[1] for s in samples]
     rate = long_run[2] / args.long
-    print(f"finish -> report printed, {len(samples)} deploys: median {statistics.median(printed):.3f} s, "
-          f"p95 {p95(printed):.3f} s, max {max(printed):.3f} s")
+    print(
+        f"finish -> report printed, {len(samples)} deploys: median {statistics.median(printed):.3f} s, "
+        f"p95 {p95(printed):.3f} s, max {max(printed):.3f} s"
+    )
     print(f"finish -> process exited: median {statistics.median(exited):.3f} s, p95 {p95(exited):.3f} s")
     print(f"status calls during the {args.long:.0f} s deploy: {long_run[2]} ({rate:.2f} per second)")
     sys.exit(0 if p95(printed) <= 1.0 and rate <= 1.0 else 1)

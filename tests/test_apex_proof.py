@@ -38,7 +38,14 @@ def generated_project(cli, tmp_path: Path, spec: Path) -> Path:
 
     project = tomllib.loads(spec.read_text("utf-8")).get("project", {})
     root = tmp_path / spec.parent.name
-    init = cli("init", str(root), "--api-version", project.get("api_version", "65.0"), "--namespace", project.get("namespace", ""))
+    init = cli(
+        "init",
+        str(root),
+        "--api-version",
+        project.get("api_version", "65.0"),
+        "--namespace",
+        project.get("namespace", ""),
+    )
     assert init.exit_code == 0, init.output
     shutil.copy(spec, root / "apexgen.toml")
     result = cli("generate", cwd=root)
@@ -69,8 +76,12 @@ def test_init_then_generate_is_clean(cli, tmp_path):
 
 def jorje_ast(path: Path) -> dict:
     """jorje's AST of an Apex file, from the native parser that prettier-plugin-apex ships."""
-    serializer = next(require_toolchain(REPO).node_modules.glob("@prettier-apex/apex-ast-serializer-*/apex-ast-serializer-*"))
-    return json.loads(subprocess.run([str(serializer), "-l", str(path)], capture_output=True, text=True, check=True).stdout)
+    serializer = next(
+        require_toolchain(REPO).node_modules.glob("@prettier-apex/apex-ast-serializer-*/apex-ast-serializer-*")
+    )
+    return json.loads(
+        subprocess.run([str(serializer), "-l", str(path)], capture_output=True, text=True, check=True).stdout
+    )
 
 
 def ast_nodes(node):
@@ -111,23 +122,54 @@ def toml_string(value: str) -> str:
 
 
 SPECIAL = st.sampled_from(
-    ["'", "\\", "\n", "\t", "\r", "*/", "/*", "{!x}", '"', "\\u0041", "é", "日本語", "😀", "👨\u200d👩\u200d👧", "e\u0301",
-     "\u2028", "\x00", "\x7f", "ﬁ", "한국어", "🇫🇷", " ", "@param", "//"]
+    [
+        "'",
+        "\\",
+        "\n",
+        "\t",
+        "\r",
+        "*/",
+        "/*",
+        "{!x}",
+        '"',
+        "\\u0041",
+        "é",
+        "日本語",
+        "😀",
+        "👨\u200d👩\u200d👧",
+        "e\u0301",
+        "\u2028",
+        "\x00",
+        "\x7f",
+        "ﬁ",
+        "한국어",
+        "🇫🇷",
+        " ",
+        "@param",
+        "//",
+    ]
 )
-ANY_TEXT = st.lists(st.one_of(SPECIAL, st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)), min_size=1, max_size=10).map("".join)
+ANY_TEXT = st.lists(
+    st.one_of(SPECIAL, st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)), min_size=1, max_size=10
+).map("".join)
 LABEL_TEXT = ANY_TEXT.map(lambda s: UNPRINTABLE.sub("", s).strip() or "Label").filter(lambda s: bool(s))
 LONG_LABEL = st.tuples(LABEL_TEXT, st.integers(0, 90)).map(lambda pair: (pair[0] + " word" * (pair[1] // 5))[:200])
 TYPES = st.sampled_from(["String", "Integer", "Long", "Decimal", "Double", "Boolean", "Date", "Datetime", "Id"])
 
 
 def identifier(first: str, max_size: int):
-    return st.from_regex(rf"{first}[A-Za-z0-9]{{0,{max_size}}}", fullmatch=True).filter(lambda n: identifier_problem(n) is None)
+    return st.from_regex(rf"{first}[A-Za-z0-9]{{0,{max_size}}}", fullmatch=True).filter(
+        lambda n: identifier_problem(n) is None
+    )
 
 
 @st.composite
 def specs(draw):
-    names = draw(st.lists(identifier("[a-z]", 20), min_size=1, max_size=4, unique_by=str.lower)
-                 .filter(lambda ns: not {n.lower() for n in ns} & NAMES_USED_BY_GENERATED_CODE))
+    names = draw(
+        st.lists(identifier("[a-z]", 20), min_size=1, max_size=4, unique_by=str.lower).filter(
+            lambda ns: not {n.lower() for n in ns} & NAMES_USED_BY_GENERATED_CODE
+        )
+    )
     pieces = []
     for name in names:
         pieces.append(draw(ANY_TEXT).replace("{", "{{").replace("}", "}}"))
@@ -135,8 +177,8 @@ def specs(draw):
     template = "".join(pieces) + draw(ANY_TEXT).replace("{", "{{").replace("}", "}}")
     assert template_fields(template) == names
     inputs = ", ".join(
-        "{ name = %s, type = %s, label = %s, description = %s, required = %s }"
-        % (toml_string(n), toml_string(draw(TYPES)), toml_string(draw(LONG_LABEL)), toml_string(draw(LABEL_TEXT)), str(draw(st.booleans())).lower())
+        f"{{ name = {toml_string(n)}, type = {toml_string(draw(TYPES))}, label = {toml_string(draw(LONG_LABEL))}, "
+        f"description = {toml_string(draw(LABEL_TEXT))}, required = {str(draw(st.booleans())).lower()} }}"
         for n in names
     )
     capability = draw(st.sampled_from(["generate", "chat"]))
@@ -161,7 +203,11 @@ description = {toml_string(draw(LONG_LABEL))}
 """
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 @given(text=specs())
 def test_spec_strings_reach_apex_exactly_and_prettier_changes_nothing(tmp_path_factory, text):
     spec = parse_spec(text)
@@ -185,7 +231,11 @@ def test_spec_strings_reach_apex_exactly_and_prettier_changes_nothing(tmp_path_f
         assert prompt.system in service
     assert expected_prompt(prompt) in strings[files[f"{prompt.service_class}Test"]]
     action = strings[files[prompt.action_class]]
-    for value in [prompt.label, prompt.description, prompt.category] + [i.label for i in prompt.inputs] + [i.description for i in prompt.inputs]:
+    for value in (
+        [prompt.label, prompt.description, prompt.category]
+        + [i.label for i in prompt.inputs]
+        + [i.description for i in prompt.inputs]
+    ):
         assert value in action
     formatted = prettier_format(root, list(files.values()))
     for path in files.values():
@@ -224,7 +274,7 @@ def test_models_try_sends_what_the_generated_apex_sends():
         constants = jorje_constants(classes / f"{prompt.service_class}.cls")
         values = {item.name: f"{item.label} {{x}} \\ 'quoted'\n" for item in prompt.inputs}
 
-        def apex_merge(match):
+        def apex_merge(match: re.Match[str], values: dict[str, str] = values) -> str:
             return values.get(match.group(1), "") if match.group(1) else match.group(0)[0]
 
         user_message = re.sub(pattern, apex_merge, constants["TEMPLATE"])
@@ -232,7 +282,9 @@ def test_models_try_sends_what_the_generated_apex_sends():
 
         assert models[prompt.model.constant] in request.path
         if prompt.capability == "chat":
-            expected = ([{"role": "system", "content": constants["SYSTEM_MESSAGE"]}] if "SYSTEM_MESSAGE" in constants else [])
+            expected = (
+                [{"role": "system", "content": constants["SYSTEM_MESSAGE"]}] if "SYSTEM_MESSAGE" in constants else []
+            )
             assert request.body["messages"] == expected + [{"role": "user", "content": user_message}]
         else:
             assert request.body["prompt"] == user_message

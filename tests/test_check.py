@@ -55,7 +55,9 @@ def where(findings: list[Finding]) -> set[tuple[str, int, str, str]]:
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PYTHONPATH": str(WORKTREE / "generator"), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "apexgen", *args], capture_output=True, text=True, env=environment, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "apexgen", *args], capture_output=True, text=True, env=environment, cwd=cwd
+    )
 
 
 # --- deep runs, once each per session --------------------------------------------------------------
@@ -81,7 +83,9 @@ def shapes_deep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Fi
 
 
 @pytest.mark.tools
-@pytest.mark.parametrize("planted", sorted(PLANTED_DEEP | PLANTED_FAST), ids=lambda p: f"{Path(p[0]).name}:{p[1]}:{p[2]}")
+@pytest.mark.parametrize(
+    "planted", sorted(PLANTED_DEEP | PLANTED_FAST), ids=lambda p: f"{Path(p[0]).name}:{p[1]}:{p[2]}"
+)
 def test_deep_check_finds_each_planted_defect_at_its_line(defects_deep, planted):
     assert planted in where(defects_deep)
 
@@ -284,7 +288,9 @@ def test_lwc_flow_and_package_xml_are_validated_too(tmp_path):
     bundle = root / "force-app/main/default/lwc/draftReply/draftReply.js-meta.xml"
     bundle.write_text(bundle.read_text().replace("<isExposed>true</isExposed>", "<isExposed>yes</isExposed>"))
     flow = root / "force-app/main/default/flows/Greeting.flow-meta.xml"
-    flow.write_text(flow.read_text().replace("<processType>", "<processTypo>").replace("</processType>", "</processTypo>"))
+    flow.write_text(
+        flow.read_text().replace("<processType>", "<processTypo>").replace("</processType>", "</processTypo>")
+    )
     (root / "force-app/package.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
         "    <types><name>ApexClass</name><members>*</members></types>\n    <version>65.0</version>\n</Package>\n"
@@ -303,7 +309,11 @@ def test_a_root_element_that_is_no_metadata_type_is_reported(tmp_path):
     thing.parent.mkdir()
     thing.write_text('<?xml version="1.0"?>\n<NoSuchType xmlns="http://soap.sforce.com/2006/04/metadata"/>\n')
     (finding,) = run_checks(root)
-    assert (finding.file, finding.line, finding.rule) == ("force-app/main/default/things/Thing.thing-meta.xml", 2, "schema")
+    assert (finding.file, finding.line, finding.rule) == (
+        "force-app/main/default/things/Thing.thing-meta.xml",
+        2,
+        "schema",
+    )
     assert "No matching global declaration" in finding.message
 
 
@@ -408,7 +418,8 @@ def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr in (
-        f"error: {tool} failed: exit 3: Exception in thread main: out of cheese\n" for tool in ("jorje", "apex-ls", "pmd")
+        f"error: {tool} failed: exit 3: Exception in thread main: out of cheese\n"
+        for tool in ("jorje", "apex-ls", "pmd")
     )
 
 
@@ -417,7 +428,9 @@ def test_a_crashing_node_is_blamed_on_prettier_not_on_jorje_behind_it(tmp_path):
     fakes = tmp_path / "bin"
     fakes.mkdir()
     node = fakes / "node"  # answers the version check, then crashes before reading jorje's output
-    node.write_text("#!/bin/sh\nif [ \"$1\" = --version ]; then echo v20.20.2; exit 0; fi\necho 'Segmentation fault' >&2\nexit 139\n")
+    node.write_text(
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo v20.20.2; exit 0; fi\necho 'Segmentation fault' >&2\nexit 139\n"
+    )
     node.chmod(0o755)
     env = {"PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "APEXGEN_TOOLS_DIR": str(WORKTREE)}
     result = run_cli("check", "--deep", "--no-cache", "--pmd-rules", "", "--project-dir", str(CASES / "clean"), env=env)
@@ -431,7 +444,9 @@ def test_jorje_ending_early_is_blamed_on_jorje(tmp_path, monkeypatch):
 
     monkeypatch.setattr(deep, "JORJE_BATCH", "NoSuchClass")  # the JVM stops at once: no AST at all
     with pytest.raises(deep.ToolFailedError, match=r"^jorje failed: exit 1: .*NoSuchClass"):
-        deep.parse_and_format(deep.require_toolchain(WORKTREE), CASES / "clean", sorted((CASES / "clean").rglob("*.cls")))
+        deep.parse_and_format(
+            deep.require_toolchain(WORKTREE), CASES / "clean", sorted((CASES / "clean").rglob("*.cls"))
+        )
 
 
 @pytest.mark.tools
@@ -457,7 +472,14 @@ def test_metadata_xsd_is_cached_per_simple_salesforce_version(tmp_path, monkeypa
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     path = xsd.metadata_xsd_path()
-    assert path == tmp_path / "apexgen" / "metadata-xsd" / f"simple-salesforce-{metadata.version('simple-salesforce')}" / "metadata.xsd"
+    assert (
+        path
+        == tmp_path
+        / "apexgen"
+        / "metadata-xsd"
+        / f"simple-salesforce-{metadata.version('simple-salesforce')}"
+        / "metadata.xsd"
+    )
     built = path.read_bytes()
     assert b'name="ApexClass" type="tns:ApexClass"' in built
     path.write_bytes(built + b"<!-- cached -->")

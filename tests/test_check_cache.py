@@ -52,7 +52,11 @@ def test_a_second_check_looks_at_nothing_and_finds_the_same(project, looked_at):
     assert second == first
     assert [len(files) for files in looked_at["jorje-prettier"]] == [DEFECTS_SEEN_BY_TOOLS]
     assert [len(files) for files in looked_at["pmd"]] == [DEFECTS_SEEN_BY_TOOLS]
-    assert {(f.tool, f.rule) for f in second} >= {("jorje", "syntax"), ("pmd", "ApexSOQLInjection"), ("apex-ls", "Missing")}
+    assert {(f.tool, f.rule) for f in second} >= {
+        ("jorje", "syntax"),
+        ("pmd", "ApexSOQLInjection"),
+        ("apex-ls", "Missing"),
+    }
 
 
 def test_a_changed_file_is_looked_at_again_and_its_findings_follow_it(project, looked_at):
@@ -66,7 +70,9 @@ def test_a_changed_file_is_looked_at_again_and_its_findings_follow_it(project, l
     assert not any(f.rule in ("syntax", "ApexSOQLInjection") for f in fixed)
     search.write_text(search.read_text().replace("+ String.escapeSingleQuotes(name) +", "+ name +"))
     again = runner.run_checks(project, deep=True)
-    assert (f"{CLASSES}/AccountSearch.cls", 4, "pmd", "ApexSOQLInjection") in {(f.file, f.line, f.tool, f.rule) for f in again}
+    assert (f"{CLASSES}/AccountSearch.cls", 4, "pmd", "ApexSOQLInjection") in {
+        (f.file, f.line, f.tool, f.rule) for f in again
+    }
 
 
 def test_other_settings_look_at_every_file_again(project, looked_at):
@@ -82,7 +88,9 @@ def test_other_settings_look_at_every_file_again(project, looked_at):
 
 def test_a_change_in_another_file_still_reaches_apex_ls(project):
     caller = f"{CLASSES}/SummaryCaller.cls"
-    assert (caller, 3, "apex-ls", "Missing") in {(f.file, f.line, f.tool, f.rule) for f in runner.run_checks(project, deep=True)}
+    assert (caller, 3, "apex-ls", "Missing") in {
+        (f.file, f.line, f.tool, f.rule) for f in runner.run_checks(project, deep=True)
+    }
     service = project / CLASSES / "SummaryService.cls"
     service.write_text(service.read_text().replace("summarize(", "summarise("))
     after = {(f.file, f.line, f.tool, f.rule) for f in runner.run_checks(project, deep=True)}

@@ -40,9 +40,15 @@ def test_package_xml_is_written_as_the_sf_cli_writes_it(tmp_path: Path) -> None:
     )
     # the LWC jest tests are left out by the project's .forceignore
     assert zip_names(converted.zip_bytes) == [
-        "classes/FooService.cls", "classes/FooService.cls-meta.xml", "classes/FooServiceTest.cls",
-        "classes/FooServiceTest.cls-meta.xml", "flows/Greeting_Flow.flow", "lwc/fooCard/fooCard.html",
-        "lwc/fooCard/fooCard.js", "lwc/fooCard/fooCard.js-meta.xml", "package.xml",
+        "classes/FooService.cls",
+        "classes/FooService.cls-meta.xml",
+        "classes/FooServiceTest.cls",
+        "classes/FooServiceTest.cls-meta.xml",
+        "flows/Greeting_Flow.flow",
+        "lwc/fooCard/fooCard.html",
+        "lwc/fooCard/fooCard.js",
+        "lwc/fooCard/fooCard.js-meta.xml",
+        "package.xml",
     ]
 
 
@@ -63,9 +69,12 @@ def test_every_supported_type_converts_and_matches_its_package_xml(tmp_path: Pat
     write(root, f"{base}/staticresources/bundle.resource-meta.xml", META.format(root="StaticResource"))
     write(root, f"{base}/permissionsets/Model_User.permissionset-meta.xml", META.format(root="PermissionSet"))
     write(root, f"{base}/customMetadata/Model_Setting.Default.md-meta.xml", META.format(root="CustomMetadata"))
-    write(root, f"{base}/labels/CustomLabels.labels-meta.xml",
-          '<?xml version="1.0" encoding="UTF-8"?>\n<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">'
-          "<labels><fullName>Greeting</fullName></labels><labels><fullName>Farewell</fullName></labels></CustomLabels>")
+    write(
+        root,
+        f"{base}/labels/CustomLabels.labels-meta.xml",
+        '<?xml version="1.0" encoding="UTF-8"?>\n<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<labels><fullName>Greeting</fullName></labels><labels><fullName>Farewell</fullName></labels></CustomLabels>",
+    )
     write(root, f"{base}/aura/oldCard/oldCard.cmp", "<aura:component/>")
     write(root, f"{base}/aura/oldCard/oldCard.cmp-meta.xml", META.format(root="AuraDefinitionBundle"))
     write(root, "force-app/tests/classes/Deep/NestedTest.cls", "@IsTest private class NestedTest {}")
@@ -98,16 +107,26 @@ def test_every_supported_type_converts_and_matches_its_package_xml(tmp_path: Pat
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"classes/Lonely.cls": "public class Lonely {}"},
-         "force-app/main/default/classes/Lonely.cls: has no Lonely.cls-meta.xml beside it (the org needs both files)"),
-        ({"classes/Ghost.cls-meta.xml": META.format(root="ApexClass")},
-         "force-app/main/default/classes/Ghost.cls-meta.xml: its ApexClass source Ghost.cls is missing"),
-        ({"objects/Account/Account.object-meta.xml": "<CustomObject/>"},
-         "force-app/main/default/objects/Account/Account.object-meta.xml: not a metadata type apexgen converts"),
-        ({"lwc/jsconfig.json": "{}"},
-         "force-app/main/default/lwc/jsconfig.json: a file directly in lwc/ belongs to no bundle"),
-        ({"staticresources/missing.resource-meta.xml": META.format(root="StaticResource")},
-         "force-app/main/default/staticresources/missing.resource-meta.xml: no static resource file or folder named missing"),
+        (
+            {"classes/Lonely.cls": "public class Lonely {}"},
+            "force-app/main/default/classes/Lonely.cls: has no Lonely.cls-meta.xml beside it (the org needs both files)",
+        ),
+        (
+            {"classes/Ghost.cls-meta.xml": META.format(root="ApexClass")},
+            "force-app/main/default/classes/Ghost.cls-meta.xml: its ApexClass source Ghost.cls is missing",
+        ),
+        (
+            {"objects/Account/Account.object-meta.xml": "<CustomObject/>"},
+            "force-app/main/default/objects/Account/Account.object-meta.xml: not a metadata type apexgen converts",
+        ),
+        (
+            {"lwc/jsconfig.json": "{}"},
+            "force-app/main/default/lwc/jsconfig.json: a file directly in lwc/ belongs to no bundle",
+        ),
+        (
+            {"staticresources/missing.resource-meta.xml": META.format(root="StaticResource")},
+            "force-app/main/default/staticresources/missing.resource-meta.xml: no static resource file or folder named missing",
+        ),
     ],
 )
 def test_files_that_cannot_be_converted_are_named(tmp_path: Path, files: dict[str, str], message: str) -> None:
@@ -126,8 +145,11 @@ def test_the_same_class_twice_is_an_error(tmp_path: Path) -> None:
     root = write_sample_project(tmp_path)
     write(root, "force-app/other/FooService.cls", "public class FooService {}")
     write(root, "force-app/other/FooService.cls-meta.xml", META.format(root="ApexClass"))
-    with pytest.raises(ConvertError, match=r"force-app/other/FooService.cls-meta.xml: ApexClass FooService is also "
-                                            r"defined by force-app/main/default/classes/FooService.cls-meta.xml"):
+    with pytest.raises(
+        ConvertError,
+        match=r"force-app/other/FooService.cls-meta.xml: ApexClass FooService is also "
+        r"defined by force-app/main/default/classes/FooService.cls-meta.xml",
+    ):
         convert_project(root)
 
 
@@ -154,7 +176,10 @@ def test_without_forceignore_lwc_jest_tests_are_deployed_like_sf_does(tmp_path: 
         (None, "sfdx-project.json: not found"),
         ("{not json", "sfdx-project.json: not valid JSON"),
         (json.dumps({"packageDirectories": []}), "sfdx-project.json: packageDirectories: must list at least one"),
-        (json.dumps({"packageDirectories": [{"path": "nowhere"}]}), "sfdx-project.json: packageDirectories: package directory 'nowhere' does not exist"),
+        (
+            json.dumps({"packageDirectories": [{"path": "nowhere"}]}),
+            "sfdx-project.json: packageDirectories: package directory 'nowhere' does not exist",
+        ),
     ],
 )
 def test_bad_project_files(tmp_path: Path, project_json: str | None, message: str) -> None:

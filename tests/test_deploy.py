@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -81,7 +82,9 @@ def test_success_reports_components_tests_and_coverage(org: FakeOrg, project: Pa
     assert report.missed_lines("force-app/main/default/classes/FooService.cls") == [(9, "miss")]
 
 
-def test_failing_deploy_shows_component_error_test_failure_and_low_coverage(org: FakeOrg, project: Path, tmp_path: Path) -> None:
+def test_failing_deploy_shows_component_error_test_failure_and_low_coverage(
+    org: FakeOrg, project: Path, tmp_path: Path
+) -> None:
     org.scenario = Scenario(outcome="failing")
     junit = tmp_path / "junit.xml"
     result = deploy(org, project, "--junit", str(junit))
@@ -94,8 +97,10 @@ def test_failing_deploy_shows_component_error_test_failure_and_low_coverage(org:
     assert "       System.AssertException: Assertion Failed: Expected: hi, Actual: hello" in lines
     assert "       at Class.FooServiceTest.greetsByName: line 5, column 1" in lines
     assert "       force-app/main/default/classes/FooServiceTest.cls:5:1" in lines
-    assert any(re.fullmatch(r"  FooService\s+60\.0%\s+6/10 lines\s+uncovered lines 7-10\s+below 75%", l) for l in lines)
-    assert any(l.startswith("  warning: Average test coverage across all Apex Classes") for l in lines)
+    assert any(
+        re.fullmatch(r"  FooService\s+60\.0%\s+6/10 lines\s+uncovered lines 7-10\s+below 75%", line) for line in lines
+    )
+    assert any(line.startswith("  warning: Average test coverage across all Apex Classes") for line in lines)
 
     from junitparser import Failure, JUnitXml
 
@@ -112,11 +117,18 @@ def test_component_failure_alone(org: FakeOrg, project: Path) -> None:
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["status"] == "Failed" and document["success"] is False
-    assert document["components"]["failures"] == [{
-        "file": "force-app/main/default/classes/FooService.cls", "metadataFile": "classes/FooService.cls",
-        "type": "ApexClass", "name": "FooService", "line": 12, "column": 16,
-        "problem": "Variable does not exist: totl", "problemType": "Error",
-    }]
+    assert document["components"]["failures"] == [
+        {
+            "file": "force-app/main/default/classes/FooService.cls",
+            "metadataFile": "classes/FooService.cls",
+            "type": "ApexClass",
+            "name": "FooService",
+            "line": 12,
+            "column": 16,
+            "problem": "Variable does not exist: totl",
+            "problemType": "Error",
+        }
+    ]
     assert document["tests"]["run"] == 0
 
 
@@ -150,7 +162,7 @@ def test_long_run_polls_at_most_once_a_second(org: FakeOrg, project: Path) -> No
     assert result.exit_code == 0
     polls = [t for t, name in org.calls if name == "checkDeployStatus"]
     assert 4 <= len(polls) <= 6, polls
-    assert all(b - a >= 0.45 for a, b in zip(polls, polls[1:]))
+    assert all(b - a >= 0.45 for a, b in pairwise(polls))
 
 
 def test_wait_that_runs_out_says_so_and_exits_non_zero(org: FakeOrg, project: Path) -> None:
@@ -193,7 +205,10 @@ def test_validate_then_quick_deploy(org: FakeOrg, project: Path) -> None:
     assert validation.exit_code == 0
     assert validation.stdout.startswith("Validation 0Af000000000001AAA: Succeeded")
     assert org.deploys["0Af000000000001AAA"].check_only
-    assert "Deploy this validation without running tests again: apexgen deploy --quick 0Af000000000001AAA" in validation.stderr
+    assert (
+        "Deploy this validation without running tests again: apexgen deploy --quick 0Af000000000001AAA"
+        in validation.stderr
+    )
     quick = deploy(org, project, "--quick", "0Af000000000001AAA")
     assert quick.exit_code == 0, quick.output
     assert "Quick deploy 0Af000000000002AAA of validation 0Af000000000001AAA started" in quick.stderr
@@ -261,12 +276,20 @@ def test_unknown_deploy_id(org: FakeOrg, project: Path) -> None:
     ("args", "message"),
     [
         (["--resume", "0Af1", "--cancel", "0Af2"], "error: --resume and --cancel cannot be combined"),
-        (["--validate", "--quick", "0Af1"], "error: --validate starts a new deploy; it cannot be combined with --quick"),
-        (["--resume", "0Af1"], "error: --resume: '0Af1' is not a deploy id (18 letters and digits, such as 0Af5g00000ABCDEFGH)"),
+        (
+            ["--validate", "--quick", "0Af1"],
+            "error: --validate starts a new deploy; it cannot be combined with --quick",
+        ),
+        (
+            ["--resume", "0Af1"],
+            "error: --resume: '0Af1' is not a deploy id (18 letters and digits, such as 0Af5g00000ABCDEFGH)",
+        ),
         (["--wait", "soon"], "error: --wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h"),
         (["--skip-checks", "--deep-checks"], "error: --skip-checks and --deep-checks cannot be combined"),
-        (["--test-level", "RunLocalTests", "--tests", "FooServiceTest"],
-         "error: --tests: names test classes for --test-level RunSpecifiedTests, not RunLocalTests"),
+        (
+            ["--test-level", "RunLocalTests", "--tests", "FooServiceTest"],
+            "error: --tests: names test classes for --test-level RunSpecifiedTests, not RunLocalTests",
+        ),
     ],
 )
 def test_bad_flags_are_one_line_usage_errors(org: FakeOrg, project: Path, args: list[str], message: str) -> None:
@@ -289,24 +312,38 @@ def test_project_that_cannot_be_converted_stops_before_connecting(org: FakeOrg, 
 
 
 def test_check_errors_stop_the_deploy(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    finding = Finding("force-app/main/default/classes/FooService.cls", 3, 9, "error", "apex-parser", "syntax", "missing ';'")
-    warning = Finding("force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc")
+    finding = Finding(
+        "force-app/main/default/classes/FooService.cls", 3, 9, "error", "apex-parser", "syntax", "missing ';'"
+    )
+    warning = Finding(
+        "force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc"
+    )
     monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: [finding, warning])
     result = deploy(org, project)
     assert result.exit_code == 1
-    assert ("1 check error(s), nothing was deployed: force-app/main/default/classes/FooService.cls:3:9 error "
-            "apex-parser syntax missing ';'") in result.stderr
+    assert (
+        "1 check error(s), nothing was deployed: force-app/main/default/classes/FooService.cls:3:9 error "
+        "apex-parser syntax missing ';'"
+    ) in result.stderr
     assert org.calls == []
 
 
-def test_check_warnings_are_shown_and_deep_checks_are_asked_for(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_warnings_are_shown_and_deep_checks_are_asked_for(
+    org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen = []
-    warning = Finding("force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc")
-    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning])
+    warning = Finding(
+        "force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc"
+    )
+    monkeypatch.setattr(
+        "apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning]
+    )
     result = deploy(org, project, "--deep-checks")
     assert result.exit_code == 0
     assert seen == ["deep"]
-    assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd ApexDoc missing ApexDoc" in result.stderr
+    assert (
+        "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd ApexDoc missing ApexDoc" in result.stderr
+    )
 
 
 def test_skip_checks_does_not_run_them(org: FakeOrg, project: Path, checks_pass: list) -> None:
@@ -316,7 +353,9 @@ def test_skip_checks_does_not_run_them(org: FakeOrg, project: Path, checks_pass:
     assert [checks for _, checks in checks_pass] == ["auto"]
 
 
-def test_pre_deploy_checks_are_deep_where_the_tools_are_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_pre_deploy_checks_are_deep_where_the_tools_are_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.undo()  # the real run_pre_deploy_checks, not the autouse seam
     from apexgen.deploy.deploy import run_pre_deploy_checks
     from apexgen.errors import ToolsMissingError
@@ -359,7 +398,10 @@ def test_usage_error_with_json_is_still_one_json_document(org: FakeOrg, project:
     result = deploy(org, project, "--json", "--wait", "soon")
     assert result.exit_code == 2
     assert json.loads(result.stdout) == {
-        "error": "--wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h", "exitCode": 2, "id": None}
+        "error": "--wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h",
+        "exitCode": 2,
+        "id": None,
+    }
 
 
 def test_the_fake_org_rejects_soap_that_breaks_the_xsd(org: FakeOrg) -> None:
@@ -373,23 +415,35 @@ def test_the_fake_org_rejects_soap_that_breaks_the_xsd(org: FakeOrg) -> None:
         "<met:checkDeployStatus><met:includeDetails>true</met:includeDetails>"
         "<met:asyncProcessId>0Af000000000001AAA</met:asyncProcessId></met:checkDeployStatus></soapenv:Body></soapenv:Envelope>"
     )
-    requests.post(f"{org.url}/services/Soap/m/63.0", data=envelope, verify=org.ca_bundle,  # type: ignore[attr-defined]
-                  headers={"Content-Type": "text/xml"}, timeout=10)
+    requests.post(
+        f"{org.url}/services/Soap/m/63.0",
+        data=envelope,
+        verify=org.ca_bundle,  # type: ignore[attr-defined]
+        headers={"Content-Type": "text/xml"},
+        timeout=10,
+    )
     assert len(org.protocol_errors) == 1 and "includeDetails" in org.protocol_errors[0]
     org.protocol_errors.clear()
 
 
-def test_the_fake_org_fails_a_zip_that_does_not_match_its_package_xml(org: FakeOrg, project: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fake_org_fails_a_zip_that_does_not_match_its_package_xml(
+    org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The fake's zip check can fail: a package.xml member whose files are missing from the zip."""
     from apexgen.convert import converter as convert
 
     real = convert.package_xml
-    monkeypatch.setattr(convert, "package_xml", lambda members, version: real({**members, "ApexClass": [*members["ApexClass"], "Missing"]}, version))
+    monkeypatch.setattr(
+        convert,
+        "package_xml",
+        lambda members, version: real({**members, "ApexClass": [*members["ApexClass"], "Missing"]}, version),
+    )
     result = deploy(org, project)
     assert result.exit_code == 1
-    assert ("  package.xml: An object 'Missing' of type ApexClass was named in package.xml, but was not found in zipped "
-            "directory (classes/Missing.cls)\n") in result.stdout
+    assert (
+        "  package.xml: An object 'Missing' of type ApexClass was named in package.xml, but was not found in zipped "
+        "directory (classes/Missing.cls)\n"
+    ) in result.stdout
     org.deploys.clear()  # the deliberate mismatch is this test's point, not a failure of the fixture's check
 
 
@@ -425,30 +479,40 @@ print('{{"status": 0, "result": {{}}}}')
 '''
 
 
-def test_types_apexgen_does_not_convert_go_through_sf_when_it_is_installed(org: FakeOrg, project: Path, tmp_path: Path) -> None:
+def test_types_apexgen_does_not_convert_go_through_sf_when_it_is_installed(
+    org: FakeOrg, project: Path, tmp_path: Path
+) -> None:
     import sys
 
     objects = project / "force-app/main/default/objects/Prompt__c"
     objects.mkdir(parents=True)
     (objects / "Prompt__c.object-meta.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">'
-        "<label>Prompt</label></CustomObject>\n")
+        "<label>Prompt</label></CustomObject>\n"
+    )
     without_sf = deploy(org, project, env={"PATH": "/nonexistent"})
     assert without_sf.exit_code == 2
     assert without_sf.stderr.strip() == (
         "error: force-app/main/default/objects/Prompt__c/Prompt__c.object-meta.xml: not a metadata type apexgen "
         "converts (ApexClass, ApexComponent, ApexPage, ApexTrigger, AuraDefinitionBundle, CustomLabels, CustomMetadata, "
         "Flow, LightningComponentBundle, PermissionSet, StaticResource); with the sf CLI on PATH, apexgen converts "
-        "such projects with sf project convert source")
+        "such projects with sf project convert source"
+    )
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "sf").write_text(FAKE_SF_CONVERT.format(python=sys.executable))
     (bin_dir / "sf").chmod(0o755)
     with_sf = deploy(org, project, env={"PATH": str(bin_dir)})
     assert with_sf.exit_code == 0, with_sf.output
-    assert ("converted with sf project convert source: force-app/main/default/objects/Prompt__c/Prompt__c.object-meta.xml "
-            "is of a type apexgen does not convert itself") in with_sf.stderr
+    assert (
+        "converted with sf project convert source: force-app/main/default/objects/Prompt__c/Prompt__c.object-meta.xml "
+        "is of a type apexgen does not convert itself"
+    ) in with_sf.stderr
     assert [(m.type, m.name) for m in org.deploys["0Af000000000001AAA"].members] == [
-        ("ApexClass", "FooService"), ("ApexClass", "FooServiceTest"), ("CustomObject", "Prompt__c"),
-        ("Flow", "Greeting_Flow"), ("LightningComponentBundle", "fooCard")]
+        ("ApexClass", "FooService"),
+        ("ApexClass", "FooServiceTest"),
+        ("CustomObject", "Prompt__c"),
+        ("Flow", "Greeting_Flow"),
+        ("LightningComponentBundle", "fooCard"),
+    ]
     assert "Tests: 2 run, 0 failed" in with_sf.stdout  # the @IsTest scan still finds the test classes

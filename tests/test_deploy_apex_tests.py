@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -43,7 +43,10 @@ def test_passing_run_reports_tests_and_line_coverage(org: FakeOrg, project: Path
     assert "Test run 707000000000001AAA started: RunSpecifiedTests, FooServiceTest" in result.stderr
     assert result.stdout.splitlines()[:2] == ["Test run 707000000000001AAA: Completed", "Tests: 2 run, 0 failed"]
     assert re.search(r"FooService\s+90\.0%\s+9/10 lines\s+uncovered lines 9\n", result.stdout)
-    assert org.test_runs["707000000000001AAA"].test_methods == [("FooServiceTest", "greetsByName"), ("FooServiceTest", "greetsNobody")]
+    assert org.test_runs["707000000000001AAA"].test_methods == [
+        ("FooServiceTest", "greetsByName"),
+        ("FooServiceTest", "greetsNobody"),
+    ]
 
     from junitparser import JUnitXml
     from pycobertura import Cobertura
@@ -63,15 +66,24 @@ def test_failing_test_and_low_coverage_exit_1(org: FakeOrg, project: Path) -> No
     document = json.loads(result.stdout)
     assert document["success"] is False
     failed = [t for t in document["tests"]["results"] if t["outcome"] == "Fail"]
-    assert failed == [{
-        "class": "FooServiceTest", "method": "greetsByName", "namespace": None, "outcome": "Fail", "timeMs": 41.0,
-        "message": "System.AssertException: Assertion Failed: Expected: hi, Actual: hello",
-        "stackTrace": "Class.FooServiceTest.greetsByName: line 5, column 1",
-        "file": "force-app/main/default/classes/FooServiceTest.cls", "line": 5, "column": 1,
-    }]
+    assert failed == [
+        {
+            "class": "FooServiceTest",
+            "method": "greetsByName",
+            "namespace": None,
+            "outcome": "Fail",
+            "timeMs": 41.0,
+            "message": "System.AssertException: Assertion Failed: Expected: hi, Actual: hello",
+            "stackTrace": "Class.FooServiceTest.greetsByName: line 5, column 1",
+            "file": "force-app/main/default/classes/FooServiceTest.cls",
+            "line": 5,
+            "column": 1,
+        }
+    ]
     assert document["coverage"]["totalPercent"] == 60.0
     assert document["coverage"]["warnings"] == [
-        "Average test coverage across all Apex Classes and Triggers is 60%, at least 75% test coverage is required."]
+        "Average test coverage across all Apex Classes and Triggers is 60%, at least 75% test coverage is required."
+    ]
 
 
 def test_run_survives_server_errors_and_session_expiry(org: FakeOrg, project: Path) -> None:

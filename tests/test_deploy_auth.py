@@ -6,8 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -40,10 +40,12 @@ def rsa_key(tmp_path: Path, org: FakeOrg) -> Path:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     org.jwt_public_key = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     path = tmp_path / "server.key"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return path
 
 
@@ -52,9 +54,20 @@ def fake_sf(tmp_path: Path, org: FakeOrg) -> Path:
     """An ``sf`` on PATH that answers ``sf org display --json`` like the real CLI for the alias 'ci-org'."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    answer = json.dumps({"status": 0, "result": {"username": org.username, "accessToken": org.access_token,
-                                                 "instanceUrl": org.url, "connectedStatus": "Connected"}})
-    failure = json.dumps({"status": 1, "name": "NamedOrgNotFoundError", "message": "No authorization information found for nope."})
+    answer = json.dumps(
+        {
+            "status": 0,
+            "result": {
+                "username": org.username,
+                "accessToken": org.access_token,
+                "instanceUrl": org.url,
+                "connectedStatus": "Connected",
+            },
+        }
+    )
+    failure = json.dumps(
+        {"status": 1, "name": "NamedOrgNotFoundError", "message": "No authorization information found for nope."}
+    )
     script = bin_dir / "sf"
     script.write_text(f"#!/bin/sh\nif [ \"$4\" = ci-org ]; then echo '{answer}'; else echo '{failure}'; exit 1; fi\n")
     script.chmod(0o755)
@@ -63,20 +76,41 @@ def fake_sf(tmp_path: Path, org: FakeOrg) -> Path:
 
 def run(org: FakeOrg, project: Path, args: list[str], env: dict[str, str]) -> Result:
     """apexgen deploy with only the credentials in ``env`` (others in the environment are unset)."""
-    environment = {"REQUESTS_CA_BUNDLE": org.ca_bundle, "SF_ACCESS_TOKEN": None, "SF_PASSWORD": None,  # type: ignore[attr-defined]
-                   "SF_SECURITY_TOKEN": None, "SF_CLIENT_SECRET": None, **env}
+    environment = {
+        "REQUESTS_CA_BUNDLE": org.ca_bundle,
+        "SF_ACCESS_TOKEN": None,
+        "SF_PASSWORD": None,  # type: ignore[attr-defined]
+        "SF_SECURITY_TOKEN": None,
+        "SF_CLIENT_SECRET": None,
+        **env,
+    }
     return CliRunner().invoke(main, ["deploy", "--project-dir", str(project), "--skip-checks", *args], env=environment)
 
 
 def login_cases(org: FakeOrg, rsa_key: Path, fake_sf: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     return {
         "access token": (["--instance-url", org.url], {"SF_ACCESS_TOKEN": org.access_token}),
-        "username/password": (["--username", org.username, "--login-url", org.url],
-                              {"SF_PASSWORD": org.password, "SF_SECURITY_TOKEN": org.security_token}),
-        "JWT": (["--client-id", org.client_id, "--jwt-key-file", str(rsa_key), "--username", org.username,
-                 "--login-url", org.url], {}),
-        "client credentials": (["--client-id", org.client_id, "--login-url", org.url],
-                               {"SF_CLIENT_SECRET": org.client_secret}),
+        "username/password": (
+            ["--username", org.username, "--login-url", org.url],
+            {"SF_PASSWORD": org.password, "SF_SECURITY_TOKEN": org.security_token},
+        ),
+        "JWT": (
+            [
+                "--client-id",
+                org.client_id,
+                "--jwt-key-file",
+                str(rsa_key),
+                "--username",
+                org.username,
+                "--login-url",
+                org.url,
+            ],
+            {},
+        ),
+        "client credentials": (
+            ["--client-id", org.client_id, "--login-url", org.url],
+            {"SF_CLIENT_SECRET": org.client_secret},
+        ),
         "sf CLI org": (["--target-org", "ci-org"], {"PATH": f"{fake_sf}{os.pathsep}{os.environ['PATH']}"}),
     }
 
@@ -93,13 +127,21 @@ def test_each_login_method_deploys(org: FakeOrg, project: Path, rsa_key: Path, f
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        (["--username", "deployer@example.com"], {"SF_PASSWORD": "wrong", "SF_SECURITY_TOKEN": "x"},
-         "failed: INVALID_LOGIN: Invalid username, password, security token; or user locked out."),
-        (["--client-id", "3MVG9fakeConsumerKey"], {"SF_CLIENT_SECRET": "wrong"},
-         "failed: invalid_grant: authentication failure"),
+        (
+            ["--username", "deployer@example.com"],
+            {"SF_PASSWORD": "wrong", "SF_SECURITY_TOKEN": "x"},
+            "failed: INVALID_LOGIN: Invalid username, password, security token; or user locked out.",
+        ),
+        (
+            ["--client-id", "3MVG9fakeConsumerKey"],
+            {"SF_CLIENT_SECRET": "wrong"},
+            "failed: invalid_grant: authentication failure",
+        ),
     ],
 )
-def test_rejected_logins_exit_4_with_the_org_reason(org: FakeOrg, project: Path, args: list[str], env: dict, message: str) -> None:
+def test_rejected_logins_exit_4_with_the_org_reason(
+    org: FakeOrg, project: Path, args: list[str], env: dict, message: str
+) -> None:
     result = run(org, project, [*args, "--login-url", org.url], env)
     assert result.exit_code == 4
     assert result.stderr.strip() == f"error: login at {org.url} {message}"
@@ -109,23 +151,38 @@ def test_rejected_logins_exit_4_with_the_org_reason(org: FakeOrg, project: Path,
 def test_unknown_sf_alias(org: FakeOrg, project: Path, fake_sf: Path) -> None:
     result = run(org, project, ["--target-org", "nope"], {"PATH": f"{fake_sf}{os.pathsep}{os.environ['PATH']}"})
     assert result.exit_code == 4
-    assert result.stderr.strip() == "error: --target-org nope: sf org display failed: No authorization information found for nope."
+    assert (
+        result.stderr.strip()
+        == "error: --target-org nope: sf org display failed: No authorization information found for nope."
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "error: no org to connect to: pass --target-org ALIAS, or --instance-url with SF_ACCESS_TOKEN set, or "
-             "--username (SF_PASSWORD, SF_SECURITY_TOKEN), or --client-id with --jwt-key-file or SF_CLIENT_SECRET"),
-        (["--instance-url", "https://acme.my.salesforce.com"],
-         "error: --instance-url: set the environment variable SF_ACCESS_TOKEN to the access token"),
+        (
+            [],
+            "error: no org to connect to: pass --target-org ALIAS, or --instance-url with SF_ACCESS_TOKEN set, or "
+            "--username (SF_PASSWORD, SF_SECURITY_TOKEN), or --client-id with --jwt-key-file or SF_CLIENT_SECRET",
+        ),
+        (
+            ["--instance-url", "https://acme.my.salesforce.com"],
+            "error: --instance-url: set the environment variable SF_ACCESS_TOKEN to the access token",
+        ),
         (["--username", "a@b.c"], "error: set the environment variable SF_PASSWORD (asked for only on a terminal)"),
-        (["--client-id", "k"], "error: --login-url: OAuth client credentials need the org's My Domain URL, "
-                               "such as https://acme.my.salesforce.com"),
-        (["--client-id", "k", "--jwt-key-file", "/nonexistent/key.pem", "--username", "a@b.c"],
-         "error: --jwt-key-file: cannot read /nonexistent/key.pem (No such file or directory)"),
-        (["--instance-url", "http://plain.example.com"],
-         "error: --instance-url: 'http://plain.example.com' is not an https URL such as https://login.salesforce.com"),
+        (
+            ["--client-id", "k"],
+            "error: --login-url: OAuth client credentials need the org's My Domain URL, "
+            "such as https://acme.my.salesforce.com",
+        ),
+        (
+            ["--client-id", "k", "--jwt-key-file", "/nonexistent/key.pem", "--username", "a@b.c"],
+            "error: --jwt-key-file: cannot read /nonexistent/key.pem (No such file or directory)",
+        ),
+        (
+            ["--instance-url", "http://plain.example.com"],
+            "error: --instance-url: 'http://plain.example.com' is not an https URL such as https://login.salesforce.com",
+        ),
     ],
 )
 def test_missing_credentials_are_usage_errors(org: FakeOrg, project: Path, args: list[str], message: str) -> None:
@@ -140,21 +197,41 @@ def test_no_secret_in_any_output(org: FakeOrg, project: Path, rsa_key: Path, fak
     """Every login method, a session that expires mid-poll, failures and reports, all with --verbose."""
     outputs: list[str] = []
     for number, (method, (args, env)) in enumerate(login_cases(org, rsa_key, fake_sf).items()):
-        for scenario in (Scenario(outcome="failing", duration=1.5, status_faults={org.status_calls + 2: "expire"}),
-                         Scenario(outcome="success")):
+        for scenario in (
+            Scenario(outcome="failing", duration=1.5, status_faults={org.status_calls + 2: "expire"}),
+            Scenario(outcome="success"),
+        ):
             org.scenario = scenario
             org.sessions.add(org.access_token)  # the access token and sf CLI methods cannot log in again
-            reports = [tmp_path / f"{number}-{scenario.outcome}.junit.xml", tmp_path / f"{number}-{scenario.outcome}.cov.xml"]
+            reports = [
+                tmp_path / f"{number}-{scenario.outcome}.junit.xml",
+                tmp_path / f"{number}-{scenario.outcome}.cov.xml",
+            ]
             for extra in ([], ["--json"]):
-                result = run(org, project, [*args, "--verbose", "--junit", str(reports[0]), "--coverage", str(reports[1]), *extra], env)
+                result = run(
+                    org,
+                    project,
+                    [*args, "--verbose", "--junit", str(reports[0]), "--coverage", str(reports[1]), *extra],
+                    env,
+                )
                 assert result.exit_code in (0, 1, 4), (method, result.output)
                 outputs += [result.stdout, result.stderr, *(p.read_text() for p in reports if p.exists())]
-    bad_login = run(org, project, ["--username", org.username, "--login-url", org.url, "--verbose"],
-                    {"SF_PASSWORD": org.password + "x", "SF_SECURITY_TOKEN": org.security_token})
+    bad_login = run(
+        org,
+        project,
+        ["--username", org.username, "--login-url", org.url, "--verbose"],
+        {"SF_PASSWORD": org.password + "x", "SF_SECURITY_TOKEN": org.security_token},
+    )
     outputs += [bad_login.stdout, bad_login.stderr]
     assert org.call_count("login") >= 3 and len(org.issued_sessions) >= 6
-    secrets = [org.password, org.security_token, org.password + org.security_token, org.client_secret,
-               *org.issued_sessions, *rsa_key.read_text().splitlines()[1:-1]]
+    secrets = [
+        org.password,
+        org.security_token,
+        org.password + org.security_token,
+        org.client_secret,
+        *org.issued_sessions,
+        *rsa_key.read_text().splitlines()[1:-1],
+    ]
     everything = "\n".join(outputs)
     assert "[apexgen] POST" in everything  # --verbose did log the calls
     leaked = [secret for secret in secrets if secret and secret in everything]
@@ -164,17 +241,35 @@ def test_no_secret_in_any_output(org: FakeOrg, project: Path, rsa_key: Path, fak
 @pytest.mark.real_clock  # the CLI runs in a subprocess, on the real clock
 def test_ctrl_c_prints_the_deploy_id_and_the_resume_command_and_cancels_nothing(org: FakeOrg, project: Path) -> None:
     org.scenario = Scenario(duration=60.0)
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generator"), "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
-           "SF_ACCESS_TOKEN": org.access_token}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "generator"),
+        "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
+        "SF_ACCESS_TOKEN": org.access_token,
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "apexgen", "deploy", "--project-dir", str(project), "--skip-checks",
-         "--instance-url", org.url],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "apexgen",
+            "deploy",
+            "--project-dir",
+            str(project),
+            "--skip-checks",
+            "--instance-url",
+            org.url,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     stdout, stderr = interrupt_when(process, lambda: org.call_count("checkDeployStatus") >= 1)
     assert process.returncode == 130
     assert stdout == ""
-    assert ("interrupted; 0Af000000000001AAA goes on in the org. Follow it: apexgen deploy --resume 0Af000000000001AAA"
-            "  Cancel it: apexgen deploy --cancel 0Af000000000001AAA") in stderr
+    assert (
+        "interrupted; 0Af000000000001AAA goes on in the org. Follow it: apexgen deploy --resume 0Af000000000001AAA"
+        "  Cancel it: apexgen deploy --cancel 0Af000000000001AAA"
+    ) in stderr
     assert "Traceback" not in stderr
     assert org.call_count("cancelDeploy") == 0

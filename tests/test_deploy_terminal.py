@@ -18,11 +18,25 @@ def deploy_with_stderr_on(tmp_path: Path, terminal: bool) -> tuple[int, str, str
     project = write_sample_project(tmp_path / "project")
     with running_org() as (org, server):
         org.scenario = Scenario(duration=3.0, pending=0.6)
-        env = {**os.environ, "PYTHONPATH": str(REPO / "generator"), "REQUESTS_CA_BUNDLE": server.ca_bundle,
-               "SF_ACCESS_TOKEN": org.access_token, "TERM": "xterm-256color"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO / "generator"),
+            "REQUESTS_CA_BUNDLE": server.ca_bundle,
+            "SF_ACCESS_TOKEN": org.access_token,
+            "TERM": "xterm-256color",
+        }
         env.pop("NO_COLOR", None)
-        command = [sys.executable, "-m", "apexgen", "deploy", "--project-dir", str(project), "--skip-checks",
-                   "--instance-url", org.url]
+        command = [
+            sys.executable,
+            "-m",
+            "apexgen",
+            "deploy",
+            "--project-dir",
+            str(project),
+            "--skip-checks",
+            "--instance-url",
+            org.url,
+        ]
         if not terminal:
             completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
             return completed.returncode, completed.stdout, completed.stderr

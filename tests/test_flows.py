@@ -97,8 +97,10 @@ def test_screen_flow_sends_the_rating_with_the_generation_id():
     flow = etree.parse(str(REPO / "force-app/main/default/flows/SummarizeCaseScreenFlow.flow-meta.xml")).getroot()
     feedback = flow.xpath("m:actionCalls[m:name='Send_Feedback']", namespaces=NS)[0]
     assert feedback.findtext("m:actionName", namespaces=NS) == "RateAnswerAction"
-    sent = {p.findtext("m:name", namespaces=NS): p.findtext("m:value/m:elementReference", namespaces=NS)
-            for p in feedback.findall("m:inputParameters", NS)}
+    sent = {
+        p.findtext("m:name", namespaces=NS): p.findtext("m:value/m:elementReference", namespaces=NS)
+        for p in feedback.findall("m:inputParameters", NS)
+    }
     assert sent == {"generationId": "Call_Generation_Id", "rating": "Feedback_Rating", "comment": "Feedback_Comment"}
     assert flow.findtext("m:processType", namespaces=NS) == "Flow"
 
@@ -106,13 +108,31 @@ def test_screen_flow_sends_the_rating_with_the_generation_id():
 FLOW_PROMPT = VALID_PROMPT
 
 BAD_FLOW_SPECS = [
-    (FLOW_PROMPT + 'expose = ["lwc"]\nflows = ["autolaunched"]\n', "prompt[0].flows", "needs the prompt exposed to flow"),
-    (FLOW_PROMPT.replace('"generate"', '"embed"').replace('template = "Summarize: {text}"\ninputs = [{ name = "text" }]\n', "")
-     .replace('"fast"', '"vectors"') + 'flows = ["screen"]\n', "prompt[0].flows", "only generate and chat prompts"),
+    (
+        FLOW_PROMPT + 'expose = ["lwc"]\nflows = ["autolaunched"]\n',
+        "prompt[0].flows",
+        "needs the prompt exposed to flow",
+    ),
+    (
+        FLOW_PROMPT.replace('"generate"', '"embed"')
+        .replace('template = "Summarize: {text}"\ninputs = [{ name = "text" }]\n', "")
+        .replace('"fast"', '"vectors"')
+        + 'flows = ["screen"]\n',
+        "prompt[0].flows",
+        "only generate and chat prompts",
+    ),
     (FLOW_PROMPT + 'feedback = "Summarize"\n', "prompt[0].feedback", "'Summarize' is not a feedback prompt"),
-    (FLOW_PROMPT + 'flows = ["screen"]\nfeedback = "Rate"\n\n[[prompt]]\nname = "Rate"\ncapability = "feedback"\nexpose = ["lwc"]\n',
-     "prompt[0].feedback", "must be exposed to flow too"),
-    (FLOW_PROMPT.replace("{text}", "{answer}").replace('"text"', '"answer"'), "prompt[0].inputs[0].name", "generated code uses itself"),
+    (
+        FLOW_PROMPT
+        + 'flows = ["screen"]\nfeedback = "Rate"\n\n[[prompt]]\nname = "Rate"\ncapability = "feedback"\nexpose = ["lwc"]\n',
+        "prompt[0].feedback",
+        "must be exposed to flow too",
+    ),
+    (
+        FLOW_PROMPT.replace("{text}", "{answer}").replace('"text"', '"answer"'),
+        "prompt[0].inputs[0].name",
+        "generated code uses itself",
+    ),
 ]
 
 
@@ -125,15 +145,25 @@ def test_bad_flow_keys_are_refused(project, cli, text, key, rule):
 
 
 def test_flow_input_types_follow_the_apex_types():
-    text = HEADER + FLOW_PROMPT.replace("{text}", "{text} {count} {due}").replace(
-        '[{ name = "text" }]', '[{ name = "text" }, { name = "count", type = "Integer" }, { name = "due", type = "Datetime" }]'
-    ) + 'flows = ["autolaunched"]\n'
+    text = (
+        HEADER
+        + FLOW_PROMPT.replace("{text}", "{text} {count} {due}").replace(
+            '[{ name = "text" }]',
+            '[{ name = "text" }, { name = "count", type = "Integer" }, { name = "due", type = "Datetime" }]',
+        )
+        + 'flows = ["autolaunched"]\n'
+    )
     from apexgen.spec.load import parse_spec
 
     flow_file = next(f for f in render_plan(parse_spec(text)) if f.path.endswith("SummarizeFlow.flow-meta.xml"))
     flow = etree.fromstring(flow_file.content.encode())
-    types = {v.findtext("m:name", namespaces=NS): (v.findtext("m:dataType", namespaces=NS), v.findtext("m:scale", namespaces=NS))
-             for v in flow.findall("m:variables", NS)}
+    types = {
+        v.findtext("m:name", namespaces=NS): (
+            v.findtext("m:dataType", namespaces=NS),
+            v.findtext("m:scale", namespaces=NS),
+        )
+        for v in flow.findall("m:variables", NS)
+    }
     assert types["count"] == ("Number", "0")
     assert types["due"] == ("DateTime", None)
     assert types["text"] == ("String", None)

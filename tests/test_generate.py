@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
-
 from apexgen.errors import ExitCode
 from apexgen.generate import write
 from tests.conftest import REPO, tree
@@ -167,7 +165,9 @@ def test_removing_a_prompt_keeps_its_edited_files(cli, project):
 def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
     generated(cli, project)
     spec = project / "apexgen.toml"
-    spec.write_text(spec.read_text().replace("in three bullets", "in two bullets").replace("Drafts a reply", "Writes a reply"))
+    spec.write_text(
+        spec.read_text().replace("in three bullets", "in two bullets").replace("Drafts a reply", "Writes a reply")
+    )
     before = tree(project)
     calls = {"n": 0}
     real_replace = os.replace

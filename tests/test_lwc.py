@@ -31,7 +31,7 @@ META_NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
 
 # Names LWC will not take as public properties, labels the template compiler would read as
 # expressions, text that ends comments and templates: everything the escaping must survive.
-AWKWARD_SPEC = r'''
+AWKWARD_SPEC = r"""
 [project]
 prefix = "Odd"
 
@@ -61,7 +61,7 @@ description = "Ends with */ and {x}"
 name = "Rate"
 capability = "feedback"
 expose = ["lwc"]
-'''
+"""
 
 
 def awkward_spec():
@@ -86,7 +86,10 @@ def meta(files: dict[str, str], name: str):
 
 def flow_properties(files: dict[str, str], name: str) -> dict[str, str]:
     root = meta(files, name)
-    return {p.get("name"): p.get("type") for p in root.findall(".//m:targetConfig[@targets='lightning__FlowScreen']/m:property", META_NS)}
+    return {
+        p.get("name"): p.get("type")
+        for p in root.findall(".//m:targetConfig[@targets='lightning__FlowScreen']/m:property", META_NS)
+    }
 
 
 # --- what is generated ------------------------------------------------------------------------------
@@ -141,7 +144,11 @@ def test_metadata_targets_pages_and_flow_screens_with_the_inputs_as_properties()
         "lightning__HomePage",
         "lightning__FlowScreen",
     ]
-    assert flow_properties(files, "draftReply") == {"customerName": "String", "orderNumber": "Integer", "dueDate": "Date"}
+    assert flow_properties(files, "draftReply") == {
+        "customerName": "String",
+        "orderNumber": "Integer",
+        "dueDate": "Date",
+    }
     assert flow_properties(files, "rateAnswer") == {"generationId": "String", "rating": "String", "comment": "String"}
     # Flow screens have no type for Long, Decimal or Double values: those are entered on screen only.
     assert flow_properties(golden("all-input-types"), "explainRecord") == {
@@ -256,7 +263,9 @@ def lwc_project(tmp_path_factory) -> Path:
 
 def component_count() -> int:
     """Components the fixture project holds: one per prompt exposed to lwc in each of its specs."""
-    specs = [load_spec(REFERENCE_SPEC), awkward_spec()] + [load_spec(CASES / case / "apexgen.toml") for case in CASE_NAMES]
+    specs = [load_spec(REFERENCE_SPEC), awkward_spec()] + [
+        load_spec(CASES / case / "apexgen.toml") for case in CASE_NAMES
+    ]
     return sum("lwc" in prompt.expose for spec in specs for prompt in spec.prompts)
 
 
@@ -267,13 +276,17 @@ def generated(root: Path, pattern: str) -> list[Path]:
 def run_node(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     assert node, "node is not on PATH"
-    return subprocess.run([node, *args], cwd=root, capture_output=True, text=True, timeout=300, env={**os.environ, "CI": "true"})
+    return subprocess.run(
+        [node, *args], cwd=root, capture_output=True, text=True, timeout=300, env={**os.environ, "CI": "true"}
+    )
 
 
 @pytest.mark.tools
 def test_generated_jest_suites_pass(lwc_project):
     report = lwc_project / "jest.json"
-    run = run_node(lwc_project, node_tool("@salesforce/sfdx-lwc-jest/bin/sfdx-lwc-jest"), "--", "--json", f"--outputFile={report}")
+    run = run_node(
+        lwc_project, node_tool("@salesforce/sfdx-lwc-jest/bin/sfdx-lwc-jest"), "--", "--json", f"--outputFile={report}"
+    )
     results = json.loads(report.read_text("utf-8"))
 
     failures = [

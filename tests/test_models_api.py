@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -85,7 +86,7 @@ def test_list_prints_every_standard_model_with_its_capabilities(cli: ModelsCli) 
     assert result.exit_code == 0
     rows = result.stdout.splitlines()[1:]
     assert len(rows) == len(STANDARD_MODELS)
-    for row, model in zip(rows, STANDARD_MODELS.values()):
+    for row, model in zip(rows, STANDARD_MODELS.values(), strict=True):
         assert row.split("  ")[0] == model.api_name
         assert ", ".join(model.capabilities) in row and row.endswith(model.label)
 
@@ -100,7 +101,10 @@ def test_list_json_and_capability_filter_come_from_the_same_table(cli: ModelsCli
         if "embed" in m.capabilities
     ]
     assert json.loads(result.stdout) == expected
-    assert {m["api_name"] for m in expected} == {"sfdc_ai__DefaultAzureOpenAITextEmbeddingAda_002", "sfdc_ai__DefaultOpenAITextEmbeddingAda_002"}
+    assert {m["api_name"] for m in expected} == {
+        "sfdc_ai__DefaultAzureOpenAITextEmbeddingAda_002",
+        "sfdc_ai__DefaultOpenAITextEmbeddingAda_002",
+    }
 
 
 def test_generate_sends_the_documented_request_and_prints_text_id_and_usage(cli: ModelsCli) -> None:
@@ -123,7 +127,10 @@ def test_generate_sends_the_documented_request_and_prints_text_id_and_usage(cli:
     assert result.stdout == answer["generation"]["generatedText"] + "\n"
     assert f"generation id: {answer['generation']['id']}" in result.stderr
     usage = answer["parameters"]["usage"]
-    assert f"tokens: {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion = {usage['total_tokens']}" in result.stderr
+    assert (
+        f"tokens: {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion = {usage['total_tokens']}"
+        in result.stderr
+    )
 
 
 @pytest.mark.parametrize("source", ["file", "stdin"])
@@ -160,13 +167,26 @@ def test_chat_sends_system_conversation_and_message_in_order(cli: ModelsCli, tmp
     history = [{"role": "user", "content": "My printer is on fire."}, {"role": "assistant", "content": "Unplug it."}]
     (tmp_path / "conversation.json").write_text(json.dumps(history), "utf-8")
 
-    result = cli.run("chat", "-m", CHAT_MODEL, "--system", "You are terse.", "--conversation", str(tmp_path / "conversation.json"), "Done. Now?")
+    result = cli.run(
+        "chat",
+        "-m",
+        CHAT_MODEL,
+        "--system",
+        "You are terse.",
+        "--conversation",
+        str(tmp_path / "conversation.json"),
+        "Done. Now?",
+    )
 
     assert result.exit_code == 0, result.output
     (request,) = cli.fake.api_requests
     assert request.path == f"{API_PREFIX}/models/{CHAT_MODEL}/chat-generations"
     assert request.json() == {
-        "messages": [{"role": "system", "content": "You are terse."}, *history, {"role": "user", "content": "Done. Now?"}]
+        "messages": [
+            {"role": "system", "content": "You are terse."},
+            *history,
+            {"role": "user", "content": "Done. Now?"},
+        ]
     }
     generation = cli.answer()["generationDetails"]["generations"][0]
     assert result.stdout == generation["content"] + "\n"
@@ -189,11 +209,16 @@ def test_chat_with_a_conversation_alone_sends_it_unchanged(cli: ModelsCli, tmp_p
     [
         ("{not json", "is not valid JSON"),
         ('{"role": "user"}', "must be a JSON list"),
-        ('[{"role": "user", "content": "a"}, {"role": "robot", "content": "b"}]', "[1].role: must be one of: system, user, assistant"),
+        (
+            '[{"role": "user", "content": "a"}, {"role": "robot", "content": "b"}]',
+            "[1].role: must be one of: system, user, assistant",
+        ),
         ('[{"role": "user", "text": "a"}]', '[0]: must be an object with exactly "role" and "content"'),
     ],
 )
-def test_chat_rejects_a_malformed_conversation_file(cli: ModelsCli, tmp_path: Path, content: str, complaint: str) -> None:
+def test_chat_rejects_a_malformed_conversation_file(
+    cli: ModelsCli, tmp_path: Path, content: str, complaint: str
+) -> None:
     (tmp_path / "c.json").write_text(content, "utf-8")
 
     result = cli.run("chat", "-m", CHAT_MODEL, "-c", str(tmp_path / "c.json"), "hi")
@@ -365,8 +390,16 @@ def test_the_secret_can_come_from_a_file_and_the_key_from_a_flag(cli: ModelsCli,
     (tmp_path / "secret").write_text(cli.fake.client_secret + "\n", "utf-8")
 
     result = cli.run(
-        "generate", "-m", CHAT_MODEL, "hi", "--client-id", cli.fake.client_id,
-        "--client-secret-file", str(tmp_path / "secret"), SF_CLIENT_ID=None, SF_CLIENT_SECRET=None,
+        "generate",
+        "-m",
+        CHAT_MODEL,
+        "hi",
+        "--client-id",
+        cli.fake.client_id,
+        "--client-secret-file",
+        str(tmp_path / "secret"),
+        SF_CLIENT_ID=None,
+        SF_CLIENT_SECRET=None,
     )
     unreadable = cli.run("generate", "-m", CHAT_MODEL, "hi", "--client-secret-file", str(tmp_path / "missing"))
 
@@ -416,14 +449,18 @@ def test_429_waits_for_retry_after_then_succeeds(cli: ModelsCli) -> None:
 
 
 def test_429_after_the_bounded_retries_exits_1(cli: ModelsCli) -> None:
-    limited = CannedReply(429, api_error("LIMIT_EXCEEDED", "Too many requests for the server to handle"), {"Retry-After": "1"})
+    limited = CannedReply(
+        429, api_error("LIMIT_EXCEEDED", "Too many requests for the server to handle"), {"Retry-After": "1"}
+    )
     cli.fake.replies.extend([limited] * 4)
 
     started = time.monotonic()
     result = cli.run("generate", "-m", CHAT_MODEL, "hi")
 
     assert result.exit_code == 1
-    assert "429 LIMIT_EXCEEDED: Too many requests for the server to handle: rate limited after 3 retries" in result.stderr
+    assert (
+        "429 LIMIT_EXCEEDED: Too many requests for the server to handle: rate limited after 3 retries" in result.stderr
+    )
     assert len(cli.fake.api_requests) == 4
     assert time.monotonic() - started >= 3.0
 
@@ -467,7 +504,9 @@ def test_a_body_that_is_not_json_gets_a_clear_message(cli: ModelsCli, status: in
 
     assert result.exit_code == 1
     if status == 200:
-        assert "200 answer of 127.0.0.1" in result.stderr and "is not a JSON object (text/html, 44 bytes" in result.stderr
+        assert (
+            "200 answer of 127.0.0.1" in result.stderr and "is not a JSON object (text/html, 44 bytes" in result.stderr
+        )
         assert "'<html><body>Gateway says hello</body></html>'" in result.stderr
     else:
         assert "502 Bad Gateway: the Models API failed" in result.stderr
@@ -489,7 +528,9 @@ def test_a_json_answer_without_generated_text_is_reported(cli: ModelsCli) -> Non
         ({"embeddings": [{"index": 0, "embedding": [1.0, 0.0]}]}, "holds 1 embedding(s) for 2 input(s)"),
     ],
 )
-def test_an_embeddings_answer_that_does_not_fit_the_inputs_is_reported(cli: ModelsCli, answer: dict[str, Any], complaint: str) -> None:
+def test_an_embeddings_answer_that_does_not_fit_the_inputs_is_reported(
+    cli: ModelsCli, answer: dict[str, Any], complaint: str
+) -> None:
     cli.fake.replies.append(CannedReply(200, answer))
 
     result = cli.run("embed", "-m", EMBED_MODEL, "a", "b")
@@ -499,7 +540,10 @@ def test_an_embeddings_answer_that_does_not_fit_the_inputs_is_reported(cli: Mode
 
 
 def test_detected_toxicity_is_reported_with_its_highest_category(cli: ModelsCli) -> None:
-    scan = {"isDetected": True, "categories": [{"categoryName": "hate", "score": 0.12}, {"categoryName": "violence", "score": 0.87}]}
+    scan = {
+        "isDetected": True,
+        "categories": [{"categoryName": "hate", "score": 0.12}, {"categoryName": "violence", "score": 0.87}],
+    }
     answer = {"id": "x", "generation": {"id": "g-1", "generatedText": "...", "contentQuality": {"scanToxicity": scan}}}
     cli.fake.replies.append(CannedReply(200, answer))
 
@@ -606,7 +650,10 @@ def test_try_sends_a_chat_prompt_exactly_as_the_spec_merges_it(cli: ModelsCli, s
         },
         "tags": {"app": "console", "team": "support"},
     }
-    assert request.json()["messages"][1]["content"] == "Subject: Printer on fire\nDescription: Smoke from tray {2}\nPriority: High"
+    assert (
+        request.json()["messages"][1]["content"]
+        == "Subject: Printer on fire\nDescription: Smoke from tray {2}\nPriority: High"
+    )
     assert result.stdout == cli.answer()["generationDetails"]["generations"][0]["content"] + "\n"
     assert "trying SummarizeCase (chat) on sfdc_ai__DefaultGPT4OmniMini" in result.stderr
 
@@ -624,8 +671,17 @@ def test_try_sends_a_generate_prompt_with_missing_inputs_merged_empty(cli: Model
 
 def test_try_dry_run_prints_the_request_without_credentials_or_calls(cli: ModelsCli, spec_file: Path) -> None:
     result = cli.run(
-        "try", "DraftReply", "-i", "customer=Ada", "-i", "topic=refunds", "--spec", str(spec_file), "--dry-run",
-        SF_CLIENT_ID=None, SF_CLIENT_SECRET=None,
+        "try",
+        "DraftReply",
+        "-i",
+        "customer=Ada",
+        "-i",
+        "topic=refunds",
+        "--spec",
+        str(spec_file),
+        "--dry-run",
+        SF_CLIENT_ID=None,
+        SF_CLIENT_SECRET=None,
     )
 
     assert result.exit_code == 0, result.output
@@ -649,9 +705,15 @@ def test_try_json_prints_the_raw_response(cli: ModelsCli, spec_file: Path) -> No
     [
         (["NoSuchPrompt"], "has no prompt 'NoSuchPrompt' (prompts: SummarizeCase, DraftReply, CaseVectors)"),
         (["SummarizeCase", "-i", "description=x"], "prompt 'SummarizeCase' needs input(s): subject"),
-        (["SummarizeCase", "-i", "subject=x", "-i", "colour=red"], "has no input 'colour' (inputs: subject, description, priority)"),
+        (
+            ["SummarizeCase", "-i", "subject=x", "-i", "colour=red"],
+            "has no input 'colour' (inputs: subject, description, priority)",
+        ),
         (["SummarizeCase", "-i", "subject"], "--input 'subject' must be NAME=VALUE"),
-        (["CaseVectors"], "prompt 'CaseVectors' (embed) has no template to try; use 'apexgen models embed --model sfdc_ai__DefaultOpenAITextEmbeddingAda_002 TEXT...'"),
+        (
+            ["CaseVectors"],
+            "prompt 'CaseVectors' (embed) has no template to try; use 'apexgen models embed --model sfdc_ai__DefaultOpenAITextEmbeddingAda_002 TEXT...'",
+        ),
     ],
 )
 def test_try_usage_errors(cli: ModelsCli, spec_file: Path, args: list[str], complaint: str) -> None:

@@ -7,8 +7,8 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -35,11 +35,16 @@ def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RunningServer, F
         yield server, fake
 
 
-def test_the_token_is_reused_and_renewed_only_when_it_is_about_to_expire(fake_api: tuple[RunningServer, FakeModelsApi]) -> None:
+def test_the_token_is_reused_and_renewed_only_when_it_is_about_to_expire(
+    fake_api: tuple[RunningServer, FakeModelsApi],
+) -> None:
     server, fake = fake_api
     now = time.time()
     client = ModelsClient(
-        Credentials(server.url, fake.client_id, fake.client_secret), server.url + API_PREFIX, timeout=5, clock=lambda: now
+        Credentials(server.url, fake.client_id, fake.client_secret),
+        server.url + API_PREFIX,
+        timeout=5,
+        clock=lambda: now,
     )
     request = generate_request("sfdc_ai__DefaultGPT41", "hi")
 

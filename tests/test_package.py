@@ -11,8 +11,9 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -48,8 +49,11 @@ SF_PROJECT = """{
 def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
     with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
         fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
-        fake.metadata_packages["033000000000001AAA"] = {"Id": "033000000000001AAA", "Name": "Acme AI",
-                                                         "NamespacePrefix": "acmeai"}
+        fake.metadata_packages["033000000000001AAA"] = {
+            "Id": "033000000000001AAA",
+            "Name": "Acme AI",
+            "NamespacePrefix": "acmeai",
+        }
         yield fake
     assert fake.package_problems == [], "a VersionInfo zip broke the rules of a 2GP version"
 
@@ -81,9 +85,10 @@ def package(org: FakeOrg, project: Path, *args: str, env: dict | None = None) ->
     environment.update(env or {})
     login = [] if "--username" in args else ["--instance-url", org.url]
     command = list(args[:2]) if args[0] == "version" else list(args[:1])
-    rest = list(args[len(command):])
-    return CliRunner().invoke(main, ["package", *command, "--project-dir", str(project), *login, *rest],
-                              env=environment)
+    rest = list(args[len(command) :])
+    return CliRunner().invoke(
+        main, ["package", *command, "--project-dir", str(project), *login, *rest], env=environment
+    )
 
 
 def created_package(org: FakeOrg, project: Path) -> str:
@@ -109,7 +114,9 @@ def test_package_create_records_the_package_as_sf_does(org: FakeOrg, project: Pa
     assert package_id == "0Ho000000000001AAA"
     assert org.packages[package_id]["ContainerOptions"] == "Managed"
     assert org.packages[package_id]["NamespacePrefix"] == "acmeai"
-    assert (project / "sfdx-project.json").read_text() == """{
+    assert (
+        (project / "sfdx-project.json").read_text()
+        == """{
   "packageDirectories": [
     {
       "path": "force-app",
@@ -132,11 +139,15 @@ def test_package_create_records_the_package_as_sf_does(org: FakeOrg, project: Pa
   }
 }
 """
+    )
 
 
 def test_a_round_trip_changes_nothing_and_an_alias_adds_one_line(tmp_path: Path) -> None:
-    text = SF_PROJECT.replace('"path": "force-app",', '"path": "force-app",\n      "package": "AcmeAI",\n'
-                              '      "versionName": "Spring \\u2019s \\"best\\"",\n      "versionNumber": "1.2.0.NEXT",')
+    text = SF_PROJECT.replace(
+        '"path": "force-app",',
+        '"path": "force-app",\n      "package": "AcmeAI",\n'
+        '      "versionName": "Spring \\u2019s \\"best\\"",\n      "versionNumber": "1.2.0.NEXT",',
+    )
     text = text.rstrip("\n")[:-2] + ',\n  "packageAliases": {\n    "AcmeAI": "0Ho000000000001AAA"\n  }\n}'
     (tmp_path / "sfdx-project.json").write_text(text)  # no final newline, as JSON.stringify writes it
     loaded = SfdxProject.load(tmp_path)
@@ -147,7 +158,8 @@ def test_a_round_trip_changes_nothing_and_an_alias_adds_one_line(tmp_path: Path)
     loaded.save()
     assert (tmp_path / "sfdx-project.json").read_text() == after_round_trip.replace(
         '    "AcmeAI": "0Ho000000000001AAA"\n',
-        '    "AcmeAI": "0Ho000000000001AAA",\n    "AcmeAI@1.2.0-1": "04t000000000001AAA"\n')
+        '    "AcmeAI": "0Ho000000000001AAA",\n    "AcmeAI@1.2.0-1": "04t000000000001AAA"\n',
+    )
 
 
 def test_an_unlocked_package_needs_no_namespace_and_a_managed_one_does(org: FakeOrg, project: Path) -> None:
@@ -155,24 +167,35 @@ def test_an_unlocked_package_needs_no_namespace_and_a_managed_one_does(org: Fake
     project_file.write_text(SF_PROJECT.replace('"namespace": "acmeai"', '"namespace": ""'))
     managed = package(org, project, "create", "--name", "AcmeAI")
     assert managed.exit_code == 2
-    assert managed.stderr.strip() == ('error: --type Managed: a managed package needs a namespace; set "namespace" in '
-                                      'sfdx-project.json (apexgen init --namespace) to one linked to the Dev Hub')
+    assert managed.stderr.strip() == (
+        'error: --type Managed: a managed package needs a namespace; set "namespace" in '
+        "sfdx-project.json (apexgen init --namespace) to one linked to the Dev Hub"
+    )
     assert org.calls == []
     unlocked = package(org, project, "create", "--name", "AcmeAI", "--type", "Unlocked", "--json")
     assert unlocked.exit_code == 0, unlocked.output
-    assert json.loads(unlocked.stdout) == {"id": "0Ho000000000001AAA", "name": "AcmeAI", "type": "Unlocked",
-                                           "path": "force-app", "namespace": None}
+    assert json.loads(unlocked.stdout) == {
+        "id": "0Ho000000000001AAA",
+        "name": "AcmeAI",
+        "type": "Unlocked",
+        "path": "force-app",
+        "namespace": None,
+    }
     assert org.packages["0Ho000000000001AAA"]["NamespacePrefix"] is None
     assert org.packages["0Ho000000000001AAA"]["ContainerOptions"] == "Unlocked"
 
 
-def test_a_second_package_on_the_same_directory_is_refused_before_the_org_is_called(org: FakeOrg, project: Path) -> None:
+def test_a_second_package_on_the_same_directory_is_refused_before_the_org_is_called(
+    org: FakeOrg, project: Path
+) -> None:
     created_package(org, project)
     calls = len(org.calls)
     result = package(org, project, "create", "--name", "Other")
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("error: sfdx-project.json: package directory 'force-app' already belongs to "
-                                     "package 'AcmeAI'; pass --path for another directory")
+    assert result.stderr.strip() == (
+        "error: sfdx-project.json: package directory 'force-app' already belongs to "
+        "package 'AcmeAI'; pass --path for another directory"
+    )
     assert len(org.calls) == calls
 
 
@@ -180,7 +203,8 @@ def test_a_second_package_on_the_same_directory_is_refused_before_the_org_is_cal
 
 
 def test_version_create_prints_the_version_install_url_and_coverage_and_writes_the_alias(
-        org: FakeOrg, project: Path, key_file: Path) -> None:
+    org: FakeOrg, project: Path, key_file: Path
+) -> None:
     created_package(org, project)
     before = (project / "sfdx-project.json").read_text()
     result = package(org, project, "version", "create", "--installation-key-file", str(key_file))
@@ -193,22 +217,32 @@ def test_version_create_prints_the_version_install_url_and_coverage_and_writes_t
         "Install URL: https://login.salesforce.com/packaging/installPackage.apexp?p0=04t000000000001AAA\n"
         "Code coverage: 90% (meets the 75% needed to promote)\n"
     )
-    assert ("Package version request 08c000000000001AAA started: AcmeAI 0.1.0.NEXT, 4 components, code coverage "
-            "on, installation key set") in result.stderr
+    assert (
+        "Package version request 08c000000000001AAA started: AcmeAI 0.1.0.NEXT, 4 components, code coverage "
+        "on, installation key set"
+    ) in result.stderr
     assert "Wrote AcmeAI@0.1.0-1: 04t000000000001AAA to packageAliases of sfdx-project.json" in result.stderr
     request = org.version_requests["08c000000000001AAA"]
     assert request.install_key == INSTALL_KEY and request.calculate_coverage and not request.skip_validation
     after = (project / "sfdx-project.json").read_text()
-    assert after == before.replace('"AcmeAI": "0Ho000000000001AAA"\n',
-                                   '"AcmeAI": "0Ho000000000001AAA",\n    "AcmeAI@0.1.0-1": "04t000000000001AAA"\n')
+    assert after == before.replace(
+        '"AcmeAI": "0Ho000000000001AAA"\n',
+        '"AcmeAI": "0Ho000000000001AAA",\n    "AcmeAI@0.1.0-1": "04t000000000001AAA"\n',
+    )
 
     second = new_version(org, project, "--json")
     assert second.exit_code == 0, second.output
     document = json.loads(second.stdout)
     assert document == {
-        "id": "08c000000000002AAA", "status": "Success", "success": True, "package": "AcmeAI",
-        "packageId": "0Ho000000000001AAA", "versionId": "05i000000000002AAA",
-        "subscriberPackageVersionId": "04t000000000002AAA", "version": "0.1.0-2", "alias": "AcmeAI@0.1.0-2",
+        "id": "08c000000000002AAA",
+        "status": "Success",
+        "success": True,
+        "package": "AcmeAI",
+        "packageId": "0Ho000000000001AAA",
+        "versionId": "05i000000000002AAA",
+        "subscriberPackageVersionId": "04t000000000002AAA",
+        "version": "0.1.0-2",
+        "alias": "AcmeAI@0.1.0-2",
         "installUrl": "https://login.salesforce.com/packaging/installPackage.apexp?p0=04t000000000002AAA",
         "codeCoverage": {"calculated": True, "percent": 90.0, "requiredPercent": 75.0, "passed": True},
         "errors": [],
@@ -224,8 +258,10 @@ def test_the_version_alias_uses_the_projects_name_for_the_package(org: FakeOrg, 
     result = new_version(org, project)
     assert result.exit_code == 0, result.output
     assert "Version: AcmeAI 0.1.0-1 (alias Acme AI@0.1.0-1)" in result.stdout  # Package2.Name, then the alias
-    assert SfdxProject.load(project).aliases == {"Acme AI": "0Ho000000000001AAA",
-                                                 "Acme AI@0.1.0-1": "04t000000000001AAA"}
+    assert SfdxProject.load(project).aliases == {
+        "Acme AI": "0Ho000000000001AAA",
+        "Acme AI@0.1.0-1": "04t000000000001AAA",
+    }
 
 
 def test_a_generated_namespaced_project_becomes_a_managed_package_version(org: FakeOrg, tmp_path: Path) -> None:
@@ -255,8 +291,12 @@ def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org
     archive = zipfile.ZipFile(io.BytesIO(build.version_info))
     assert sorted(archive.namelist()) == ["package.zip", "package2-descriptor.json"]
     assert json.loads(archive.read("package2-descriptor.json")) == {
-        "id": package_id, "path": "force-app", "versionName": "ver 0.1", "versionNumber": "0.1.0.NEXT",
-        "versionDescription": "Models API actions"}
+        "id": package_id,
+        "path": "force-app",
+        "versionName": "ver 0.1",
+        "versionNumber": "0.1.0.NEXT",
+        "versionDescription": "Models API actions",
+    }
     assert check_version_info(build.version_info, package_id)[2] == []
 
     # The fake org catches what Salesforce would: a <fullName> makes package.zip a 1GP zip.
@@ -265,8 +305,12 @@ def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org
     with zipfile.ZipFile(tampered_inner, "w") as out:
         for name in inner.namelist():
             data = inner.read(name)
-            out.writestr(name, data.replace(b"<types>", b"<fullName>AcmeAI</fullName>\n    <types>", 1)
-                         if name == "package.xml" else data)
+            out.writestr(
+                name,
+                data.replace(b"<types>", b"<fullName>AcmeAI</fullName>\n    <types>", 1)
+                if name == "package.xml"
+                else data,
+            )
     with zipfile.ZipFile(tampered, "w") as out:
         out.writestr("package.zip", tampered_inner.getvalue())
         out.writestr("package2-descriptor.json", json.dumps({"id": package_id, "versionNumber": "1.0"}))
@@ -277,44 +321,57 @@ def test_version_info_holds_package_zip_without_full_name_and_the_descriptor(org
     ]
 
 
-def test_check_errors_stop_the_version_before_anything_is_sent(org: FakeOrg, project: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_errors_stop_the_version_before_anything_is_sent(
+    org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     created_package(org, project)
-    finding = Finding("force-app/main/default/classes/FooService.cls", 3, 9, "error", "apex-parser", "syntax", "missing ';'")
+    finding = Finding(
+        "force-app/main/default/classes/FooService.cls", 3, 9, "error", "apex-parser", "syntax", "missing ';'"
+    )
     monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: [finding])
     result = new_version(org, project)
     assert result.exit_code == 1
-    assert ("force-app/main/default/classes/FooService.cls:3:9 error apex-parser syntax missing ';'"
-            in result.stderr)
+    assert "force-app/main/default/classes/FooService.cls:3:9 error apex-parser syntax missing ';'" in result.stderr
     assert org.call_count("create:Package2VersionCreateRequest") == 0
 
 
 def test_deep_checks_run_and_warnings_are_shown(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     created_package(org, project)
     seen: list = []
-    warning = Finding("force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc")
-    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning])
+    warning = Finding(
+        "force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc"
+    )
+    monkeypatch.setattr(
+        "apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning]
+    )
     result = new_version(org, project, "--deep-checks")
     assert result.exit_code == 0, result.output
     assert seen == ["deep"]
-    assert "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd ApexDoc missing ApexDoc" in result.stderr
+    assert (
+        "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd ApexDoc missing ApexDoc" in result.stderr
+    )
     assert new_version(org, project, "--skip-checks").exit_code == 0
     assert seen == ["deep"]
 
 
-def test_coverage_under_75_percent_builds_a_version_that_cannot_be_promoted_and_exits_1(org: FakeOrg, project: Path) -> None:
+def test_coverage_under_75_percent_builds_a_version_that_cannot_be_promoted_and_exits_1(
+    org: FakeOrg, project: Path
+) -> None:
     created_package(org, project)
     org.scenario = Scenario(outcome="low_coverage")
     result = new_version(org, project)
     no_traceback(result)
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == "Package version request 08c000000000001AAA: Success"
-    assert ("Code coverage: 60% (below the 75% needed to promote; this version cannot be promoted)"
-            in result.stdout.splitlines())
+    assert (
+        "Code coverage: 60% (below the 75% needed to promote; this version cannot be promoted)"
+        in result.stdout.splitlines()
+    )
     promote = package(org, project, "version", "promote", "AcmeAI@0.1.0-1")
     assert promote.exit_code == 1
-    assert promote.stderr.splitlines()[-1] == ("error: Tooling API: This package version can't be promoted: its "
-                                               "code coverage is 60%, below the required 75%.")
+    assert promote.stderr.splitlines()[-1] == (
+        "error: Tooling API: This package version can't be promoted: its code coverage is 60%, below the required 75%."
+    )
     assert org.package_versions["05i000000000001AAA"]["IsReleased"] is False
 
 
@@ -340,8 +397,10 @@ def test_test_failure_fails_the_version_and_json_lists_the_error(org: FakeOrg, p
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["status"] == "Error" and document["success"] is False
-    assert document["errors"] == ["ApexTestFailure: FooServiceTest.greetsByName: System.AssertException: "
-                                  "Assertion Failed: Expected: hi, Actual: hello"]
+    assert document["errors"] == [
+        "ApexTestFailure: FooServiceTest.greetsByName: System.AssertException: "
+        "Assertion Failed: Expected: hi, Actual: hello"
+    ]
     assert document["subscriberPackageVersionId"] is None and document["alias"] is None
 
 
@@ -349,8 +408,10 @@ def test_skip_validation_builds_without_coverage_and_promote_is_refused(org: Fak
     created_package(org, project)
     result = new_version(org, project, "--skip-validation")
     assert result.exit_code == 0, result.output
-    assert ("Code coverage: not calculated (validation skipped or coverage off); this version cannot be promoted"
-            in result.stdout)
+    assert (
+        "Code coverage: not calculated (validation skipped or coverage off); this version cannot be promoted"
+        in result.stdout
+    )
     request = org.version_requests["08c000000000001AAA"]
     assert request.skip_validation and not request.calculate_coverage
     promote = package(org, project, "version", "promote", "04t000000000001AAA")
@@ -378,10 +439,15 @@ def test_wait_that_runs_out_says_so_with_the_resume_command(org: FakeOrg, projec
     result = new_version(org, project, "--wait", "2s")
     no_traceback(result)
     assert result.exit_code == 1
-    assert re.search(r"error: the wait of 2 s ran out; 08c000000000001AAA is still (Initializing|Verifying\w+) "
-                     r"in the org", result.stderr), result.stderr
-    assert ("08c000000000001AAA may still be running in the Dev Hub: apexgen package version create --resume "
-            "08c000000000001AAA") in result.stderr
+    assert re.search(
+        r"error: the wait of 2 s ran out; 08c000000000001AAA is still (Initializing|Verifying\w+) "
+        r"in the org",
+        result.stderr,
+    ), result.stderr
+    assert (
+        "08c000000000001AAA may still be running in the Dev Hub: apexgen package version create --resume "
+        "08c000000000001AAA"
+    ) in result.stderr
 
 
 def test_wait_zero_returns_the_request_id_and_resume_reports_it(org: FakeOrg, project: Path) -> None:
@@ -393,8 +459,9 @@ def test_wait_zero_returns_the_request_id_and_resume_reports_it(org: FakeOrg, pr
     assert "Not waiting. Report it with: apexgen package version create --resume 08c000000000001AAA" in started.stderr
     resumed = package(org, project, "version", "create", "--resume", "08c000000000001AAA")
     assert resumed.exit_code == 0, resumed.output
-    assert resumed.stdout.startswith("Package version request 08c000000000001AAA: Success\n"
-                                     "Version: AcmeAI 0.1.0-1 (alias AcmeAI@0.1.0-1)\n")
+    assert resumed.stdout.startswith(
+        "Package version request 08c000000000001AAA: Success\nVersion: AcmeAI 0.1.0-1 (alias AcmeAI@0.1.0-1)\n"
+    )
     assert SfdxProject.load(project).aliases["AcmeAI@0.1.0-1"] == "04t000000000001AAA"
     assert org.call_count("create:Package2VersionCreateRequest") == 1
 
@@ -404,9 +471,9 @@ def test_a_long_build_is_polled_less_and_less_often(org: FakeOrg, project: Path)
     org.scenario = Scenario(pending=0.2, duration=6.0)
     assert new_version(org, project).exit_code == 0
     polls = [t for t, name in org.calls if name == "query:Package2VersionCreateRequest"]
-    gaps = [b - a for a, b in zip(polls, polls[1:])]
+    gaps = [b - a for a, b in pairwise(polls)]
     assert len(polls) == 4, gaps  # at 0.5, 1.5, 3.5 and 7.5 s: a fixed 1 s grid would have polled 7 times
-    assert all(later > 1.7 * earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+    assert all(later > 1.7 * earlier for earlier, later in pairwise(gaps)), gaps
 
 
 def test_status_changes_are_logged_on_a_pipe(org: FakeOrg, project: Path) -> None:
@@ -421,38 +488,62 @@ def test_status_changes_are_logged_on_a_pipe(org: FakeOrg, project: Path) -> Non
 def test_unknown_request_id_is_a_usage_error(org: FakeOrg, project: Path) -> None:
     result = package(org, project, "version", "create", "--resume", "08c000000000999AAA", "--json")
     assert result.exit_code == 2
-    assert json.loads(result.stdout) == {"error": "the Dev Hub has no package version request 08c000000000999AAA",
-                                         "exitCode": 2, "id": "08c000000000999AAA"}
+    assert json.loads(result.stdout) == {
+        "error": "the Dev Hub has no package version request 08c000000000999AAA",
+        "exitCode": 2,
+        "id": "08c000000000999AAA",
+    }
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["version", "create", "--skip-validation", "--code-coverage", "--installation-key-bypass"],
-         "error: --skip-validation and --code-coverage cannot be combined: coverage is calculated while the version "
-         "is validated"),
-        (["version", "create"], "error: a version needs an installation key or none on purpose: pass "
-         "--installation-key-file FILE, set SF_INSTALLATION_KEY, or pass --installation-key-bypass"),
-        (["version", "create", "--installation-key-bypass", "--installation-key-file", "k"],
-         "error: --installation-key-file and --installation-key-bypass cannot be combined"),
-        (["version", "create", "--resume", "0Af000000000001AAA"],
-         "error: --resume: '0Af000000000001AAA' is not a package version request id (08c and 12 or 15 letters "
-         "and digits)"),
-        (["version", "create", "--resume", "08c000000000001AAA", "--package", "AcmeAI"],
-         "error: --resume follows a request already sent; --package cannot be combined with it"),
-        (["version", "create", "--installation-key-bypass", "--wait", "soon"],
-         "error: --wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h"),
-        (["version", "create", "--installation-key-bypass"],
-         "error: sfdx-project.json: no default package directory names a package; pass --package NAME or run "
-         "apexgen package create first"),
-        (["version", "promote", "Nope@1.0.0-1"],
-         "error: 'Nope@1.0.0-1' is neither a package version id (04t...) nor an alias of one in sfdx-project.json "
-         "packageAliases (known: none)"),
-        (["upload", "--name", "Spring", "--version", "1"],
-         "error: --version: '1' is not MAJOR.MINOR, such as 1.2 (the patch number is assigned)"),
+        (
+            ["version", "create", "--skip-validation", "--code-coverage", "--installation-key-bypass"],
+            "error: --skip-validation and --code-coverage cannot be combined: coverage is calculated while the version "
+            "is validated",
+        ),
+        (
+            ["version", "create"],
+            "error: a version needs an installation key or none on purpose: pass "
+            "--installation-key-file FILE, set SF_INSTALLATION_KEY, or pass --installation-key-bypass",
+        ),
+        (
+            ["version", "create", "--installation-key-bypass", "--installation-key-file", "k"],
+            "error: --installation-key-file and --installation-key-bypass cannot be combined",
+        ),
+        (
+            ["version", "create", "--resume", "0Af000000000001AAA"],
+            "error: --resume: '0Af000000000001AAA' is not a package version request id (08c and 12 or 15 letters "
+            "and digits)",
+        ),
+        (
+            ["version", "create", "--resume", "08c000000000001AAA", "--package", "AcmeAI"],
+            "error: --resume follows a request already sent; --package cannot be combined with it",
+        ),
+        (
+            ["version", "create", "--installation-key-bypass", "--wait", "soon"],
+            "error: --wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h",
+        ),
+        (
+            ["version", "create", "--installation-key-bypass"],
+            "error: sfdx-project.json: no default package directory names a package; pass --package NAME or run "
+            "apexgen package create first",
+        ),
+        (
+            ["version", "promote", "Nope@1.0.0-1"],
+            "error: 'Nope@1.0.0-1' is neither a package version id (04t...) nor an alias of one in sfdx-project.json "
+            "packageAliases (known: none)",
+        ),
+        (
+            ["upload", "--name", "Spring", "--version", "1"],
+            "error: --version: '1' is not MAJOR.MINOR, such as 1.2 (the patch number is assigned)",
+        ),
         (["upload"], "error: --name: name the new version (or pass --resume UPLOAD_ID)"),
-        (["upload", "--name", "Spring", "--package-id", "04t000000000001AAA"],
-         "error: --package-id: '04t000000000001AAA' is not a package id (033 and 12 or 15 letters and digits)"),
+        (
+            ["upload", "--name", "Spring", "--package-id", "04t000000000001AAA"],
+            "error: --package-id: '04t000000000001AAA' is not a package id (033 and 12 or 15 letters and digits)",
+        ),
     ],
 )
 def test_bad_flags_exit_2_before_the_org_is_called(org: FakeOrg, project: Path, args: list[str], message: str) -> None:
@@ -469,14 +560,26 @@ def test_a_dropped_version_request_is_not_sent_again_and_exits_4(org: FakeOrg, p
     result = new_version(org, project)
     no_traceback(result)
     assert result.exit_code == 4
-    assert ("error: create Package2VersionCreateRequest: the connection to the org failed or was dropped; the "
-            "request was not re-sent, so it may or may not have reached the org") in result.stderr
+    assert (
+        "error: create Package2VersionCreateRequest: the connection to the org failed or was dropped; the "
+        "request was not re-sent, so it may or may not have reached the org"
+    ) in result.stderr
     assert org.call_count("create:Package2VersionCreateRequest") == 1
 
 
 def test_a_rejected_login_exits_4(org: FakeOrg, project: Path) -> None:
-    result = package(org, project, "create", "--name", "AcmeAI", "--username", org.username, "--login-url", org.url,
-                     env={"SF_PASSWORD": "wrong", "SF_SECURITY_TOKEN": org.security_token})
+    result = package(
+        org,
+        project,
+        "create",
+        "--name",
+        "AcmeAI",
+        "--username",
+        org.username,
+        "--login-url",
+        org.url,
+        env={"SF_PASSWORD": "wrong", "SF_SECURITY_TOKEN": org.security_token},
+    )
     assert result.exit_code == 4
     assert "INVALID_LOGIN" in result.stderr
     assert org.packages == {}
@@ -497,13 +600,21 @@ def test_upload_finds_the_package_by_namespace_and_prints_the_version(org: FakeO
     )
     upload = org.uploads["0HD000000000001AAA"]
     assert (upload.package_id, upload.version_name, upload.release, upload.version) == (
-        "033000000000001AAA", "Spring '26", False, (1, 2))
-    released = package(org, project, "upload", "--name", "Summer", "--release", "--package-id",
-                       "033000000000001AAA", "--json")
+        "033000000000001AAA",
+        "Spring '26",
+        False,
+        (1, 2),
+    )
+    released = package(
+        org, project, "upload", "--name", "Summer", "--release", "--package-id", "033000000000001AAA", "--json"
+    )
     assert released.exit_code == 0, released.output
     document = json.loads(released.stdout)
     assert (document["status"], document["releaseState"], document["subscriberPackageVersionId"]) == (
-        "SUCCESS", "Released", "04t000000000002AAA")
+        "SUCCESS",
+        "Released",
+        "04t000000000002AAA",
+    )
 
 
 @pytest.mark.parametrize("outcome", ["test_failure", "failing"])
@@ -513,10 +624,14 @@ def test_upload_failure_shows_every_error(org: FakeOrg, project: Path, outcome: 
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "Package upload 0HD000000000001AAA: ERROR"
-    assert ("  ApexTestFailure: FooServiceTest.greetsByName: System.AssertException: Assertion Failed: Expected: hi, "
-            "Actual: hello") in lines
-    assert (("  Average test coverage across all Apex Classes and Triggers is 60%, at least 75% test coverage is "
-             "required.") in lines) == (outcome == "failing")
+    assert (
+        "  ApexTestFailure: FooServiceTest.greetsByName: System.AssertException: Assertion Failed: Expected: hi, "
+        "Actual: hello"
+    ) in lines
+    assert (
+        ("  Average test coverage across all Apex Classes and Triggers is 60%, at least 75% test coverage is required.")
+        in lines
+    ) == (outcome == "failing")
 
 
 def test_upload_wait_runs_out_then_resumes(org: FakeOrg, project: Path) -> None:
@@ -552,22 +667,47 @@ def test_no_secret_in_any_output(org: FakeOrg, project: Path, key_file: Path) ->
     for outcome in ("success", "test_failure", "low_coverage"):
         org.scenario = Scenario(outcome=outcome)
         for extra in ([], ["--json"]):
-            keep(package(org, project, "version", "create", "--installation-key-file", str(key_file), "--verbose",
-                         *extra))
-            keep(package(org, project, "version", "create", "--verbose", *extra,
-                         env={"SF_INSTALLATION_KEY": INSTALL_KEY}))
-            keep(package(org, project, "upload", "--name", "Spring", "--installation-key-file", str(key_file),
-                         "--verbose", *extra))
+            keep(
+                package(
+                    org, project, "version", "create", "--installation-key-file", str(key_file), "--verbose", *extra
+                )
+            )
+            keep(
+                package(
+                    org, project, "version", "create", "--verbose", *extra, env={"SF_INSTALLATION_KEY": INSTALL_KEY}
+                )
+            )
+            keep(
+                package(
+                    org,
+                    project,
+                    "upload",
+                    "--name",
+                    "Spring",
+                    "--installation-key-file",
+                    str(key_file),
+                    "--verbose",
+                    *extra,
+                )
+            )
     keep(package(org, project, "version", "promote", "AcmeAI@0.1.0-1", "--verbose"))
     env = {"SF_PASSWORD": org.password, "SF_SECURITY_TOKEN": org.security_token, "SF_INSTALLATION_KEY": INSTALL_KEY}
-    keep(package(org, project, "version", "create", "--username", org.username, "--login-url", org.url, "--verbose",
-                 env=env))
+    keep(
+        package(
+            org, project, "version", "create", "--username", org.username, "--login-url", org.url, "--verbose", env=env
+        )
+    )
     assert [r.install_key for r in org.version_requests.values()] == [INSTALL_KEY] * 13  # the key did reach the org
     assert {u.password for u in org.uploads.values()} == {INSTALL_KEY}
     everything = "\n".join(outputs)
     assert "[apexgen] POST tooling/sobjects/Package2VersionCreateRequest" in everything  # --verbose logged calls
-    secrets = [INSTALL_KEY, org.password, org.security_token, *org.issued_sessions,
-               base64.b64encode(INSTALL_KEY.encode()).decode()]
+    secrets = [
+        INSTALL_KEY,
+        org.password,
+        org.security_token,
+        *org.issued_sessions,
+        base64.b64encode(INSTALL_KEY.encode()).decode(),
+    ]
     assert [secret for secret in secrets if secret in everything] == []
 
 
@@ -588,11 +728,32 @@ def test_status_query_failures_and_an_expired_session_do_not_end_the_wait(org: F
 
 
 def _command(org: FakeOrg, project: Path, *args: str) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "generator"), "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
-           "SF_ACCESS_TOKEN": org.access_token, "TERM": "xterm-256color"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "generator"),
+        "REQUESTS_CA_BUNDLE": org.ca_bundle,  # type: ignore[attr-defined]
+        "SF_ACCESS_TOKEN": org.access_token,
+        "TERM": "xterm-256color",
+    }
     env.pop("NO_COLOR", None)
-    return ([sys.executable, "-m", "apexgen", "package", "version", "create", "--project-dir", str(project),
-             "--instance-url", org.url, "--installation-key-bypass", "--skip-checks", *args], env)
+    return (
+        [
+            sys.executable,
+            "-m",
+            "apexgen",
+            "package",
+            "version",
+            "create",
+            "--project-dir",
+            str(project),
+            "--instance-url",
+            org.url,
+            "--installation-key-bypass",
+            "--skip-checks",
+            *args,
+        ],
+        env,
+    )
 
 
 @pytest.mark.real_clock  # the CLI runs in a subprocess, on the real clock
@@ -604,8 +765,10 @@ def test_ctrl_c_prints_the_request_id_and_the_resume_command(org: FakeOrg, proje
     stdout, stderr = interrupt_when(process, lambda: org.call_count("query:Package2VersionCreateRequest") >= 1)
     assert process.returncode == 130
     assert stdout == ""
-    assert ("interrupted; 08c000000000001AAA goes on in the Dev Hub. Follow it: apexgen package version create "
-            "--resume 08c000000000001AAA") in stderr
+    assert (
+        "interrupted; 08c000000000001AAA goes on in the Dev Hub. Follow it: apexgen package version create "
+        "--resume 08c000000000001AAA"
+    ) in stderr
     assert "Traceback" not in stderr
 
 

@@ -32,38 +32,182 @@ BAD_SPECS = [
     # (what is wrong, spec text, key named, words of the rule)
     ("not TOML", "[project\n", "", "is not valid TOML"),
     ("unknown top key", HEADER + VALID_PROMPT + "\n[extra]\n", "extra", "unknown key"),
-    ("unknown prompt key", spec_with(VALID_PROMPT.replace('capability', 'colour = "red"\ncapability')), "prompt[0].colour", "unknown key"),
+    (
+        "unknown prompt key",
+        spec_with(VALID_PROMPT.replace("capability", 'colour = "red"\ncapability')),
+        "prompt[0].colour",
+        "unknown key",
+    ),
     ("missing name", spec_with(VALID_PROMPT.replace('name = "Summarize"\n', "")), "prompt[0].name", "is required"),
     ("missing prompts", HEADER, "prompt", "is required"),
-    ("wrong type", spec_with(VALID_PROMPT.replace('name = "Summarize"', "name = 3")), "prompt[0].name", "must be of type string"),
-    ("unknown capability", spec_with(VALID_PROMPT.replace('"generate"', '"translate"')), "prompt[0].capability", "must be one of"),
-    ("bad input type", spec_with(VALID_PROMPT.replace('{ name = "text" }', '{ name = "text", type = "Blob" }')), "prompt[0].inputs[0].type", "must be one of"),
+    (
+        "wrong type",
+        spec_with(VALID_PROMPT.replace('name = "Summarize"', "name = 3")),
+        "prompt[0].name",
+        "must be of type string",
+    ),
+    (
+        "unknown capability",
+        spec_with(VALID_PROMPT.replace('"generate"', '"translate"')),
+        "prompt[0].capability",
+        "must be one of",
+    ),
+    (
+        "bad input type",
+        spec_with(VALID_PROMPT.replace('{ name = "text" }', '{ name = "text", type = "Blob" }')),
+        "prompt[0].inputs[0].type",
+        "must be one of",
+    ),
     ("reserved word", spec_with(VALID_PROMPT.replace('"Summarize"', '"Trigger"')), "prompt[0].name", "reserved word"),
-    ("bad character", spec_with(VALID_PROMPT.replace('"Summarize"', '"Sum-marize"')), "prompt[0].name", "only letters, digits and underscores"),
-    ("starts with digit", spec_with(VALID_PROMPT.replace('"Summarize"', '"9Lives"')), "prompt[0].name", "must start with a letter"),
-    ("double underscore", spec_with(VALID_PROMPT.replace('"Summarize"', '"Sum__marize"')), "prompt[0].name", "two underscores"),
-    ("trailing underscore", spec_with(VALID_PROMPT.replace('"Summarize"', '"Summarize_"')), "prompt[0].name", "end with an underscore"),
-    ("too long", spec_with(VALID_PROMPT.replace('"Summarize"', '"SummarizeEverythingInTheCase"')), "prompt[0].name", "Apex allows at most 40"),
-    ("reserved input", spec_with(VALID_PROMPT.replace('{text}', '{select}').replace('"text"', '"select"')), "prompt[0].inputs[0].name", "reserved word"),
-    ("input used by generated code", spec_with(VALID_PROMPT.replace('{text}', '{history}').replace('"text"', '"history"')), "prompt[0].inputs[0].name", "generated code uses itself"),
-    ("unknown alias", spec_with(VALID_PROMPT.replace('model = "fast"', 'model = "slow"')), "prompt[0].model", "unknown model alias 'slow'"),
-    ("model cannot", spec_with(VALID_PROMPT.replace('model = "fast"', 'model = "vectors"')), "prompt[0].model", "cannot generate"),
-    ("unknown standard model", HEADER.replace("sfdc_ai__DefaultOpenAIGPT4OmniMini", "sfdc_ai__DefaultGPT9") + VALID_PROMPT, "models.fast", "not a known standard model"),
-    ("retired model", HEADER.replace("sfdc_ai__DefaultOpenAIGPT4OmniMini", "sfdc_ai__DefaultOpenAIGPT4Turbo") + VALID_PROMPT, "models.fast", "retired"),
-    ("field not an input", spec_with(VALID_PROMPT.replace("{text}", "{text} {tone}")), "prompt[0].template", "{tone} is not an input"),
-    ("input not used", spec_with(VALID_PROMPT.replace('[{ name = "text" }]', '[{ name = "text" }, { name = "tone" }]')), "prompt[0].inputs[1]", "not used by the template"),
-    ("stray brace", spec_with(VALID_PROMPT.replace("Summarize: {text}", "Summarize {text} as {json")), "prompt[0].template", "not part of a {field}"),
-    ("duplicate input", spec_with(VALID_PROMPT.replace('[{ name = "text" }]', '[{ name = "text" }, { name = "Text" }]')), "prompt[0].inputs[1].name", "repeats inputs[0]"),
-    ("duplicate prompt", spec_with(VALID_PROMPT + VALID_PROMPT.replace('"Summarize"', '"summarize"')), "prompt[1].name", "would write class"),
-    ("same name other case", spec_with(VALID_PROMPT + VALID_PROMPT.replace('"Summarize"', '"SUMMARIZE"')), "prompt[1].name", "SUMMARIZEService"),
-    ("key not for capability", spec_with(VALID_PROMPT.replace('capability = "generate"', 'capability = "generate"\nsystem = "Be brief"')), "prompt[0].system", "not used by capability 'generate'"),
-    ("feedback with model", spec_with('[[prompt]]\nname = "Rate"\ncapability = "feedback"\nmodel = "fast"\n'), "prompt[0].model", "not used by capability 'feedback'"),
-    ("missing template", spec_with(VALID_PROMPT.replace('template = "Summarize: {text}"\n', "").replace('inputs = [{ name = "text" }]\n', "")), "prompt[0].template", "is required"),
-    ("bad locale", spec_with(VALID_PROMPT + 'localization = { default_locale = "english" }\n'), "prompt[0].localization.default_locale", "Salesforce locale"),
-    ("bad api version", HEADER.replace('prefix = "Ai"', 'api_version = "65"') + VALID_PROMPT, "project.api_version", "API version such as '65.0'"),
-    ("old api version", HEADER.replace('prefix = "Ai"', 'api_version = "58.0"') + VALID_PROMPT, "project.api_version", "61.0 or later"),
+    (
+        "bad character",
+        spec_with(VALID_PROMPT.replace('"Summarize"', '"Sum-marize"')),
+        "prompt[0].name",
+        "only letters, digits and underscores",
+    ),
+    (
+        "starts with digit",
+        spec_with(VALID_PROMPT.replace('"Summarize"', '"9Lives"')),
+        "prompt[0].name",
+        "must start with a letter",
+    ),
+    (
+        "double underscore",
+        spec_with(VALID_PROMPT.replace('"Summarize"', '"Sum__marize"')),
+        "prompt[0].name",
+        "two underscores",
+    ),
+    (
+        "trailing underscore",
+        spec_with(VALID_PROMPT.replace('"Summarize"', '"Summarize_"')),
+        "prompt[0].name",
+        "end with an underscore",
+    ),
+    (
+        "too long",
+        spec_with(VALID_PROMPT.replace('"Summarize"', '"SummarizeEverythingInTheCase"')),
+        "prompt[0].name",
+        "Apex allows at most 40",
+    ),
+    (
+        "reserved input",
+        spec_with(VALID_PROMPT.replace("{text}", "{select}").replace('"text"', '"select"')),
+        "prompt[0].inputs[0].name",
+        "reserved word",
+    ),
+    (
+        "input used by generated code",
+        spec_with(VALID_PROMPT.replace("{text}", "{history}").replace('"text"', '"history"')),
+        "prompt[0].inputs[0].name",
+        "generated code uses itself",
+    ),
+    (
+        "unknown alias",
+        spec_with(VALID_PROMPT.replace('model = "fast"', 'model = "slow"')),
+        "prompt[0].model",
+        "unknown model alias 'slow'",
+    ),
+    (
+        "model cannot",
+        spec_with(VALID_PROMPT.replace('model = "fast"', 'model = "vectors"')),
+        "prompt[0].model",
+        "cannot generate",
+    ),
+    (
+        "unknown standard model",
+        HEADER.replace("sfdc_ai__DefaultOpenAIGPT4OmniMini", "sfdc_ai__DefaultGPT9") + VALID_PROMPT,
+        "models.fast",
+        "not a known standard model",
+    ),
+    (
+        "retired model",
+        HEADER.replace("sfdc_ai__DefaultOpenAIGPT4OmniMini", "sfdc_ai__DefaultOpenAIGPT4Turbo") + VALID_PROMPT,
+        "models.fast",
+        "retired",
+    ),
+    (
+        "field not an input",
+        spec_with(VALID_PROMPT.replace("{text}", "{text} {tone}")),
+        "prompt[0].template",
+        "{tone} is not an input",
+    ),
+    (
+        "input not used",
+        spec_with(VALID_PROMPT.replace('[{ name = "text" }]', '[{ name = "text" }, { name = "tone" }]')),
+        "prompt[0].inputs[1]",
+        "not used by the template",
+    ),
+    (
+        "stray brace",
+        spec_with(VALID_PROMPT.replace("Summarize: {text}", "Summarize {text} as {json")),
+        "prompt[0].template",
+        "not part of a {field}",
+    ),
+    (
+        "duplicate input",
+        spec_with(VALID_PROMPT.replace('[{ name = "text" }]', '[{ name = "text" }, { name = "Text" }]')),
+        "prompt[0].inputs[1].name",
+        "repeats inputs[0]",
+    ),
+    (
+        "duplicate prompt",
+        spec_with(VALID_PROMPT + VALID_PROMPT.replace('"Summarize"', '"summarize"')),
+        "prompt[1].name",
+        "would write class",
+    ),
+    (
+        "same name other case",
+        spec_with(VALID_PROMPT + VALID_PROMPT.replace('"Summarize"', '"SUMMARIZE"')),
+        "prompt[1].name",
+        "SUMMARIZEService",
+    ),
+    (
+        "key not for capability",
+        spec_with(VALID_PROMPT.replace('capability = "generate"', 'capability = "generate"\nsystem = "Be brief"')),
+        "prompt[0].system",
+        "not used by capability 'generate'",
+    ),
+    (
+        "feedback with model",
+        spec_with('[[prompt]]\nname = "Rate"\ncapability = "feedback"\nmodel = "fast"\n'),
+        "prompt[0].model",
+        "not used by capability 'feedback'",
+    ),
+    (
+        "missing template",
+        spec_with(
+            VALID_PROMPT.replace('template = "Summarize: {text}"\n', "").replace('inputs = [{ name = "text" }]\n', "")
+        ),
+        "prompt[0].template",
+        "is required",
+    ),
+    (
+        "bad locale",
+        spec_with(VALID_PROMPT + 'localization = { default_locale = "english" }\n'),
+        "prompt[0].localization.default_locale",
+        "Salesforce locale",
+    ),
+    (
+        "bad api version",
+        HEADER.replace('prefix = "Ai"', 'api_version = "65"') + VALID_PROMPT,
+        "project.api_version",
+        "API version such as '65.0'",
+    ),
+    (
+        "old api version",
+        HEADER.replace('prefix = "Ai"', 'api_version = "58.0"') + VALID_PROMPT,
+        "project.api_version",
+        "61.0 or later",
+    ),
     ("bad prefix", HEADER.replace('prefix = "Ai"', 'prefix = "A i"') + VALID_PROMPT, "project.prefix", "only letters"),
-    ("flow without inputs", spec_with('[[prompt]]\nname = "Joke"\ncapability = "generate"\nmodel = "fast"\ntemplate = "Tell a joke"\nexpose = ["flow"]\n'), "prompt[0].expose", "needs at least one input"),
+    (
+        "flow without inputs",
+        spec_with(
+            '[[prompt]]\nname = "Joke"\ncapability = "generate"\nmodel = "fast"\ntemplate = "Tell a joke"\nexpose = ["flow"]\n'
+        ),
+        "prompt[0].expose",
+        "needs at least one input",
+    ),
 ]
 
 
@@ -90,10 +234,13 @@ def test_missing_spec_names_the_file(tmp_path, cli):
 
 
 def test_configured_model_needs_its_capabilities(project, cli):
-    text = HEADER.replace(
-        'fast = "sfdc_ai__DefaultOpenAIGPT4OmniMini"',
-        'fast = { configured = "MyTunedModel", capabilities = ["chat"] }',
-    ) + VALID_PROMPT
+    text = (
+        HEADER.replace(
+            'fast = "sfdc_ai__DefaultOpenAIGPT4OmniMini"',
+            'fast = { configured = "MyTunedModel", capabilities = ["chat"] }',
+        )
+        + VALID_PROMPT
+    )
     write_spec(project, text)
     result = cli("generate", cwd=project)
     assert result.exit_code == 2

@@ -18,6 +18,7 @@ from apexgen.pins import LWC_TEST_PACKAGES, PINNED_PACKAGES
 
 WORKTREE = Path(__file__).resolve().parent.parent
 
+
 def fake_npm(failure: bool) -> str:
     """A stand-in for npm: "installs" the dependencies of ./package.json at the versions it names."""
     return f"""#!{sys.executable}
@@ -44,7 +45,7 @@ def fake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "bin"
     folder.mkdir()
     fake_executable(folder, "node", "#!/bin/sh\necho v20.20.2\n")
-    fake_executable(folder, "java", '#!/bin/sh\necho \'openjdk version "17.0.15" 2025-04-15\' >&2\n')
+    fake_executable(folder, "java", "#!/bin/sh\necho 'openjdk version \"17.0.15\" 2025-04-15' >&2\n")
     # javac: writes the class file named after the source into the folder after -d.
     fake_executable(folder, "javac", '#!/bin/sh\nwhile [ "$1" != -d ]; do shift; done\n: > "$2/JorjeBatch.class"\n')
     fake_executable(folder, "npm", fake_npm(failure=False))
@@ -95,7 +96,11 @@ def test_places_are_tried_in_the_documented_order(tmp_path, monkeypatch):
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(tmp_path / "explicit"))
     project = tmp_path / "work" / "project"
     assert toolchain.candidate_dirs(project) == [
-        tmp_path / "explicit", project, *project.parents, WORKTREE, toolchain.cache_install_dir()
+        tmp_path / "explicit",
+        project,
+        *project.parents,
+        WORKTREE,
+        toolchain.cache_install_dir(),
     ]
 
 
@@ -137,7 +142,9 @@ def test_a_missing_runtime_is_none_and_named_plainly(fake_path):
     (fake_path / "java").unlink()
     assert toolchain.java_major() is None
     (problem,) = toolchain.runtime_problems()
-    assert problem.startswith("a JDK >= 17, which runs jorje, apex-ls and PMD and compiles apexgen's batch parser once (not found): ")
+    assert problem.startswith(
+        "a JDK >= 17, which runs jorje, apex-ls and PMD and compiles apexgen's batch parser once (not found): "
+    )
     assert problem.endswith("'apt-get install openjdk-17-jdk-headless'")
 
 

@@ -32,7 +32,11 @@ def meta_xml(metadata_type: str, api_version: str = API_VERSION) -> str:
 
 
 def write_sfdx_project(root: Path, api_version: str = API_VERSION) -> None:
-    project = {"packageDirectories": [{"path": "force-app", "default": True}], "name": root.name, "sourceApiVersion": api_version}
+    project = {
+        "packageDirectories": [{"path": "force-app", "default": True}],
+        "name": root.name,
+        "sourceApiVersion": api_version,
+    }
     (root / "sfdx-project.json").write_text(json.dumps(project, indent=2) + "\n", "utf-8")
 
 

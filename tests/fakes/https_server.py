@@ -15,10 +15,11 @@ import contextlib
 import ssl
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import trustme
 
@@ -45,7 +46,9 @@ def serve_https(handler: type[BaseHTTPRequestHandler], state: Any = None) -> Ite
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     httpd.state = state  # type: ignore[attr-defined]
     # A short poll interval: shutdown waits for the serving loop to look, 0.5 s by default, at every test's end.
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-https", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-https", daemon=True
+    )
     thread.start()
     with tempfile.TemporaryDirectory() as tmp:
         bundle = Path(tmp) / "ca.pem"

@@ -20,9 +20,10 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from apexgen.spec.standard_models import STANDARD_MODELS
@@ -79,7 +80,11 @@ class FakeModelsApi:
         def part(data: dict[str, Any]) -> str:
             return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
-        claims = {"exp": int(time.time() + self.token_lifetime), "scp": ["sfap_api", "api"], "jti": secrets.token_hex(8)}
+        claims = {
+            "exp": int(time.time() + self.token_lifetime),
+            "scp": ["sfap_api", "api"],
+            "jti": secrets.token_hex(8),
+        }
         token = f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.{secrets.token_urlsafe(32)}"
         with self.lock:
             self.issued_tokens.append(token)
@@ -107,14 +112,21 @@ def _words(text: str) -> int:
 
 
 def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 def _content_quality() -> dict[str, Any]:
     return {
         "scanToxicity": {
             "isDetected": False,
-            "categories": [{"categoryName": "identity", "score": 0.0002}, {"categoryName": "toxicity", "score": 0.0005}],
+            "categories": [
+                {"categoryName": "identity", "score": 0.0002},
+                {"categoryName": "toxicity", "score": 0.0005},
+            ],
         }
     }
 
@@ -194,10 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply is not None:
             if reply.delay:
                 self.fake.stopping.wait(reply.delay)
-            try:
+            # OSError: the client gave up waiting (a timeout test): nobody is left to answer
+            with contextlib.suppress(OSError):
                 self._send(reply.status, reply.body, dict(reply.headers))
-            except OSError:  # the client gave up waiting (a timeout test): nobody is left to answer
-                pass
             return
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         if token not in self.fake.issued_tokens or token in self.fake.refused_tokens:
@@ -223,7 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
         if model not in STANDARD_MODELS and model not in self.fake.configured_models:
             self._send(404, api_error("NOT_FOUND", f"Model {model} not found"))
             return
-        answer = {"generations": self._generation, "chat-generations": self._chat, "embeddings": self._embeddings}.get(operation)
+        answer = {"generations": self._generation, "chat-generations": self._chat, "embeddings": self._embeddings}.get(
+            operation
+        )
         if answer is None:
             self._send(404, api_error("NOT_FOUND", f"No route for {path}"))
             return
@@ -297,7 +310,13 @@ class _Handler(BaseHTTPRequestHandler):
         # Listed last input first: a client must order embeddings by "index", not by position.
         embeddings = [{"embedding": fake_vector(text), "index": i} for i, text in reversed(list(enumerate(texts)))]
         tokens = sum(_words(t) for t in texts)
-        self._send(200, {"embeddings": embeddings, "parameters": {"usage": {"prompt_tokens": tokens, "total_tokens": tokens}, "model": model}})
+        self._send(
+            200,
+            {
+                "embeddings": embeddings,
+                "parameters": {"usage": {"prompt_tokens": tokens, "total_tokens": tokens}, "model": model},
+            },
+        )
 
     def _feedback(self, body: dict[str, Any]) -> None:
         if not body.get("id") or not body.get("generationId"):
@@ -327,10 +346,8 @@ def main() -> None:
         print(f"export SF_CLIENT_ID={fake.client_id}")
         print(f"export SF_CLIENT_SECRET={fake.client_secret}")
         print("# serving; Ctrl-C stops", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

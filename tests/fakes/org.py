@@ -29,10 +29,11 @@ import re
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
@@ -242,7 +243,9 @@ def check_zip(archive: zipfile.ZipFile) -> tuple[list[Member], list[str]]:
     for member in members:
         if member.type in ONE_FILE_TYPES:
             folder, suffix, content = ONE_FILE_TYPES[member.type]
-            expected = [f"{folder}/{member.name}.{suffix}"] + ([f"{folder}/{member.name}.{suffix}-meta.xml"] if content else [])
+            expected = [f"{folder}/{member.name}.{suffix}"] + (
+                [f"{folder}/{member.name}.{suffix}-meta.xml"] if content else []
+            )
         elif member.type in BUNDLE_FOLDERS:
             prefix = f"{BUNDLE_FOLDERS[member.type]}/{member.name}/"
             in_bundle = [n for n in names if n.startswith(prefix)]
@@ -253,7 +256,7 @@ def check_zip(archive: zipfile.ZipFile) -> tuple[list[Member], list[str]]:
             expected = [labels_file]
             if labels_file in names:
                 labels = etree.fromstring(archive.read(labels_file)).findall(f"{{{MD}}}labels/{{{MD}}}fullName")
-                if member.name not in {l.text for l in labels}:
+                if member.name not in {label.text for label in labels}:
                     problems.append(f"CustomLabel {member.name} is in package.xml but not in {labels_file}")
         else:
             problems.append(f"package.xml lists an unknown type {member.type}")
@@ -271,7 +274,9 @@ def check_zip(archive: zipfile.ZipFile) -> tuple[list[Member], list[str]]:
 
 
 IS_TEST_CLASS = re.compile(r"@istest\b[^{]*?\bclass\s+(\w+)", re.IGNORECASE)
-TEST_METHOD = re.compile(r"@istest\b\s*(?:\([^)]*\))?\s*(?:(?:public|private|global|static)\s+)*void\s+(\w+)", re.IGNORECASE)
+TEST_METHOD = re.compile(
+    r"@istest\b\s*(?:\([^)]*\))?\s*(?:(?:public|private|global|static)\s+)*void\s+(\w+)", re.IGNORECASE
+)
 
 
 def classes_in_zip(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -298,6 +303,7 @@ def split_tests(classes: dict[str, str], level: str, specified: list[str]) -> tu
 
 # ---------------------------------------------------------------------------------------------- XML building
 
+
 def _element(parent: etree._Element, name: str, value: object = None, nil: bool = False) -> etree._Element:
     child = etree.SubElement(parent, f"{{{MD}}}{name}")
     if nil:
@@ -309,8 +315,16 @@ def _element(parent: etree._Element, name: str, value: object = None, nil: bool 
     return child
 
 
-def _message(parent: etree._Element, tag: str, *, type_: str, name: str, file: str, success: bool,
-             problem: tuple[str, int | None, int | None] | None = None) -> None:
+def _message(
+    parent: etree._Element,
+    tag: str,
+    *,
+    type_: str,
+    name: str,
+    file: str,
+    success: bool,
+    problem: tuple[str, int | None, int | None] | None = None,
+) -> None:
     message = _element(parent, tag)
     _element(message, "changed", success)
     if problem and problem[2] is not None:
@@ -371,7 +385,11 @@ def deploy_result_xml(deploy: FakeDeploy, now: float) -> etree._Element:
         status = "Succeeded"
     done = status in ("Succeeded", "Failed", "Canceled")
     total = len(deploy.members)
-    progress = 0.0 if status == "Pending" else min(1.0, max(0.0, (elapsed - deploy.pending) / max(deploy.duration - deploy.pending, 1e-9)))
+    progress = (
+        0.0
+        if status == "Pending"
+        else min(1.0, max(0.0, (elapsed - deploy.pending) / max(deploy.duration - deploy.pending, 1e-9)))
+    )
     deployed = total if done else int(total * min(1.0, progress * 2))
     tests_done = len(methods) if done else int(len(methods) * max(0.0, progress * 2 - 1))
 
@@ -390,18 +408,38 @@ def deploy_result_xml(deploy: FakeDeploy, now: float) -> etree._Element:
     if done and status != "Canceled":
         if deploy.zip_problems:
             for problem in deploy.zip_problems:
-                _message(details, "componentFailures", type_="", name="package.xml", file="package.xml",
-                         success=False, problem=(problem, None, None))
+                _message(
+                    details,
+                    "componentFailures",
+                    type_="",
+                    name="package.xml",
+                    file="package.xml",
+                    success=False,
+                    problem=(problem, None, None),
+                )
             errors = len(deploy.zip_problems)
         elif compile_failure and broken:
-            _message(details, "componentFailures", type_="ApexClass", name=broken, file=f"classes/{broken}.cls",
-                     success=False, problem=COMPILE_ERROR)
+            _message(
+                details,
+                "componentFailures",
+                type_="ApexClass",
+                name=broken,
+                file=f"classes/{broken}.cls",
+                success=False,
+                problem=COMPILE_ERROR,
+            )
             errors = 1
         _message(details, "componentSuccesses", type_="", name="package.xml", file="package.xml", success=True)
         for member in deploy.members:
             if not (errors and member.name == broken and member.type == "ApexClass"):
-                _message(details, "componentSuccesses", type_=member.type, name=member.name,
-                         file=_file_of(member), success=True)
+                _message(
+                    details,
+                    "componentSuccesses",
+                    type_=member.type,
+                    name=member.name,
+                    file=_file_of(member),
+                    success=True,
+                )
         if runs_tests or deploy.test_methods:
             _run_test_result(details, methods, deploy.covered_classes if methods else [], deploy.outcome)
     _element(result, "done", done)
@@ -474,13 +512,37 @@ def _run_test_result(details: etree._Element, methods: list[tuple[str, str]], co
 
 # ---------------------------------------------------------------------------------------------- packaging
 
-VERSION_STAGES = ("Initializing", "VerifyingFeaturesAndSettings", "VerifyingDependencies", "VerifyingMetadata",
-                  "FinalizingPackageVersion")
-DESCRIPTOR_KEYS = {"id", "path", "versionName", "versionNumber", "versionDescription", "ancestorId", "ancestorVersion",
-                   "dependencies", "postInstallScript", "uninstallScript", "postInstallUrl", "releaseNotesUrl",
-                   "apexTestAccess"}
-PACKAGING_TABLES = ("Package2", "Package2Version", "Package2VersionCreateRequest", "Package2VersionCreateRequestError",
-                    "PackageUploadRequest", "MetadataPackage", "MetadataPackageVersion")
+VERSION_STAGES = (
+    "Initializing",
+    "VerifyingFeaturesAndSettings",
+    "VerifyingDependencies",
+    "VerifyingMetadata",
+    "FinalizingPackageVersion",
+)
+DESCRIPTOR_KEYS = {
+    "id",
+    "path",
+    "versionName",
+    "versionNumber",
+    "versionDescription",
+    "ancestorId",
+    "ancestorVersion",
+    "dependencies",
+    "postInstallScript",
+    "uninstallScript",
+    "postInstallUrl",
+    "releaseNotesUrl",
+    "apexTestAccess",
+}
+PACKAGING_TABLES = (
+    "Package2",
+    "Package2Version",
+    "Package2VersionCreateRequest",
+    "Package2VersionCreateRequestError",
+    "PackageUploadRequest",
+    "MetadataPackage",
+    "MetadataPackageVersion",
+)
 DESCRIPTOR_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(NEXT|\d+)")
 
 
@@ -495,8 +557,10 @@ def check_version_info(version_info: bytes, package_id: str) -> tuple[dict, dict
     except zipfile.BadZipFile:
         return {}, {}, ["VersionInfo is not a zip file"]
     names = set(outer.namelist())
-    problems = [f"VersionInfo holds {name}, which is not part of a package version" for name in
-                sorted(names - {"package.zip", "package2-descriptor.json", "settings.zip"})]
+    problems = [
+        f"VersionInfo holds {name}, which is not part of a package version"
+        for name in sorted(names - {"package.zip", "package2-descriptor.json", "settings.zip"})
+    ]
     if "package.zip" not in names or "package2-descriptor.json" not in names:
         return {}, {}, problems + ["VersionInfo needs package.zip and package2-descriptor.json"]
     try:
@@ -507,15 +571,19 @@ def check_version_info(version_info: bytes, package_id: str) -> tuple[dict, dict
     if descriptor.get("id") != package_id:
         problems.append(f"package2-descriptor.json: id {descriptor.get('id')!r} is not the request's Package2Id")
     if not DESCRIPTOR_VERSION.fullmatch(str(descriptor.get("versionNumber", ""))):
-        problems.append(f"package2-descriptor.json: versionNumber {descriptor.get('versionNumber')!r} is not M.m.p.NEXT")
+        problems.append(
+            f"package2-descriptor.json: versionNumber {descriptor.get('versionNumber')!r} is not M.m.p.NEXT"
+        )
     if not isinstance(descriptor.get("versionName"), str):
         problems.append("package2-descriptor.json: versionName is missing")
     inner = zipfile.ZipFile(io.BytesIO(outer.read("package.zip")))
     _, zip_problems = check_zip(inner)
     problems += zip_problems
-    if "package.xml" in inner.namelist():
-        if etree.fromstring(inner.read("package.xml")).find(f"{{{MD}}}fullName") is not None:
-            problems.append("package.xml has a fullName: the zip is a first-generation package, not a 2GP version")
+    if (
+        "package.xml" in inner.namelist()
+        and etree.fromstring(inner.read("package.xml")).find(f"{{{MD}}}fullName") is not None
+    ):
+        problems.append("package.xml has a fullName: the zip is a first-generation package, not a 2GP version")
     return descriptor, classes_in_zip(inner), problems
 
 
@@ -523,15 +591,22 @@ def create_package2(org: FakeOrg, fields: dict) -> tuple[int, object]:
     if not fields.get("Name"):
         return 400, _rest_error("REQUIRED_FIELD_MISSING", "Required fields are missing: [Name]")
     if fields.get("ContainerOptions") not in ("Managed", "Unlocked"):
-        return 400, _rest_error("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                                f"bad value for restricted picklist field: {fields.get('ContainerOptions')}")
+        return 400, _rest_error(
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            f"bad value for restricted picklist field: {fields.get('ContainerOptions')}",
+        )
     if fields["ContainerOptions"] == "Managed" and not fields.get("NamespacePrefix"):
         return 400, _rest_error("FIELD_INTEGRITY_EXCEPTION", "A managed package requires a namespace.")
     with org.lock:
         package_id = next(org._package_ids)
-        org.packages[package_id] = {"Id": package_id, "Name": fields["Name"], "ContainerOptions": fields["ContainerOptions"],
-                                    "NamespacePrefix": fields.get("NamespacePrefix"),
-                                    "Description": fields.get("Description"), "IsOrgDependent": False}
+        org.packages[package_id] = {
+            "Id": package_id,
+            "Name": fields["Name"],
+            "ContainerOptions": fields["ContainerOptions"],
+            "NamespacePrefix": fields.get("NamespacePrefix"),
+            "Description": fields.get("Description"),
+            "IsOrgDependent": False,
+        }
     return 201, {"id": package_id, "success": True, "errors": []}
 
 
@@ -540,19 +615,27 @@ def create_version_request(org: FakeOrg, fields: dict) -> tuple[int, object]:
     if package_id not in org.packages:
         return 400, _rest_error("INVALID_ID_FIELD", f"No package with id {package_id} in this Dev Hub")
     if fields.get("CalculateCodeCoverage") and fields.get("SkipValidation"):
-        return 400, _rest_error("FIELD_INTEGRITY_EXCEPTION",
-                                "You can't calculate code coverage when you skip validation.")
+        return 400, _rest_error(
+            "FIELD_INTEGRITY_EXCEPTION", "You can't calculate code coverage when you skip validation."
+        )
     descriptor, classes, problems = check_version_info(base64.b64decode(fields.get("VersionInfo") or ""), package_id)
     numbers = DESCRIPTOR_VERSION.fullmatch(str(descriptor.get("versionNumber", "")))
     methods, covered = split_tests(classes, "RunLocalTests", [])
     with org.lock:
         request = FakeVersionRequest(
-            id=next(org._version_request_ids), created=org.clock.monotonic(), package_id=package_id,
-            outcome=org.scenario.outcome, pending=org.scenario.pending, duration=org.scenario.duration,
+            id=next(org._version_request_ids),
+            created=org.clock.monotonic(),
+            package_id=package_id,
+            outcome=org.scenario.outcome,
+            pending=org.scenario.pending,
+            duration=org.scenario.duration,
             calculate_coverage=bool(fields.get("CalculateCodeCoverage")),
-            skip_validation=bool(fields.get("SkipValidation")), install_key=fields.get("InstallKey"),
+            skip_validation=bool(fields.get("SkipValidation")),
+            install_key=fields.get("InstallKey"),
             version=tuple(int(n) for n in numbers.groups()[:3]) if numbers else (0, 1, 0),
-            test_methods=methods, covered_classes=covered, problems=problems,
+            test_methods=methods,
+            covered_classes=covered,
+            problems=problems,
         )
         org.version_requests[request.id] = request
         org.package_problems += problems
@@ -565,10 +648,14 @@ def version_request_errors(request: FakeVersionRequest) -> list[str]:
     if request.outcome in ("component_failure", "failing") and not request.skip_validation:
         broken = request.covered_classes[0] if request.covered_classes else "Unknown"
         tests = [name for name, _ in request.test_methods[:1]]
-        messages = [f"{broken}: Variable does not exist: totl ({broken}: line {COMPILE_ERROR[1]}, "
-                    f"column {COMPILE_ERROR[2]})"]
-        messages += [f"{name}: Dependent class is invalid and needs recompilation:\n Class {broken} : "
-                     f"Variable does not exist: totl" for name in tests]
+        messages = [
+            f"{broken}: Variable does not exist: totl ({broken}: line {COMPILE_ERROR[1]}, column {COMPILE_ERROR[2]})"
+        ]
+        messages += [
+            f"{name}: Dependent class is invalid and needs recompilation:\n Class {broken} : "
+            f"Variable does not exist: totl"
+            for name in tests
+        ]
         return messages
     failing = failing_method(request.test_methods, request.outcome)
     if failing and request.calculate_coverage:
@@ -590,20 +677,30 @@ def version_request_state(org: FakeOrg, request: FakeVersionRequest, now: float)
     with org.lock:
         if request.version_id is None:
             major, minor, patch = request.version
-            build = 1 + sum(1 for v in org.package_versions.values() if v["Package2Id"] == request.package_id
-                            and (v["MajorVersion"], v["MinorVersion"], v["PatchVersion"]) == request.version)
+            build = 1 + sum(
+                1
+                for v in org.package_versions.values()
+                if v["Package2Id"] == request.package_id
+                and (v["MajorVersion"], v["MinorVersion"], v["PatchVersion"]) == request.version
+            )
             coverage = None
             if request.calculate_coverage:
                 locations, uncovered = coverage_lines(request.outcome)
                 coverage = {"apexCodeCoveragePercentage": round(100 * (locations - len(uncovered)) / locations, 2)}
             version_id = next(org._package_version_ids)
             org.package_versions[version_id] = {
-                "Id": version_id, "SubscriberPackageVersionId": next(org._subscriber_version_ids),
-                "Package2Id": request.package_id, "Package2": {"Name": org.packages[request.package_id]["Name"]},
-                "MajorVersion": major, "MinorVersion": minor, "PatchVersion": patch, "BuildNumber": build,
+                "Id": version_id,
+                "SubscriberPackageVersionId": next(org._subscriber_version_ids),
+                "Package2Id": request.package_id,
+                "Package2": {"Name": org.packages[request.package_id]["Name"]},
+                "MajorVersion": major,
+                "MinorVersion": minor,
+                "PatchVersion": patch,
+                "BuildNumber": build,
                 "CodeCoverage": coverage,
                 "HasPassedCodeCoverageCheck": bool(coverage and coverage["apexCodeCoveragePercentage"] >= 75),
-                "IsReleased": False, "ValidationSkipped": request.skip_validation,
+                "IsReleased": False,
+                "ValidationSkipped": request.skip_validation,
             }
             request.version_id = version_id
     return "Success", []
@@ -617,10 +714,15 @@ def create_upload(org: FakeOrg, fields: dict) -> tuple[int, object]:
         return 400, _rest_error("REQUIRED_FIELD_MISSING", "Required fields are missing: [VersionName]")
     with org.lock:
         upload = FakeUpload(
-            id=next(org._upload_ids), created=org.clock.monotonic(), package_id=package_id,
-            version_name=fields["VersionName"], release=bool(fields.get("IsReleaseVersion")),
+            id=next(org._upload_ids),
+            created=org.clock.monotonic(),
+            package_id=package_id,
+            version_name=fields["VersionName"],
+            release=bool(fields.get("IsReleaseVersion")),
             version=(int(fields.get("MajorVersion") or 1), int(fields.get("MinorVersion") or 0)),
-            password=fields.get("Password"), outcome=org.scenario.outcome, pending=org.scenario.pending,
+            password=fields.get("Password"),
+            outcome=org.scenario.outcome,
+            pending=org.scenario.pending,
             duration=org.scenario.duration,
         )
         org.uploads[upload.id] = upload
@@ -638,18 +740,27 @@ def upload_state(org: FakeOrg, upload: FakeUpload, now: float) -> tuple[str, lis
         failing = methods[0] if methods else ("FooServiceTest", "greetsByName")
         errors = [f"ApexTestFailure: {failing[0]}.{failing[1]}: {ASSERT_MESSAGE}"]
         if upload.outcome != "test_failure":
-            errors.append("Average test coverage across all Apex Classes and Triggers is 60%, at least 75% test "
-                          "coverage is required.")
+            errors.append(
+                "Average test coverage across all Apex Classes and Triggers is 60%, at least 75% test "
+                "coverage is required."
+            )
         return "ERROR", errors
     with org.lock:
         if upload.version_id is None:
             major, minor = upload.version
-            patch = sum(1 for v in org.metadata_package_versions.values()
-                        if (v["MajorVersion"], v["MinorVersion"]) == (major, minor) and v["ReleaseState"] == "Released")
+            patch = sum(
+                1
+                for v in org.metadata_package_versions.values()
+                if (v["MajorVersion"], v["MinorVersion"]) == (major, minor) and v["ReleaseState"] == "Released"
+            )
             version_id = next(org._subscriber_version_ids)
             org.metadata_package_versions[version_id] = {
-                "Id": version_id, "MetadataPackageId": upload.package_id, "Name": upload.version_name,
-                "MajorVersion": major, "MinorVersion": minor, "PatchVersion": patch,
+                "Id": version_id,
+                "MetadataPackageId": upload.package_id,
+                "Name": upload.version_name,
+                "MajorVersion": major,
+                "MinorVersion": minor,
+                "PatchVersion": patch,
                 "ReleaseState": "Released" if upload.release else "Beta",
                 "BuildNumber": 1 + len(org.metadata_package_versions),
             }
@@ -685,16 +796,25 @@ def packaging_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
             records = []
             for request in org.version_requests.values():
                 status, _ = version_request_state(org, request, now)
-                records.append({"Id": request.id, "Status": status, "Package2Id": request.package_id,
-                                "Package2": {"Name": org.packages[request.package_id]["Name"]},
-                                "Package2VersionId": request.version_id,
-                                "Package2Version": org.package_versions.get(request.version_id or ""),
-                                "CalculateCodeCoverage": request.calculate_coverage,
-                                "SkipValidation": request.skip_validation, "InstallKey": None})
+                records.append(
+                    {
+                        "Id": request.id,
+                        "Status": status,
+                        "Package2Id": request.package_id,
+                        "Package2": {"Name": org.packages[request.package_id]["Name"]},
+                        "Package2VersionId": request.version_id,
+                        "Package2Version": org.package_versions.get(request.version_id or ""),
+                        "CalculateCodeCoverage": request.calculate_coverage,
+                        "SkipValidation": request.skip_validation,
+                        "InstallKey": None,
+                    }
+                )
         elif table == "Package2VersionCreateRequestError":
-            records = [{"ParentRequestId": request.id, "ParentRequest": {"Id": request.id}, "Message": message}
-                       for request in org.version_requests.values()
-                       for message in version_request_state(org, request, now)[1]]
+            records = [
+                {"ParentRequestId": request.id, "ParentRequest": {"Id": request.id}, "Message": message}
+                for request in org.version_requests.values()
+                for message in version_request_state(org, request, now)[1]
+            ]
         elif table == "Package2Version":
             records = list(org.package_versions.values())
         elif table == "Package2":
@@ -703,17 +823,26 @@ def packaging_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
             records = []
             for upload in org.uploads.values():
                 status, errors = upload_state(org, upload, now)
-                records.append({"Id": upload.id, "Status": status, "MetadataPackageId": upload.package_id,
-                                "MetadataPackageVersionId": upload.version_id,
-                                "Errors": {"errors": [{"message": e} for e in errors]} if errors else None})
+                records.append(
+                    {
+                        "Id": upload.id,
+                        "Status": status,
+                        "MetadataPackageId": upload.package_id,
+                        "MetadataPackageVersionId": upload.version_id,
+                        "Errors": {"errors": [{"message": e} for e in errors]} if errors else None,
+                    }
+                )
         elif table == "MetadataPackage":
             records = list(org.metadata_packages.values())
         else:
             records = list(org.metadata_package_versions.values())
     key, value = where.groups()
     head, _, rest = key.partition(".")
-    matching = [r for r in records if (r.get(head) or {}).get(rest) == value] if rest else \
-        [r for r in records if r.get(key) == value]
+    matching = (
+        [r for r in records if (r.get(head) or {}).get(rest) == value]
+        if rest
+        else [r for r in records if r.get(key) == value]
+    )
     try:
         rows = [_select(table, r, fields) for r in matching]
     except KeyError as exc:
@@ -730,15 +859,19 @@ def promote(org: FakeOrg, version_id: str, fields: dict) -> tuple[int, object]:
             return 400, _rest_error("INVALID_FIELD_FOR_INSERT_UPDATE", f"fields not updatable here: {sorted(fields)}")
         if fields["IsReleased"] is True and not version["HasPassedCodeCoverageCheck"]:
             coverage = version["CodeCoverage"]
-            reason = ("code coverage was not calculated for this version (it was created without validation or "
-                      "without code coverage)" if coverage is None else
-                      f"its code coverage is {coverage['apexCodeCoveragePercentage']:g}%, below the required 75%")
+            reason = (
+                "code coverage was not calculated for this version (it was created without validation or "
+                "without code coverage)"
+                if coverage is None
+                else f"its code coverage is {coverage['apexCodeCoveragePercentage']:g}%, below the required 75%"
+            )
             return 400, _rest_error("FIELD_INTEGRITY_EXCEPTION", f"This package version can't be promoted: {reason}.")
         version["IsReleased"] = bool(fields["IsReleased"])
     return 204, None
 
 
 # ---------------------------------------------------------------------------------------------- HTTP handler
+
 
 class FakeOrgHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -786,7 +919,8 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         if not schema.validate(document):
             with self.org.lock:
                 self.org.protocol_errors.append(
-                    f"{direction} {etree.QName(element).localname}: {schema.error_log.last_error}")
+                    f"{direction} {etree.QName(element).localname}: {schema.error_log.last_error}"
+                )
 
     def _status_fault(self) -> str | None:
         """Count a status call and play the scenario's fault for it; 'slow' and 'expire' act here."""
@@ -880,8 +1014,9 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             import jwt
 
             try:
-                claims = jwt.decode(form.get("assertion", ""), org.jwt_public_key, algorithms=["RS256"],
-                                    options={"verify_aud": False})
+                claims = jwt.decode(
+                    form.get("assertion", ""), org.jwt_public_key, algorithms=["RS256"], options={"verify_aud": False}
+                )
                 ok = claims.get("iss") == org.client_id and claims.get("sub") == org.username
             except jwt.PyJWTError:
                 ok = False
@@ -893,8 +1028,16 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             if not ok:
                 return self._json(400, {"error": "invalid_grant", "error_description": "authentication failure"})
             session = org.new_session()
-        self._json(200, {"access_token": session, "instance_url": org.url, "token_type": "Bearer",
-                         "id": f"{org.url}/id/00D000000000001/005000000000001", "scope": "api"})
+        self._json(
+            200,
+            {
+                "access_token": session,
+                "instance_url": org.url,
+                "token_type": "Bearer",
+                "id": f"{org.url}/id/00D000000000001/005000000000001",
+                "scope": "api",
+            },
+        )
 
     # -- Metadata API
     def _metadata(self, body: bytes) -> None:
@@ -955,9 +1098,16 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         methods, covered = split_tests(classes, level, specified)
         with org.lock:
             deploy = FakeDeploy(
-                id=next(org._deploy_ids), created=org.clock.monotonic(), check_only=text("checkOnly") == "true",
-                test_level=level, members=members, test_methods=methods, covered_classes=covered,
-                outcome=org.scenario.outcome, pending=org.scenario.pending, duration=org.scenario.duration,
+                id=next(org._deploy_ids),
+                created=org.clock.monotonic(),
+                check_only=text("checkOnly") == "true",
+                test_level=level,
+                members=members,
+                test_methods=methods,
+                covered_classes=covered,
+                outcome=org.scenario.outcome,
+                pending=org.scenario.pending,
+                duration=org.scenario.duration,
                 zip_problems=problems,
             )
             org.deploys[deploy.id] = deploy
@@ -995,13 +1145,26 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         with org.lock:
             validation = org.deploys.get(call.findtext(f"{{{MD}}}validationId") or "")
             now = org.clock.monotonic()
-            if (validation is None or not validation.check_only or now < validation.finishes_at
-                    or validation.outcome != "success" or validation.zip_problems):
+            if (
+                validation is None
+                or not validation.check_only
+                or now < validation.finishes_at
+                or validation.outcome != "success"
+                or validation.zip_problems
+            ):
                 return self._fault("INVALID_ID_FIELD", "No recent successful validation with this ID")
             deploy = FakeDeploy(
-                id=next(org._deploy_ids), created=now, check_only=False, test_level=validation.test_level,
-                members=validation.members, test_methods=[], covered_classes=[], outcome="success",
-                pending=org.scenario.pending, duration=org.scenario.duration, zip_problems=[],
+                id=next(org._deploy_ids),
+                created=now,
+                check_only=False,
+                test_level=validation.test_level,
+                members=validation.members,
+                test_methods=[],
+                covered_classes=[],
+                outcome="success",
+                pending=org.scenario.pending,
+                duration=org.scenario.duration,
+                zip_problems=[],
             )
             org.deploys[deploy.id] = deploy
         response = etree.Element(f"{{{MD}}}deployRecentValidationResponse")
@@ -1012,7 +1175,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
     def _rest_session_valid(self) -> bool:
         authorization = self.headers.get("Authorization", "")
         with self.org.lock:
-            return authorization.startswith("Bearer ") and authorization[len("Bearer "):] in self.org.sessions
+            return authorization.startswith("Bearer ") and authorization[len("Bearer ") :] in self.org.sessions
 
     def _rest_unauthorized(self) -> None:
         self._json(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
@@ -1028,10 +1191,13 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             org.calls.append((org.clock.time(), "runTestsAsynchronous"))
             unknown = [n for n in names if n not in org.org_classes]
             if unknown:
-                return self._json(400, [{"errorCode": "INVALID_INPUT", "message": f"No test class found: {unknown[0]}"}])
+                return self._json(
+                    400, [{"errorCode": "INVALID_INPUT", "message": f"No test class found: {unknown[0]}"}]
+                )
             methods, covered = split_tests(org.org_classes, level, names)
-            run = FakeTestRun(next(org._run_ids), org.clock.monotonic(), methods, covered, org.scenario.outcome,
-                              org.scenario.duration)
+            run = FakeTestRun(
+                next(org._run_ids), org.clock.monotonic(), methods, covered, org.scenario.outcome, org.scenario.duration
+            )
             org.test_runs[run.id] = run
         self._json(200, run.id)
 
@@ -1057,19 +1223,29 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         if table == "ApexTestRunResult":
             finished = org.clock.monotonic() - run.created >= run.duration
             completed = len(run.test_methods) if finished else len(run.test_methods) // 2
-            records = [{"attributes": {"type": "ApexTestRunResult"}, "AsyncApexJobId": run.id,
-                        "Status": "Completed" if finished else "Processing",
-                        "MethodsEnqueued": len(run.test_methods), "MethodsCompleted": completed,
-                        "MethodsFailed": 1 if finished and failing_method(run.test_methods, run.outcome) else 0,
-                        "TestTime": 93}]
+            records = [
+                {
+                    "attributes": {"type": "ApexTestRunResult"},
+                    "AsyncApexJobId": run.id,
+                    "Status": "Completed" if finished else "Processing",
+                    "MethodsEnqueued": len(run.test_methods),
+                    "MethodsCompleted": completed,
+                    "MethodsFailed": 1 if finished and failing_method(run.test_methods, run.outcome) else 0,
+                    "TestTime": 93,
+                }
+            ]
         elif table == "ApexTestResult":
             failing = failing_method(run.test_methods, run.outcome)
             records = [
-                {"attributes": {"type": "ApexTestResult"}, "MethodName": method,
-                 "Outcome": "Fail" if (cls, method) == failing else "Pass",
-                 "Message": ASSERT_MESSAGE if (cls, method) == failing else None,
-                 "StackTrace": f"Class.{cls}.{method}: line 5, column 1" if (cls, method) == failing else None,
-                 "RunTime": 41, "ApexClass": {"attributes": {"type": "ApexClass"}, "Name": cls, "NamespacePrefix": None}}
+                {
+                    "attributes": {"type": "ApexTestResult"},
+                    "MethodName": method,
+                    "Outcome": "Fail" if (cls, method) == failing else "Pass",
+                    "Message": ASSERT_MESSAGE if (cls, method) == failing else None,
+                    "StackTrace": f"Class.{cls}.{method}: line 5, column 1" if (cls, method) == failing else None,
+                    "RunTime": 41,
+                    "ApexClass": {"attributes": {"type": "ApexClass"}, "Name": cls, "NamespacePrefix": None},
+                }
                 for cls, method in run.test_methods
             ]
         elif table == "ApexCodeCoverageAggregate":
@@ -1080,30 +1256,40 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             locations, uncovered = coverage_lines(latest.outcome if latest else "success")
             covered_lines = [n for n in range(1, locations + 1) if n not in uncovered]
             records = [
-                {"attributes": {"type": "ApexCodeCoverageAggregate"},
-                 "ApexClassOrTrigger": {"attributes": {"type": "Name"}, "Name": name},
-                 "NumLinesCovered": len(covered_lines), "NumLinesUncovered": len(uncovered),
-                 "Coverage": {"coveredLines": covered_lines, "uncoveredLines": uncovered}}
-                for name in (latest.covered_classes if latest else []) if not names or name in names
+                {
+                    "attributes": {"type": "ApexCodeCoverageAggregate"},
+                    "ApexClassOrTrigger": {"attributes": {"type": "Name"}, "Name": name},
+                    "NumLinesCovered": len(covered_lines),
+                    "NumLinesUncovered": len(uncovered),
+                    "Coverage": {"coveredLines": covered_lines, "uncoveredLines": uncovered},
+                }
+                for name in (latest.covered_classes if latest else [])
+                if not names or name in names
             ]
         elif table == "ApexOrgWideCoverage":
             with org.lock:
                 runs = list(org.test_runs.values())
             locations, uncovered = coverage_lines(runs[-1].outcome if runs else "success")
-            records = [{"attributes": {"type": "ApexOrgWideCoverage"},
-                        "PercentCovered": round(100 * (locations - len(uncovered)) / locations)}]
+            records = [
+                {
+                    "attributes": {"type": "ApexOrgWideCoverage"},
+                    "PercentCovered": round(100 * (locations - len(uncovered)) / locations),
+                }
+            ]
         else:
             return self._json(400, [{"errorCode": "INVALID_TYPE", "message": f"fake org cannot answer: {soql}"}])
         self._json(200, {"totalSize": len(records), "done": True, "records": records})
-
 
     # -- packaging (Tooling API sobjects)
     def _tooling_create(self, sobject: str, body: bytes) -> None:
         org = self.org
         if not self._rest_session_valid():
             return self._rest_unauthorized()
-        creators = {"Package2": create_package2, "Package2VersionCreateRequest": create_version_request,
-                    "PackageUploadRequest": create_upload}
+        creators = {
+            "Package2": create_package2,
+            "Package2VersionCreateRequest": create_version_request,
+            "PackageUploadRequest": create_upload,
+        }
         with org.lock:
             org.calls.append((org.clock.time(), f"create:{sobject}"))
             fault = org.scenario.deploy_fault
@@ -1168,12 +1354,15 @@ CLASS_META = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def write_sample_project(root: Path, services: tuple[str, ...] = ("FooService",), lwc: tuple[str, ...] = ("fooCard",)) -> Path:
+def write_sample_project(
+    root: Path, services: tuple[str, ...] = ("FooService",), lwc: tuple[str, ...] = ("fooCard",)
+) -> Path:
     """An SFDX project shaped like apexgen's output: services with their tests, LWC bundles, one flow."""
     classes = root / "force-app/main/default/classes"
     classes.mkdir(parents=True, exist_ok=True)
-    (root / "sfdx-project.json").write_text(json.dumps(
-        {"packageDirectories": [{"path": "force-app", "default": True}], "sourceApiVersion": "63.0"}))
+    (root / "sfdx-project.json").write_text(
+        json.dumps({"packageDirectories": [{"path": "force-app", "default": True}], "sourceApiVersion": "63.0"})
+    )
     (root / ".forceignore").write_text("**/__tests__/**\n**/jsconfig.json\n**/.eslintrc.json\npackage.xml\n")
     for name in services:
         (classes / f"{name}.cls").write_text(SAMPLE_CLASS.format(name=name))
@@ -1183,16 +1372,20 @@ def write_sample_project(root: Path, services: tuple[str, ...] = ("FooService",)
     for bundle in lwc:
         folder = root / "force-app/main/default/lwc" / bundle
         (folder / "__tests__").mkdir(parents=True, exist_ok=True)
-        (folder / f"{bundle}.js").write_text("import { LightningElement } from 'lwc';\nexport default class X extends LightningElement {}\n")
+        (folder / f"{bundle}.js").write_text(
+            "import { LightningElement } from 'lwc';\nexport default class X extends LightningElement {}\n"
+        )
         (folder / f"{bundle}.html").write_text("<template><p>hi</p></template>\n")
         (folder / f"{bundle}.js-meta.xml").write_text(
             '<?xml version="1.0" encoding="UTF-8"?>\n<LightningComponentBundle xmlns="http://soap.sforce.com/2006/04/metadata">\n'
-            "    <apiVersion>63.0</apiVersion>\n    <isExposed>false</isExposed>\n</LightningComponentBundle>\n")
+            "    <apiVersion>63.0</apiVersion>\n    <isExposed>false</isExposed>\n</LightningComponentBundle>\n"
+        )
         (folder / "__tests__" / f"{bundle}.test.js").write_text("test('x', () => {});\n")
     flows = root / "force-app/main/default/flows"
     flows.mkdir(parents=True, exist_ok=True)
     (flows / "Greeting_Flow.flow-meta.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<Flow xmlns="http://soap.sforce.com/2006/04/metadata">\n'
         "    <apiVersion>63.0</apiVersion>\n    <label>Greeting</label>\n    <processType>AutoLaunchedFlow</processType>\n"
-        "    <status>Draft</status>\n</Flow>\n")
+        "    <status>Draft</status>\n</Flow>\n"
+    )
     return root

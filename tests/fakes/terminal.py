@@ -11,7 +11,7 @@ import struct
 import subprocess
 import termios
 import time
-from typing import Callable
+from collections.abc import Callable
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

@@ -12,11 +12,11 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable
 
 from apexgen.check.cache import FindingsCache, check_cache_dir
 from apexgen.check.findings import Finding, ProjectFiles, ToolFailedError, last_line
@@ -30,7 +30,16 @@ from apexgen.errors import UsageError
 from apexgen.salesforce import SFDX_PROJECT_FILE
 
 PRETTIER_CONFIG = ".prettierrc"
-PMD_CATEGORIES = ("bestpractices", "codestyle", "design", "documentation", "errorprone", "multithreading", "performance", "security")
+PMD_CATEGORIES = (
+    "bestpractices",
+    "codestyle",
+    "design",
+    "documentation",
+    "errorprone",
+    "multithreading",
+    "performance",
+    "security",
+)
 DEFAULT_PMD_CATEGORIES = ("security", "bestpractices")
 PMD_ERROR_CATEGORY = "security"
 # C1 only and the serial collector: these JVMs run for seconds, where C2 compiler threads and a parallel
@@ -50,7 +59,9 @@ def java_command(classpath: list[Path], arguments: list[str]) -> list[str]:
     return ["java", *JVM_OPTIONS, "-cp", os.pathsep.join(map(str, classpath)), *arguments]
 
 
-def run_java(tool: str, toolchain: Toolchain, arguments: list[str], ok_codes: Iterable[int] = (0,)) -> subprocess.CompletedProcess[str]:
+def run_java(
+    tool: str, toolchain: Toolchain, arguments: list[str], ok_codes: Iterable[int] = (0,)
+) -> subprocess.CompletedProcess[str]:
     """Run a main class from the jars of apex-ls and PMD."""
     try:
         result = subprocess.run(java_command([toolchain.java_lib / "*"], arguments), capture_output=True, text=True)
@@ -82,7 +93,11 @@ def parse_and_format(toolchain: Toolchain, root: Path, files: list[Path]) -> lis
     classpath = [jorje_batch_classes(toolchain), toolchain.serializer_lib / "*"]
     config = root / PRETTIER_CONFIG
     absolute = [str(f.resolve()) for f in files]
-    request = {"nodeModules": str(toolchain.node_modules), "files": absolute, "prettierConfig": str(config) if config.exists() else None}
+    request = {
+        "nodeModules": str(toolchain.node_modules),
+        "files": absolute,
+        "prettierConfig": str(config) if config.exists() else None,
+    }
     with tempfile.TemporaryDirectory(prefix="apexgen-format-") as scratch:
         paths, request_file = Path(scratch, "paths.txt"), Path(scratch, "request.json")
         paths.write_text("".join(f"{path}\n" for path in absolute), "utf-8")
@@ -94,11 +109,19 @@ def parse_and_format(toolchain: Toolchain, root: Path, files: list[Path]) -> lis
             tempfile.TemporaryFile() as node_log,
         ):
             try:
-                jorje = subprocess.Popen(java_command(classpath, [JORJE_BATCH]), stdin=path_list, stdout=subprocess.PIPE, stderr=jorje_log)
+                jorje = subprocess.Popen(
+                    java_command(classpath, [JORJE_BATCH]), stdin=path_list, stdout=subprocess.PIPE, stderr=jorje_log
+                )
             except OSError as exc:
                 raise ToolFailedError("jorje", str(exc)) from None
             try:
-                node = subprocess.Popen(["node", str(script), str(request_file)], stdin=jorje.stdout, stdout=subprocess.PIPE, stderr=node_log, cwd=root)
+                node = subprocess.Popen(
+                    ["node", str(script), str(request_file)],
+                    stdin=jorje.stdout,
+                    stdout=subprocess.PIPE,
+                    stderr=node_log,
+                    cwd=root,
+                )
             except OSError as exc:
                 jorje.kill()
                 raise ToolFailedError("prettier", str(exc)) from None
@@ -122,7 +145,12 @@ def parse_and_format(toolchain: Toolchain, root: Path, files: list[Path]) -> lis
     if jorje.returncode != 0 or node.returncode == JORJE_STOPPED_EXIT:
         raise ToolFailedError("jorje", f"exit {jorje.returncode}: {last_line(jorje_errors)}")
     return [
-        FormatResult(Path(r["path"]), tuple((line, column, message) for line, column, message in r["syntaxErrors"]), r["formatted"], r["formatError"])
+        FormatResult(
+            Path(r["path"]),
+            tuple((line, column, message) for line, column, message in r["syntaxErrors"]),
+            r["formatted"],
+            r["formatError"],
+        )
         for r in report["files"]
     ]
 
@@ -144,10 +172,16 @@ def first_difference(text: str, formatted: str) -> int:
     if text == formatted:
         return 0
     old, new = text.splitlines(), formatted.splitlines()
-    return next((i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)) + 1)
+    return next((i + 1 for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)) + 1)
 
 
-def cached(tool: str, project: ProjectFiles, files: list[Path], settings: str | None, run: Callable[[list[Path]], list[Finding]]) -> list[Finding]:
+def cached(
+    tool: str,
+    project: ProjectFiles,
+    files: list[Path],
+    settings: str | None,
+    run: Callable[[list[Path]], list[Finding]],
+) -> list[Finding]:
     """``run`` on the files that changed since the last check; the last check's findings for the others.
 
     ``settings``: all the tool's verdict on a file depends on besides the file, or None not to cache.
@@ -208,7 +242,9 @@ def apex_ls_findings(toolchain: Toolchain, project: ProjectFiles, use_cache: boo
             # apex-ls offsets are 0-based columns.
             # Messages name files by absolute path; the project-relative one reads the same anywhere.
             text = message.get("message", "").replace(f"{project.root}{os.sep}", "")
-            findings.append(Finding(file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text))
+            findings.append(
+                Finding(file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text)
+            )
     return findings
 
 
@@ -235,14 +271,18 @@ def validate_pmd_categories(categories: Iterable[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(c.strip() for c in categories if c.strip()))
     unknown = [c for c in chosen if c not in PMD_CATEGORIES]
     if unknown:
-        raise UsageError(f"--pmd-rules: unknown PMD category {', '.join(unknown)}; choose from {', '.join(PMD_CATEGORIES)}")
+        raise UsageError(
+            f"--pmd-rules: unknown PMD category {', '.join(unknown)}; choose from {', '.join(PMD_CATEGORIES)}"
+        )
     return chosen
 
 
 _PMD_SYNTAX_POSITION = re.compile(r"at (\d+):(\d+)")
 
 
-def pmd_findings(toolchain: Toolchain, project: ProjectFiles, files: list[Path], categories: tuple[str, ...]) -> list[Finding]:
+def pmd_findings(
+    toolchain: Toolchain, project: ProjectFiles, files: list[Path], categories: tuple[str, ...]
+) -> list[Finding]:
     """PMD 7 through Salesforce's PmdWrapper: security violations are errors, other categories warnings."""
     if not categories:
         return []
@@ -256,7 +296,10 @@ def pmd_findings(toolchain: Toolchain, project: ProjectFiles, files: list[Path],
     with tempfile.TemporaryDirectory(prefix="apexgen-pmd-") as scratch:
         ruleset_path, input_path, output_path = (Path(scratch, n) for n in ("ruleset.xml", "in.json", "out.json"))
         ruleset_path.write_text(ruleset, "utf-8")
-        request = {"ruleSetInputFile": str(ruleset_path), "runDataPerLanguage": {"apex": {"filesToScan": [str(f.resolve()) for f in files]}}}
+        request = {
+            "ruleSetInputFile": str(ruleset_path),
+            "runDataPerLanguage": {"apex": {"filesToScan": [str(f.resolve()) for f in files]}},
+        }
         input_path.write_text(json.dumps(request), "utf-8")
         result = run_java("pmd", toolchain, [PMD_MAIN, "run", str(input_path), str(output_path)])
         try:
@@ -268,14 +311,34 @@ def pmd_findings(toolchain: Toolchain, project: ProjectFiles, files: list[Path],
         location = violation["codeLocation"]
         rule = violation["rule"]
         severity = "error" if rule_category.get(rule) == PMD_ERROR_CATEGORY else "warning"
-        findings.append(Finding(project.relative(location["file"]), location["startLine"], location["startCol"], severity, "pmd", rule, violation["message"]))
+        findings.append(
+            Finding(
+                project.relative(location["file"]),
+                location["startLine"],
+                location["startCol"],
+                severity,
+                "pmd",
+                rule,
+                violation["message"],
+            )
+        )
     for error in report.get("processingErrors", []):
         # PMD parses with its own grammar; a file it cannot parse is one its rules did not see. jorje,
         # Salesforce's parser, is the judge of syntax, so this is only a warning.
         message = error["message"].strip().splitlines()[-1]
         position = _PMD_SYNTAX_POSITION.search(message)
         line, column = (int(position[1]), int(position[2]) + 1) if position else (0, 0)
-        findings.append(Finding(project.relative(error["file"]), line, column, "warning", "pmd", "ProcessingError", f"PMD rules did not run: {message}"))
+        findings.append(
+            Finding(
+                project.relative(error["file"]),
+                line,
+                column,
+                "warning",
+                "pmd",
+                "ProcessingError",
+                f"PMD rules did not run: {message}",
+            )
+        )
     return findings
 
 
@@ -298,7 +361,9 @@ def merge_syntax_findings(findings: list[Finding]) -> list[Finding]:
     return merged
 
 
-def deep_checks(toolchain: Toolchain, project: ProjectFiles, pmd_rules: tuple[str, ...], use_cache: bool) -> list[Callable[[], list[Finding]]]:
+def deep_checks(
+    toolchain: Toolchain, project: ProjectFiles, pmd_rules: tuple[str, ...], use_cache: bool
+) -> list[Callable[[], list[Finding]]]:
     """The deep tools as independent jobs, to run in parallel.
 
     jorje, prettier and PMD judge each file alone (PMD's rules do unless PMD_APEX_ROOT_DIRECTORY turns on
@@ -315,10 +380,14 @@ def deep_checks(toolchain: Toolchain, project: ProjectFiles, pmd_rules: tuple[st
         pmd_settings = ",".join(pmd_rules) if "PMD_APEX_ROOT_DIRECTORY" not in os.environ else None
 
     def jorje_prettier() -> list[Finding]:
-        return cached("jorje-prettier", project, files, prettier_settings, partial(jorje_prettier_findings, toolchain, project))
+        return cached(
+            "jorje-prettier", project, files, prettier_settings, partial(jorje_prettier_findings, toolchain, project)
+        )
 
     def pmd() -> list[Finding]:
-        return cached("pmd", project, files, pmd_settings, partial(pmd_findings, toolchain, project, categories=pmd_rules))
+        return cached(
+            "pmd", project, files, pmd_settings, partial(pmd_findings, toolchain, project, categories=pmd_rules)
+        )
 
     def apex_ls() -> list[Finding]:
         return apex_ls_findings(toolchain, project, use_cache)

@@ -96,9 +96,17 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
     try:
         text, data = read_document(root)
     except FileNotFoundError:
-        return [Finding(SFDX_PROJECT_FILE, 0, 0, "error", "sfdx-schema", "missing", "not found: this is not an SFDX project")], fallback
+        return [
+            Finding(
+                SFDX_PROJECT_FILE, 0, 0, "error", "sfdx-schema", "missing", "not found: this is not an SFDX project"
+            )
+        ], fallback
     except json.JSONDecodeError as exc:
-        return [Finding(SFDX_PROJECT_FILE, exc.lineno, exc.colno, "error", "sfdx-schema", "json", f"not valid JSON: {exc.msg}")], fallback
+        return [
+            Finding(
+                SFDX_PROJECT_FILE, exc.lineno, exc.colno, "error", "sfdx-schema", "json", f"not valid JSON: {exc.msg}"
+            )
+        ], fallback
     except (OSError, UnicodeDecodeError) as exc:
         return [Finding(SFDX_PROJECT_FILE, 0, 0, "error", "sfdx-schema", "unreadable", str(exc))], fallback
 
@@ -134,7 +142,11 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
             if (root / directory).is_dir():
                 package_dirs.append((root / directory).resolve())
             else:
-                findings.append(finding(("packageDirectories", index, "path"), "path", f"package directory '{directory}' does not exist"))
+                findings.append(
+                    finding(
+                        ("packageDirectories", index, "path"), "path", f"package directory '{directory}' does not exist"
+                    )
+                )
     version = data.get("sourceApiVersion") if isinstance(data, dict) else None
     project = ProjectFiles(root, package_dirs, version if isinstance(version, str) else None)
     return findings, project
@@ -163,21 +175,63 @@ def check_manifest(root: Path) -> list[Finding]:
     findings = []
     for path, state in generated_file_states(root):
         if state == "missing":
-            findings.append(Finding(path, 0, 0, "error", "manifest", "missing", "generated file is missing; 'apexgen generate' restores it"))
+            findings.append(
+                Finding(
+                    path,
+                    0,
+                    0,
+                    "error",
+                    "manifest",
+                    "missing",
+                    "generated file is missing; 'apexgen generate' restores it",
+                )
+            )
         elif state == "edited":
-            findings.append(Finding(path, 0, 0, "warning", "manifest", "edited", "edited by hand since 'apexgen generate' wrote it; the next generate stops here unless --force"))
+            findings.append(
+                Finding(
+                    path,
+                    0,
+                    0,
+                    "warning",
+                    "manifest",
+                    "edited",
+                    "edited by hand since 'apexgen generate' wrote it; the next generate stops here unless --force",
+                )
+            )
     return findings
 
 
 def check_meta_pairs(project: ProjectFiles) -> list[Finding]:
     """Every .cls/.trigger has its -meta.xml, and every .cls-meta.xml/.trigger-meta.xml its source."""
     findings = []
-    for path in project.files(lambda name: name.endswith(APEX_SUFFIXES) or name.endswith(tuple(s + META_SUFFIX for s in APEX_SUFFIXES))):
+    for path in project.files(
+        lambda name: name.endswith(APEX_SUFFIXES) or name.endswith(tuple(s + META_SUFFIX for s in APEX_SUFFIXES))
+    ):
         if path.name.endswith(META_SUFFIX):
             if not path.with_name(path.name[: -len(META_SUFFIX)]).exists():
-                findings.append(Finding(project.relative(path), 0, 0, "error", "meta", "orphan-meta", f"no source file {path.name[: -len(META_SUFFIX)]} beside this meta file"))
+                findings.append(
+                    Finding(
+                        project.relative(path),
+                        0,
+                        0,
+                        "error",
+                        "meta",
+                        "orphan-meta",
+                        f"no source file {path.name[: -len(META_SUFFIX)]} beside this meta file",
+                    )
+                )
         elif not path.with_name(path.name + META_SUFFIX).exists():
-            findings.append(Finding(project.relative(path), 0, 0, "error", "meta", "missing-meta", f"{path.name}{META_SUFFIX} is missing; the Metadata API does not deploy a source file without it"))
+            findings.append(
+                Finding(
+                    project.relative(path),
+                    0,
+                    0,
+                    "error",
+                    "meta",
+                    "missing-meta",
+                    f"{path.name}{META_SUFFIX} is missing; the Metadata API does not deploy a source file without it",
+                )
+            )
     return findings
 
 
@@ -200,7 +254,17 @@ def check_metadata_xml(project: ProjectFiles, spec: Any) -> list[Finding]:
     findings = []
     source_version = project.source_api_version
     if spec is not None and source_version and not _same_version(spec.project.api_version, source_version):
-        findings.append(Finding(SPEC_FILE, 0, 0, "warning", "meta", "api-version", f"project.api_version {spec.project.api_version} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}"))
+        findings.append(
+            Finding(
+                SPEC_FILE,
+                0,
+                0,
+                "warning",
+                "meta",
+                "api-version",
+                f"project.api_version {spec.project.api_version} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}",
+            )
+        )
     documents = []
     for path in files:
         file = project.relative(path)
@@ -214,9 +278,29 @@ def check_metadata_xml(project: ProjectFiles, spec: Any) -> list[Finding]:
         name = etree.QName(root)
         expected = _expected_root(path.name)
         if name.namespace != METADATA_NAMESPACE:
-            findings.append(Finding(file, cast(int, root.sourceline or 0), 0, "error", "xsd", "namespace", f"root <{root.tag}> must be in namespace {METADATA_NAMESPACE}"))
+            findings.append(
+                Finding(
+                    file,
+                    cast(int, root.sourceline or 0),
+                    0,
+                    "error",
+                    "xsd",
+                    "namespace",
+                    f"root <{root.tag}> must be in namespace {METADATA_NAMESPACE}",
+                )
+            )
         elif expected and name.localname != expected:
-            findings.append(Finding(file, cast(int, root.sourceline or 0), 0, "error", "xsd", "root-element", f"root element is <{name.localname}>; a {path.name.split('.', 1)[-1]} file needs <{expected}>"))
+            findings.append(
+                Finding(
+                    file,
+                    cast(int, root.sourceline or 0),
+                    0,
+                    "error",
+                    "xsd",
+                    "root-element",
+                    f"root element is <{name.localname}>; a {path.name.split('.', 1)[-1]} file needs <{expected}>",
+                )
+            )
         else:
             documents.append((path, file, document))
     schema = metadata_schema(frozenset(etree.QName(d.getroot()).localname for _, _, d in documents))
@@ -229,7 +313,17 @@ def check_metadata_xml(project: ProjectFiles, spec: Any) -> list[Finding]:
         version_tag = "version" if path.name == "package.xml" else "apiVersion"
         version = document.getroot().find(f"{{{METADATA_NAMESPACE}}}{version_tag}")
         if source_version and version is not None and version.text and not _same_version(version.text, source_version):
-            findings.append(Finding(file, cast(int, version.sourceline or 0), 0, "warning", "meta", "api-version", f"{version_tag} {version.text} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}"))
+            findings.append(
+                Finding(
+                    file,
+                    cast(int, version.sourceline or 0),
+                    0,
+                    "warning",
+                    "meta",
+                    "api-version",
+                    f"{version_tag} {version.text} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}",
+                )
+            )
     return findings
 
 

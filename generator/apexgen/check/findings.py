@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from apexgen.errors import ApexgenError
 
@@ -51,7 +52,6 @@ def last_line(*outputs: str | bytes) -> str:
 def summarize(findings: list[Finding]) -> dict[str, int]:
     errors = sum(1 for f in findings if f.severity == "error")
     return {"errors": errors, "warnings": len(findings) - errors}
-
 
 
 @dataclass

@@ -6,8 +6,8 @@ parallel with it. Every problem becomes a ``Finding``; the caller decides what t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from apexgen.check.deep import (
     DEFAULT_PMD_CATEGORIES,
@@ -21,7 +21,9 @@ from apexgen.check.toolchain import require_toolchain
 from apexgen.errors import UsageError
 
 
-def run_checks(root: Path, deep: bool = False, pmd_rules: Iterable[str] = DEFAULT_PMD_CATEGORIES, use_cache: bool = True) -> list[Finding]:
+def run_checks(
+    root: Path, deep: bool = False, pmd_rules: Iterable[str] = DEFAULT_PMD_CATEGORIES, use_cache: bool = True
+) -> list[Finding]:
     """Check the project at ``root``; every finding, sorted by file and line.
 
     ``deep`` adds jorje, prettier, apex-ls and PMD (``pmd_rules``: PMD categories; security findings

@@ -169,7 +169,9 @@ def jorje_batch_classes(toolchain: Toolchain) -> Path:
     """
     source = resources.files("apexgen.check").joinpath(f"{JORJE_BATCH}.java").read_bytes()
     jars = sorted(jar.name for jar in toolchain.serializer_lib.glob("*.jar"))
-    digest = hashlib.sha256(b"\0".join([source, JAVA_RELEASE.encode(), *(jar.encode() for jar in jars)])).hexdigest()[:12]
+    digest = hashlib.sha256(b"\0".join([source, JAVA_RELEASE.encode(), *(jar.encode() for jar in jars)])).hexdigest()[
+        :12
+    ]
     target = user_cache_dir() / "jvm" / f"jorje-batch-{digest}"
     compiled = f"{JORJE_BATCH}.class"
     if (target / compiled).is_file():
@@ -182,11 +184,24 @@ def jorje_batch_classes(toolchain: Toolchain) -> Path:
     try:
         source_file = staging / f"{JORJE_BATCH}.java"
         source_file.write_bytes(source)
-        command = [str(javac), "--release", JAVA_RELEASE, "-cp", str(toolchain.serializer_lib / "*"), "-d", str(staging), str(source_file)]
+        command = [
+            str(javac),
+            "--release",
+            JAVA_RELEASE,
+            "-cp",
+            str(toolchain.serializer_lib / "*"),
+            "-d",
+            str(staging),
+            str(source_file),
+        ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0 or not (staging / compiled).is_file():
-            lines = (result.stderr or result.stdout).strip().splitlines() or [f"exit {result.returncode}, no class file"]
-            raise ToolsMissingError(f"javac cannot compile {JORJE_BATCH}.java against {toolchain.serializer_lib}: {lines[0]}")
+            lines = (result.stderr or result.stdout).strip().splitlines() or [
+                f"exit {result.returncode}, no class file"
+            ]
+            raise ToolsMissingError(
+                f"javac cannot compile {JORJE_BATCH}.java against {toolchain.serializer_lib}: {lines[0]}"
+            )
         source_file.unlink()
         try:
             os.replace(staging, target)

@@ -38,7 +38,11 @@ def build_metadata_xsd(wsdl: bytes) -> bytes:
     wsdl_schema = etree.fromstring(wsdl).find(f".//{{{XSD_NS}}}schema")
     if wsdl_schema is None:
         raise ValueError("the Metadata API WSDL holds no XML schema")
-    schema = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xsd": XSD_NS, "tns": METADATA_NS}, attrib={str(k): str(v) for k, v in wsdl_schema.attrib.items()})
+    schema = etree.Element(
+        f"{{{XSD_NS}}}schema",
+        nsmap={"xsd": XSD_NS, "tns": METADATA_NS},
+        attrib={str(k): str(v) for k, v in wsdl_schema.attrib.items()},
+    )
     for child in wsdl_schema:
         schema.append(copy.deepcopy(child))
     declared = {element.get("name") for element in schema.findall(f"{{{XSD_NS}}}element")}
@@ -85,7 +89,9 @@ def _metadata_types() -> dict[str, Any]:
     from lxml import etree
 
     schema = etree.parse(str(metadata_xsd_path())).getroot()
-    return {str(definition.get("name")): definition for definition in schema if definition.tag != f"{{{XSD_NS}}}element"}
+    return {
+        str(definition.get("name")): definition for definition in schema if definition.tag != f"{{{XSD_NS}}}element"
+    }
 
 
 @cache

@@ -23,7 +23,9 @@ from apexgen.cli.project import generate, init
 from apexgen.errors import EXIT_CODE_MEANINGS, ApexgenError, ExitCode
 
 DEBUG_VARIABLE = "APEXGEN_DEBUG"
-EXIT_CODES_HELP = "\b\nExit codes:\n" + "".join(f"  {int(code):<4} {meaning}\n" for code, meaning in EXIT_CODE_MEANINGS.items())
+EXIT_CODES_HELP = "\b\nExit codes:\n" + "".join(
+    f"  {int(code):<4} {meaning}\n" for code, meaning in EXIT_CODE_MEANINGS.items()
+)
 
 
 class ApexgenGroup(click.Group):
@@ -43,8 +45,11 @@ class ApexgenGroup(click.Group):
         except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc(file=sys.stderr)
-            click.echo(f"internal error: {type(exc).__name__} in apexgen {__version__}; please report it "
-                       f"(run again with --debug or {DEBUG_VARIABLE}=1 for the traceback)", err=True)
+            click.echo(
+                f"internal error: {type(exc).__name__} in apexgen {__version__}; please report it "
+                f"(run again with --debug or {DEBUG_VARIABLE}=1 for the traceback)",
+                err=True,
+            )
             ctx.exit(ExitCode.INTERNAL)
 
 

@@ -123,5 +123,3 @@ def tools_status(project_dir: str | None) -> None:
     if not ready:
         click.echo(f"'apexgen check --deep' cannot run yet: see above, and run '{INSTALL_COMMAND}'", err=True)
         sys.exit(ExitCode.USAGE)
-
-

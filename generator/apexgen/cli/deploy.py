@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -37,8 +38,6 @@ def _project_sources(root: Path) -> tuple[Any, str, Any]:
     return SourceMap(project.source_paths), project.api_version, project
 
 
-
-
 def _write_reports(tests: Any, sources: Any, root: Path, junit: Path | None, coverage: Path | None, suite: str) -> None:
     from apexgen.report.ci_files import cobertura_xml, junit_xml
 
@@ -54,8 +53,6 @@ def _write_reports(tests: Any, sources: Any, root: Path, junit: Path | None, cov
         except OSError as exc:
             raise UsageError(f"cannot write {path} ({exc.strerror})") from None
         click.echo(f"Wrote {path}", err=True)
-
-
 
 
 @click.command()
@@ -109,8 +106,9 @@ def deploy(**options: Any) -> None:
             sources, api_version, _ = _project_sources(root)
         else:
             checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "auto"
-            prepared = deploying.prepare(root, check_only=options["validate"], test_level=options["test_level"],
-                                         tests=tests, checks=checks)
+            prepared = deploying.prepare(
+                root, check_only=options["validate"], test_level=options["test_level"], tests=tests, checks=checks
+            )
             for warning in prepared.check_warnings:
                 click.echo(f"check: {warning}", err=True)
             for note in prepared.notes:
@@ -129,8 +127,11 @@ def deploy(**options: Any) -> None:
             in_flight = False
             what = "Validation" if options["validate"] else "Deploy"
             tests_note = f", tests: {', '.join(prepared.options.run_tests)}" if prepared.options.run_tests else ""
-            click.echo(f"{what} {deploy_id} started: {prepared.project.component_count} components, "
-                       f"{prepared.options.test_level}{tests_note}", err=True)
+            click.echo(
+                f"{what} {deploy_id} started: {prepared.project.component_count} components, "
+                f"{prepared.options.test_level}{tests_note}",
+                err=True,
+            )
         if wait_seconds == 0:
             if as_json:
                 click.echo(json.dumps({"id": deploy_id, "status": "Queued"}, indent=2))
@@ -139,15 +140,22 @@ def deploy(**options: Any) -> None:
             click.echo(f"Not waiting. Report it with: apexgen deploy --resume {deploy_id}", err=True)
             return
         with DeployProgress(sys.stderr.isatty() and not as_json) as progress:
-            result = deploying.wait_for_deploy(client, deploy_id, wait_seconds=wait_seconds,
-                                               on_progress=progress.deploy, on_retry=progress.note)
+            result = deploying.wait_for_deploy(
+                client, deploy_id, wait_seconds=wait_seconds, on_progress=progress.deploy, on_retry=progress.note
+            )
     except KeyboardInterrupt:
         if deploy_id:
-            click.echo(f"interrupted; {deploy_id} goes on in the org. Follow it: apexgen deploy --resume {deploy_id}"
-                       f"  Cancel it: apexgen deploy --cancel {deploy_id}", err=True)
+            click.echo(
+                f"interrupted; {deploy_id} goes on in the org. Follow it: apexgen deploy --resume {deploy_id}"
+                f"  Cancel it: apexgen deploy --cancel {deploy_id}",
+                err=True,
+            )
         elif in_flight:
-            click.echo("interrupted while the deploy request was on its way; it may have started in the org "
-                       "(Setup > Deployment Status)", err=True)
+            click.echo(
+                "interrupted while the deploy request was on its way; it may have started in the org "
+                "(Setup > Deployment Status)",
+                err=True,
+            )
         else:
             click.echo("interrupted before a deploy was started", err=True)
         sys.exit(ExitCode.INTERRUPTED)
@@ -211,8 +219,9 @@ def test_command(**options: Any) -> None:
             raise UsageError("--wait: apexgen test needs a wait above 0")
         sources, api_version, project = _project_sources(root)
         if project is None:
-            raise UsageError(f"{root / SFDX_PROJECT_FILE}: not found; run apexgen test in an SFDX project "
-                             "or pass --project-dir")
+            raise UsageError(
+                f"{root / SFDX_PROJECT_FILE}: not found; run apexgen test in an SFDX project or pass --project-dir"
+            )
         test_classes = find_test_classes(root, project)
         names = _test_names(options["tests"], options["test_level"]) or test_classes
         if options["test_level"] == "RunSpecifiedTests" and not names:
@@ -220,11 +229,15 @@ def test_command(**options: Any) -> None:
         covered = [m for m in project.members.get("ApexClass", []) if m not in test_classes]
         tooling = ToolingSession(connect_org(options, api_version))
         run_id = tooling.start(options["test_level"], names)
-        click.echo(f"Test run {run_id} started: {options['test_level']}"
-                   + (f", {', '.join(names)}" if options["test_level"] == "RunSpecifiedTests" else ""), err=True)
+        click.echo(
+            f"Test run {run_id} started: {options['test_level']}"
+            + (f", {', '.join(names)}" if options["test_level"] == "RunSpecifiedTests" else ""),
+            err=True,
+        )
         with DeployProgress(sys.stderr.isatty() and not as_json) as progress:
-            run = apex_tests.wait_for_run(tooling, run_id, wait_seconds=wait_seconds,
-                                          on_progress=progress.test_run, on_retry=progress.note)
+            run = apex_tests.wait_for_run(
+                tooling, run_id, wait_seconds=wait_seconds, on_progress=progress.test_run, on_retry=progress.note
+            )
         results = apex_tests.collect_results(tooling, run_id, covered)
     except KeyboardInterrupt:
         where = f"; {run_id} goes on in the org" if run_id else ""
@@ -237,11 +250,16 @@ def test_command(**options: Any) -> None:
     _, _, percent = total_coverage(results.coverage)
     passed = not results.failures and run.status == "Completed" and percent >= REQUIRED_COVERAGE
     if as_json:
-        click.echo(json.dumps({"id": run_id, "status": run.status, "success": passed,
-                               **test_run_json(results, sources)}, indent=2))
+        click.echo(
+            json.dumps(
+                {"id": run_id, "status": run.status, "success": passed, **test_run_json(results, sources)}, indent=2
+            )
+        )
     else:
-        lines = [f"Test run {run_id}: {run.status}", *tests_summary(results, sources), *coverage_summary(results, sources)]
+        lines = [
+            f"Test run {run_id}: {run.status}",
+            *tests_summary(results, sources),
+            *coverage_summary(results, sources),
+        ]
         click.echo("\n".join(lines))
     sys.exit(ExitCode.OK if passed else ExitCode.FINDINGS)
-
-

@@ -26,8 +26,6 @@ def models() -> None:
     """
 
 
-
-
 def _ask(label: str, where: str, hide: bool) -> str:
     if not sys.stdin.isatty():
         raise UsageError(f"give the External Client App's {label} with {where} (asked for only on a terminal)")
@@ -158,7 +156,9 @@ def models_generate(prompt: str | None, file: Any, model: str, as_json: bool, **
 
 @models.command("chat")
 @click.argument("message", required=False)
-@click.option("--file", "-f", type=click.File(encoding="utf-8"), help="Read the user message from this file ('-' for stdin).")
+@click.option(
+    "--file", "-f", type=click.File(encoding="utf-8"), help="Read the user message from this file ('-' for stdin)."
+)
 @click.option("--system", "-s", help="System message, sent first.")
 @click.option(
     "--conversation",
@@ -191,7 +191,12 @@ def models_chat(
 @models.command("embed")
 @click.argument("texts", nargs=-1)
 @click.option(
-    "--file", "-f", "files", multiple=True, type=click.File(encoding="utf-8"), help="A file whose text is one input (repeatable)."
+    "--file",
+    "-f",
+    "files",
+    multiple=True,
+    type=click.File(encoding="utf-8"),
+    help="A file whose text is one input (repeatable).",
 )
 @model_option
 @models_connection
@@ -276,9 +281,20 @@ def _input_values(prompt: Any, pairs: tuple[str, ...]) -> dict[str, str]:
 
 @models.command("try")
 @click.argument("name")
-@click.option("--input", "-i", "inputs", multiple=True, metavar="NAME=VALUE", help="A value of one of the prompt's inputs (repeatable).")
-@click.option("--spec", default="apexgen.toml", show_default=True, type=click.Path(dir_okay=False), help="The spec to read.")
-@click.option("--dry-run", is_flag=True, help="Print the request that would be sent (method, path, body) and send nothing.")
+@click.option(
+    "--input",
+    "-i",
+    "inputs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value of one of the prompt's inputs (repeatable).",
+)
+@click.option(
+    "--spec", default="apexgen.toml", show_default=True, type=click.Path(dir_okay=False), help="The spec to read."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the request that would be sent (method, path, body) and send nothing."
+)
 @models_connection
 def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_json: bool, **connection: Any) -> None:
     """Run a prompt of the spec as its generated Apex would.
@@ -296,12 +312,15 @@ def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_
         raise UsageError(f"{spec} has no prompt '{name}' (prompts: {', '.join(p.name for p in loaded.prompts)})")
     if prompt.capability not in ("generate", "chat"):
         model = prompt.model.api_name if prompt.model else "API_NAME"
-        command = f"embed --model {model} TEXT..." if prompt.capability == "embed" else "feedback GENERATION_ID GOOD|BAD"
-        raise UsageError(f"prompt '{prompt.name}' ({prompt.capability}) has no template to try; use 'apexgen models {command}'")
+        command = (
+            f"embed --model {model} TEXT..." if prompt.capability == "embed" else "feedback GENERATION_ID GOOD|BAD"
+        )
+        raise UsageError(
+            f"prompt '{prompt.name}' ({prompt.capability}) has no template to try; use 'apexgen models {command}'"
+        )
     request = prompt_request(prompt, _input_values(prompt, inputs))
     if dry_run:
         _echo_json(request.document())
         return
     click.echo(f"trying {prompt.name} ({prompt.capability}) on {request.model}", err=True)
     _echo_generation(_models_client(**connection).send(request), as_json)
-

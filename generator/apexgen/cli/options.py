@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -13,7 +14,11 @@ project_dir_option = click.option(
     "--project-dir", type=click.Path(file_okay=False), help="The SFDX project  [default: .]"
 )
 spec_option = click.option(
-    "--spec", "spec_path", default="apexgen.toml", show_default=True, type=click.Path(dir_okay=False),
+    "--spec",
+    "spec_path",
+    default="apexgen.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
     help="The spec; the project root is the folder that holds it.",
 )
 
@@ -26,8 +31,13 @@ def json_option(what: str) -> Decorator:
 def wait_option(default: str, zero: str | None) -> Decorator:
     """``--wait``: how long to wait for the org; ``zero`` says what 0 does, where it is allowed."""
     note = f"; 0 {zero}" if zero else ""
-    return click.option("--wait", default=default, show_default=True, metavar="DURATION",
-                        help=f"How long to wait: minutes, or 90s / 10m / 1h{note}.")
+    return click.option(
+        "--wait",
+        default=default,
+        show_default=True,
+        metavar="DURATION",
+        help=f"How long to wait: minutes, or 90s / 10m / 1h{note}.",
+    )
 
 
 def project_root(directory: str | None) -> Path:
@@ -46,12 +56,20 @@ TEST_LEVEL_CHOICES = ["NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAll
 
 def report_options(command: Callable[..., Any]) -> Any:
     """Where a deploy or test run reports: one JSON document on stdout, JUnit and Cobertura files."""
-    return apply(command, [
-        json_option("the result"),
-        click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write the test results as JUnit XML."),
-        click.option("--coverage", type=click.Path(dir_okay=False, path_type=Path), help="Write code coverage as Cobertura XML."),
-    ])
-
+    return apply(
+        command,
+        [
+            json_option("the result"),
+            click.option(
+                "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write the test results as JUnit XML."
+            ),
+            click.option(
+                "--coverage",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Write code coverage as Cobertura XML.",
+            ),
+        ],
+    )
 
 
 def org_connection(command: Callable[..., Any]) -> Any:
@@ -74,9 +92,13 @@ def org_connection(command: Callable[..., Any]) -> Any:
             help="Connected app consumer key: JWT bearer with --jwt-key-file, else OAuth client credentials "
             "with SF_CLIENT_SECRET or --client-secret-file (needs the My Domain --login-url).",
         ),
-        click.option("--jwt-key-file", type=click.Path(dir_okay=False, path_type=Path), help="Private key (PEM) for JWT bearer."),
         click.option(
-            "--client-secret-file", type=click.Path(dir_okay=False, path_type=Path), help="File holding the consumer secret."
+            "--jwt-key-file", type=click.Path(dir_okay=False, path_type=Path), help="Private key (PEM) for JWT bearer."
+        ),
+        click.option(
+            "--client-secret-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="File holding the consumer secret.",
         ),
         click.option(
             "--login-url",
@@ -84,12 +106,16 @@ def org_connection(command: Callable[..., Any]) -> Any:
             show_default=True,
             help="Where to log in: https://test.salesforce.com for a sandbox, or the org's My Domain URL.",
         ),
-        click.option("--http-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-                     help="Seconds to wait for each answer from the org."),
+        click.option(
+            "--http-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=60.0,
+            show_default=True,
+            help="Seconds to wait for each answer from the org.",
+        ),
         click.option("--verbose", "-v", is_flag=True, help="Log each call to the org on stderr (never a secret)."),
     ]
     return apply(command, options)
-
 
 
 def models_connection(command: Callable[..., Any]) -> Any:
@@ -131,4 +157,3 @@ def models_connection(command: Callable[..., Any]) -> Any:
         json_option("the raw response"),
     ]
     return apply(command, options)
-

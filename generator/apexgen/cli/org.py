@@ -24,20 +24,21 @@ def connect_org(options: dict[str, Any], api_version: str) -> Any:
             click.echo(f"[apexgen] {message}", err=True)
 
     login = LoginOptions(
-        target_org=options["target_org"], instance_url=options["instance_url"], username=options["username"],
-        client_id=options["client_id"], jwt_key_file=options["jwt_key_file"],
-        client_secret_file=options["client_secret_file"], login_url=options["login_url"],
-        api_version=api_version, http_timeout=options["http_timeout"],
+        target_org=options["target_org"],
+        instance_url=options["instance_url"],
+        username=options["username"],
+        client_id=options["client_id"],
+        jwt_key_file=options["jwt_key_file"],
+        client_secret_file=options["client_secret_file"],
+        login_url=options["login_url"],
+        api_version=api_version,
+        http_timeout=options["http_timeout"],
     )
     connection = connect(login, prompt=prompt, log=log)
     click.echo(f"Connected to {connection.instance_url} ({connection.method})", err=True)
     return connection
 
 
-
-
 def emit_json_error(as_json: bool, exc: ApexgenError, job_id: str | None) -> None:
     if as_json:
         click.echo(json.dumps({"error": str(exc), "exitCode": int(exc.exit_code), "id": job_id}, indent=2))
-
-

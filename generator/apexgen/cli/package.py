@@ -38,8 +38,6 @@ def package_group() -> None:
     """
 
 
-
-
 class PackagingJob:
     """The request a packaging command sends, and what the user is told about it when the command returns
     before the request ends: --wait 0, a failure (the resume command), Ctrl-C (exit 130)."""
@@ -49,17 +47,19 @@ class PackagingJob:
         self.id: str | None = None
         self.in_flight = False  # the request was sent and its answer (the id) has not arrived
 
-    def __enter__(self) -> "PackagingJob":
+    def __enter__(self) -> PackagingJob:
         return self
 
     def __exit__(self, kind: Any, exc: Any, traceback: Any) -> None:
         if kind is KeyboardInterrupt:
             if self.id:
-                click.echo(f"interrupted; {self.id} goes on in {self.where}. Follow it: {self.resume} {self.id}",
-                           err=True)
+                click.echo(
+                    f"interrupted; {self.id} goes on in {self.where}. Follow it: {self.resume} {self.id}", err=True
+                )
             elif self.in_flight:
-                click.echo(f"interrupted while the {self.what} was on its way; it may have started in {self.where}",
-                           err=True)
+                click.echo(
+                    f"interrupted while the {self.what} was on its way; it may have started in {self.where}", err=True
+                )
             else:
                 click.echo(f"interrupted before the {self.what} was sent", err=True)
             sys.exit(ExitCode.INTERRUPTED)
@@ -87,8 +87,9 @@ def _package_project(root: Path) -> Any:
 @project_dir_option
 @json_option("the result")
 @org_connection
-def package_create(name: str, container: str, description: str | None, directory: str | None,
-                   as_json: bool, **options: Any) -> None:
+def package_create(
+    name: str, container: str, description: str | None, directory: str | None, as_json: bool, **options: Any
+) -> None:
     """Create a package (Package2) in the Dev Hub and record it in sfdx-project.json.
 
     The package directory gets "package", "versionName" ("ver 0.1") and "versionNumber"
@@ -114,11 +115,24 @@ def package_create(name: str, container: str, description: str | None, directory
     except ApexgenError as exc:
         emit_json_error(as_json, exc, None)
         raise
-    click.echo(f"Created {container.lower()} package {name} ({package_id}); recorded it on package directory "
-               f"{path} and in packageAliases of {project.path.name}", err=True)
+    click.echo(
+        f"Created {container.lower()} package {name} ({package_id}); recorded it on package directory "
+        f"{path} and in packageAliases of {project.path.name}",
+        err=True,
+    )
     if as_json:
-        click.echo(json.dumps({"id": package_id, "name": name, "type": container, "path": path,
-                               "namespace": project.namespace or None}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "id": package_id,
+                    "name": name,
+                    "type": container,
+                    "path": path,
+                    "namespace": project.namespace or None,
+                },
+                indent=2,
+            )
+        )
     else:
         click.echo(package_id)
 
@@ -143,8 +157,12 @@ def _version_json(request: Any) -> dict[str, Any]:
         "version": request.version_number,
         "alias": request.alias,
         "installUrl": request.install_url,
-        "codeCoverage": {"calculated": request.coverage_calculated, "percent": request.code_coverage,
-                         "requiredPercent": REQUIRED_COVERAGE, "passed": request.passed_coverage_check},
+        "codeCoverage": {
+            "calculated": request.coverage_calculated,
+            "percent": request.code_coverage,
+            "requiredPercent": REQUIRED_COVERAGE,
+            "passed": request.passed_coverage_check,
+        },
         "errors": request.errors,
     }
 
@@ -158,15 +176,19 @@ def _version_summary(request: Any) -> str:
         lines.append(f"Subscriber package version id: {request.subscriber_version_id}")
         lines.append(f"Install URL: {request.install_url}")
         if not request.coverage_calculated:
-            lines.append("Code coverage: not calculated (validation skipped or coverage off); this version cannot "
-                         "be promoted")
+            lines.append(
+                "Code coverage: not calculated (validation skipped or coverage off); this version cannot be promoted"
+            )
         elif request.passed_coverage_check:
-            lines.append(f"Code coverage: {request.code_coverage:g}% (meets the {REQUIRED_COVERAGE:g}% needed to "
-                         "promote)")
+            lines.append(
+                f"Code coverage: {request.code_coverage:g}% (meets the {REQUIRED_COVERAGE:g}% needed to promote)"
+            )
         else:
             shown = "unknown" if request.code_coverage is None else f"{request.code_coverage:g}%"
-            lines.append(f"Code coverage: {shown} (below the {REQUIRED_COVERAGE:g}% needed to promote; this "
-                         "version cannot be promoted)")
+            lines.append(
+                f"Code coverage: {shown} (below the {REQUIRED_COVERAGE:g}% needed to promote; this "
+                "version cannot be promoted)"
+            )
     for error in request.errors:
         lines.extend(f"  {line}" for line in error.splitlines())
     return "\n".join(lines) + "\n"
@@ -174,14 +196,21 @@ def _version_summary(request: Any) -> str:
 
 @package_version.command("create")
 @click.option("--package", metavar="NAME|ID", help="The package  [default: the default package directory's]")
-@click.option("--installation-key-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="File holding the installation key subscribers must enter (else SF_INSTALLATION_KEY).")
+@click.option(
+    "--installation-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the installation key subscribers must enter (else SF_INSTALLATION_KEY).",
+)
 @click.option("--installation-key-bypass", is_flag=True, help="No installation key: anyone with the URL installs.")
-@click.option("--code-coverage/--no-code-coverage", default=None,
-              help="Run the package's Apex tests and calculate coverage (75% needed to promote)  [default: on, "
-              "off with --skip-validation]")
-@click.option("--skip-validation", is_flag=True,
-              help="Skip validation and coverage: faster, but the version cannot be promoted.")
+@click.option(
+    "--code-coverage/--no-code-coverage",
+    default=None,
+    help="Run the package's Apex tests and calculate coverage (75% needed to promote)  [default: on, "
+    "off with --skip-validation]",
+)
+@click.option(
+    "--skip-validation", is_flag=True, help="Skip validation and coverage: faster, but the version cannot be promoted."
+)
 @wait_option("60", zero="sends the request and returns its id")
 @click.option("--resume", metavar="REQUEST_ID", help="Wait for (and report) a version request already sent (08c...).")
 @click.option("--skip-checks", is_flag=True, help="Build without the offline checks of apexgen check.")
@@ -222,28 +251,37 @@ def package_version_create(**options: Any) -> None:
         wait_seconds = parse_wait(options["wait"])
         skip_validation = options["skip_validation"]
         if options["code_coverage"] and skip_validation:
-            raise UsageError("--skip-validation and --code-coverage cannot be combined: coverage is calculated "
-                             "while the version is validated")
+            raise UsageError(
+                "--skip-validation and --code-coverage cannot be combined: coverage is calculated "
+                "while the version is validated"
+            )
         if options["skip_checks"] and options["deep_checks"]:
             raise UsageError("--skip-checks and --deep-checks cannot be combined")
         code_coverage = not skip_validation if options["code_coverage"] is None else options["code_coverage"]
         project = _package_project(root)
         if options["resume"]:
             check_record_id("--resume", options["resume"], "08c", "package version request")
-            given = [flag for flag, value in (("--package", options["package"]),
-                                              ("--installation-key-file", options["installation_key_file"]),
-                                              ("--installation-key-bypass", options["installation_key_bypass"]),
-                                              ("--skip-validation", skip_validation),
-                                              ("--skip-checks", options["skip_checks"]),
-                                              ("--deep-checks", options["deep_checks"]),
-                                              ("--code-coverage", options["code_coverage"] is not None)) if value]
+            given = [
+                flag
+                for flag, value in (
+                    ("--package", options["package"]),
+                    ("--installation-key-file", options["installation_key_file"]),
+                    ("--installation-key-bypass", options["installation_key_bypass"]),
+                    ("--skip-validation", skip_validation),
+                    ("--skip-checks", options["skip_checks"]),
+                    ("--deep-checks", options["deep_checks"]),
+                    ("--code-coverage", options["code_coverage"] is not None),
+                )
+                if value
+            ]
             if given:
                 raise UsageError(f"--resume follows a request already sent; {given[0]} cannot be combined with it")
             job.id = options["resume"]
             tooling = PackagingTooling(connect_org(options, project.api_version))
         else:
-            key = installation_key(options["installation_key_file"], options["installation_key_bypass"],
-                                   dict(os.environ))
+            key = installation_key(
+                options["installation_key_file"], options["installation_key_bypass"], dict(os.environ)
+            )
             checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "auto"
             build = build_version_info(root, project, options["package"], checks)
             for warning in build.check_warnings:
@@ -254,20 +292,28 @@ def package_version_create(**options: Any) -> None:
             job.in_flight = True
             job.id = start_version(tooling, build, key, code_coverage=code_coverage, skip_validation=skip_validation)
             job.in_flight = False
-            validation = "validation skipped" if skip_validation else (
-                "code coverage on" if code_coverage else "code coverage off")
-            click.echo(f"Package version request {job.id} started: {build.directory.package} "
-                       f"{build.directory.version_number}, {build.component_count} components, {validation}, "
-                       f"{'installation key set' if key else 'no installation key'}", err=True)
+            validation = (
+                "validation skipped"
+                if skip_validation
+                else ("code coverage on" if code_coverage else "code coverage off")
+            )
+            click.echo(
+                f"Package version request {job.id} started: {build.directory.package} "
+                f"{build.directory.version_number}, {build.component_count} components, {validation}, "
+                f"{'installation key set' if key else 'no installation key'}",
+                err=True,
+            )
         if wait_seconds == 0:
             job.not_waiting("Queued")
             return
         with StatusLine(sys.stderr.isatty() and not as_json, f"Version request {job.id}") as status:
-            request = wait_for_version(tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update,
-                                       on_retry=status.note)
+            request = wait_for_version(
+                tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update, on_retry=status.note
+            )
     if record_version_alias(project, request):
-        click.echo(f"Wrote {request.alias}: {request.subscriber_version_id} to packageAliases of "
-                   f"{project.path.name}", err=True)
+        click.echo(
+            f"Wrote {request.alias}: {request.subscriber_version_id} to packageAliases of {project.path.name}", err=True
+        )
     if as_json:
         click.echo(json.dumps(_version_json(request), indent=2))
     else:
@@ -304,9 +350,19 @@ def package_version_promote(version: str, as_json: bool, **options: Any) -> None
     state = "was already released" if promoted.already_released else "is released"
     click.echo(f"{promoted.package_name} {promoted.version_number} ({subscriber_id}) {state}", err=True)
     if as_json:
-        click.echo(json.dumps({"subscriberPackageVersionId": subscriber_id, "versionId": promoted.version_id,
-                               "package": promoted.package_name, "version": promoted.version_number,
-                               "released": True, "alreadyReleased": promoted.already_released}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "subscriberPackageVersionId": subscriber_id,
+                    "versionId": promoted.version_id,
+                    "package": promoted.package_name,
+                    "version": promoted.version_number,
+                    "released": True,
+                    "alreadyReleased": promoted.already_released,
+                },
+                indent=2,
+            )
+        )
     else:
         click.echo(subscriber_id)
 
@@ -324,13 +380,16 @@ def _upload_summary(upload: Any) -> str:
 
 
 @package_group.command("upload")
-@click.option("--name", "version_name", metavar="VERSION_NAME", help="Name of the new version, e.g. \"Spring '26\".")
+@click.option("--name", "version_name", metavar="VERSION_NAME", help='Name of the new version, e.g. "Spring \'26".')
 @click.option("--release", is_flag=True, help="A released (managed-released) version; default: a beta.")
 @click.option("--version", "major_minor", metavar="M.m", help="Major and minor number; the patch number is assigned.")
 @click.option("--package-id", metavar="033...", help="The package  [default: looked up by the project's namespace]")
 @click.option("--description", help="Version description.")
-@click.option("--installation-key-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="File holding the installation key (else SF_INSTALLATION_KEY when set; else none).")
+@click.option(
+    "--installation-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the installation key (else SF_INSTALLATION_KEY when set; else none).",
+)
 @wait_option("60", zero="sends the upload and returns its id")
 @click.option("--resume", metavar="UPLOAD_ID", help="Wait for (and report) an upload already sent (0HD...).")
 @project_dir_option
@@ -371,11 +430,23 @@ def package_upload(**options: Any) -> None:
         namespace = project.namespace if project else ""
         if options["resume"]:
             check_record_id("--resume", options["resume"], "0HD", "package upload request")
-            given = [flag for flag in ("version_name", "release", "major_minor", "package_id", "description",
-                                       "installation_key_file") if options[flag]]
+            given = [
+                flag
+                for flag in (
+                    "version_name",
+                    "release",
+                    "major_minor",
+                    "package_id",
+                    "description",
+                    "installation_key_file",
+                )
+                if options[flag]
+            ]
             if given:
-                raise UsageError(f"--resume follows an upload already sent; --{given[0].replace('_', '-')} cannot "
-                                 "be combined with it")
+                raise UsageError(
+                    f"--resume follows an upload already sent; --{given[0].replace('_', '-')} cannot "
+                    "be combined with it"
+                )
             job.id = options["resume"]
             tooling = PackagingTooling(connect_org(options, api_version))
         else:
@@ -385,32 +456,61 @@ def package_upload(**options: Any) -> None:
                 check_record_id("--package-id", options["package_id"], "033", "package")
             password = None
             if options["installation_key_file"] is not None or INSTALL_KEY_VARIABLE in os.environ:
-                password = read_secret(INSTALL_KEY_VARIABLE, dict(os.environ), options["installation_key_file"],
-                                       None, "--installation-key-file")
+                password = read_secret(
+                    INSTALL_KEY_VARIABLE,
+                    dict(os.environ),
+                    options["installation_key_file"],
+                    None,
+                    "--installation-key-file",
+                )
             if not options["package_id"] and not namespace:
-                raise UsageError("--package-id: pass the package's 033 id, or run in a project whose "
-                                 "sfdx-project.json has the package's namespace")
+                raise UsageError(
+                    "--package-id: pass the package's 033 id, or run in a project whose "
+                    "sfdx-project.json has the package's namespace"
+                )
             tooling = PackagingTooling(connect_org(options, api_version))
             package_id = options["package_id"] or find_metadata_package(tooling, namespace)
             job.in_flight = True
-            job.id = start_upload(tooling, package_id, options["version_name"], release=options["release"],
-                                  version=version, description=options["description"], password=password)
+            job.id = start_upload(
+                tooling,
+                package_id,
+                options["version_name"],
+                release=options["release"],
+                version=version,
+                description=options["description"],
+                password=password,
+            )
             job.in_flight = False
-            click.echo(f"Package upload {job.id} started: {options['version_name']!r} of {package_id}, "
-                       f"{'released' if options['release'] else 'beta'}"
-                       + (f", version {version[0]}.{version[1]}" if version else ""), err=True)
+            click.echo(
+                f"Package upload {job.id} started: {options['version_name']!r} of {package_id}, "
+                f"{'released' if options['release'] else 'beta'}"
+                + (f", version {version[0]}.{version[1]}" if version else ""),
+                err=True,
+            )
         if wait_seconds == 0:
             job.not_waiting("QUEUED")
             return
         with StatusLine(sys.stderr.isatty() and not as_json, f"Upload {job.id}") as status:
-            upload = wait_for_upload(tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update,
-                                     on_retry=status.note)
+            upload = wait_for_upload(
+                tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update, on_retry=status.note
+            )
     if as_json:
-        click.echo(json.dumps({"id": upload.id, "status": upload.status, "success": upload.status == "SUCCESS",
-                               "packageId": upload.package_id, "subscriberPackageVersionId": upload.version_id,
-                               "version": upload.version_number, "releaseState": upload.release_state,
-                               "installUrl": upload.install_url, "errors": upload.errors}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "id": upload.id,
+                    "status": upload.status,
+                    "success": upload.status == "SUCCESS",
+                    "packageId": upload.package_id,
+                    "subscriberPackageVersionId": upload.version_id,
+                    "version": upload.version_number,
+                    "releaseState": upload.release_state,
+                    "installUrl": upload.install_url,
+                    "errors": upload.errors,
+                },
+                indent=2,
+            )
+        )
     else:
         click.echo(_upload_summary(upload), nl=False)
     sys.exit(ExitCode.OK if upload.status == "SUCCESS" else ExitCode.FINDINGS)
-

@@ -16,7 +16,7 @@ class DeployProgress:
         self.enabled = enabled
         self.progress: Any = None
 
-    def __enter__(self) -> "DeployProgress":
+    def __enter__(self) -> DeployProgress:
         if self.enabled:
             from rich.console import Console
             from rich.progress import (
@@ -28,9 +28,13 @@ class DeployProgress:
             )
 
             self.progress = Progress(
-                TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=True,
+                TextColumn("{task.description:<22}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
             self.progress.start()
             self.components = self.progress.add_task("Waiting for the org", total=None, detail="components")
@@ -52,27 +56,40 @@ class DeployProgress:
             stage = "Canceling"
         else:
             stage = "Deploying metadata"
-        self.progress.update(self.components, description=stage, total=result.components_total or None,
-                             completed=result.components_deployed, detail="components")
+        self.progress.update(
+            self.components,
+            description=stage,
+            total=result.components_total or None,
+            completed=result.components_deployed,
+            detail="components",
+        )
         if result.tests_total:
             failed = f", {result.test_errors} failed" if result.test_errors else ""
-            self.progress.update(self.tests, visible=True, total=result.tests_total,
-                                 completed=result.tests_completed + result.test_errors, detail=f"tests{failed}")
+            self.progress.update(
+                self.tests,
+                visible=True,
+                total=result.tests_total,
+                completed=result.tests_completed + result.test_errors,
+                detail=f"tests{failed}",
+            )
 
     def test_run(self, run: Any) -> None:
         if self.progress is None:
             return
         failed = f", {run.methods_failed} failed" if run.methods_failed else ""
-        self.progress.update(self.components, description=f"Tests {run.status}", total=run.methods_total or None,
-                             completed=run.methods_completed, detail=f"test methods{failed}")
+        self.progress.update(
+            self.components,
+            description=f"Tests {run.status}",
+            total=run.methods_total or None,
+            completed=run.methods_completed,
+            detail=f"test methods{failed}",
+        )
 
     def note(self, message: str) -> None:
         if self.progress is not None:
             self.progress.console.print(message, markup=False, highlight=False)
         else:
             click.echo(message, err=True)
-
-
 
 
 class StatusLine:
@@ -85,7 +102,7 @@ class StatusLine:
         self.last: str | None = None
         self.started = 0.0
 
-    def __enter__(self) -> "StatusLine":
+    def __enter__(self) -> StatusLine:
         self.started = time.monotonic()
         if self.terminal:
             from rich.console import Console
@@ -111,5 +128,3 @@ class StatusLine:
             self.status.console.print(message, markup=False, highlight=False)
         else:
             click.echo(message, err=True)
-
-

@@ -51,7 +51,10 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
     if as_json:
         document = {
             "written": writes,
-            "files": [{"path": c.path, "action": c.action.value, **({"reason": c.reason} if c.reason else {})} for c in changes],
+            "files": [
+                {"path": c.path, "action": c.action.value, **({"reason": c.reason} if c.reason else {})}
+                for c in changes
+            ],
         }
         click.echo(json.dumps(document, indent=2))
     elif show_diff:
@@ -65,5 +68,3 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
             click.echo(f"  {change.action.value:>9} {change.path}{note}", err=True)
     summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
     click.echo(f"{'Would change' if not writes else 'Generated'} {len(changes)} files: {summary}", err=True)
-
-

@@ -84,8 +84,10 @@ class UnsupportedFiles(ConvertError):
     def __init__(self, files: list[PurePosixPath]):
         self.files = files
         more = f" (and {len(files) - 1} more)" if len(files) > 1 else ""
-        super().__init__(f"{files[0]}: not a metadata type apexgen converts ({SUPPORTED}){more}; with the sf CLI "
-                         "on PATH, apexgen converts such projects with sf project convert source")
+        super().__init__(
+            f"{files[0]}: not a metadata type apexgen converts ({SUPPORTED}){more}; with the sf CLI "
+            "on PATH, apexgen converts such projects with sf project convert source"
+        )
 
 
 def list_source_files(root: Path, package_dirs: list[Path]) -> list[PurePosixPath]:
@@ -96,9 +98,7 @@ def list_source_files(root: Path, package_dirs: list[Path]) -> list[PurePosixPat
         for current, dirnames, filenames in os.walk(package_dir):
             relative_dir = PurePosixPath(Path(current).relative_to(root).as_posix())
             dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if not d.startswith(".") and not (spec and spec.match_file(f"{relative_dir / d}/"))
+                d for d in dirnames if not d.startswith(".") and not (spec and spec.match_file(f"{relative_dir / d}/"))
             )
             for name in sorted(filenames):
                 if name.startswith(".") or name.endswith(".dup") or name in ALWAYS_IGNORED_NAMES:
@@ -249,8 +249,10 @@ def convert_project(root: Path) -> ConvertedProject:
         raise ConvertError(f"{root}: the package directories hold no metadata to deploy")
 
     if len(entries) + 1 > MAX_FILES:
-        raise ConvertError(f"{root}: the deploy would hold {len(entries) + 1} files; the Metadata API takes at most "
-                           f"{MAX_FILES:,} (deploy the project in parts, or list files in .forceignore)")
+        raise ConvertError(
+            f"{root}: the deploy would hold {len(entries) + 1} files; the Metadata API takes at most "
+            f"{MAX_FILES:,} (deploy the project in parts, or list files in .forceignore)"
+        )
     sorted_members = {type_name: sorted(names) for type_name, names in members.items()}
     manifest = package_xml(sorted_members, api_version)
     buffer = io.BytesIO()
@@ -263,8 +265,10 @@ def convert_project(root: Path) -> ConvertedProject:
             else:
                 archive.writestr(zip_path, data)
     if buffer.tell() > MAX_ZIP_BYTES:
-        raise ConvertError(f"{root}: the deploy zip is {buffer.tell() / 1e6:.1f} MB; the Metadata API takes at most "
-                           f"{MAX_ZIP_BYTES / 1e6:.0f} MB (deploy the project in parts)")
+        raise ConvertError(
+            f"{root}: the deploy zip is {buffer.tell() / 1e6:.1f} MB; the Metadata API takes at most "
+            f"{MAX_ZIP_BYTES / 1e6:.0f} MB (deploy the project in parts)"
+        )
     source_paths = {zip_path: str(source) for zip_path, (source, _) in entries.items() if source is not None}
     return ConvertedProject(buffer.getvalue(), manifest, sorted_members, api_version, source_paths)
 
@@ -282,8 +286,13 @@ def convert_with_sf(root: Path, sf: str) -> ConvertedProject:
         by_name.setdefault(path.name, str(path))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "mdapi"
-        completed = subprocess.run([sf, "project", "convert", "source", "--output-dir", str(out), "--json"],
-                                   cwd=root, capture_output=True, text=True, check=False)
+        completed = subprocess.run(
+            [sf, "project", "convert", "source", "--output-dir", str(out), "--json"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if completed.returncode != 0 or not (out / "package.xml").is_file():
             try:
                 reason = json.loads(completed.stdout).get("message")
@@ -304,7 +313,9 @@ def convert_with_sf(root: Path, sf: str) -> ConvertedProject:
 
     package = etree.fromstring(manifest.encode())
     members = {
-        t.findtext(f"{{{METADATA_NAMESPACE}}}name"): sorted(m.text for m in t.findall(f"{{{METADATA_NAMESPACE}}}members"))
+        t.findtext(f"{{{METADATA_NAMESPACE}}}name"): sorted(
+            m.text for m in t.findall(f"{{{METADATA_NAMESPACE}}}members")
+        )
         for t in package.findall(f"{{{METADATA_NAMESPACE}}}types")
     }
     return ConvertedProject(buffer.getvalue(), manifest, members, api_version, source_paths)

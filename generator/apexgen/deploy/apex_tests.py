@@ -39,11 +39,22 @@ def wait_for_run(tooling: ToolingSession, run_id: str, *, wait_seconds: float, *
         if not rows:
             return None  # the run is queued but has no result row yet
         row = rows[0]
-        return RunProgress(run_id, row["Status"], row.get("MethodsEnqueued") or 0,
-                           row.get("MethodsCompleted") or 0, row.get("MethodsFailed") or 0)
+        return RunProgress(
+            run_id,
+            row["Status"],
+            row.get("MethodsEnqueued") or 0,
+            row.get("MethodsCompleted") or 0,
+            row.get("MethodsFailed") or 0,
+        )
 
-    final: RunProgress = poll_until(fetch, lambda progress: progress.status in FINAL_RUN_STATUSES, job_id=run_id,
-                      wait_seconds=wait_seconds, status_of=lambda progress: progress.status, **callbacks)
+    final: RunProgress = poll_until(
+        fetch,
+        lambda progress: progress.status in FINAL_RUN_STATUSES,
+        job_id=run_id,
+        wait_seconds=wait_seconds,
+        status_of=lambda progress: progress.status,
+        **callbacks,
+    )
     return final
 
 
@@ -75,17 +86,24 @@ def collect_results(tooling: ToolingSession, run_id: str, covered_classes: list[
         ):
             lines = row.get("Coverage") or {}
             covered, uncovered = row.get("NumLinesCovered") or 0, row.get("NumLinesUncovered") or 0
-            coverage.append(ClassCoverage(
-                name=(row.get("ApexClassOrTrigger") or {}).get("Name") or "", type="Class", namespace=None,
-                num_locations=covered + uncovered, num_not_covered=uncovered,
-                uncovered_lines=sorted(lines.get("uncoveredLines") or []),
-                covered_lines=sorted(lines.get("coveredLines") or []),
-            ))
+            coverage.append(
+                ClassCoverage(
+                    name=(row.get("ApexClassOrTrigger") or {}).get("Name") or "",
+                    type="Class",
+                    namespace=None,
+                    num_locations=covered + uncovered,
+                    num_not_covered=uncovered,
+                    uncovered_lines=sorted(lines.get("uncoveredLines") or []),
+                    covered_lines=sorted(lines.get("coveredLines") or []),
+                )
+            )
     warnings = []
     org_wide = tooling.query("SELECT PercentCovered FROM ApexOrgWideCoverage")
     if org_wide and (org_wide[0].get("PercentCovered") or 0) < 75:
-        warnings.append(f"Average test coverage across all Apex Classes and Triggers is "
-                        f"{org_wide[0]['PercentCovered']}%, at least 75% test coverage is required.")
+        warnings.append(
+            f"Average test coverage across all Apex Classes and Triggers is "
+            f"{org_wide[0]['PercentCovered']}%, at least 75% test coverage is required."
+        )
     return TestRunResult(tests, coverage, warnings, sum(t.time_ms for t in tests))
 
 

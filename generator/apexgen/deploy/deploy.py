@@ -77,17 +77,22 @@ def prepare(
         if errors:
             listing = "; ".join(str(f) for f in errors[:5])
             more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-            raise ChecksFailed(f"{len(errors)} check error(s), nothing was deployed: {listing}{more} "
-                               "(run apexgen check for all findings, or pass --skip-checks)")
+            raise ChecksFailed(
+                f"{len(errors)} check error(s), nothing was deployed: {listing}{more} "
+                "(run apexgen check for all findings, or pass --skip-checks)"
+            )
         warnings = findings
     project, notes = convert(root)
     if test_level == "RunSpecifiedTests" and not tests:
         tests = find_test_classes(root, project)
         if not tests:
-            raise UsageError("--test-level RunSpecifiedTests: the project has no @IsTest class; "
-                             "pass --tests or --test-level NoTestRun")
-    options = DeployOptions(check_only=check_only, test_level=test_level,
-                            run_tests=tests if test_level == "RunSpecifiedTests" else [])
+            raise UsageError(
+                "--test-level RunSpecifiedTests: the project has no @IsTest class; "
+                "pass --tests or --test-level NoTestRun"
+            )
+    options = DeployOptions(
+        check_only=check_only, test_level=test_level, run_tests=tests if test_level == "RunSpecifiedTests" else []
+    )
     return PreparedDeploy(project, options, warnings, notes)
 
 
@@ -108,5 +113,3 @@ def exit_code_for(result: DeployResult, *, canceling: bool = False) -> ExitCode:
     if result.status == "Succeeded" or (canceling and result.status == "Canceled"):
         return ExitCode.OK
     return ExitCode.FINDINGS
-
-

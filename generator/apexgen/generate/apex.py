@@ -34,8 +34,8 @@ def apex_class(spec: Spec, name: str, template: str, **context: Any) -> list[Pla
     folder = f"{spec.project.package_dir}/{CLASSES_DIR}"
     # In a managed package only global entry points reach subscribers (their Flows, components, Apex).
     access = "global" if spec.project.namespace else "public"
-    source = format_apex(render(template, spec=spec, project=spec.project, p=spec.project.prefix, access=access, **context))
+    source = format_apex(
+        render(template, spec=spec, project=spec.project, p=spec.project.prefix, access=access, **context)
+    )
     meta = render("apex/class.cls-meta.xml.jinja", project=spec.project)
     return [PlannedFile(f"{folder}/{name}.cls", source), PlannedFile(f"{folder}/{name}.cls-meta.xml", meta)]
-
-

@@ -126,7 +126,7 @@ def _argument_group(line: str) -> tuple[int, int] | None:
     """The first top-level argument group of ``line`` as (open, close), if prettier would break it."""
     masked = _masked(line)
     depths = _depths(masked)
-    top_level = "".join(char if depth == 0 else "_" for char, depth in zip(masked, depths))
+    top_level = "".join(char if depth == 0 else "_" for char, depth in zip(masked, depths, strict=True))
     if _TOP_LEVEL_OPERATOR.search(top_level.strip()):
         return None
     open_at = top_level.find("(")
@@ -145,7 +145,7 @@ def _split_arguments(text: str, annotation: bool) -> list[str]:
     masked = _masked(text)
     parts = []
     start = 0
-    for index, (char, depth) in enumerate(zip(masked, _depths(masked))):
+    for index, (char, depth) in enumerate(zip(masked, _depths(masked), strict=True)):
         if depth == 0 and char == separator:
             parts.append(text[start:index].strip())
             start = index + 1

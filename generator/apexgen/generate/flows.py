@@ -25,7 +25,11 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
     """The Flows of ``prompt``: <Name>Flow (autolaunched) and <Name>ScreenFlow, as the spec asks."""
     text = prompt.capability in ("generate", "chat")
     # Result field of the action -> the Flow's internal variable, and that variable's output variable
-    answer = ("text", "Call_Answer", "answer", "String", None) if text else ("similarity", "Call_Answer", "answer", "Number", 6)
+    answer = (
+        ("text", "Call_Answer", "answer", "String", None)
+        if text
+        else ("similarity", "Call_Answer", "answer", "Number", 6)
+    )
     results = [answer]
     if text:
         results += [
@@ -42,28 +46,50 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
         "feedback": feedback,
         "action_inputs": [(item.name, item.name) for item in prompt.call_inputs],
         "action_outputs": [(field, var) for field, var, *_ in results] + [(field, var) for field, var, _ in status],
-        "feedback_inputs": [("generationId", "Call_Generation_Id"), ("rating", "Feedback_Rating"), ("comment", "Feedback_Comment")],
-        "fault_items": [("Call_Succeeded", "booleanValue", "false"), ("Call_Error", "elementReference", "$Flow.FaultMessage")],
+        "feedback_inputs": [
+            ("generationId", "Call_Generation_Id"),
+            ("rating", "Feedback_Rating"),
+            ("comment", "Feedback_Comment"),
+        ],
+        "fault_items": [
+            ("Call_Succeeded", "booleanValue", "false"),
+            ("Call_Error", "elementReference", "$Flow.FaultMessage"),
+        ],
         "input_fields": [(item, *FLOW_TYPES[item.type]) for item in prompt.call_inputs],
     }
     folder = f"{spec.project.package_dir}/{FLOWS_DIR}"
     files = []
     if "autolaunched" in prompt.flows:
-        inputs = [(i.name, *FLOW_TYPES[i.type][:1], True, False, i.description, FLOW_TYPES[i.type][1]) for i in prompt.call_inputs]
+        inputs = [
+            (i.name, *FLOW_TYPES[i.type][:1], True, False, i.description, FLOW_TYPES[i.type][1])
+            for i in prompt.call_inputs
+        ]
         outputs = [(out, data_type, False, True, "", scale) for _, _, out, data_type, scale in results]
         outputs += [("succeeded", "Boolean", False, True, "", None), ("errorMessage", "String", False, True, "", None)]
         variables = sorted(inputs + outputs + internal, key=lambda v: v[0].lower())
         context_auto = dict(
             context,
             variables=variables,
-            answer_items=[(out, "elementReference", var) for _, var, out, _, _ in results] + [("succeeded", "booleanValue", "true")],
+            answer_items=[(out, "elementReference", var) for _, var, out, _, _ in results]
+            + [("succeeded", "booleanValue", "true")],
             failure_items=[("succeeded", "booleanValue", "false"), ("errorMessage", "elementReference", "Call_Error")],
-            fault_items=[("succeeded", "booleanValue", "false"), ("errorMessage", "elementReference", "$Flow.FaultMessage")],
+            fault_items=[
+                ("succeeded", "booleanValue", "false"),
+                ("errorMessage", "elementReference", "$Flow.FaultMessage"),
+            ],
         )
-        files.append(PlannedFile(f"{folder}/{prompt.name}Flow.flow-meta.xml", render("flow/autolaunched.flow-meta.xml.jinja", **context_auto)))
+        files.append(
+            PlannedFile(
+                f"{folder}/{prompt.name}Flow.flow-meta.xml",
+                render("flow/autolaunched.flow-meta.xml.jinja", **context_auto),
+            )
+        )
     if "screen" in prompt.flows:
         variables = sorted(internal, key=lambda v: v[0].lower())
-        files.append(PlannedFile(f"{folder}/{prompt.name}ScreenFlow.flow-meta.xml", render("flow/screen.flow-meta.xml.jinja", **context, variables=variables)))
+        files.append(
+            PlannedFile(
+                f"{folder}/{prompt.name}ScreenFlow.flow-meta.xml",
+                render("flow/screen.flow-meta.xml.jinja", **context, variables=variables),
+            )
+        )
     return files
-
-

@@ -48,7 +48,9 @@ INPUT_KINDS = {
     "Double": InputKind("number", None, "toNumber({value})", "'4.2'", "4.2", step="any"),
     "Boolean": InputKind("toggle", "Boolean", "{value} === true", "true", "true"),
     "Date": InputKind("date", "Date", "{value}", "'2024-01-31'", "'2024-01-31'"),
-    "Datetime": InputKind("datetime", "DateTime", "{value}", "'2024-01-31T12:30:00.000Z'", "'2024-01-31T12:30:00.000Z'"),
+    "Datetime": InputKind(
+        "datetime", "DateTime", "{value}", "'2024-01-31T12:30:00.000Z'", "'2024-01-31T12:30:00.000Z'"
+    ),
 }
 
 # The fixed inputs of embed and feedback prompts that are not one-line text fields.
@@ -59,15 +61,61 @@ RADIO_GROUPS = {("feedback", "rating")}
 # the aria* and role properties LWC reflects as attributes: an input of such a name stays a form field
 # that no Flow screen or parent can set.
 LWC_RESERVED_NAMES = frozenset(
-    "part is class slot style role bgcolor accesskey contenteditable tabindex maxlength maxvalue".split()
+    [
+        "part",
+        "is",
+        "class",
+        "slot",
+        "style",
+        "role",
+        "bgcolor",
+        "accesskey",
+        "contenteditable",
+        "tabindex",
+        "maxlength",
+        "maxvalue",
+    ]
 )
 # Members of the generated class and of LightningElement that a public property would replace.
 COMPONENT_MEMBERS = frozenset(
-    """values pageRecordId isWaiting errorMessage answer messages followUp similarity confirmation ratings
-    feedbackRating feedbackComment feedbackConfirmation cannotSend hasConversation conversation
-    cannotSendFollowUp hasSimilarity isRatedGood isRatedBad cannotSendFeedback inputValues whileWaiting
-    sendConversation resetFeedback template refs hostElement render dispatchEvent addEventListener
-    removeEventListener connectedCallback disconnectedCallback renderedCallback errorCallback""".split()
+    [
+        "values",
+        "pageRecordId",
+        "isWaiting",
+        "errorMessage",
+        "answer",
+        "messages",
+        "followUp",
+        "similarity",
+        "confirmation",
+        "ratings",
+        "feedbackRating",
+        "feedbackComment",
+        "feedbackConfirmation",
+        "cannotSend",
+        "hasConversation",
+        "conversation",
+        "cannotSendFollowUp",
+        "hasSimilarity",
+        "isRatedGood",
+        "isRatedBad",
+        "cannotSendFeedback",
+        "inputValues",
+        "whileWaiting",
+        "sendConversation",
+        "resetFeedback",
+        "template",
+        "refs",
+        "hostElement",
+        "render",
+        "dispatchEvent",
+        "addEventListener",
+        "removeEventListener",
+        "connectedCallback",
+        "disconnectedCallback",
+        "renderedCallback",
+        "errorCallback",
+    ]
 )
 
 # capability -> label of the button that calls the controller
@@ -187,7 +235,13 @@ def component(spec: Spec, prompt: Prompt) -> Component:
     fields = []
     for item in prompt.call_inputs:
         key = (prompt.capability, item.name)
-        control = "lightning-textarea" if key in TEXTAREAS else "lightning-radio-group" if key in RADIO_GROUPS else "lightning-input"
+        control = (
+            "lightning-textarea"
+            if key in TEXTAREAS
+            else "lightning-radio-group"
+            if key in RADIO_GROUPS
+            else "lightning-input"
+        )
         fields.append(Field(item, control, INPUT_KINDS[item.type], can_be_public(item.name)))
     ids = [f for f in fields if f.item.type == "Id"]
     # An input called recordId is itself the page's record; otherwise the first Id input defaults to it.
@@ -261,6 +315,10 @@ def lwc_bundle(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
     return [
         PlannedFile(f"{folder}/{c.name}.js", env.get_template("lwc/component.js.jinja").render(context)),
         PlannedFile(f"{folder}/{c.name}.html", env.get_template("lwc/component.html.jinja").render(context)),
-        PlannedFile(f"{folder}/{c.name}.js-meta.xml", env.get_template("lwc/component.js-meta.xml.jinja").render(context)),
-        PlannedFile(f"{folder}/__tests__/{c.name}.test.js", env.get_template("lwc/component.test.js.jinja").render(context)),
+        PlannedFile(
+            f"{folder}/{c.name}.js-meta.xml", env.get_template("lwc/component.js-meta.xml.jinja").render(context)
+        ),
+        PlannedFile(
+            f"{folder}/__tests__/{c.name}.test.js", env.get_template("lwc/component.test.js.jinja").render(context)
+        ),
     ]

@@ -37,18 +37,24 @@ def project_files(name: str, api_version: str = API_VERSION, namespace: str = ""
     if not re.fullmatch(r"[1-9][0-9]\.0", api_version) or int(api_version[:-2]) < MIN_API_VERSION:
         raise UsageError(f"--api-version: '{api_version}' must be a version such as 65.0, at least {MIN_API_VERSION}.0")
     if namespace and (identifier_problem(namespace) or len(namespace) > 15):
-        raise UsageError(f"--namespace: '{namespace}' must be a namespace prefix: letters, digits and single underscores, at most 15 characters")
+        raise UsageError(
+            f"--namespace: '{namespace}' must be a namespace prefix: letters, digits and single underscores, at most 15 characters"
+        )
     context = {
         "name": name,
         "package_name": re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "apexgen-project",
         "api_version": api_version,
         "namespace": namespace,
         # a project formats its Apex with the same prettier the deep check runs, and tests its components
-        "dev_dependencies": dict(sorted({
-            "prettier": PINNED_PACKAGES["prettier"],
-            "prettier-plugin-apex": PINNED_PACKAGES["prettier-plugin-apex"],
-            **LWC_TEST_PACKAGES,
-        }.items())),
+        "dev_dependencies": dict(
+            sorted(
+                {
+                    "prettier": PINNED_PACKAGES["prettier"],
+                    "prettier-plugin-apex": PINNED_PACKAGES["prettier-plugin-apex"],
+                    **LWC_TEST_PACKAGES,
+                }.items()
+            )
+        ),
     }
     env = environment()
     return [PlannedFile(path, env.get_template(template).render(**context)) for path, template in PROJECT_FILES.items()]
@@ -61,7 +67,9 @@ def init_project(root: Path, api_version: str = API_VERSION, namespace: str = ""
     files = project_files(root.resolve().name, api_version, namespace)
     existing = [f.path for f in files if (root / f.path).exists()]
     if existing:
-        raise UsageError(f"{root}: already has {', '.join(existing)}; nothing was written (init makes new projects only)")
+        raise UsageError(
+            f"{root}: already has {', '.join(existing)}; nothing was written (init makes new projects only)"
+        )
     root.mkdir(parents=True, exist_ok=True)
     for file in files:
         atomic_write(root / file.path, file.content)

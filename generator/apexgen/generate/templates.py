@@ -89,5 +89,3 @@ def sample_value(item: Input) -> str:
 
 def render(template: str, **context: Any) -> str:
     return str(environment().get_template(template).render(**context))
-
-

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from apexgen.errors import EditedFilesError, UsageError
@@ -25,7 +25,7 @@ MANIFEST_VERSION = 1
 WRITE_THREADS = 8
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     UNCHANGED = "unchanged"

@@ -19,8 +19,9 @@ import math
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from apexgen.errors import ApexgenError, ExitCode, SpecError, UsageError
@@ -112,7 +113,9 @@ def chat_request(
     localization: Localization | None = None,
     tags: tuple[tuple[str, str], ...] = (),
 ) -> ApiRequest:
-    return ApiRequest(_model_path(model, "chat-generations"), {"messages": messages, **_options(localization, tags)}, model)
+    return ApiRequest(
+        _model_path(model, "chat-generations"), {"messages": messages, **_options(localization, tags)}, model
+    )
 
 
 def embed_request(model: str, texts: list[str]) -> ApiRequest:
@@ -410,7 +413,11 @@ class ModelsClient:
             refused = "was refused twice" if status == 401 else "is not allowed to use the Models API"
             raise ModelsConnectionError(f"{status} {said}: the access token {refused}; {SCOPES_ADVICE}")
         if status == 404:
-            what = f"model '{request.model}' is not routable for this org" if request.model else "not routable for this org"
+            what = (
+                f"model '{request.model}' is not routable for this org"
+                if request.model
+                else "not routable for this org"
+            )
             raise ModelsConnectionError(
                 f"404 {said}: {what}; check the model API name ('apexgen models list'; a configured model needs "
                 "its Einstein Studio API name), that Einstein generative AI is on in the org, and that the "

@@ -17,9 +17,10 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from apexgen.errors import ApexgenError, ExitCode, UsageError
@@ -135,7 +136,9 @@ def _jwt_audience(login_url: str) -> str:
     return login_url
 
 
-def _token_login(http: Any, login_url: str, data: dict[str, str], client_id: str, headers: dict[str, str] | None) -> tuple[str, str]:
+def _token_login(
+    http: Any, login_url: str, data: dict[str, str], client_id: str, headers: dict[str, str] | None
+) -> tuple[str, str]:
     from simple_salesforce.login import token_login
 
     # simple-salesforce's SalesforceLogin only builds https://{domain}.salesforce.com URLs; token_login takes the
@@ -171,8 +174,10 @@ def connect(
     elif options.client_id:
         host = urlsplit(login_url).hostname or ""
         if host in ("login.salesforce.com", "test.salesforce.com"):
-            raise UsageError("--login-url: OAuth client credentials need the org's My Domain URL, "
-                             "such as https://acme.my.salesforce.com")
+            raise UsageError(
+                "--login-url: OAuth client credentials need the org's My Domain URL, "
+                "such as https://acme.my.salesforce.com"
+            )
         secret = read_secret("SF_CLIENT_SECRET", environ, options.client_secret_file, None, "--client-secret-file")
         method = f"OAuth client credentials of {options.client_id}"
         login = lambda: _client_credentials_login(once_http, login_url, options.client_id, secret)  # noqa: E731
@@ -236,8 +241,12 @@ def _soap_login(http: Any, login_url: str, username: str, password: str, token: 
     with _authentication_errors(login_url):
         # scratch_url is simple-salesforce's way to name the SOAP login host in full (any login URL works).
         session_id, instance = SalesforceLogin(
-            username=username, password=password, security_token=token, sf_version=version,
-            session=http, scratch_url=login_url,
+            username=username,
+            password=password,
+            security_token=token,
+            sf_version=version,
+            session=http,
+            scratch_url=login_url,
         )
     return session_id, f"https://{instance}"
 
@@ -245,8 +254,12 @@ def _soap_login(http: Any, login_url: str, username: str, password: str, token: 
 def _jwt_login(http: Any, login_url: str, client_id: str, username: str, key: bytes) -> tuple[str, str]:
     import jwt
 
-    claims = {"iss": client_id, "sub": username, "aud": _jwt_audience(login_url),
-              "exp": int(time.time()) + JWT_LIFETIME_SECONDS}
+    claims = {
+        "iss": client_id,
+        "sub": username,
+        "aud": _jwt_audience(login_url),
+        "exp": int(time.time()) + JWT_LIFETIME_SECONDS,
+    }
     try:
         assertion = jwt.encode(claims, key, algorithm="RS256")
     except (ValueError, TypeError):
@@ -261,8 +274,9 @@ def _client_credentials_login(http: Any, login_url: str, client_id: str, secret:
 
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     with _authentication_errors(login_url):
-        return _token_login(http, login_url, {"grant_type": "client_credentials"}, client_id,
-                            {"Authorization": f"Basic {basic}"})
+        return _token_login(
+            http, login_url, {"grant_type": "client_credentials"}, client_id, {"Authorization": f"Basic {basic}"}
+        )
 
 
 def _sf_org_display(alias: str) -> tuple[str, str]:
@@ -275,7 +289,9 @@ def _sf_org_display(alias: str) -> tuple[str, str]:
     try:
         document = json.loads(completed.stdout)
     except ValueError:
-        raise AuthenticationFailed(f"--target-org {alias}: sf org display gave no JSON (exit {completed.returncode})") from None
+        raise AuthenticationFailed(
+            f"--target-org {alias}: sf org display gave no JSON (exit {completed.returncode})"
+        ) from None
     result = document.get("result") or {}
     if completed.returncode != 0 or not result.get("accessToken") or not result.get("instanceUrl"):
         reason = document.get("message") or document.get("name") or f"exit {completed.returncode}"

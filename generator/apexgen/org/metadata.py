@@ -84,7 +84,7 @@ def check_id(flag: str, value: str) -> None:
 class MetadataClient:
     """deploy, checkDeployStatus, cancelDeploy and deployRecentValidation on one authenticated connection."""
 
-    def __init__(self, connection: "Connection", client_name: str = "apexgen"):
+    def __init__(self, connection: Connection, client_name: str = "apexgen"):
         self.connection = connection
         self.client_name = client_name
 
@@ -107,7 +107,7 @@ class MetadataClient:
         _append(call, children)
         return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
-    def _call(self, operation: str, children: list[tuple[str, object]], *, idempotent: bool) -> "etree._Element":
+    def _call(self, operation: str, children: list[tuple[str, object]], *, idempotent: bool) -> etree._Element:
         """POST one operation; on INVALID_SESSION_ID re-authenticate once (when the credentials allow) and retry."""
         import requests
 
@@ -129,8 +129,9 @@ class MetadataClient:
                 raise RequestNotConfirmed(
                     f"{operation}: {reason}; the request was not re-sent, so it may or may not have reached the org"
                 ) from None
-            self.connection.log(f"POST {self.endpoint} {operation} -> {response.status_code} "
-                                f"({time.monotonic() - started:.2f} s)")
+            self.connection.log(
+                f"POST {self.endpoint} {operation} -> {response.status_code} ({time.monotonic() - started:.2f} s)"
+            )
             try:
                 result = _parse_response(operation, response.status_code, response.content)
             except TransientError as exc:
@@ -180,7 +181,7 @@ class MetadataClient:
         return (result.text or "").strip()
 
 
-def _append(parent: "etree._Element", children: list[tuple[str, object]]) -> None:
+def _append(parent: etree._Element, children: list[tuple[str, object]]) -> None:
     from lxml import etree
 
     for name, value in children:
@@ -205,7 +206,7 @@ def _describe_network_error(exc: Exception) -> str:
     return "the connection to the org failed or was dropped"
 
 
-def _parse_response(operation: str, status: int, content: bytes) -> "etree._Element":
+def _parse_response(operation: str, status: int, content: bytes) -> etree._Element:
     from lxml import etree
 
     try:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 

@@ -106,33 +106,33 @@ def _q(name: str) -> str:
     return f"{{{MD}}}{name}"
 
 
-def field_text(element: "etree._Element", name: str) -> str | None:
+def field_text(element: etree._Element, name: str) -> str | None:
     child = element.find(_q(name))
     if child is None or child.get(f"{{{XSI}}}nil") == "true":
         return None
     return child.text or ""
 
 
-def _int(element: "etree._Element", name: str) -> int:
+def _int(element: etree._Element, name: str) -> int:
     value = field_text(element, name)
     return int(value) if value else 0
 
 
-def _optional_int(element: "etree._Element", name: str) -> int | None:
+def _optional_int(element: etree._Element, name: str) -> int | None:
     value = field_text(element, name)
     return int(value) if value else None
 
 
-def _float(element: "etree._Element", name: str) -> float:
+def _float(element: etree._Element, name: str) -> float:
     value = field_text(element, name)
     return float(value) if value else 0.0
 
 
-def field_bool(element: "etree._Element", name: str) -> bool:
+def field_bool(element: etree._Element, name: str) -> bool:
     return (field_text(element, name) or "").strip().lower() == "true"
 
 
-def parse_component(element: "etree._Element") -> ComponentMessage:
+def parse_component(element: etree._Element) -> ComponentMessage:
     return ComponentMessage(
         component_type=field_text(element, "componentType") or "",
         full_name=field_text(element, "fullName") or "",
@@ -148,7 +148,7 @@ def parse_component(element: "etree._Element") -> ComponentMessage:
     )
 
 
-def parse_run_test_result(element: "etree._Element") -> TestRunResult:
+def parse_run_test_result(element: etree._Element) -> TestRunResult:
     tests = [
         TestOutcome(
             class_name=field_text(e, "name") or "",
@@ -186,7 +186,7 @@ def parse_run_test_result(element: "etree._Element") -> TestRunResult:
     return TestRunResult(tests, coverage, warnings, _float(element, "totalTime"))
 
 
-def parse_deploy_result(result: "etree._Element") -> DeployResult:
+def parse_deploy_result(result: etree._Element) -> DeployResult:
     details = result.find(_q("details"))
     failures, successes, test_result = [], [], None
     if details is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.org.connect import Connection
@@ -56,7 +57,9 @@ class ToolingSession:
     def query(self, soql: str) -> list[dict[str, Any]]:
         timeout = self.connection.timeout
         self.connection.log(f"GET tooling/query {soql.split(' WHERE ')[0]}")
-        records: list[dict[str, Any]] = self._call(True, lambda sf: sf.restful("tooling/query/", params={"q": soql}, timeout=timeout))["records"]
+        records: list[dict[str, Any]] = self._call(
+            True, lambda sf: sf.restful("tooling/query/", params={"q": soql}, timeout=timeout)
+        )["records"]
         return records
 
     def start(self, test_level: str, class_names: list[str]) -> str:
@@ -67,5 +70,8 @@ class ToolingSession:
             body["classNames"] = ",".join(class_names)
         timeout = self.connection.timeout
         self.connection.log("POST tooling/runTestsAsynchronous")
-        return str(self._call(False, lambda sf: sf.toolingexecute("runTestsAsynchronous", method="POST", data=body,
-                                                                  timeout=timeout)))
+        return str(
+            self._call(
+                False, lambda sf: sf.toolingexecute("runTestsAsynchronous", method="POST", data=body, timeout=timeout)
+            )
+        )

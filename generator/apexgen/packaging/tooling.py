@@ -18,7 +18,8 @@ Version builds take minutes to hours, so polls start at 0.5 s and back off to on
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.org.metadata import RequestNotConfirmed
@@ -59,7 +60,9 @@ class PackagingTooling(ToolingSession):
 
     def create(self, sobject: str, fields: dict[str, Any]) -> str:
         self.connection.log(f"POST tooling/sobjects/{sobject}")
-        return str(self._call(False, self._send("POST", f"tooling/sobjects/{sobject}", fields, f"create {sobject}"))["id"])
+        return str(
+            self._call(False, self._send("POST", f"tooling/sobjects/{sobject}", fields, f"create {sobject}"))["id"]
+        )
 
     def update(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
         self.connection.log(f"PATCH tooling/sobjects/{sobject}/{record_id}")
@@ -74,7 +77,9 @@ class PackagingTooling(ToolingSession):
             try:
                 return sf.restful(path, method=method, json=fields, timeout=timeout)
             except requests.RequestException:
-                raise RequestNotConfirmed(f"{what}: the connection to the org failed or was dropped; the request "
-                                          "was not re-sent, so it may or may not have reached the org") from None
+                raise RequestNotConfirmed(
+                    f"{what}: the connection to the org failed or was dropped; the request "
+                    "was not re-sent, so it may or may not have reached the org"
+                ) from None
 
         return action

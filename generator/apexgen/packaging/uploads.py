@@ -23,8 +23,10 @@ UPLOAD_FINAL = ("SUCCESS", "ERROR")
 def find_metadata_package(tooling: PackagingTooling, namespace: str) -> str:
     """The 033 id of the packaging org's package with this namespace."""
     if not namespace:
-        raise UsageError("--package-id: pass the package's 033 id, or set \"namespace\" in sfdx-project.json "
-                         "to look it up in the packaging org")
+        raise UsageError(
+            '--package-id: pass the package\'s 033 id, or set "namespace" in sfdx-project.json '
+            "to look it up in the packaging org"
+        )
     rows = tooling.query(f"SELECT Id, Name FROM MetadataPackage WHERE NamespacePrefix = {soql_quote(namespace)}")
     if not rows:
         raise RecordNotFound(f"the packaging org has no package with namespace {namespace!r}; pass --package-id")
@@ -40,11 +42,18 @@ def parse_major_minor(value: str | None) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def start_upload(tooling: PackagingTooling, package_id: str, version_name: str, *, release: bool,
-                 version: tuple[int, int] | None, description: str | None, password: str | None) -> str:
+def start_upload(
+    tooling: PackagingTooling,
+    package_id: str,
+    version_name: str,
+    *,
+    release: bool,
+    version: tuple[int, int] | None,
+    description: str | None,
+    password: str | None,
+) -> str:
     """Send the PackageUploadRequest; its 0HD id."""
-    fields: dict[str, Any] = {"MetadataPackageId": package_id, "VersionName": version_name,
-                              "IsReleaseVersion": release}
+    fields: dict[str, Any] = {"MetadataPackageId": package_id, "VersionName": version_name, "IsReleaseVersion": release}
     if version is not None:
         fields["MajorVersion"], fields["MinorVersion"] = version
     if description:
@@ -74,25 +83,37 @@ class UploadRequest:
 
 
 def fetch_upload(tooling: PackagingTooling, request_id: str) -> UploadRequest:
-    rows = tooling.query("SELECT Id, Status, MetadataPackageId, MetadataPackageVersionId, Errors "
-                         f"FROM PackageUploadRequest WHERE Id = {soql_quote(request_id)}")
+    rows = tooling.query(
+        "SELECT Id, Status, MetadataPackageId, MetadataPackageVersionId, Errors "
+        f"FROM PackageUploadRequest WHERE Id = {soql_quote(request_id)}"
+    )
     if not rows:
         raise RecordNotFound(f"the packaging org has no upload request {request_id}")
     row = rows[0]
     errors = [e.get("message") or "" for e in ((row.get("Errors") or {}).get("errors") or [])]
-    return UploadRequest(row["Id"], row["Status"], row.get("MetadataPackageId") or "",
-                         row.get("MetadataPackageVersionId"), errors)
+    return UploadRequest(
+        row["Id"], row["Status"], row.get("MetadataPackageId") or "", row.get("MetadataPackageVersionId"), errors
+    )
 
 
-def wait_for_upload(tooling: PackagingTooling, request_id: str, *, wait_seconds: float,
-                    **callbacks: Any) -> UploadRequest:
+def wait_for_upload(
+    tooling: PackagingTooling, request_id: str, *, wait_seconds: float, **callbacks: Any
+) -> UploadRequest:
     """Poll the upload until SUCCESS or ERROR; a SUCCESS comes back with its version number and state."""
-    upload: UploadRequest = poll_until(lambda: fetch_upload(tooling, request_id), lambda u: u.finished, job_id=request_id,
-                        wait_seconds=wait_seconds, status_of=lambda u: u.status,
-                        intervals=poll_intervals(FIRST_POLL_SECONDS, MAX_POLL_SECONDS), **callbacks)
+    upload: UploadRequest = poll_until(
+        lambda: fetch_upload(tooling, request_id),
+        lambda u: u.finished,
+        job_id=request_id,
+        wait_seconds=wait_seconds,
+        status_of=lambda u: u.status,
+        intervals=poll_intervals(FIRST_POLL_SECONDS, MAX_POLL_SECONDS),
+        **callbacks,
+    )
     if upload.status == "SUCCESS" and upload.version_id:
-        rows = tooling.query("SELECT MajorVersion, MinorVersion, PatchVersion, ReleaseState FROM "
-                             f"MetadataPackageVersion WHERE Id = {soql_quote(upload.version_id)}")
+        rows = tooling.query(
+            "SELECT MajorVersion, MinorVersion, PatchVersion, ReleaseState FROM "
+            f"MetadataPackageVersion WHERE Id = {soql_quote(upload.version_id)}"
+        )
         if rows:
             row = rows[0]
             upload.version_number = f"{row['MajorVersion']}.{row['MinorVersion']}.{row['PatchVersion']}"

@@ -29,8 +29,14 @@ CONTAINER_TYPES = ("Managed", "Unlocked")
 # Descriptor keys apexgen copies from the package directory as they are.
 DESCRIPTOR_KEYS = ("versionDescription", "postInstallScript", "uninstallScript", "postInstallUrl", "releaseNotesUrl")
 # Package directory keys that need resolving (aliases to ids) or extra zips apexgen does not build yet.
-UNSUPPORTED_KEYS = ("ancestorId", "ancestorVersion", "dependencies", "unpackagedMetadata", "seedMetadata",
-                    "definitionFile")
+UNSUPPORTED_KEYS = (
+    "ancestorId",
+    "ancestorVersion",
+    "dependencies",
+    "unpackagedMetadata",
+    "seedMetadata",
+    "definitionFile",
+)
 
 
 def package_fields(name: str, container: str, description: str | None, namespace: str) -> dict[str, Any]:
@@ -38,8 +44,10 @@ def package_fields(name: str, container: str, description: str | None, namespace
     if container not in CONTAINER_TYPES:
         raise UsageError(f"--type: {container!r} is not one of {', '.join(CONTAINER_TYPES)}")
     if container == "Managed" and not namespace:
-        raise UsageError("--type Managed: a managed package needs a namespace; set \"namespace\" in "
-                         "sfdx-project.json (apexgen init --namespace) to one linked to the Dev Hub")
+        raise UsageError(
+            '--type Managed: a managed package needs a namespace; set "namespace" in '
+            "sfdx-project.json (apexgen init --namespace) to one linked to the Dev Hub"
+        )
     fields: dict[str, Any] = {"Name": name, "ContainerOptions": container, "IsOrgDependent": False}
     if description:
         fields["Description"] = description
@@ -68,26 +76,43 @@ def build_version_info(root: Path, project: SfdxProject, package: str | None, ch
     package_id = project.resolve(directory.package, "0Ho", "package")
     unsupported = [key for key in UNSUPPORTED_KEYS if key in directory.entry]
     if unsupported:
-        raise UsageError(f"{project.path.name}: package directory {directory.path!r} uses {', '.join(unsupported)}, "
-                         "which apexgen does not build yet; create this version with sf package version create")
+        raise UsageError(
+            f"{project.path.name}: package directory {directory.path!r} uses {', '.join(unsupported)}, "
+            "which apexgen does not build yet; create this version with sf package version create"
+        )
     others = [str(e.get("path")) for e in project.directories() if e.get("path") != directory.path]
     if others:
-        raise UsageError(f"{project.path.name}: apexgen builds versions of projects with one package directory; "
-                         f"this one also has {', '.join(others)} (use sf package version create)")
+        raise UsageError(
+            f"{project.path.name}: apexgen builds versions of projects with one package directory; "
+            f"this one also has {', '.join(others)} (use sf package version create)"
+        )
     prepared = prepare(root, check_only=False, test_level="NoTestRun", tests=[], checks=checks)
     converted = prepared.project
     if "<fullName>" in converted.package_xml:
-        raise UsageError("package.xml of the converted project has a <fullName>, which makes Salesforce treat "
-                         "the version as 1GP; remove it from the project's manifest")
-    descriptor: dict[str, Any] = {"id": package_id, "path": directory.path, "versionName": directory.version_name,
-                                  "versionNumber": directory.version_number}
+        raise UsageError(
+            "package.xml of the converted project has a <fullName>, which makes Salesforce treat "
+            "the version as 1GP; remove it from the project's manifest"
+        )
+    descriptor: dict[str, Any] = {
+        "id": package_id,
+        "path": directory.path,
+        "versionName": directory.version_name,
+        "versionNumber": directory.version_number,
+    }
     descriptor.update({key: directory.entry[key] for key in DESCRIPTOR_KEYS if key in directory.entry})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("package.zip", converted.zip_bytes)
         archive.writestr("package2-descriptor.json", json.dumps(descriptor, indent=2))
-    return VersionBuild(package_id, directory, buffer.getvalue(), converted.component_count,
-                        converted.api_version, prepared.check_warnings, prepared.notes)
+    return VersionBuild(
+        package_id,
+        directory,
+        buffer.getvalue(),
+        converted.component_count,
+        converted.api_version,
+        prepared.check_warnings,
+        prepared.notes,
+    )
 
 
 def installation_key(key_file: Path | None, bypass: bool, environ: dict[str, str]) -> str | None:
@@ -97,16 +122,19 @@ def installation_key(key_file: Path | None, bypass: bool, environ: dict[str, str
     if bypass:
         return None
     if key_file is None and INSTALL_KEY_VARIABLE not in environ:
-        raise UsageError(f"a version needs an installation key or none on purpose: pass --installation-key-file "
-                         f"FILE, set {INSTALL_KEY_VARIABLE}, or pass --installation-key-bypass")
+        raise UsageError(
+            f"a version needs an installation key or none on purpose: pass --installation-key-file "
+            f"FILE, set {INSTALL_KEY_VARIABLE}, or pass --installation-key-bypass"
+        )
     key = read_secret(INSTALL_KEY_VARIABLE, environ, key_file, None, "--installation-key-file")
     if not key:
         raise UsageError(f"the installation key is empty (--installation-key-file or {INSTALL_KEY_VARIABLE})")
     return key
 
 
-def start_version(tooling: PackagingTooling, build: VersionBuild, key: str | None, *, code_coverage: bool,
-                  skip_validation: bool) -> str:
+def start_version(
+    tooling: PackagingTooling, build: VersionBuild, key: str | None, *, code_coverage: bool, skip_validation: bool
+) -> str:
     """Send the Package2VersionCreateRequest; its 08c id. Coverage needs validation: the caller never asks for both
     code_coverage and skip_validation (the Dev Hub refuses it)."""
     import base64
@@ -156,8 +184,9 @@ VERSION_REQUEST_FIELDS = (
 
 
 def fetch_version_request(tooling: PackagingTooling, request_id: str) -> VersionRequest:
-    rows = tooling.query(f"SELECT {VERSION_REQUEST_FIELDS} FROM Package2VersionCreateRequest "
-                         f"WHERE Id = {soql_quote(request_id)}")
+    rows = tooling.query(
+        f"SELECT {VERSION_REQUEST_FIELDS} FROM Package2VersionCreateRequest WHERE Id = {soql_quote(request_id)}"
+    )
     if not rows:
         raise RecordNotFound(f"the Dev Hub has no package version request {request_id}")
     row = rows[0]
@@ -165,27 +194,40 @@ def fetch_version_request(tooling: PackagingTooling, request_id: str) -> Version
     coverage = (version.get("CodeCoverage") or {}).get("apexCodeCoveragePercentage")
     number = None
     if version.get("MajorVersion") is not None:
-        number = (f"{version['MajorVersion']}.{version['MinorVersion']}.{version['PatchVersion']}"
-                  f"-{version['BuildNumber']}")
+        number = (
+            f"{version['MajorVersion']}.{version['MinorVersion']}.{version['PatchVersion']}-{version['BuildNumber']}"
+        )
     return VersionRequest(
-        id=row["Id"], status=row["Status"], package_id=row.get("Package2Id") or "",
-        package_name=(row.get("Package2") or {}).get("Name") or "", version_id=row.get("Package2VersionId"),
-        subscriber_version_id=version.get("SubscriberPackageVersionId"), version_number=number,
+        id=row["Id"],
+        status=row["Status"],
+        package_id=row.get("Package2Id") or "",
+        package_name=(row.get("Package2") or {}).get("Name") or "",
+        version_id=row.get("Package2VersionId"),
+        subscriber_version_id=version.get("SubscriberPackageVersionId"),
+        version_number=number,
         code_coverage=float(coverage) if coverage is not None else None,
         passed_coverage_check=bool(version.get("HasPassedCodeCoverageCheck")),
         coverage_calculated=bool(row.get("CalculateCodeCoverage")),
     )
 
 
-def wait_for_version(tooling: PackagingTooling, request_id: str, *, wait_seconds: float,
-                     **callbacks: Any) -> VersionRequest:
+def wait_for_version(
+    tooling: PackagingTooling, request_id: str, *, wait_seconds: float, **callbacks: Any
+) -> VersionRequest:
     """Poll the request until Success or Error; an Error comes back with every message the org gave."""
-    request: VersionRequest = poll_until(lambda: fetch_version_request(tooling, request_id), lambda r: r.finished,
-                         job_id=request_id, wait_seconds=wait_seconds, status_of=lambda r: r.status,
-                         intervals=poll_intervals(FIRST_POLL_SECONDS, MAX_POLL_SECONDS), **callbacks)
+    request: VersionRequest = poll_until(
+        lambda: fetch_version_request(tooling, request_id),
+        lambda r: r.finished,
+        job_id=request_id,
+        wait_seconds=wait_seconds,
+        status_of=lambda r: r.status,
+        intervals=poll_intervals(FIRST_POLL_SECONDS, MAX_POLL_SECONDS),
+        **callbacks,
+    )
     if request.status == "Error":
-        rows = tooling.query("SELECT Message FROM Package2VersionCreateRequestError "
-                             f"WHERE ParentRequest.Id = {soql_quote(request_id)}")
+        rows = tooling.query(
+            f"SELECT Message FROM Package2VersionCreateRequestError WHERE ParentRequest.Id = {soql_quote(request_id)}"
+        )
         request.errors = [row.get("Message") or "" for row in rows]
     return request
 
@@ -230,8 +272,13 @@ def promote_version(tooling: PackagingTooling, subscriber_version_id: str) -> Pr
         raise RecordNotFound(f"the Dev Hub has no package version {subscriber_version_id}")
     row = rows[0]
     number = f"{row['MajorVersion']}.{row['MinorVersion']}.{row['PatchVersion']}-{row['BuildNumber']}"
-    promoted = PromotedVersion(subscriber_version_id, row["Id"], (row.get("Package2") or {}).get("Name") or "",
-                               number, bool(row.get("IsReleased")))
+    promoted = PromotedVersion(
+        subscriber_version_id,
+        row["Id"],
+        (row.get("Package2") or {}).get("Name") or "",
+        number,
+        bool(row.get("IsReleased")),
+    )
     if not promoted.already_released:
         tooling.update("Package2Version", row["Id"], {"IsReleased": True})
     return promoted

@@ -56,7 +56,7 @@ class SfdxProject:
         self.path, self.data, self.indent, self.final_newline = path, data, indent, final_newline
 
     @classmethod
-    def load(cls, root: Path) -> "SfdxProject":
+    def load(cls, root: Path) -> SfdxProject:
         """The project file at ``root``; SpecError (exit 2, naming the file and key) when it cannot be used."""
         path = root / SFDX_PROJECT_FILE
         try:
@@ -70,7 +70,7 @@ class SfdxProject:
         except ValueError as exc:
             raise SpecError(str(path), "", f"not valid JSON ({exc})") from None
         if not isinstance(data, dict) or not isinstance(data.get("packageDirectories"), list):
-            raise SpecError(str(path), "packageDirectories", "must list at least one {\"path\": ...}")
+            raise SpecError(str(path), "packageDirectories", 'must list at least one {"path": ...}')
         indent = re.search(r"\n([ \t]+)\S", text)
         return cls(path, data, indent.group(1) if indent else "  ", text.endswith("\n"))
 
@@ -86,10 +86,12 @@ class SfdxProject:
                 raise SpecError(str(self.path), "packageDirectories", 'every entry needs a "path" string')
             path = (self.root / entry["path"]).resolve()
             if not path.is_dir():
-                raise SpecError(str(self.path), "packageDirectories", f"package directory {entry['path']!r} does not exist")
+                raise SpecError(
+                    str(self.path), "packageDirectories", f"package directory {entry['path']!r} does not exist"
+                )
             paths.append(path)
         if not paths:
-            raise SpecError(str(self.path), "packageDirectories", "must list at least one {\"path\": ...}")
+            raise SpecError(str(self.path), "packageDirectories", 'must list at least one {"path": ...}')
         return paths
 
     @property
@@ -117,8 +119,10 @@ class SfdxProject:
         value = self.aliases.get(name_or_id, name_or_id)
         if not is_record_id(value, prefix):
             known = ", ".join(a for a, i in self.aliases.items() if i.startswith(prefix)) or "none"
-            raise UsageError(f"{name_or_id!r} is neither a {what} id ({prefix}...) nor an alias of one in "
-                             f"{self.path.name} packageAliases (known: {known})")
+            raise UsageError(
+                f"{name_or_id!r} is neither a {what} id ({prefix}...) nor an alias of one in "
+                f"{self.path.name} packageAliases (known: {known})"
+            )
         return value
 
     def package_directory(self, package: str | None) -> PackageDirectory:
@@ -127,22 +131,28 @@ class SfdxProject:
         if package is None:
             chosen = [e for e in entries if e.get("default")] or (entries if len(entries) == 1 else [])
             if not chosen:
-                raise UsageError(f"{self.path.name}: no default package directory names a package; "
-                                 "pass --package NAME or run apexgen package create first")
+                raise UsageError(
+                    f"{self.path.name}: no default package directory names a package; "
+                    "pass --package NAME or run apexgen package create first"
+                )
         else:
             ids = {package, self.aliases.get(package, package)}
             chosen = [e for e in entries if e["package"] in ids or self.aliases.get(e["package"]) in ids]
             if not chosen:
                 names = ", ".join(str(e["package"]) for e in entries) or "none"
-                raise UsageError(f"--package: no package directory of {self.path.name} is for {package!r} "
-                                 f"(packages: {names})")
+                raise UsageError(
+                    f"--package: no package directory of {self.path.name} is for {package!r} (packages: {names})"
+                )
         entry = chosen[0]
         number = str(entry.get("versionNumber") or "")
         if not VERSION_NUMBER.fullmatch(number):
-            raise UsageError(f"{self.path.name}: versionNumber of package {entry['package']!r} is {number!r}; "
-                             "it must be MAJOR.MINOR.PATCH.NEXT (or a build number), such as 1.0.0.NEXT")
-        return PackageDirectory(str(entry.get("path") or ""), str(entry["package"]),
-                                str(entry.get("versionName") or ""), number, entry)
+            raise UsageError(
+                f"{self.path.name}: versionNumber of package {entry['package']!r} is {number!r}; "
+                "it must be MAJOR.MINOR.PATCH.NEXT (or a build number), such as 1.0.0.NEXT"
+            )
+        return PackageDirectory(
+            str(entry.get("path") or ""), str(entry["package"]), str(entry.get("versionName") or ""), number, entry
+        )
 
     def check_new_package(self, name: str, path: str) -> None:
         """Refuse, before anything is created in the org, a package the file cannot take."""
@@ -150,8 +160,10 @@ class SfdxProject:
             raise UsageError(f"{self.path.name}: packageAliases already has {name!r} ({self.aliases[name]})")
         entry = next((e for e in self.directories() if e.get("path") == path), None)
         if entry is not None and entry.get("package") not in (None, name):
-            raise UsageError(f"{self.path.name}: package directory {path!r} already belongs to package "
-                             f"{entry['package']!r}; pass --path for another directory")
+            raise UsageError(
+                f"{self.path.name}: package directory {path!r} already belongs to package "
+                f"{entry['package']!r}; pass --path for another directory"
+            )
 
     def add_package(self, name: str, package_id: str, path: str, description: str | None) -> None:
         """What `sf package create` records: the package on its directory, and the alias of its 0Ho id."""

@@ -98,8 +98,10 @@ def deploy_summary(result: DeployResult, sources: SourceMap) -> str:
         lines.append(f"  {result.error_status_code or 'error'}: {result.error_message or ''}".rstrip())
     errors = [m for m in result.component_failures if (m.problem_type or "Error") == "Error"]
     warnings = [m for m in result.component_failures if m.problem_type == "Warning"]
-    lines.append(f"Components: {result.components_deployed} of {result.components_total} deployed, "
-                 f"{result.component_errors} error(s)")
+    lines.append(
+        f"Components: {result.components_deployed} of {result.components_total} deployed, "
+        f"{result.component_errors} error(s)"
+    )
     for message in errors + warnings:
         where = sources.file(message.file_name)
         if message.line is not None:
@@ -118,13 +120,22 @@ def deploy_summary(result: DeployResult, sources: SourceMap) -> str:
 
 
 def _test_json(test: TestOutcome, sources: SourceMap) -> dict[str, Any]:
-    document: dict[str, Any] = {"class": test.class_name, "method": test.method_name, "namespace": test.namespace,
-                                "outcome": "Pass" if test.passed else "Fail", "timeMs": test.time_ms}
+    document: dict[str, Any] = {
+        "class": test.class_name,
+        "method": test.method_name,
+        "namespace": test.namespace,
+        "outcome": "Pass" if test.passed else "Fail",
+        "timeMs": test.time_ms,
+    }
     if not test.passed:
         location = sources.stack_location(test.stack_trace)
-        document.update(message=test.message, stackTrace=test.stack_trace,
-                        file=location[0] if location else None, line=location[1] if location else None,
-                        column=location[2] if location else None)
+        document.update(
+            message=test.message,
+            stackTrace=test.stack_trace,
+            file=location[0] if location else None,
+            line=location[1] if location else None,
+            column=location[2] if location else None,
+        )
     return document
 
 
@@ -145,9 +156,17 @@ def test_run_json(tests: TestRunResult | None, sources: SourceMap) -> dict[str, 
             "linesCovered": covered,
             "lines": total,
             "classes": [
-                {"name": c.name, "type": c.type, "file": sources.apex(c.name, c.type), "percent": round(c.percent, 2),
-                 "lines": c.num_locations, "linesNotCovered": c.num_not_covered, "uncoveredLines": c.uncovered_lines,
-                 "coveredLines": c.covered_lines, "meetsRequirement": c.percent >= REQUIRED_COVERAGE}
+                {
+                    "name": c.name,
+                    "type": c.type,
+                    "file": sources.apex(c.name, c.type),
+                    "percent": round(c.percent, 2),
+                    "lines": c.num_locations,
+                    "linesNotCovered": c.num_not_covered,
+                    "uncoveredLines": c.uncovered_lines,
+                    "coveredLines": c.covered_lines,
+                    "meetsRequirement": c.percent >= REQUIRED_COVERAGE,
+                }
                 for c in classes
             ],
             "warnings": tests.coverage_warnings,
@@ -171,9 +190,16 @@ def deploy_json(result: DeployResult, sources: SourceMap) -> dict[str, Any]:
             "deployed": result.components_deployed,
             "errors": result.component_errors,
             "failures": [
-                {"file": sources.file(m.file_name), "metadataFile": m.file_name, "type": m.component_type,
-                 "name": m.full_name, "line": m.line, "column": m.column, "problem": m.problem,
-                 "problemType": m.problem_type}
+                {
+                    "file": sources.file(m.file_name),
+                    "metadataFile": m.file_name,
+                    "type": m.component_type,
+                    "name": m.full_name,
+                    "line": m.line,
+                    "column": m.column,
+                    "problem": m.problem,
+                    "problemType": m.problem_type,
+                }
                 for m in result.component_failures
             ],
         },

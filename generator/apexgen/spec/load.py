@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from apexgen.errors import SpecError
 from apexgen.project.sfdx_project import SfdxProject
@@ -25,7 +26,7 @@ from apexgen.spec.types import (
     Input,
     Localization,
     ModelRef,
-    Project,
+    ProjectSettings,
     Prompt,
     Spec,
     template_fields,
@@ -37,15 +38,58 @@ DEFAULT_EXPOSE = ("flow", "lwc")
 # Names the generated methods use for their own variables and constants: an input with one of these
 # names would shadow them (Apex names are case-insensitive).
 NAMES_USED_BY_GENERATED_CODE = frozenset(
-    """budget client e error generation history message messages model_name options prompt request
-    requests result results service system_message template values""".split()
+    [
+        "budget",
+        "client",
+        "e",
+        "error",
+        "generation",
+        "history",
+        "message",
+        "messages",
+        "model_name",
+        "options",
+        "prompt",
+        "request",
+        "requests",
+        "result",
+        "results",
+        "service",
+        "system_message",
+        "template",
+        "values",
+    ]
 ) | frozenset(
     # the variables and elements of the generated Flows, which share one namespace with the inputs
     name.lower()
-    for name in """answer generationId succeeded errorMessage toxicityDetected Call_Model Call_Answer
-    Call_Generation_Id Call_Toxicity_Detected Call_Succeeded Call_Error Check_Result Set_Answer
-    Record_Failure Record_Fault Check_Rating Send_Feedback Enter_Inputs Show_Answer Show_Error Answer_Text
-    Error_Text Feedback_Rating Feedback_Comment Helpful Not_Helpful""".split()
+    for name in [
+        "answer",
+        "generationId",
+        "succeeded",
+        "errorMessage",
+        "toxicityDetected",
+        "Call_Model",
+        "Call_Answer",
+        "Call_Generation_Id",
+        "Call_Toxicity_Detected",
+        "Call_Succeeded",
+        "Call_Error",
+        "Check_Result",
+        "Set_Answer",
+        "Record_Failure",
+        "Record_Fault",
+        "Check_Rating",
+        "Send_Feedback",
+        "Enter_Inputs",
+        "Show_Answer",
+        "Show_Error",
+        "Answer_Text",
+        "Error_Text",
+        "Feedback_Rating",
+        "Feedback_Comment",
+        "Helpful",
+        "Not_Helpful",
+    ]
 )
 
 # Keys a capability does not read: naming one is a mistake worth reporting, not ignoring.
@@ -91,11 +135,19 @@ def check_project_file(spec: Spec, root: Path) -> None:
     """The spec agrees with the project's sfdx-project.json: it exists, and the namespaces match."""
     project_file = root / SFDX_PROJECT_FILE
     if not project_file.exists():
-        raise SpecError(str(project_file), "", "not found: apexgen.toml belongs at the root of an SFDX project (create one with 'apexgen init')")
+        raise SpecError(
+            str(project_file),
+            "",
+            "not found: apexgen.toml belongs at the root of an SFDX project (create one with 'apexgen init')",
+        )
     project = SfdxProject.load(root)
     namespace = project.namespace
     if namespace != spec.project.namespace:
-        raise SpecError(spec.path, "project.namespace", f"is '{spec.project.namespace}' but sfdx-project.json has namespace '{namespace}'; they must agree")
+        raise SpecError(
+            spec.path,
+            "project.namespace",
+            f"is '{spec.project.namespace}' but sfdx-project.json has namespace '{namespace}'; they must agree",
+        )
 
 
 def _key(path: list[Any]) -> str:
@@ -134,7 +186,9 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
         "uniqueItems": lambda: "must not repeat an item",
         "minimum": lambda: f"must be at least {error.validator_value}",
         "maximum": lambda: f"must be at most {error.validator_value}",
-        "pattern": lambda: f"'{error.instance}' does not match {_PATTERN_HELP.get(error.validator_value, error.validator_value)}",
+        "pattern": lambda: (
+            f"'{error.instance}' does not match {_PATTERN_HELP.get(error.validator_value, error.validator_value)}"
+        ),
     }
     rule = rules.get(str(error.validator), lambda: str(error.message))()
     raise SpecError(name, _key(path), rule)
@@ -181,10 +235,12 @@ def _printable(raw: dict[str, Any], keys: tuple[str, ...], file: str, at: str) -
             raise SpecError(file, f"{at}.{key}", f"must not contain the control character U+{ord(match.group()):04X}")
 
 
-def _project(raw: dict[str, Any], name: str) -> Project:
+def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
     api_version = raw.get("api_version", API_VERSION)
     if int(api_version.split(".")[0]) < MIN_API_VERSION:
-        raise SpecError(name, "project.api_version", f"must be {MIN_API_VERSION}.0 or later (the aiplatform namespace needs it)")
+        raise SpecError(
+            name, "project.api_version", f"must be {MIN_API_VERSION}.0 or later (the aiplatform namespace needs it)"
+        )
     prefix = raw.get("prefix", "Ai")
     _identifier(prefix, name, "project.prefix")
     namespace = raw.get("namespace", "")
@@ -196,7 +252,7 @@ def _project(raw: dict[str, Any], name: str) -> Project:
     package_dir = raw.get("package_dir", "force-app")
     if Path(package_dir).is_absolute() or ".." in Path(package_dir).parts:
         raise SpecError(name, "project.package_dir", "must be a relative path inside the project")
-    return Project(
+    return ProjectSettings(
         api_version=api_version,
         prefix=prefix,
         namespace=namespace,
@@ -213,7 +269,11 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
         _identifier(alias, name, key)
         if isinstance(value, str):
             if value in REROUTED_MODELS:
-                raise SpecError(name, key, f"'{value}' is retired and rerouted by Salesforce; name '{REROUTED_MODELS[value]}' instead")
+                raise SpecError(
+                    name,
+                    key,
+                    f"'{value}' is retired and rerouted by Salesforce; name '{REROUTED_MODELS[value]}' instead",
+                )
             if value not in STANDARD_MODELS:
                 raise SpecError(
                     name,
@@ -225,16 +285,20 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
         else:
             api_name = value["configured"]
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", api_name):
-                raise SpecError(name, f"{key}.configured", f"'{api_name}' is not a model API name (letters, digits, underscores)")
+                raise SpecError(
+                    name, f"{key}.configured", f"'{api_name}' is not a model API name (letters, digits, underscores)"
+                )
             ref = ModelRef(alias, api_name, tuple(value["capabilities"]), configured=True)
         if ref.constant.lower() in constants:
-            raise SpecError(name, key, f"becomes the same Apex constant {ref.constant} as models.{constants[ref.constant.lower()]}")
+            raise SpecError(
+                name, key, f"becomes the same Apex constant {ref.constant} as models.{constants[ref.constant.lower()]}"
+            )
         constants[ref.constant.lower()] = alias
         models.append(ref)
     return tuple(models)
 
 
-def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str, ModelRef], name: str) -> Prompt:
+def _prompt(raw: dict[str, Any], index: int, project: ProjectSettings, models: dict[str, ModelRef], name: str) -> Prompt:
     at = f"prompt[{index}]"
     prompt_name = raw["name"]
     _identifier(prompt_name, name, f"{at}.name")
@@ -266,7 +330,11 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
     seen: dict[str, int] = {}
     for i, item in enumerate(inputs):
         if item.name.lower() in seen:
-            raise SpecError(name, f"{at}.inputs[{i}].name", f"'{item.name}' repeats inputs[{seen[item.name.lower()]}] (Apex names ignore case)")
+            raise SpecError(
+                name,
+                f"{at}.inputs[{i}].name",
+                f"'{item.name}' repeats inputs[{seen[item.name.lower()]}] (Apex names ignore case)",
+            )
         seen[item.name.lower()] = i
     if template is not None:
         problem = template_problem(template)
@@ -275,19 +343,31 @@ def _prompt(raw: dict[str, Any], index: int, project: Project, models: dict[str,
         used = template_fields(template)
         for field in used:
             if field not in {i.name for i in inputs}:
-                raise SpecError(name, f"{at}.template", f"placeholder {{{field}}} is not an input of this prompt (inputs: {', '.join(i.name for i in inputs) or 'none'})")
+                raise SpecError(
+                    name,
+                    f"{at}.template",
+                    f"placeholder {{{field}}} is not an input of this prompt (inputs: {', '.join(i.name for i in inputs) or 'none'})",
+                )
         for i, item in enumerate(inputs):
             if item.name not in used:
-                raise SpecError(name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})")
+                raise SpecError(
+                    name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})"
+                )
 
     expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
-        raise SpecError(name, f"{at}.flows", "needs the prompt exposed to flow (add \"flow\" to expose)")
+        raise SpecError(name, f"{at}.flows", 'needs the prompt exposed to flow (add "flow" to expose)')
     if "screen" in flows and capability not in ("generate", "chat"):
-        raise SpecError(name, f"{at}.flows", "a screen flow shows generated text: only generate and chat prompts have one")
+        raise SpecError(
+            name, f"{at}.flows", "a screen flow shows generated text: only generate and chat prompts have one"
+        )
     if "flow" in expose and capability in ("generate", "chat") and not inputs:
-        raise SpecError(name, f"{at}.expose", "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)")
+        raise SpecError(
+            name,
+            f"{at}.expose",
+            "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)",
+        )
     label = raw.get("label", _words(prompt_name))
     loc = raw.get("localization")
     return Prompt(
@@ -342,21 +422,31 @@ def _check_feedback_references(prompts: tuple[Prompt, ...], name: str) -> None:
         target = by_name.get(prompt.feedback)
         if target is None or target.capability != "feedback":
             known = ", ".join(p.name for p in prompts if p.capability == "feedback") or "none"
-            raise SpecError(name, at, f"'{prompt.feedback}' is not a feedback prompt of this spec (feedback prompts: {known})")
+            raise SpecError(
+                name, at, f"'{prompt.feedback}' is not a feedback prompt of this spec (feedback prompts: {known})"
+            )
         if "lwc" in prompt.expose and "lwc" not in target.expose:
-            raise SpecError(name, at, f"'{target.name}' must be exposed to lwc too: this prompt's component sends its ratings there")
+            raise SpecError(
+                name, at, f"'{target.name}' must be exposed to lwc too: this prompt's component sends its ratings there"
+            )
         if "screen" in prompt.flows and "flow" not in target.expose:
-            raise SpecError(name, at, f"'{target.name}' must be exposed to flow too: this prompt's screen flow sends its ratings there")
+            raise SpecError(
+                name,
+                at,
+                f"'{target.name}' must be exposed to flow too: this prompt's screen flow sends its ratings there",
+            )
 
 
-def _check_collisions(project: Project, prompts: tuple[Prompt, ...], name: str) -> None:
+def _check_collisions(project: ProjectSettings, prompts: tuple[Prompt, ...], name: str) -> None:
     shared = [f"{project.prefix}{name}{suffix}" for name in SHARED_CLASSES for suffix in ("", "Test")]
     owners: dict[str, str] = {c.lower(): f"the shared class {c}" for c in shared}
     for index, prompt in enumerate(prompts):
         at = f"prompt[{index}].name"
         for cls in prompt.classes():
             if len(cls) > MAX_CLASS_NAME:
-                raise SpecError(name, at, f"makes class name '{cls}' of {len(cls)} characters; Apex allows at most {MAX_CLASS_NAME}")
+                raise SpecError(
+                    name, at, f"makes class name '{cls}' of {len(cls)} characters; Apex allows at most {MAX_CLASS_NAME}"
+                )
             owner = owners.get(cls.lower())
             if owner:
                 raise SpecError(name, at, f"'{prompt.name}' would write class {cls}, which {owner} writes too")

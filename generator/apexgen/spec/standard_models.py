@@ -25,11 +25,23 @@ STANDARD_MODELS: dict[str, StandardModel] = {
     for m in (
         StandardModel("sfdc_ai__DefaultBedrockAmazonNovaLite", "Amazon Nova Lite on Amazon Bedrock", LLM),
         StandardModel("sfdc_ai__DefaultBedrockAmazonNovaPro", "Amazon Nova Pro on Amazon Bedrock", LLM),
-        StandardModel("sfdc_ai__DefaultBedrockAnthropicClaude3Haiku", "Anthropic Claude 3 Haiku on Amazon Bedrock", LLM),
-        StandardModel("sfdc_ai__DefaultBedrockAnthropicClaude45Haiku", "Anthropic Claude Haiku 4.5 on Amazon Bedrock (Beta)", LLM),
-        StandardModel("sfdc_ai__DefaultBedrockAnthropicClaude37Sonnet", "Anthropic Claude 3.7 Sonnet on Amazon Bedrock", LLM),
-        StandardModel("sfdc_ai__DefaultBedrockAnthropicClaude4Sonnet", "Anthropic Claude Sonnet 4 on Amazon Bedrock", LLM),
-        StandardModel("sfdc_ai__DefaultBedrockAnthropicClaude45Sonnet", "Anthropic Claude Sonnet 4.5 on Amazon Bedrock (Beta)", LLM),
+        StandardModel(
+            "sfdc_ai__DefaultBedrockAnthropicClaude3Haiku", "Anthropic Claude 3 Haiku on Amazon Bedrock", LLM
+        ),
+        StandardModel(
+            "sfdc_ai__DefaultBedrockAnthropicClaude45Haiku", "Anthropic Claude Haiku 4.5 on Amazon Bedrock (Beta)", LLM
+        ),
+        StandardModel(
+            "sfdc_ai__DefaultBedrockAnthropicClaude37Sonnet", "Anthropic Claude 3.7 Sonnet on Amazon Bedrock", LLM
+        ),
+        StandardModel(
+            "sfdc_ai__DefaultBedrockAnthropicClaude4Sonnet", "Anthropic Claude Sonnet 4 on Amazon Bedrock", LLM
+        ),
+        StandardModel(
+            "sfdc_ai__DefaultBedrockAnthropicClaude45Sonnet",
+            "Anthropic Claude Sonnet 4.5 on Amazon Bedrock (Beta)",
+            LLM,
+        ),
         StandardModel("sfdc_ai__DefaultAzureOpenAITextEmbeddingAda_002", "Azure OpenAI Ada 002", EMBEDDINGS),
         StandardModel("sfdc_ai__DefaultOpenAITextEmbeddingAda_002", "OpenAI Ada 002", EMBEDDINGS),
         StandardModel("sfdc_ai__DefaultGPT4Omni", "OpenAI / Azure OpenAI GPT 4 Omni", LLM),

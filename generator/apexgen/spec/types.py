@@ -24,10 +24,7 @@ def template_problem(template: str) -> str | None:
     rest = TEMPLATE_TOKEN.sub("", template)
     if "{" in rest or "}" in rest:
         brace = "{" if "{" in rest else "}"
-        return (
-            f"has a '{brace}' that is not part of a {{field}} placeholder; "
-            f"write '{brace * 2}' for a literal brace"
-        )
+        return f"has a '{brace}' that is not part of a {{field}} placeholder; write '{brace * 2}' for a literal brace"
     return None
 
 
@@ -180,7 +177,9 @@ UNTESTED_SHARED_CLASSES = ("ModelsClientStub",)
 
 
 @dataclass(frozen=True)
-class Project:
+class ProjectSettings:
+    """The [project] table of a spec: API version, class-name prefix, namespace, package directory."""
+
     api_version: str
     prefix: str
     namespace: str
@@ -191,7 +190,7 @@ class Project:
 @dataclass(frozen=True)
 class Spec:
     path: str
-    project: Project
+    project: ProjectSettings
     models: tuple[ModelRef, ...]
     prompts: tuple[Prompt, ...]
 
