@@ -298,7 +298,9 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
     return tuple(models)
 
 
-def _prompt(raw: dict[str, Any], index: int, project: ProjectSettings, models: dict[str, ModelRef], name: str) -> Prompt:
+def _prompt(
+    raw: dict[str, Any], index: int, project: ProjectSettings, models: dict[str, ModelRef], name: str
+) -> Prompt:
     at = f"prompt[{index}]"
     prompt_name = raw["name"]
     _identifier(prompt_name, name, f"{at}.name")
