@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.fakes.org import FakeOrg, Scenario, running_org, write_sample_project  # noqa: E402
+from tests.fakes.org import FakeOrg, Scenario, deploy_command, running_org, write_sample_project  # noqa: E402
 
 
 def deploy_once(org: FakeOrg, project: Path, env: dict[str, str], duration: float) -> tuple[float, float, int]:
@@ -34,17 +34,7 @@ def deploy_once(org: FakeOrg, project: Path, env: dict[str, str], duration: floa
     org.scenario = Scenario(duration=duration, pending=0.2)
     before = len(org.deploys)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "apexgen",
-            "deploy",
-            "--project-dir",
-            str(project),
-            "--skip-checks",
-            "--instance-url",
-            org.url,
-        ],
+        deploy_command(org, project),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

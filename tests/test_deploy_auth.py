@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from apexgen.cli import main
 from tests.fakes.clock import clock_for
-from tests.fakes.org import FakeOrg, Scenario, running_org, write_sample_project
+from tests.fakes.org import FakeOrg, Scenario, deploy_command, running_org, write_sample_project
 from tests.fakes.terminal import interrupt_when
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,17 +247,7 @@ def test_ctrl_c_prints_the_deploy_id_and_the_resume_command_and_cancels_nothing(
         "SF_ACCESS_TOKEN": org.access_token,
     }
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "apexgen",
-            "deploy",
-            "--project-dir",
-            str(project),
-            "--skip-checks",
-            "--instance-url",
-            org.url,
-        ],
+        deploy_command(org, project),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.fakes.org import Scenario, running_org, write_sample_project
+from tests.fakes.org import Scenario, deploy_command, running_org, write_sample_project
 from tests.fakes.terminal import run_with_stderr_on_terminal
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,17 +25,7 @@ def deploy_with_stderr_on(tmp_path: Path, terminal: bool) -> tuple[int, str, str
             "TERM": "xterm-256color",
         }
         env.pop("NO_COLOR", None)
-        command = [
-            sys.executable,
-            "-m",
-            "apexgen",
-            "deploy",
-            "--project-dir",
-            str(project),
-            "--skip-checks",
-            "--instance-url",
-            org.url,
-        ]
+        command = deploy_command(org, project)
         if not terminal:
             completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
             return completed.returncode, completed.stdout, completed.stderr

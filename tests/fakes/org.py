@@ -26,6 +26,7 @@ import io
 import itertools
 import json
 import re
+import sys
 import threading
 import time
 import zipfile
@@ -1315,6 +1316,21 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             self.end_headers()
             return None
         self._json(status, answer)
+
+
+def deploy_command(org: FakeOrg, project: Path) -> list[str]:
+    """``apexgen deploy`` of ``project`` to ``org``, to run in a subprocess (offline checks skipped)."""
+    return [
+        sys.executable,
+        "-m",
+        "apexgen",
+        "deploy",
+        "--project-dir",
+        str(project),
+        "--skip-checks",
+        "--instance-url",
+        org.url,
+    ]
 
 
 @contextlib.contextmanager
