@@ -3,18 +3,12 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apexgen.check.runner import run_checks
-from apexgen.convert.converter import (
-    ConvertedProject,
-    UnsupportedFiles,
-    convert_project,
-    convert_with_sf,
-)
+from apexgen.convert import ConvertedProject, deploy_zip
 from apexgen.deploy.apex_tests import find_test_classes
 from apexgen.errors import ApexgenError, ExitCode, ToolsMissingError, UsageError
 from apexgen.org.metadata import DeployOptions, MetadataClient
@@ -50,15 +44,15 @@ def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
 
 
 def convert(root: Path) -> tuple[ConvertedProject, list[str]]:
-    """The project as a deploy zip, and a note when the sf CLI converted it because apexgen cannot."""
-    try:
-        return convert_project(root), []
-    except UnsupportedFiles as exc:
-        sf = shutil.which("sf")
-        if sf is None:
-            raise
-        note = f"converted with sf project convert source: {exc.files[0]} is of a type apexgen does not convert itself"
-        return convert_with_sf(root, sf), [note]
+    """The project as the deploy zip of all its package directories (as sf project deploy start sends it), and
+    a note naming the files left out because they are not metadata."""
+    project = deploy_zip(root)
+    if not project.skipped:
+        return project, []
+    more = f" and {len(project.skipped) - 1} more" if len(project.skipped) > 1 else ""
+    return project, [
+        f"Skipped {len(project.skipped)} files that are not metadata, as sf does: {project.skipped[0]}{more}"
+    ]
 
 
 def prepare(
