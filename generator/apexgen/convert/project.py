@@ -94,6 +94,13 @@ def convert_project(
 
     ``replacements``: apply sfdx-project.json's ``replacements``, as sf does in a deploy."""
     root = Path(os.path.abspath(root))
+    try:
+        return _convert(root, package_dirs, replacements, registry or Registry.load())
+    except ConvertError as exc:  # name files as the user sees them: relative to the project
+        raise ConvertError(str(exc).replace(f"{root}{os.sep}", "")) from None
+
+
+def _convert(root: Path, package_dirs: list[str] | None, replacements: bool, registry: Registry) -> Conversion:
     project = SfdxProject.load(root)
     for key in REGISTRY_CHANGES:
         if project.data.get(key):
@@ -102,7 +109,6 @@ def convert_project(
             )
     directories = package_directories(project, package_dirs)
     rewrite = Replacements.from_project(root, project.data).apply if replacements else None
-    registry = registry or Registry.load()
     tree = Tree(rewrite)
     components: list[SourceComponent] = []
     skipped: list[str] = []
