@@ -486,3 +486,21 @@ def test_objects_fields_and_labels_deploy_without_the_sf_cli(org: FakeOrg, proje
         ("LightningComponentBundle", "fooCard"),
     ]
     assert "Tests: 2 run, 0 failed" in result.stdout  # the @IsTest scan still finds the test classes
+
+
+def test_every_package_directory_deploys_unless_some_are_named(org: FakeOrg, project: Path) -> None:
+    config = json.loads((project / "sfdx-project.json").read_text())
+    config["packageDirectories"].append({"path": "extras"})
+    (project / "sfdx-project.json").write_text(json.dumps(config))
+    (project / "extras/classes").mkdir(parents=True)
+    (project / "extras/classes/Extra.cls").write_text("public class Extra {}")
+    (project / "extras/classes/Extra.cls-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>63.0</apiVersion></ApexClass>\n"
+    )
+    everything = deploy(org, project)
+    only_force_app = deploy(org, project, "--package-dir", "force-app")
+    assert everything.exit_code == 0 and only_force_app.exit_code == 0, everything.output + only_force_app.output
+    first, second = org.deploys.values()
+    assert ("ApexClass", "Extra") in [(m.type, m.name) for m in first.members]
+    assert ("ApexClass", "Extra") not in [(m.type, m.name) for m in second.members]

@@ -43,10 +43,10 @@ def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
     return run_checks(root, deep=checks == "deep")
 
 
-def convert(root: Path) -> tuple[ConvertedProject, list[str]]:
-    """The project as the deploy zip of all its package directories (as sf project deploy start sends it), and
-    a note naming the files left out because they are not metadata."""
-    project = deploy_zip(root)
+def convert(root: Path, package_dirs: list[str] | None = None) -> tuple[ConvertedProject, list[str]]:
+    """The project as the deploy zip of its package directories (all, as sf project deploy start sends them, or
+    those named), and a note naming the files left out because they are not metadata."""
+    project = deploy_zip(root, package_dirs)
     if not project.skipped:
         return project, []
     more = f" and {len(project.skipped) - 1} more" if len(project.skipped) > 1 else ""
@@ -62,6 +62,7 @@ def prepare(
     test_level: str,
     tests: list[str],
     checks: str,  # "auto" | "fast" | "deep" | "skip"
+    package_dirs: list[str] | None = None,  # default: every package directory
 ) -> PreparedDeploy:
     """Everything that happens before anything leaves the machine: checks, conversion, the test list."""
     warnings: list[Any] = []
@@ -76,7 +77,7 @@ def prepare(
                 "(run apexgen check for all findings, or pass --skip-checks)"
             )
         warnings = findings
-    project, notes = convert(root)
+    project, notes = convert(root, package_dirs)
     if test_level == "RunSpecifiedTests" and not tests:
         tests = find_test_classes(root, project)
         if not tests:
