@@ -51,10 +51,14 @@ class Conversion:
         return {path: os.path.relpath(output.sources[0], self.root) for path, output in self.outputs.items()}
 
     def write_directory(self, target: Path) -> None:
+        folders: set[str] = set()  # made already: one mkdir per folder, not one per file
         for path, data in self.files().items():
-            destination = target / path
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(data)
+            folder = os.path.dirname(path)
+            if folder not in folders:
+                os.makedirs(os.path.join(target, folder), exist_ok=True)
+                folders.add(folder)
+            with open(os.path.join(target, path), "wb") as handle:
+                handle.write(data)
 
     def zip_bytes(self) -> bytes:
         import zipfile

@@ -78,6 +78,13 @@ def _make_regex(pattern: str) -> str:
     return source
 
 
+_ANYWHERE = "(?:^|\\/)"
+
+
+def _anchored(source: str) -> str:
+    return "^(?:.*\\/)?" + source[len(_ANYWHERE) :] if source.startswith(_ANYWHERE) else source
+
+
 class IgnoreRules:
     """node-ignore's Ignore with ``ignorecase`` on: add lines, then ask ``ignores(relative_path)``."""
 
@@ -91,9 +98,11 @@ class IgnoreRules:
             pattern = re.sub(r"^\\!", "!", pattern, count=1)
             pattern = re.sub(r"^\\#", "#", pattern, count=1)
             self.rules.append((negative, re.compile(_make_regex(pattern), re.IGNORECASE)))
-        # Most paths match no rule: one search of all positive rules at once settles those.
-        positive = "|".join(f"(?:{regex.pattern})" for negative, regex in self.rules if not negative)
-        self.any_positive = re.compile(positive or "(?!)", re.IGNORECASE)
+        # Most paths match no rule: one match of all positive rules at once settles those. Every rule starts
+        # with "^" or "(?:^|\/)"; the latter, as "^(?:.*\/)?", lets the whole test be one anchored match.
+        positive = [_anchored(regex.pattern) for negative, regex in self.rules if not negative]
+        combined = re.compile("|".join(f"(?:{source})" for source in positive) or "(?!)", re.IGNORECASE)
+        self.any_positive = combined.match if all(s.startswith("^") for s in positive) else combined.search
         self.cache: dict[str, bool] = {}
 
     def ignores(self, path: str) -> bool:
@@ -112,7 +121,7 @@ class IgnoreRules:
         return result
 
     def _test_one(self, path: str) -> bool:
-        if not self.any_positive.search(path):
+        if not self.any_positive(path):
             return False
         ignored = unignored = False
         for negative, regex in self.rules:
