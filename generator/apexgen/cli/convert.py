@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,6 +71,9 @@ def convert(
 
 def _write_folder(write: Callable[[Path], None], target: Path) -> None:
     """Write into a new folder beside ``target`` and move it in place, so a failure leaves nothing half-written."""
+    import shutil
+    import tempfile
+
     parent = target.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
