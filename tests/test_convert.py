@@ -153,22 +153,23 @@ def test_bad_files_are_named_with_the_rule(tmp_path: Path, files: dict[str, str]
     assert str(error.value).replace(str(root) + "/", "").startswith(message)
 
 
-def test_two_different_files_for_one_output_are_an_error(tmp_path: Path) -> None:
+def test_a_later_package_directory_wins_as_in_sf_and_it_is_noted(tmp_path: Path) -> None:
     root = project(
         tmp_path,
         {
             "force-app/a/classes/Twin.cls": "public class Twin { }",
             "force-app/a/classes/Twin.cls-meta.xml": CLASS_META,
-            "force-app/b/classes/Twin.cls": "public class Twin {}",
-            "force-app/b/classes/Twin.cls-meta.xml": CLASS_META,
+            "extra/classes/Twin.cls": "public class Twin {}",
+            "extra/classes/Twin.cls-meta.xml": CLASS_META,
         },
+        {"packageDirectories": [{"path": "force-app"}, {"path": "extra"}]},
     )
-    with pytest.raises(
-        ConvertError,
-        match=r"force-app/b/classes/Twin.cls: writes classes/Twin.cls, as "
-        r".*force-app/a/classes/Twin.cls does, with other content",
-    ):
-        convert_project(root)
+    conversion = convert_project(root)
+    assert conversion.files()["classes/Twin.cls"] == b"public class Twin {}"
+    assert conversion.notes == [
+        "classes/Twin.cls: extra/classes/Twin.cls and force-app/a/classes/Twin.cls both define it; "
+        "extra/classes/Twin.cls is used, as sf uses the last one"
+    ]
 
 
 def test_identical_duplicates_are_accepted_as_sf_accepts_them(tmp_path: Path) -> None:

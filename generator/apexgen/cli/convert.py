@@ -48,7 +48,7 @@ def convert(
         raise UsageError(f"--output-dir {output_dir}: exists and is not empty; name a new or empty folder")
     root = project_root(project_dir)
     chosen = list(package_dirs) or None
-    skipped: list[str] = []
+    notes: list[str] = []
     if output_dir is not None:
         replacements = os.environ.get(APPLY_REPLACEMENTS_VARIABLE) == "true"
         conversion = convert_project(root, chosen, replacements=replacements)
@@ -58,15 +58,14 @@ def convert(
             f"package directories: {len(conversion.outputs) + 1} files in {output_dir}",
             err=True,
         )
-        skipped = conversion.skipped
+        notes = conversion.notes
     if zip_file is not None:
         deployable = deploy_zip(root, chosen)
         _write_file(deployable.zip_bytes, zip_file)
         click.echo(f"Wrote the deploy zip of {deployable.component_count} components to {zip_file}", err=True)
-        skipped = deployable.skipped
-    if skipped:
-        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
-        click.echo(f"Skipped {len(skipped)} files that are not metadata, as sf does: {skipped[0]}{more}", err=True)
+        notes = deployable.notes
+    for note in notes:
+        click.echo(note, err=True)
 
 
 def _write_folder(write: Callable[[Path], None], target: Path) -> None:

@@ -36,10 +36,25 @@ class Conversion:
     outputs: dict[str, Output]
     tree: Tree
     skipped: list[str] = field(default_factory=list)  # project-relative files that are not metadata
+    # (metadata-format path, the file used, the file it won over): a later package directory wins, as in sf
+    overridden: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def component_count(self) -> int:
         return sum(len(names) for names in self.members.values())
+
+    @property
+    def notes(self) -> list[str]:
+        """What a user should know although nothing failed: files skipped, files that won over others."""
+        notes = []
+        if self.skipped:
+            more = f" and {len(self.skipped) - 1} more" if len(self.skipped) > 1 else ""
+            notes.append(
+                f"Skipped {len(self.skipped)} files that are not metadata, as sf does: {self.skipped[0]}{more}"
+            )
+        for path, used, over in self.overridden:
+            notes.append(f"{path}: {used} and {over} both define it; {used} is used, as sf uses the last one")
+        return notes
 
     def files(self) -> dict[str, bytes]:
         files = {"package.xml": self.package_xml.encode("utf-8")}
@@ -126,7 +141,8 @@ def _convert(root: Path, package_dirs: list[str] | None, replacements: bool, reg
         skipped.extend(_unclaimed_files(root, str(directory), found, resolver, tree))
         components.extend(found)
     ordered = _component_set_order(components)
-    outputs = Converter(registry, tree).convert(ordered)
+    converter = Converter(registry, tree)
+    outputs = converter.convert(ordered)
     if not outputs:
         raise ConvertError(f"{root}: the package directories hold no metadata to convert")
     members = package_members(ordered, registry, tree)
@@ -139,6 +155,7 @@ def _convert(root: Path, package_dirs: list[str] | None, replacements: bool, reg
         outputs,
         tree,
         skipped,
+        [(path, os.path.relpath(used, root), os.path.relpath(over, root)) for path, used, over in converter.overridden],
     )
 
 
@@ -195,7 +212,7 @@ class ConvertedProject:
     members: dict[str, list[str]]
     api_version: str
     source_paths: dict[str, str]  # metadata-format path -> project-relative source file
-    skipped: list[str]
+    notes: list[str]  # Conversion.notes
 
     @property
     def component_count(self) -> int:
@@ -222,5 +239,5 @@ def deploy_zip(root: Path, package_dirs: list[str] | None = None) -> ConvertedPr
         conversion.members,
         conversion.api_version,
         conversion.source_paths(),
-        conversion.skipped,
+        conversion.notes,
     )

@@ -49,6 +49,9 @@ class Converter:
         self.registry, self.tree = registry, tree
         self.outputs: dict[str, Output] = {}
         self.recompositions: dict[str, _Recomposition] = {}
+        # (metadata-format path, the source sf writes, the source it writes over): sf writes each file in turn
+        # and keeps the last, so a later package directory wins; apexgen does the same, and says so.
+        self.overridden: list[tuple[str, str, str]] = []
 
     def convert(self, components: list[SourceComponent]) -> dict[str, Output]:
         for component in components:
@@ -74,12 +77,9 @@ class Converter:
     def _add(self, path: str, output: Output) -> None:
         existing = self.outputs.get(path)
         if existing is not None and existing.read(self.tree) != output.read(self.tree):
-            first, second = existing.sources[0], output.sources[0]
-            raise ConvertError(
-                f"{second}: writes {path}, as {first} does, with other content "
-                "(sf would keep whichever it wrote last; remove one, or list it in .forceignore)"
-            )
-        if existing is None:
+            self.overridden.append((path, output.sources[0], existing.sources[0]))
+            self.outputs[path] = output
+        elif existing is None:
             self.outputs[path] = output
 
     # ---- standard: copy content and -meta.xml ----

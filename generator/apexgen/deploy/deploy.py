@@ -45,14 +45,9 @@ def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
 
 def convert(root: Path, package_dirs: list[str] | None = None) -> tuple[ConvertedProject, list[str]]:
     """The project as the deploy zip of its package directories (all, as sf project deploy start sends them, or
-    those named), and a note naming the files left out because they are not metadata."""
+    those named), and the conversion's notes (files skipped, files that won over others)."""
     project = deploy_zip(root, package_dirs)
-    if not project.skipped:
-        return project, []
-    more = f" and {len(project.skipped) - 1} more" if len(project.skipped) > 1 else ""
-    return project, [
-        f"Skipped {len(project.skipped)} files that are not metadata, as sf does: {project.skipped[0]}{more}"
-    ]
+    return project, project.notes
 
 
 def prepare(
