@@ -88,3 +88,14 @@ def test_children_sort_as_javascripts_locale_compare_sorts() -> None:
 )
 def test_forceignore_rules_match_as_node_ignore_matches(patterns: str, path: str, ignored: bool) -> None:
     assert IgnoreRules(patterns.split("\n")).ignores(path) is ignored
+
+
+def test_the_registry_ships_with_its_license_and_release() -> None:
+    from apexgen.convert.registry import DATA, Registry, sdr_version
+
+    registry = Registry.load()
+    assert sdr_version() == "12.37.2"  # the SDR of @salesforce/cli 2.146.3, which tests/convert_cases came from
+    assert "Apache License" in (DATA / "LICENSE-source-deploy-retrieve.txt").read_text()
+    assert registry.type_by_suffix("cls") is registry.types["apexclass"]
+    assert registry.type_by_name("CustomField") is registry.types["customobject"]["children"]["types"]["customfield"]
+    assert registry.parent_type("CustomLabel") is registry.types["customlabels"]
