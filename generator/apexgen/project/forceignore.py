@@ -78,11 +78,24 @@ def _make_regex(pattern: str) -> str:
     return source
 
 
-_ANYWHERE = "(?:^|\\/)"
+_ANYWHERE = ("(?:^|\\/)", "^(?:.*\\/)?")  # the two ways node-ignore starts a rule that matches at any depth
 
 
-def _anchored(source: str) -> str:
-    return "^(?:.*\\/)?" + source[len(_ANYWHERE) :] if source.startswith(_ANYWHERE) else source
+def _quick_test(sources: list[str]) -> Callable[[str], object]:
+    """One regular expression that matches where any of ``sources`` matches: the rules that match at any depth
+    share one "^(?:.*/)?" (so the path is scanned once, not once per rule), the others are anchored at "^"."""
+    anywhere, anchored = [], []
+    for source in sources:
+        start = next((s for s in _ANYWHERE if source.startswith(s)), None)
+        if start is not None:
+            anywhere.append(source[len(start) :])
+        elif source.startswith("^"):
+            anchored.append(source[1:])
+        else:  # not a form node-ignore writes: test it as it is
+            return re.compile("|".join(f"(?:{s})" for s in sources), re.IGNORECASE).search
+    parts = [f"^(?:.*\\/)?(?:{'|'.join(anywhere)})"] if anywhere else []
+    parts += [f"^(?:{'|'.join(anchored)})"] if anchored else []
+    return re.compile("|".join(parts) or "(?!)", re.IGNORECASE).match
 
 
 class IgnoreRules:
@@ -98,11 +111,8 @@ class IgnoreRules:
             pattern = re.sub(r"^\\!", "!", pattern, count=1)
             pattern = re.sub(r"^\\#", "#", pattern, count=1)
             self.rules.append((negative, re.compile(_make_regex(pattern), re.IGNORECASE)))
-        # Most paths match no rule: one match of all positive rules at once settles those. Every rule starts
-        # with "^" or "(?:^|\/)"; the latter, as "^(?:.*\/)?", lets the whole test be one anchored match.
-        positive = [_anchored(regex.pattern) for negative, regex in self.rules if not negative]
-        combined = re.compile("|".join(f"(?:{source})" for source in positive) or "(?!)", re.IGNORECASE)
-        self.any_positive = combined.match if all(s.startswith("^") for s in positive) else combined.search
+        # Most paths match no rule: one test of all positive rules at once settles those.
+        self.any_positive = _quick_test([regex.pattern for negative, regex in self.rules if not negative])
         self.cache: dict[str, bool] = {}
 
     def ignores(self, path: str) -> bool:
