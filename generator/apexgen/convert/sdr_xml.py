@@ -180,56 +180,45 @@ _COMMENT_SPACING = re.compile(_JS_S + r"+<!--([^\n\r\u2028\u2029]*?)-->" + _JS_S
 INDENT = "    "
 
 
-def _escape(text: str) -> str:
-    return text.translate(_ESCAPES)
-
-
 def _safe_comment(text: str) -> str:
     text = text.replace("--", "- -").replace("--", "- -")
     return text[:-1] + "- " if text.endswith("-") else text
 
 
-def _text_node(value: str, key: str, attributes: str, level: int) -> str:
-    indent = INDENT * level
+def _text_node(value: str, key: str, attributes: str, indent: str) -> str:
     if key == CDATA:
         return f"{indent}<![CDATA[{value.replace(']]>', ']]]]><![CDATA[>')}]]>\n"
     if key == COMMENT:
         return f"{indent}<!--{_safe_comment(value)}-->\n"
-    text = _escape(value)
-    if text == "":
-        return f"{indent}<{key}{attributes}></{key}>\n"
-    return f"{indent}<{key}{attributes}>{text}</{key}>\n"
-
-
-def _object_node(value: str, key: str, attributes: str, level: int) -> str:
-    indent = INDENT * level
-    if value == "":
-        return f"{indent}<{key}{attributes}></{key}>\n"
-    if "<" not in value:
-        return f"{indent}<{key}{attributes}>{value}</{key}>\n"
-    return f"{indent}<{key}{attributes}>\n{value}{indent}</{key}>\n"
+    return f"{indent}<{key}{attributes}>{value.translate(_ESCAPES)}</{key}>\n"  # "" gives <key></key>, as there
 
 
 def _element(obj: XmlObject, key: str, level: int) -> str:
     attributes, value = _j2x(obj, level + 1)
+    indent = INDENT * level
     if TEXT in obj and len(obj) == 1:
-        return _text_node(obj[TEXT], key, attributes, level)
-    return _object_node(value, key, attributes, level)
+        return _text_node(obj[TEXT], key, attributes, indent)
+    if "<" not in value:  # text only (or nothing): on one line
+        return f"{indent}<{key}{attributes}>{value}</{key}>\n"
+    return f"{indent}<{key}{attributes}>\n{value}{indent}</{key}>\n"
 
 
 def _j2x(obj: XmlObject, level: int) -> tuple[str, str]:
-    attributes, parts = "", []
+    """fast-xml-builder's j2x: (the element's attributes, its content) at indentation ``level``."""
+    attributes, parts, indent = "", [], INDENT * level
     for key, value in obj.items():
         if isinstance(value, str):
             if key.startswith(ATTR):
-                attributes += f' {key[len(ATTR) :]}="{_escape(value)}"'
+                attributes += f' {key[len(ATTR) :]}="{value.translate(_ESCAPES)}"'
             elif key == TEXT:
-                parts.append(_escape(value))
+                parts.append(value.translate(_ESCAPES))
             else:
-                parts.append(_text_node(value, key, "", level))
+                parts.append(_text_node(value, key, "", indent))
         elif isinstance(value, list):
             for item in value:
-                parts.append(_element(item, key, level) if isinstance(item, dict) else _text_node(item, key, "", level))
+                parts.append(
+                    _element(item, key, level) if isinstance(item, dict) else _text_node(item, key, "", indent)
+                )
         else:
             parts.append(_element(value, key, level))
     return attributes, "".join(parts)
