@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -90,6 +90,7 @@ class Tree:
         self.read_directory = lru_cache(maxsize=None)(self._read_directory)
         self.is_directory = lru_cache(maxsize=None)(os.path.isdir)
         self._parsed: dict[str, sdr_xml.XmlObject] = {}
+        self._walks: dict[tuple[str, int], list[str]] = {}
 
     @staticmethod
     def _read_directory(path: str) -> list[str]:
@@ -126,18 +127,24 @@ class Tree:
                 raise ConvertError(f"{path}: {exc}; sf would have to merge or read this file") from None
         return self._parsed[path]
 
-    def walk(self, path: str, ignore: ForceIgnore) -> Iterator[str]:
-        if not self.is_directory(path):
-            yield path
-            return
-        for child in self.read_directory(path):
-            child_path = os.path.join(path, child)
-            if ignore.denies(child_path):
-                continue
-            if self.is_directory(child_path):
-                yield from self.walk(child_path, ignore)
-            else:
-                yield child_path
+    def walk(self, path: str, ignore: ForceIgnore) -> list[str]:
+        """The files in ``path`` (or ``path``, a file) that ``ignore`` allows, depth first in listing order;
+        each folder's list is kept, as the walks of components and of their package directory overlap."""
+        key = (path, id(ignore))
+        if key not in self._walks:
+            if not self.is_directory(path):
+                return [path]
+            files: list[str] = []
+            for child in self.read_directory(path):
+                child_path = f"{path}/{child}"
+                if ignore.denies(child_path):
+                    continue
+                if self.is_directory(child_path):
+                    files.extend(self.walk(child_path, ignore))
+                else:
+                    files.append(child_path)
+            self._walks[key] = files
+        return self._walks[key]
 
 
 class SourceComponent:
