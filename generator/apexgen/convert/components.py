@@ -34,6 +34,7 @@ class MetadataXml(NamedTuple):
     path: str
 
 
+@lru_cache(maxsize=None)  # asked again and again for the same paths by the walk, the adapters and the children
 def parse_metadata_xml(path: str) -> MetadataXml | None:
     match = _META_XML.search(os.path.basename(path))
     return MetadataXml(match.group(1), match.group(2), path) if match else None
