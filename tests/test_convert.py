@@ -275,3 +275,11 @@ def test_test_classes_are_found_by_their_class_annotation(tmp_path: Path) -> Non
         (classes / f"{name}.cls").write_text(text)
         (classes / f"{name}.cls-meta.xml").write_text(CLASS_META)
     assert find_test_classes(root, deploy_zip(root)) == ["FooServiceTest", "SeeAllTest"]
+
+
+def test_a_digital_experience_file_outside_its_site_folder_is_named(tmp_path: Path) -> None:
+    root = project(tmp_path, {"force-app/main/default/digitalExperiences/site/content.json": "{}"})
+    with pytest.raises(
+        ConvertError, match=r"default/digitalExperiences/site: not inside digitalExperiences/<type>/<site>/"
+    ):
+        convert_project(root)

@@ -301,6 +301,11 @@ class DigitalExperienceAdapter(BundleAdapter):
             return path
         parts = path.split("/")
         index = last_index(parts, self.type["directoryName"])
+        if index == -1 or index + 2 >= len(parts):
+            raise ConvertError(
+                f"{path}: not inside {self.type['directoryName']}/<type>/<site>/, where sf looks for a "
+                "DigitalExperienceBundle"
+            )
         owner = self.type if self._is_bundle_type() else self.registry.parent_type(self.type["id"]) or {}
         suffix = owner.get("suffix")
         return f"{'/'.join(parts[: index + 3])}/{parts[index + 2]}.{suffix}{META_SUFFIX}"
