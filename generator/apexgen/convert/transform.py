@@ -75,6 +75,8 @@ class Converter:
         return self.outputs
 
     def _add(self, path: str, output: Output) -> None:
+        if os.path.isabs(path) or ".." in path.split("/"):  # SDR would write it outside the output folder
+            raise ConvertError(f"{output.sources[0]}: not in a folder of its type, so it has no place in the output")
         existing = self.outputs.get(path)
         if existing is not None and existing.read(self.tree) != output.read(self.tree):
             self.overridden.append((path, output.sources[0], existing.sources[0]))
