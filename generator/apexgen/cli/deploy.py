@@ -33,7 +33,7 @@ def _project_sources(root: Path) -> tuple[Any, str, Any]:
 
     if not (root / SFDX_PROJECT_FILE).is_file():
         return SourceMap(), API_VERSION, None
-    project, notes = convert(root)
+    project, notes = convert(root, replacements=False)  # only which file each component came from
     for note in notes:
         click.echo(note, err=True)
     return SourceMap(project.source_paths), project.api_version, project

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from apexgen.convert import sdr_xml
@@ -34,7 +34,7 @@ class MetadataXml(NamedTuple):
     path: str
 
 
-@lru_cache(maxsize=None)  # asked again and again for the same paths by the walk, the adapters and the children
+@cache  # asked again and again for the same paths by the walk, the adapters and the children
 def parse_metadata_xml(path: str) -> MetadataXml | None:
     match = _META_XML.search(os.path.basename(path))
     return MetadataXml(match.group(1), match.group(2), path) if match else None

@@ -219,9 +219,11 @@ class ConvertedProject:
         return sum(len(names) for names in self.members.values())
 
 
-def deploy_zip(root: Path, package_dirs: list[str] | None = None) -> ConvertedProject:
-    """The project as ``sf project deploy start`` would send it, checked against the deploy limits."""
-    conversion = convert_project(root, package_dirs, replacements=True)
+def deploy_zip(root: Path, package_dirs: list[str] | None = None, *, replacements: bool = True) -> ConvertedProject:
+    """The project as ``sf project deploy start`` would send it, checked against the deploy limits.
+
+    ``replacements=False`` when the zip is not sent, only read (which file each component came from)."""
+    conversion = convert_project(root, package_dirs, replacements=replacements)
     if len(conversion.outputs) + 1 > MAX_FILES:
         raise ConvertError(
             f"{root}: the deploy would hold {len(conversion.outputs) + 1} files; the Metadata API "

@@ -43,10 +43,13 @@ def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
     return run_checks(root, deep=checks == "deep")
 
 
-def convert(root: Path, package_dirs: list[str] | None = None) -> tuple[ConvertedProject, list[str]]:
+def convert(
+    root: Path, package_dirs: list[str] | None = None, *, replacements: bool = True
+) -> tuple[ConvertedProject, list[str]]:
     """The project as the deploy zip of its package directories (all, as sf project deploy start sends them, or
-    those named), and the conversion's notes (files skipped, files that won over others)."""
-    project = deploy_zip(root, package_dirs)
+    those named), and the conversion's notes (files skipped, files that won over others). ``replacements``:
+    False when the zip is not sent (apexgen test, --resume), so their environment variables are not needed."""
+    project = deploy_zip(root, package_dirs, replacements=replacements)
     return project, project.notes
 
 
