@@ -125,6 +125,11 @@ FIELD = "force-app/main/default/objects/Gadget__c/fields/Size__c.field-meta.xml"
             "force-app/main/default/classes/Odd.bogus-meta.xml: no metadata type of the sf CLI's registry matches",
         ),
         (
+            {"force-app/main/default/uiBundles/myApp/app.json": "{}"},
+            "force-app/main/default/uiBundles/myApp: UIBundle files (registry adapter 'uiBundles') are not converted "
+            "by apexgen yet",
+        ),
+        (
             {"force-app/main/default/classes/Lonely.cls": "public class Lonely {}"},
             "force-app/main/default/classes/Lonely.cls: has no Lonely.cls-meta.xml beside it",
         ),
