@@ -24,7 +24,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generator"))  # the source root
 
-from apexgen.convert.converter import convert_project  # noqa: E402
+from apexgen.convert import deploy_zip  # noqa: E402
 
 SERVICE = """/**
  * @description Generated service {index}: calls the Models API and parses the answer.
@@ -148,7 +148,7 @@ def members(package_xml: bytes) -> dict[str, set[str]]:
 
 def time_apexgen(root: Path, out: Path) -> tuple[float, dict[str, set[str]]]:
     started = time.perf_counter()
-    converted = convert_project(root)
+    converted = deploy_zip(root)
     out.write_bytes(converted.zip_bytes)  # the deployable artefact, as sf writes its output folder
     elapsed = time.perf_counter() - started
     return elapsed, members(converted.package_xml.encode())

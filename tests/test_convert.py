@@ -1,34 +1,237 @@
-"""Source format to Metadata API zip: every supported type, .forceignore, and no file ever dropped silently."""
+"""Source format -> metadata format, driven by the sf CLI's registry: checked against what sf itself wrote.
+
+tests/convert_cases/<case>/project is a small SFDX project written for these tests; <case>/expected is the
+output of `sf project convert source` 2.146.3 (SDR 12.37.2) on it (see tests/convert_cases/README.md). Each case
+must come out file for file the same: XML byte for byte, static resource zips entry for entry.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from apexgen.convert.converter import ConvertError, convert_project
-from apexgen.errors import UsageError
-from apexgen.salesforce import API_VERSION
-from tests.fakes.org import check_zip, write_sample_project
+from apexgen.convert import ConvertError, convert_project, deploy_zip
+from apexgen.deploy.apex_tests import find_test_classes
+from tests.fakes.org import write_sample_project
 
-META = '<?xml version="1.0" encoding="UTF-8"?>\n<{root} xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>63.0</apiVersion></{root}>\n'
+CASES = Path(__file__).parent / "convert_cases"
+NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
+# sf applies replacements on deploy (and on convert with SF_APPLY_REPLACEMENTS_ON_CONVERT=true): the values
+# the "replacements" case was converted with.
+REPLACEMENT_ENV = {
+    "GADGET_HOST": "example.com",
+    "GADGET_DEBUG": "DEBUG = false",
+    "GADGET_MODE": "unused",
+    "GADGET_VERSION_TEMPLATE": "v$1.5 ($$)",
+}
 
 
-def write(root: Path, path: str, text: str = "x") -> None:
-    target = root / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
+def case_project(case: str, tmp_path: Path) -> Path:
+    """A copy of the case's project, away from this repository (whose own .forceignore would apply to it, since
+    sf looks for .forceignore in the folders above a package directory too)."""
+    return Path(shutil.copytree(CASES / case / "project", tmp_path / case, symlinks=True))
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def zip_entries(data: bytes) -> list[tuple[str, bytes]]:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return [(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+def assert_same_tree(ours: dict[str, bytes], expected: dict[str, bytes]) -> None:
+    assert sorted(ours) == sorted(expected)
+    for path, data in expected.items():
+        if path.endswith(".resource") and data.startswith(b"PK"):
+            assert zip_entries(ours[path]) == zip_entries(data), path
+        else:
+            assert ours[path] == data, path
+
+
+@pytest.mark.parametrize("case", ["strategies", "digital_and_unignored", "merges_and_folders"])
+def test_conversion_matches_what_sf_wrote(case: str, tmp_path: Path) -> None:
+    conversion = convert_project(case_project(case, tmp_path))
+    assert_same_tree(conversion.files(), tree(CASES / case / "expected"))
+
+
+def test_replacements_are_applied_as_sf_applies_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name, value in REPLACEMENT_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GADGET_STAGE", raising=False)
+    conversion = convert_project(case_project("replacements", tmp_path), replacements=True)
+    assert_same_tree(conversion.files(), tree(CASES / "replacements" / "expected"))
+
+
+def test_a_plain_conversion_leaves_replacements_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("GADGET_HOST", raising=False)
+    project = case_project("replacements", tmp_path)
+    files = convert_project(project).files()
+    assert files["classes/Endpoint.cls"] == (project / "force-app/main/default/classes/Endpoint.cls").read_bytes()
+
+
+def test_a_replacement_whose_variable_is_unset_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in REPLACEMENT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConvertError, match=r"replacements\[0\]: the environment variable GADGET_HOST"):
+        convert_project(case_project("replacements", tmp_path), replacements=True)
+
+
+def test_files_that_are_not_metadata_are_skipped_and_reported(tmp_path: Path) -> None:
+    conversion = convert_project(case_project("strategies", tmp_path))
+    assert conversion.skipped == ["extras/README.md", "extras/test/jest-mocks/lightning/navigation.js"]
+
+
+def test_package_directories_can_be_chosen(tmp_path: Path) -> None:
+    conversion = convert_project(case_project("strategies", tmp_path), ["extras"])
+    assert conversion.members == {
+        "ApexClass": ["ExtraTest"],
+        "CustomField": ["Gadget__c.Colour__c"],
+        "CustomLabel": ["Alpha_Label"],
+        "CustomLabels": ["CustomLabels"],
+        "CustomMetadata": ["Setting.Default"],
+    }
+
+
+# ---- bad input: one line naming the file and the rule ----
+
+
+def project(tmp_path: Path, files: dict[str, str], config: dict[str, object] | None = None) -> Path:
+    config = config or {"packageDirectories": [{"path": "force-app"}], "sourceApiVersion": "62.0"}
+    (tmp_path / "sfdx-project.json").write_text(json.dumps(config))
+    for path, text in files.items():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return tmp_path
+
+
+CLASS_META = f'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass {NS}><apiVersion>62.0</apiVersion></ApexClass>\n'
+FIELD = "force-app/main/default/objects/Gadget__c/fields/Size__c.field-meta.xml"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"force-app/main/default/classes/Odd.bogus-meta.xml": "<x/>"},
+            "force-app/main/default/classes/Odd.bogus-meta.xml: no metadata type of the sf CLI's registry matches",
+        ),
+        (
+            {"force-app/main/default/uiBundles/myApp/app.json": "{}"},
+            "force-app/main/default/uiBundles/myApp: UIBundle files (registry adapter 'uiBundles') are not converted "
+            "by apexgen yet",
+        ),
+        (
+            {"force-app/main/default/classes/Lonely.cls": "public class Lonely {}"},
+            "force-app/main/default/classes/Lonely.cls: has no Lonely.cls-meta.xml beside it",
+        ),
+        (
+            {FIELD: f"<CustomField {NS}><fullName>Size__c</fullName><label>Size</label>"},
+            f"{FIELD}: not well-formed XML at line 1: <CustomField> is never closed",
+        ),
+        (
+            {FIELD: f"<CustomField {NS}><label>AT&T</label></CustomField>"},
+            f"{FIELD}: not well-formed XML at line 1: an '&' that starts no character or XML entity reference",
+        ),
+        (
+            {
+                "force-app/main/default/staticresources/site.resource-meta.xml": f"<StaticResource {NS}><contentType>text/css</contentType></StaticResource>",
+                "force-app/main/default/staticresources/site/app.css": "p {}",
+            },
+            "force-app/main/default/staticresources/site.resource-meta.xml: the resource is a folder, so its "
+            "<contentType> must be an archive type",
+        ),
+    ],
+)
+def test_bad_files_are_named_with_the_rule(tmp_path: Path, files: dict[str, str], message: str) -> None:
+    root = project(tmp_path, files)
+    with pytest.raises(ConvertError) as error:
+        convert_project(root)
+    assert str(error.value).replace(str(root) + "/", "").startswith(message)
+
+
+def test_a_later_package_directory_wins_as_in_sf_and_it_is_noted(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "force-app/a/classes/Twin.cls": "public class Twin { }",
+            "force-app/a/classes/Twin.cls-meta.xml": CLASS_META,
+            "extra/classes/Twin.cls": "public class Twin {}",
+            "extra/classes/Twin.cls-meta.xml": CLASS_META,
+        },
+        {"packageDirectories": [{"path": "force-app"}, {"path": "extra"}]},
+    )
+    conversion = convert_project(root)
+    assert conversion.files()["classes/Twin.cls"] == b"public class Twin {}"
+    assert conversion.notes == [
+        "classes/Twin.cls: extra/classes/Twin.cls and force-app/a/classes/Twin.cls both define it; "
+        "extra/classes/Twin.cls is used, as sf uses the last one"
+    ]
+
+
+def test_identical_duplicates_are_accepted_as_sf_accepts_them(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "force-app/a/classes/Twin.cls": "public class Twin {}",
+            "force-app/a/classes/Twin.cls-meta.xml": CLASS_META,
+            "force-app/b/classes/Twin.cls": "public class Twin {}",
+            "force-app/b/classes/Twin.cls-meta.xml": CLASS_META,
+        },
+    )
+    assert convert_project(root).members == {"ApexClass": ["Twin"]}
+
+
+@pytest.mark.parametrize(
+    ("directories", "message"),
+    [
+        (["nowhere"], "nowhere: the package directory does not exist"),
+        (["../outside"], "../outside: the package directory lies outside the project"),
+        (["linked"], "linked: the package directory lies outside the project"),
+    ],
+)
+def test_package_directories_must_exist_inside_the_project(
+    tmp_path: Path, directories: list[str], message: str
+) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (tmp_path / "outside").mkdir()
+    os.symlink(tmp_path / "outside", root / "linked")
+    project(root, {}, {"packageDirectories": [{"path": d} for d in directories]})
+    with pytest.raises(ConvertError, match=message):
+        convert_project(root)
+
+
+def test_a_registry_customisation_is_refused(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "force-app/main/default/classes/A.cls": "public class A {}",
+            "force-app/main/default/classes/A.cls-meta.xml": CLASS_META,
+        },
+        {"packageDirectories": [{"path": "force-app"}], "registryPresets": ["decomposePermissionSetBeta2"]},
+    )
+    with pytest.raises(ConvertError, match="registryPresets changes the sf CLI's registry"):
+        convert_project(root)
+
+
+# ---- the deploy zip ----
 
 
 def zip_names(zip_bytes: bytes) -> list[str]:
     return sorted(zipfile.ZipFile(io.BytesIO(zip_bytes)).namelist())
 
 
-def test_package_xml_is_written_as_the_sf_cli_writes_it(tmp_path: Path) -> None:
-    converted = convert_project(write_sample_project(tmp_path))
+def test_the_deploy_zip_holds_what_sf_deploys_and_its_package_xml(tmp_path: Path) -> None:
+    converted = deploy_zip(write_sample_project(tmp_path))
     assert converted.package_xml == (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
@@ -50,168 +253,23 @@ def test_package_xml_is_written_as_the_sf_cli_writes_it(tmp_path: Path) -> None:
         "lwc/fooCard/fooCard.js-meta.xml",
         "package.xml",
     ]
-
-
-def test_every_supported_type_converts_and_matches_its_package_xml(tmp_path: Path) -> None:
-    """The members are those `sf project convert source` 2.146.3 lists for the same tree (checked by hand)."""
-    root = write_sample_project(tmp_path)
-    base = "force-app/main/default"
-    write(root, f"{base}/triggers/AccountTrigger.trigger", "trigger AccountTrigger on Account (before insert) {}")
-    write(root, f"{base}/triggers/AccountTrigger.trigger-meta.xml", META.format(root="ApexTrigger"))
-    write(root, f"{base}/pages/Hello.page", "<apex:page/>")
-    write(root, f"{base}/pages/Hello.page-meta.xml", META.format(root="ApexPage"))
-    write(root, f"{base}/components/Banner.component", "<apex:component/>")
-    write(root, f"{base}/components/Banner.component-meta.xml", META.format(root="ApexComponent"))
-    write(root, f"{base}/staticresources/logo.png", "PNG")
-    write(root, f"{base}/staticresources/logo.resource-meta.xml", META.format(root="StaticResource"))
-    write(root, f"{base}/staticresources/bundle/app.js", "js")
-    write(root, f"{base}/staticresources/bundle/css/app.css", "css")
-    write(root, f"{base}/staticresources/bundle.resource-meta.xml", META.format(root="StaticResource"))
-    write(root, f"{base}/permissionsets/Model_User.permissionset-meta.xml", META.format(root="PermissionSet"))
-    write(root, f"{base}/customMetadata/Model_Setting.Default.md-meta.xml", META.format(root="CustomMetadata"))
-    write(
-        root,
-        f"{base}/labels/CustomLabels.labels-meta.xml",
-        '<?xml version="1.0" encoding="UTF-8"?>\n<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">'
-        "<labels><fullName>Greeting</fullName></labels><labels><fullName>Farewell</fullName></labels></CustomLabels>",
-    )
-    write(root, f"{base}/aura/oldCard/oldCard.cmp", "<aura:component/>")
-    write(root, f"{base}/aura/oldCard/oldCard.cmp-meta.xml", META.format(root="AuraDefinitionBundle"))
-    write(root, "force-app/tests/classes/Deep/NestedTest.cls", "@IsTest private class NestedTest {}")
-    write(root, "force-app/tests/classes/Deep/NestedTest.cls-meta.xml", META.format(root="ApexClass"))
-
-    converted = convert_project(root)
-    assert converted.members == {
-        "ApexClass": ["FooService", "FooServiceTest", "NestedTest"],
-        "ApexComponent": ["Banner"],
-        "ApexPage": ["Hello"],
-        "ApexTrigger": ["AccountTrigger"],
-        "AuraDefinitionBundle": ["oldCard"],
-        "CustomLabel": ["Farewell", "Greeting"],
-        "CustomLabels": ["CustomLabels"],
-        "CustomMetadata": ["Model_Setting.Default"],
-        "Flow": ["Greeting_Flow"],
-        "LightningComponentBundle": ["fooCard"],
-        "PermissionSet": ["Model_User"],
-        "StaticResource": ["bundle", "logo"],
-    }
-    archive = zipfile.ZipFile(io.BytesIO(converted.zip_bytes))
-    _, problems = check_zip(archive)  # the fake org's independent check: package.xml <-> files
-    assert problems == []
-    assert archive.read("staticresources/logo.resource") == b"PNG"
-    folder_resource = zipfile.ZipFile(io.BytesIO(archive.read("staticresources/bundle.resource")))
-    assert sorted(folder_resource.namelist()) == ["app.js", "css/app.css"]
-    assert converted.source_paths["classes/NestedTest.cls"] == "force-app/tests/classes/Deep/NestedTest.cls"
-
-
-@pytest.mark.parametrize(
-    ("files", "message"),
-    [
-        (
-            {"classes/Lonely.cls": "public class Lonely {}"},
-            "force-app/main/default/classes/Lonely.cls: has no Lonely.cls-meta.xml beside it (the org needs both files)",
-        ),
-        (
-            {"classes/Ghost.cls-meta.xml": META.format(root="ApexClass")},
-            "force-app/main/default/classes/Ghost.cls-meta.xml: its ApexClass source Ghost.cls is missing",
-        ),
-        (
-            {"objects/Account/Account.object-meta.xml": "<CustomObject/>"},
-            "force-app/main/default/objects/Account/Account.object-meta.xml: not a metadata type apexgen converts",
-        ),
-        (
-            {"lwc/jsconfig.json": "{}"},
-            "force-app/main/default/lwc/jsconfig.json: a file directly in lwc/ belongs to no bundle",
-        ),
-        (
-            {"staticresources/missing.resource-meta.xml": META.format(root="StaticResource")},
-            "force-app/main/default/staticresources/missing.resource-meta.xml: no static resource file or folder named missing",
-        ),
-    ],
-)
-def test_files_that_cannot_be_converted_are_named(tmp_path: Path, files: dict[str, str], message: str) -> None:
-    root = write_sample_project(tmp_path)
-    (root / ".forceignore").unlink()
-    (root / "force-app/main/default/lwc/fooCard/__tests__/fooCard.test.js").unlink()
-    (root / "force-app/main/default/lwc/fooCard/__tests__").rmdir()
-    for path, text in files.items():
-        write(root, f"force-app/main/default/{path}", text)
-    with pytest.raises(ConvertError) as error:
-        convert_project(root)
-    assert str(error.value).startswith(message)
-
-
-def test_the_same_class_twice_is_an_error(tmp_path: Path) -> None:
-    root = write_sample_project(tmp_path)
-    write(root, "force-app/other/FooService.cls", "public class FooService {}")
-    write(root, "force-app/other/FooService.cls-meta.xml", META.format(root="ApexClass"))
-    with pytest.raises(
-        ConvertError,
-        match=r"force-app/other/FooService.cls-meta.xml: ApexClass FooService is also "
-        r"defined by force-app/main/default/classes/FooService.cls-meta.xml",
-    ):
-        convert_project(root)
-
-
-def test_forceignore_leaves_out_files_and_folders(tmp_path: Path) -> None:
-    root = write_sample_project(tmp_path)
-    write(root, "force-app/main/default/classes/Scratch.cls", "public class Scratch {}")
-    write(root, "force-app/main/default/wip/notes.txt", "todo")
-    with (root / ".forceignore").open("a") as ignore:
-        ignore.write("**/Scratch.cls\nforce-app/main/default/wip/\n")
-    names = zip_names(convert_project(root).zip_bytes)
-    assert "classes/Scratch.cls" not in names and not any("notes" in n for n in names)
-    assert "classes/FooService.cls" in names
-
-
-def test_without_forceignore_lwc_jest_tests_are_deployed_like_sf_does(tmp_path: Path) -> None:
-    root = write_sample_project(tmp_path)
-    (root / ".forceignore").unlink()
-    assert "lwc/fooCard/__tests__/fooCard.test.js" in zip_names(convert_project(root).zip_bytes)
-
-
-@pytest.mark.parametrize(
-    ("project_json", "message"),
-    [
-        (None, "sfdx-project.json: not found"),
-        ("{not json", "sfdx-project.json: not valid JSON"),
-        (json.dumps({"packageDirectories": []}), "sfdx-project.json: packageDirectories: must list at least one"),
-        (
-            json.dumps({"packageDirectories": [{"path": "nowhere"}]}),
-            "sfdx-project.json: packageDirectories: package directory 'nowhere' does not exist",
-        ),
-    ],
-)
-def test_bad_project_files(tmp_path: Path, project_json: str | None, message: str) -> None:
-    if project_json is not None:
-        (tmp_path / "sfdx-project.json").write_text(project_json)
-    with pytest.raises(UsageError) as error:
-        convert_project(tmp_path)
-    assert message in str(error.value)
-
-
-def test_api_version_defaults_when_the_project_names_none(tmp_path: Path) -> None:
-    root = write_sample_project(tmp_path)
-    (root / "sfdx-project.json").write_text(json.dumps({"packageDirectories": [{"path": "force-app"}]}))
-    assert convert_project(root).package_xml.endswith(f"    <version>{API_VERSION}</version>\n</Package>\n")
+    assert converted.source_paths["classes/FooService.cls"] == "force-app/main/default/classes/FooService.cls"
 
 
 def test_deploy_limits_are_checked_before_anything_is_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_sample_project(tmp_path)
-    monkeypatch.setattr("apexgen.convert.converter.MAX_FILES", 8)
+    monkeypatch.setattr("apexgen.convert.project.MAX_FILES", 8)
     with pytest.raises(ConvertError, match=r"the deploy would hold 9 files; the Metadata API takes at most 8"):
-        convert_project(root)
-    monkeypatch.setattr("apexgen.convert.converter.MAX_FILES", 10_000)
-    monkeypatch.setattr("apexgen.convert.converter.MAX_ZIP_BYTES", 100)
+        deploy_zip(root)
+    monkeypatch.setattr("apexgen.convert.project.MAX_FILES", 10_000)
+    monkeypatch.setattr("apexgen.convert.project.MAX_ZIP_BYTES", 100)
     with pytest.raises(ConvertError, match=r"the deploy zip is 0\.0 MB; the Metadata API takes at most 0 MB"):
-        convert_project(root)
+        deploy_zip(root)
 
 
 def test_test_classes_are_found_by_their_class_annotation(tmp_path: Path) -> None:
-    from apexgen.deploy.deploy import find_test_classes
-
     root = write_sample_project(tmp_path)
-    classes = "force-app/main/default/classes"
+    classes = root / "force-app/main/default/classes"
     sources = {
         "SeeAllTest": "@isTest(SeeAllData=false)\npublic class SeeAllTest {}",
         "CommentedOut": "// @IsTest\npublic class CommentedOut {}",
@@ -219,6 +277,14 @@ def test_test_classes_are_found_by_their_class_annotation(tmp_path: Path) -> Non
         "InnerOnly": "public class InnerOnly {\n    @IsTest static void notATestClass() {}\n}",
     }
     for name, text in sources.items():
-        write(root, f"{classes}/{name}.cls", text)
-        write(root, f"{classes}/{name}.cls-meta.xml", META.format(root="ApexClass"))
-    assert find_test_classes(root, convert_project(root)) == ["FooServiceTest", "SeeAllTest"]
+        (classes / f"{name}.cls").write_text(text)
+        (classes / f"{name}.cls-meta.xml").write_text(CLASS_META)
+    assert find_test_classes(root, deploy_zip(root)) == ["FooServiceTest", "SeeAllTest"]
+
+
+def test_a_digital_experience_file_outside_its_site_folder_is_named(tmp_path: Path) -> None:
+    root = project(tmp_path, {"force-app/main/default/digitalExperiences/site/content.json": "{}"})
+    with pytest.raises(
+        ConvertError, match=r"default/digitalExperiences/site: not inside digitalExperiences/<type>/<site>/"
+    ):
+        convert_project(root)

@@ -305,8 +305,8 @@ def test_project_that_cannot_be_converted_stops_before_connecting(org: FakeOrg, 
     result = deploy(org, project)
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "error: force-app/main/default/classes/FooService.cls: has no FooService.cls-meta.xml beside it "
-        "(the org needs both files)"
+        "error: force-app/main/default/classes/FooService.cls: has no FooService.cls-meta.xml beside it; "
+        "sf would leave it out without a word, the org needs it"
     )
     assert org.calls == []
 
@@ -430,7 +430,7 @@ def test_the_fake_org_fails_a_zip_that_does_not_match_its_package_xml(
     org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fake's zip check can fail: a package.xml member whose files are missing from the zip."""
-    from apexgen.convert import converter as convert
+    from apexgen.convert import project as convert
 
     real = convert.package_xml
     monkeypatch.setattr(
@@ -447,72 +447,60 @@ def test_the_fake_org_fails_a_zip_that_does_not_match_its_package_xml(
     org.deploys.clear()  # the deliberate mismatch is this test's point, not a failure of the fixture's check
 
 
-FAKE_SF_CONVERT = '''#!{python}
-"""Stands in for `sf project convert source --output-dir OUT --json`: classes, flows, LWC and custom objects."""
-import pathlib, shutil, sys
-out = pathlib.Path(sys.argv[sys.argv.index("--output-dir") + 1])
-members = {{}}
-for path in sorted(pathlib.Path("force-app").rglob("*")):
-    if not path.is_file() or "__tests__" in path.parts:
-        continue
-    if path.suffix == ".cls" or path.name.endswith(".cls-meta.xml"):
-        target, kind, name = out / "classes" / path.name, "ApexClass", path.name.split(".")[0]
-    elif path.name.endswith(".flow-meta.xml"):
-        target, kind, name = out / "flows" / path.name.replace("-meta.xml", ""), "Flow", path.name.split(".")[0]
-    elif "lwc" in path.parts:
-        bundle = path.parts[path.parts.index("lwc") + 1]
-        target, kind, name = out / "lwc" / bundle / path.name, "LightningComponentBundle", bundle
-    elif path.name.endswith(".object-meta.xml"):
-        target, kind, name = out / "objects" / path.name.replace("-meta.xml", ""), "CustomObject", path.name.split(".")[0]
-    else:
-        sys.exit(f"fake sf cannot convert {{path}}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, target)
-    members.setdefault(kind, set()).add(name)
-types = "".join(
-    "<types>" + "".join(f"<members>{{m}}</members>" for m in sorted(names)) + f"<name>{{kind}}</name></types>"
-    for kind, names in sorted(members.items()))
-(out / "package.xml").write_text(
-    f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">{{types}}'
-    "<version>63.0</version></Package>")
-print('{{"status": 0, "result": {{}}}}')
-'''
+OBJECT = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">'
+    "<label>Prompt</label><pluralLabel>Prompts</pluralLabel></CustomObject>\n"
+)
+FIELD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">'
+    "<fullName>Text__c</fullName><label>Text</label><length>255</length><type>Text</type></CustomField>\n"
+)
+LABELS = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">'
+    "<labels><fullName>Greeting</fullName><language>en_US</language><protected>false</protected>"
+    "<shortDescription>Greeting</shortDescription><value>Hello</value></labels></CustomLabels>\n"
+)
 
 
-def test_types_apexgen_does_not_convert_go_through_sf_when_it_is_installed(
-    org: FakeOrg, project: Path, tmp_path: Path
-) -> None:
-    import sys
-
-    objects = project / "force-app/main/default/objects/Prompt__c"
-    objects.mkdir(parents=True)
-    (objects / "Prompt__c.object-meta.xml").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">'
-        "<label>Prompt</label></CustomObject>\n"
-    )
-    without_sf = deploy(org, project, env={"PATH": "/nonexistent"})
-    assert without_sf.exit_code == 2
-    assert without_sf.stderr.strip() == (
-        "error: force-app/main/default/objects/Prompt__c/Prompt__c.object-meta.xml: not a metadata type apexgen "
-        "converts (ApexClass, ApexComponent, ApexPage, ApexTrigger, AuraDefinitionBundle, CustomLabels, CustomMetadata, "
-        "Flow, LightningComponentBundle, PermissionSet, StaticResource); with the sf CLI on PATH, apexgen converts "
-        "such projects with sf project convert source"
-    )
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "sf").write_text(FAKE_SF_CONVERT.format(python=sys.executable))
-    (bin_dir / "sf").chmod(0o755)
-    with_sf = deploy(org, project, env={"PATH": str(bin_dir)})
-    assert with_sf.exit_code == 0, with_sf.output
-    assert (
-        "converted with sf project convert source: force-app/main/default/objects/Prompt__c/Prompt__c.object-meta.xml "
-        "is of a type apexgen does not convert itself"
-    ) in with_sf.stderr
+def test_objects_fields_and_labels_deploy_without_the_sf_cli(org: FakeOrg, project: Path) -> None:
+    """Every type of the sf CLI's registry converts in apexgen itself: no sf on PATH, no Node."""
+    base = project / "force-app/main/default"
+    (base / "objects/Prompt__c/fields").mkdir(parents=True)
+    (base / "objects/Prompt__c/Prompt__c.object-meta.xml").write_text(OBJECT)
+    (base / "objects/Prompt__c/fields/Text__c.field-meta.xml").write_text(FIELD)
+    (base / "labels").mkdir()
+    (base / "labels/Prompts.labels-meta.xml").write_text(LABELS)
+    (project / "force-app/test/jest-mocks").mkdir(parents=True)
+    (project / "force-app/test/jest-mocks/apex.js").write_text("export default {};\n")
+    result = deploy(org, project, env={"PATH": "/nonexistent"})
+    assert result.exit_code == 0, result.output
+    assert "Skipped 1 files that are not metadata, as sf does: force-app/test/jest-mocks/apex.js" in result.stderr
     assert [(m.type, m.name) for m in org.deploys["0Af000000000001AAA"].members] == [
         ("ApexClass", "FooService"),
         ("ApexClass", "FooServiceTest"),
+        ("CustomField", "Prompt__c.Text__c"),
+        ("CustomLabel", "Greeting"),
+        ("CustomLabels", "CustomLabels"),
         ("CustomObject", "Prompt__c"),
         ("Flow", "Greeting_Flow"),
         ("LightningComponentBundle", "fooCard"),
     ]
-    assert "Tests: 2 run, 0 failed" in with_sf.stdout  # the @IsTest scan still finds the test classes
+    assert "Tests: 2 run, 0 failed" in result.stdout  # the @IsTest scan still finds the test classes
+
+
+def test_every_package_directory_deploys_unless_some_are_named(org: FakeOrg, project: Path) -> None:
+    config = json.loads((project / "sfdx-project.json").read_text())
+    config["packageDirectories"].append({"path": "extras"})
+    (project / "sfdx-project.json").write_text(json.dumps(config))
+    (project / "extras/classes").mkdir(parents=True)
+    (project / "extras/classes/Extra.cls").write_text("public class Extra {}")
+    (project / "extras/classes/Extra.cls-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>63.0</apiVersion></ApexClass>\n"
+    )
+    everything = deploy(org, project)
+    only_force_app = deploy(org, project, "--package-dir", "force-app")
+    assert everything.exit_code == 0 and only_force_app.exit_code == 0, everything.output + only_force_app.output
+    first, second = org.deploys.values()
+    assert ("ApexClass", "Extra") in [(m.type, m.name) for m in first.members]
+    assert ("ApexClass", "Extra") not in [(m.type, m.name) for m in second.members]

@@ -225,6 +225,8 @@ ONE_FILE_TYPES = {
     "CustomObject": ("objects", "object", False),
 }
 BUNDLE_FOLDERS = {"LightningComponentBundle": "lwc", "AuraDefinitionBundle": "aura"}
+# Children deployed inside their object's file, by the element that holds them there.
+OBJECT_CHILDREN = {"CustomField": "fields", "ListView": "listViews", "ValidationRule": "validationRules"}
 
 
 def check_zip(archive: zipfile.ZipFile) -> tuple[list[Member], list[str]]:
@@ -253,6 +255,15 @@ def check_zip(archive: zipfile.ZipFile) -> tuple[list[Member], list[str]]:
             claimed.update(in_bundle)
             meta = f"{prefix}{member.name}.js-meta.xml" if member.type == "LightningComponentBundle" else None
             expected = [meta] if meta else ([] if in_bundle else [prefix])
+        elif member.type in OBJECT_CHILDREN:
+            parent, _, child = member.name.partition(".")
+            object_file = f"objects/{parent}.object"
+            expected = [object_file]
+            if object_file in names:
+                tag = OBJECT_CHILDREN[member.type]
+                found = etree.fromstring(archive.read(object_file)).findall(f"{{{MD}}}{tag}/{{{MD}}}fullName")
+                if child not in {f.text for f in found}:
+                    problems.append(f"{member.type} {member.name} is in package.xml but not in {object_file}")
         elif member.type == "CustomLabel":
             expected = [labels_file]
             if labels_file in names:

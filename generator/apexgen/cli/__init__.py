@@ -16,6 +16,7 @@ import click
 
 from apexgen import __version__
 from apexgen.cli.check import check, tools
+from apexgen.cli.convert import convert
 from apexgen.cli.deploy import deploy, test_command
 from apexgen.cli.models import models
 from apexgen.cli.package import package_group
@@ -66,5 +67,5 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-for command in (init, generate, models, check, tools, deploy, test_command, package_group):
+for command in (init, generate, models, check, tools, convert, deploy, test_command, package_group):
     main.add_command(command)

@@ -14,6 +14,7 @@ from apexgen import __version__
 from apexgen.cli.options import (
     TEST_LEVEL_CHOICES,
     org_connection,
+    package_dir_option,
     project_dir_option,
     project_root,
     report_options,
@@ -32,7 +33,7 @@ def _project_sources(root: Path) -> tuple[Any, str, Any]:
 
     if not (root / SFDX_PROJECT_FILE).is_file():
         return SourceMap(), API_VERSION, None
-    project, notes = convert(root)
+    project, notes = convert(root, replacements=False)  # only which file each component came from
     for note in notes:
         click.echo(note, err=True)
     return SourceMap(project.source_paths), project.api_version, project
@@ -66,6 +67,7 @@ def _write_reports(tests: Any, sources: Any, root: Path, junit: Path | None, cov
 @click.option("--quick", metavar="ID", help="Deploy a validation that passed in the last 10 days (no tests run again).")
 @click.option("--skip-checks", is_flag=True, help="Deploy without the offline checks of apexgen check.")
 @click.option("--deep-checks", is_flag=True, help="Run the deep checks of apexgen check before deploying.")
+@package_dir_option
 @report_options
 @org_connection
 def deploy(**options: Any) -> None:
@@ -107,7 +109,12 @@ def deploy(**options: Any) -> None:
         else:
             checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "auto"
             prepared = deploying.prepare(
-                root, check_only=options["validate"], test_level=options["test_level"], tests=tests, checks=checks
+                root,
+                check_only=options["validate"],
+                test_level=options["test_level"],
+                tests=tests,
+                checks=checks,
+                package_dirs=list(options["package_dirs"]) or None,
             )
             for warning in prepared.check_warnings:
                 click.echo(f"check: {warning}", err=True)

@@ -13,6 +13,13 @@ Decorator = Callable[[Any], Any]  # click's option decorators are generic; any c
 project_dir_option = click.option(
     "--project-dir", type=click.Path(file_okay=False), help="The SFDX project  [default: .]"
 )
+package_dir_option = click.option(
+    "--package-dir",
+    "package_dirs",
+    multiple=True,
+    metavar="PATH",
+    help="Only this package directory of sfdx-project.json (repeatable)  [default: all of them, as sf deploys]",
+)
 spec_option = click.option(
     "--spec",
     "spec_path",

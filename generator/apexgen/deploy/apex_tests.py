@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from apexgen.convert.converter import ConvertedProject
+from apexgen.convert import ConvertedProject
 from apexgen.org.polling import poll_until
 from apexgen.org.results import ClassCoverage, TestOutcome, TestRunResult
 from apexgen.org.tooling import ToolingSession, soql_quote

@@ -3,18 +3,12 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apexgen.check.runner import run_checks
-from apexgen.convert.converter import (
-    ConvertedProject,
-    UnsupportedFiles,
-    convert_project,
-    convert_with_sf,
-)
+from apexgen.convert import ConvertedProject, deploy_zip
 from apexgen.deploy.apex_tests import find_test_classes
 from apexgen.errors import ApexgenError, ExitCode, ToolsMissingError, UsageError
 from apexgen.org.metadata import DeployOptions, MetadataClient
@@ -49,16 +43,14 @@ def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
     return run_checks(root, deep=checks == "deep")
 
 
-def convert(root: Path) -> tuple[ConvertedProject, list[str]]:
-    """The project as a deploy zip, and a note when the sf CLI converted it because apexgen cannot."""
-    try:
-        return convert_project(root), []
-    except UnsupportedFiles as exc:
-        sf = shutil.which("sf")
-        if sf is None:
-            raise
-        note = f"converted with sf project convert source: {exc.files[0]} is of a type apexgen does not convert itself"
-        return convert_with_sf(root, sf), [note]
+def convert(
+    root: Path, package_dirs: list[str] | None = None, *, replacements: bool = True
+) -> tuple[ConvertedProject, list[str]]:
+    """The project as the deploy zip of its package directories (all, as sf project deploy start sends them, or
+    those named), and the conversion's notes (files skipped, files that won over others). ``replacements``:
+    False when the zip is not sent (apexgen test, --resume), so their environment variables are not needed."""
+    project = deploy_zip(root, package_dirs, replacements=replacements)
+    return project, project.notes
 
 
 def prepare(
@@ -68,6 +60,7 @@ def prepare(
     test_level: str,
     tests: list[str],
     checks: str,  # "auto" | "fast" | "deep" | "skip"
+    package_dirs: list[str] | None = None,  # default: every package directory
 ) -> PreparedDeploy:
     """Everything that happens before anything leaves the machine: checks, conversion, the test list."""
     warnings: list[Any] = []
@@ -82,7 +75,7 @@ def prepare(
                 "(run apexgen check for all findings, or pass --skip-checks)"
             )
         warnings = findings
-    project, notes = convert(root)
+    project, notes = convert(root, package_dirs)
     if test_level == "RunSpecifiedTests" and not tests:
         tests = find_test_classes(root, project)
         if not tests:

@@ -1,0 +1,1 @@
+trigger AccountTrigger on Account (before insert) {}
