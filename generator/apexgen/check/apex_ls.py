@@ -150,7 +150,9 @@ def readable_workspace(project: ProjectFiles) -> Iterator[Path]:
     byte order mark (which apex-ls cannot parse), a mirror of symbolic links with those files copied
     without the mark."""
     marked = {path for path in project.apex_files() if starts_with_bom(path)}
-    if not marked:
+    # A package directory outside the project folder cannot be mirrored beside it: apex-ls reads those
+    # projects as they are.
+    if not marked or not all(directory.is_relative_to(project.root) for directory in project.package_dirs):
         yield project.root
         return
     with tempfile.TemporaryDirectory(prefix="apexgen-apex-ls-") as scratch:
@@ -192,7 +194,8 @@ def _run(toolchain: Toolchain, project: ProjectFiles, use_cache: bool) -> list[F
         except ValueError:
             raise ToolFailedError("apex-ls", f"unreadable report: {last_line(result.stderr, result.stdout)}") from None
         for file_report in report.get("files", []):
-            path = project.root / Path(file_report["path"]).relative_to(workspace)
+            reported = Path(file_report["path"])
+            path = project.root / reported.relative_to(workspace) if reported.is_relative_to(workspace) else reported
             file = project.relative(path)
             if project.ignored(file):
                 continue
