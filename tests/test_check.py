@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from apexgen.check.deep import first_difference, merge_syntax_findings, prettier_format, validate_pmd_categories
+from apexgen.check.deep import first_difference, merge_syntax_findings, prettier_format
 from apexgen.check.fast import json_positions
 from apexgen.check.findings import Finding
+from apexgen.check.pmd import validate_pmd_categories
 from apexgen.check.runner import run_checks
 from apexgen.errors import ToolsMissingError, UsageError
 from apexgen.generate.write import PlannedFile, apply_changes, plan_changes
@@ -97,11 +98,17 @@ def test_deep_check_reports_nothing_but_the_planted_defects(defects_deep):
 
 
 @pytest.mark.tools
-def test_deep_findings_are_sorted_with_the_severity_of_their_tool(defects_deep):
+def test_deep_findings_are_sorted_and_planted_blockers_stay_blockers(defects_deep):
     assert defects_deep == sorted(defects_deep)
     severity = {(f.tool, f.rule): f.severity for f in defects_deep}
-    assert severity[("pmd", "ApexSOQLInjection")] == "error"  # security category
-    assert severity[("meta", "api-version")] == "warning"
+    blockers = {
+        (file, line, tool, rule)
+        for file, line, tool, rule in PLANTED_FAST | PLANTED_DEEP
+        if (tool, rule) not in {("meta", "api-version"), ("pmd", "ApexSOQLInjection")}
+    }
+    assert {(f.file, f.line, f.tool, f.rule) for f in defects_deep if f.severity == "error"} == blockers | ECHOES
+    assert severity[("pmd", "ApexSOQLInjection")] == "high"  # Code Analyzer's severity: a rule finding
+    assert severity[("meta", "api-version")] == "info"
     by_rule = {(f.tool, f.rule, f.file): f for f in defects_deep}
     wrong_field = by_rule[("apex-ls", "Missing", f"{CLASSES}/SummaryService.cls")]
     assert "generatedTextX" in wrong_field.message and wrong_field.column == 16
@@ -112,7 +119,18 @@ def test_deep_findings_are_sorted_with_the_severity_of_their_tool(defects_deep):
 def test_clean_project_gives_no_finding_and_json_is_one_document(clean_deep_cli):
     assert clean_deep_cli.returncode == 0, clean_deep_cli.stderr
     report = json.loads(clean_deep_cli.stdout)
-    assert report == {"findings": [], "summary": {"errors": 0, "warnings": 0, "deep": True}}
+    no_rule_findings = {"critical": 0, "high": 0, "moderate": 0, "low": 0, "info": 0}
+    assert report == {
+        "findings": [],
+        "summary": {
+            "errors": 0,
+            "rule_findings": no_rule_findings,
+            "severity_threshold": None,
+            "failed": False,
+            "not_run": {},
+            "deep": True,
+        },
+    }
 
 
 @pytest.mark.tools
@@ -130,16 +148,16 @@ def test_jorje_judges_syntax_over_the_other_parsers():
     findings = [
         finding("A.cls", "jorje", "syntax"),
         finding("A.cls", "apex-ls", "Syntax"),
-        finding("A.cls", "pmd", "ProcessingError", "warning"),
+        finding("A.cls", "pmd", "ProcessingError", "moderate"),
         finding("A.cls", "apex-ls", "Missing"),
         finding("B.cls", "apex-ls", "Syntax"),
-        finding("B.cls", "pmd", "ProcessingError", "warning"),
+        finding("B.cls", "pmd", "ProcessingError", "moderate"),
     ]
     assert merge_syntax_findings(findings) == [
         finding("A.cls", "jorje", "syntax"),
         finding("A.cls", "apex-ls", "Missing"),
-        finding("B.cls", "apex-ls", "Syntax", "warning"),
-        finding("B.cls", "pmd", "ProcessingError", "warning"),
+        finding("B.cls", "apex-ls", "Syntax", "moderate"),
+        finding("B.cls", "pmd", "ProcessingError", "moderate"),
     ]
 
 
@@ -246,7 +264,7 @@ def test_generated_files_missing_or_edited_against_the_manifest(tmp_path):
     assert (f"{CLASSES}/Gen0.cls", 0, "manifest", "missing") in where(findings)
     assert (f"{CLASSES}/Gen1.cls", 0, "manifest", "edited") in where(findings)
     severity = {f.rule: f.severity for f in findings if f.tool == "manifest"}
-    assert severity == {"missing": "error", "edited": "warning"}
+    assert severity == {"missing": "error", "edited": "moderate"}
 
 
 def test_an_invalid_spec_is_a_finding_on_apexgen_toml(tmp_path):
@@ -271,7 +289,11 @@ def test_spec_api_version_that_disagrees_with_sfdx_project_is_a_warning(tmp_path
         ("<ApexClass", "not-well-formed", 1),
         ('<?xml version="1.0"?>\n<ApexClass>\n  <apiVersion>65.0</apiVersion>\n</ApexClass>\n', "namespace", 2),
         (meta_xml("ApexTrigger"), "root-element", 2),
-        (meta_xml("ApexClass").replace("<status>Active</status>", "<status>Active</status><sharing/>"), "schema", 4),
+        (
+            meta_xml("ApexClass", "62.0").replace("<status>Active</status>", "<status>Active</status><sharing/>"),
+            "unknown-element",
+            4,
+        ),
         (meta_xml("ApexClass").replace("65.0", "v65"), "schema", 3),
     ],
     ids=["truncated", "no-namespace", "wrong-root", "unknown-element", "bad-version"],
@@ -295,11 +317,11 @@ def test_lwc_flow_and_package_xml_are_validated_too(tmp_path):
         '<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
         "    <types><name>ApexClass</name><members>*</members></types>\n    <version>65.0</version>\n</Package>\n"
     )
-    found = {(Path(f.file).name, f.rule) for f in run_checks(root)}
+    found = {(Path(f.file).name, f.severity, f.rule) for f in run_checks(root)}
     assert found == {
-        ("draftReply.js-meta.xml", "schema"),
-        ("Greeting.flow-meta.xml", "schema"),
-        ("package.xml", "schema"),  # <members> must come before <name>
+        ("draftReply.js-meta.xml", "error", "schema"),  # 'yes' is no boolean
+        ("Greeting.flow-meta.xml", "info", "unknown-element"),  # API 65.0 is newer than the v63 schema
+        ("package.xml", "low", "order"),  # <members> comes before <name> in the schema
     }
 
 
@@ -359,20 +381,21 @@ def test_cli_prints_one_sorted_line_per_finding_and_exits_1_on_errors():
     result = run_cli("check", "--project-dir", str(CASES / "defects"))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    pattern = re.compile(r"^(\S+):(\d+):(\d+) (error|warning) (\S+) (\S+) .+$")
+    pattern = re.compile(r"^(\S+):(\d+):(\d+) (error|critical|high|moderate|low|info) (\S+) (\S+) .+$")
     assert all(pattern.match(line) for line in lines), lines
     assert len(lines) == len(PLANTED_FAST)
     assert "sfdx-project.json:5:3 error sfdx-schema unknown-key /pluginz: 'pluginz' is not a known key here" in lines
-    assert "4 error(s), 1 warning(s) (fast check)" in result.stderr
+    assert "4 deploy blocker(s), rule findings: 1 info (fast check)" in result.stderr
 
 
-def test_cli_warnings_alone_exit_0(tmp_path):
+def test_cli_rule_findings_alone_exit_0(tmp_path):
     root = copy_case("clean", tmp_path / "project")
     meta = root / CLASSES / "CaseTriggerHandler.cls-meta.xml"
     meta.write_text(meta_xml("ApexClass", "64.0"))
     result = run_cli("check", "--json", "--project-dir", str(root))
     assert result.returncode == 0
-    assert json.loads(result.stdout)["summary"] == {"errors": 0, "warnings": 1, "deep": False}
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["errors"], summary["rule_findings"]["info"], summary["failed"]) == (0, 1, False)
 
 
 def test_cli_deep_without_tools_exits_2_and_says_how_to_install(tmp_path, monkeypatch):
@@ -404,7 +427,7 @@ def test_cli_rejects_an_unknown_pmd_category_in_one_line():
 
 
 @pytest.mark.tools
-def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
+def test_a_crashing_tool_is_a_finding_saying_what_did_not_run(tmp_path):
     fakes = tmp_path / "bin"
     fakes.mkdir()
     java = fakes / "java"  # answers the version check, then crashes as jorje, apex-ls and PMD
@@ -414,13 +437,24 @@ def test_a_crashing_tool_is_one_line_naming_it_exit_1(tmp_path):
     )
     java.chmod(0o755)
     env = {"PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "APEXGEN_TOOLS_DIR": str(WORKTREE)}
-    result = run_cli("check", "--deep", "--project-dir", str(CASES / "clean"), env=env)
-    assert result.returncode == 1
-    assert result.stdout == ""
-    assert result.stderr in (
-        f"error: {tool} failed: exit 3: Exception in thread main: out of cheese\n"
-        for tool in ("jorje", "apex-ls", "pmd")
+    result = run_cli("check", "--deep", "--no-cache", "--project-dir", str(CASES / "clean"), env=env)
+    assert result.returncode == 0  # what did not run is a critical rule finding, like Code Analyzer's engine errors
+    reason = "exit 3: Exception in thread main: out of cheese; nothing it checks was checked"
+    assert result.stdout.splitlines() == [
+        f".:0:0 critical {tool} not-run {tool} did not run here: {reason}" for tool in ("apex-ls", "jorje", "pmd")
+    ]
+    assert "did not run: jorje on the project" in result.stderr
+    failing = run_cli(
+        "check",
+        "--deep",
+        "--no-cache",
+        "--severity-threshold",
+        "critical",
+        "--project-dir",
+        str(CASES / "clean"),
+        env=env,
     )
+    assert failing.returncode == 1
 
 
 @pytest.mark.tools
@@ -434,8 +468,11 @@ def test_a_crashing_node_is_blamed_on_prettier_not_on_jorje_behind_it(tmp_path):
     node.chmod(0o755)
     env = {"PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}", "APEXGEN_TOOLS_DIR": str(WORKTREE)}
     result = run_cli("check", "--deep", "--no-cache", "--pmd-rules", "", "--project-dir", str(CASES / "clean"), env=env)
-    assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == "error: prettier failed: exit 139: Segmentation fault\n"
+    assert result.returncode == 0
+    assert (
+        result.stdout
+        == ".:0:0 critical prettier not-run prettier did not run here: exit 139: Segmentation fault; nothing it checks was checked\n"
+    )
 
 
 @pytest.mark.tools

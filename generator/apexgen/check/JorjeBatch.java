@@ -5,7 +5,8 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
-import java.io.Reader;
+import java.io.StringReader;
+import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,12 +18,39 @@ import net.dangmai.serializer.Apex;
  * Parses many Apex files with jorje in one JVM, for apexgen's deep check (apexgen/check/deep.py).
  *
  * <p>stdin: one path per line. stdout: for each path, in order, one line with the JSON AST that
- * prettier-plugin-apex's own serializer writes for that file (parse errors included).
+ * prettier-plugin-apex's own serializer writes for that file (parse errors included), or a line
+ * {"apexgenFailure": REASON} when jorje could not parse it at all.
  *
  * <p>The serializer's command line parses one file per process and its HTTP server spends most of
  * its time in HTTP; this loop calls the same public method the command line calls.
  */
 public class JorjeBatch {
+  /** Any line that is not an AST: the file named on that line could not be parsed at all. */
+  private static final String FAILURE = "{\"apexgenFailure\":";
+
+  /**
+   * The AST of the file at {@code path}, or a FAILURE line naming what stopped jorje on it (a class
+   * nested thousands deep overflows its stack): one file's failure does not stop the batch.
+   */
+  static String parse(String path) {
+    try {
+      // Bytes that are not UTF-8 become U+FFFD rather than stopping the batch.
+      String text = new String(Files.readAllBytes(Paths.get(path)), StandardCharsets.UTF_8);
+      // A UTF-8 byte order mark is not Apex: jorje would read it as part of the first identifier.
+      if (text.startsWith("\uFEFF")) {
+        text = text.substring(1);
+      }
+      StringWriter ast = new StringWriter(text.length() * 8);
+      // Not anonymous Apex, not pretty-printed: compact JSON holds no line break.
+      Apex.getAST(false, false, new StringReader(text), ast);
+      return ast.toString();
+    } catch (Throwable failure) {
+      String reason = (failure.getClass().getSimpleName() + " " + String.valueOf(failure.getMessage()))
+          .replace("\\", "\\\\").replace("\"", "\\\"").replaceAll("[\\x00-\\x1f]", " ");
+      return FAILURE + "\"" + reason + "\"}";
+    }
+  }
+
   public static void main(String[] args) throws IOException {
     // jorje logs at INFO on stderr; the serializer's own main silences it the same way.
     LogManager.getLogManager().reset();
@@ -34,12 +62,7 @@ public class JorjeBatch {
                 new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8),
             1 << 16);
     for (String path; (path = paths.readLine()) != null; ) {
-      // Bytes that are not UTF-8 become U+FFFD rather than stopping the batch.
-      try (Reader source =
-          new InputStreamReader(Files.newInputStream(Paths.get(path)), StandardCharsets.UTF_8)) {
-        // Not anonymous Apex, not pretty-printed: compact JSON holds no line break.
-        Apex.getAST(false, false, source, out);
-      }
+      out.write(parse(path));
       out.write('\n');
     }
     out.flush();

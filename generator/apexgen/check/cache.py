@@ -6,7 +6,8 @@ through them again: its findings are taken from here. An entry's key is a digest
 pinned tool versions and of apexgen's own checking code, so any change to one of them misses. Each run
 writes back only the entries of the files it saw, so the cache of a project never outgrows it.
 
-(apex-ls relates files to one another; it keeps a cache of its own.)
+apex-ls relates files to one another, so its verdict on a file depends on every other: ``ProjectCache``
+keeps its findings for the whole project, valid while no file apex-ls reads has changed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from apexgen.paths import user_cache_dir
 from apexgen.pins import PINNED_PACKAGES
 
 # The code that turns the tools' output into findings: a change to it invalidates every entry.
-CHECKING_CODE = ("findings.py", "deep.py", "cache.py", "prettier_format.mjs", "JorjeBatch.java")
+CHECKING_CODE = ("findings.py", "deep.py", "apex_ls.py", "pmd.py", "cache.py", "prettier_format.mjs", "JorjeBatch.java")
 
 
 def check_cache_dir() -> Path:
@@ -84,14 +85,45 @@ class FindingsCache:
             by_file.setdefault(finding.file, []).append(finding.to_dict())
         for file in looked_at:
             self.current[self.keys[file]] = by_file[self.project.relative(file)]
+        write_json(self.path, self.current)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` atomically. A cache that cannot be written is no error: the next run
+    looks at the files again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with open(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(temporary, path)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+
+
+class ProjectCache:
+    """One tool's findings for the whole project, kept while none of ``files`` (all the tool reads) changed."""
+
+    def __init__(self, project: ProjectFiles, tool: str, settings: str, files: list[Path]):
+        project_key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
+        self.path = check_cache_dir() / "findings" / project_key / f"{tool}.json"
+        digest = hashlib.sha256(f"{_code_digest()}\0{settings}\0".encode())
+        for file in files:
+            digest.update(project.relative(file).encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+        self.key = digest.hexdigest()
+
+    def load(self) -> list[Finding] | None:
+        """The findings of the last run when it saw the same files, else None."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        except OSError:
-            return
-        try:
-            with open(handle, "w", encoding="utf-8") as out:
-                json.dump(self.current, out)
-            os.replace(temporary, self.path)
-        except OSError:
-            Path(temporary).unlink(missing_ok=True)
+            stored = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(stored, dict) or stored.get("key") != self.key:
+            return None
+        return [Finding(**finding) for finding in stored["findings"]]
+
+    def save(self, findings: list[Finding]) -> None:
+        write_json(self.path, {"key": self.key, "findings": [f.to_dict() for f in findings]})

@@ -9,28 +9,16 @@ import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles
-from apexgen.check.xsd import metadata_schema
+from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles, starts_with_bom
+from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
 from apexgen.generate.write import generated_file_states
+from apexgen.project.forceignore import ForceIgnore
 from apexgen.project.sfdx_project import read_document
-from apexgen.salesforce import META_SUFFIX, METADATA_NAMESPACE, SFDX_PROJECT_FILE
+from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
-
-SPEC_FILE = "apexgen.toml"
-# The root element a metadata file must have, by the end of its name (source format).
-ROOT_ELEMENT_BY_SUFFIX = {
-    ".cls-meta.xml": "ApexClass",
-    ".trigger-meta.xml": "ApexTrigger",
-    ".js-meta.xml": "LightningComponentBundle",
-    ".flow-meta.xml": "Flow",
-    ".object-meta.xml": "CustomObject",
-    ".field-meta.xml": "CustomField",
-    ".permissionset-meta.xml": "PermissionSet",
-    "package.xml": "Package",
-}
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -92,7 +80,8 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
     from jsonschema import Draft7Validator
 
     root = root.resolve()
-    fallback = ProjectFiles(root, [root], None)
+    forceignore = ForceIgnore(ForceIgnore.locate(root))
+    fallback = ProjectFiles(root, [root], None, forceignore)
     try:
         text, data = read_document(root)
     except FileNotFoundError:
@@ -148,7 +137,10 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
                     )
                 )
     version = data.get("sourceApiVersion") if isinstance(data, dict) else None
-    project = ProjectFiles(root, package_dirs, version if isinstance(version, str) else None)
+    namespace = data.get("namespace") if isinstance(data, dict) else None
+    project = ProjectFiles(
+        root, package_dirs, version if isinstance(version, str) else None, forceignore, namespace or None
+    )
     return findings, project
 
 
@@ -167,7 +159,7 @@ def check_spec(root: Path) -> tuple[list[Finding], Any]:
 
 
 def check_manifest(root: Path) -> list[Finding]:
-    """Generated files (from .apexgen/manifest.json) that are missing (error) or edited by hand (warning).
+    """Generated files (from .apexgen/manifest.json) that are missing (error) or edited by hand (moderate).
 
     An edited file may well be valid, so it does not fail the check; but the next ``apexgen generate``
     stops on it (exit 3) unless forced, which is worth knowing before then.
@@ -192,7 +184,7 @@ def check_manifest(root: Path) -> list[Finding]:
                     path,
                     0,
                     0,
-                    "warning",
+                    "moderate",
                     "manifest",
                     "edited",
                     "edited by hand since 'apexgen generate' wrote it; the next generate stops here unless --force",
@@ -235,96 +227,19 @@ def check_meta_pairs(project: ProjectFiles) -> list[Finding]:
     return findings
 
 
-def _expected_root(name: str) -> str | None:
-    return next((root for suffix, root in ROOT_ELEMENT_BY_SUFFIX.items() if name.endswith(suffix)), None)
+def check_byte_order_marks(project: ProjectFiles) -> list[Finding]:
+    """One note for the Apex files that start with a UTF-8 byte order mark, which the deep check reads without it.
 
-
-def _same_version(a: str, b: str) -> bool:
-    try:
-        return float(a) == float(b)
-    except ValueError:
-        return a == b
-
-
-def check_metadata_xml(project: ProjectFiles, spec: Any) -> list[Finding]:
-    """Every metadata XML file validates against the Metadata API XSD; API versions agree."""
-    from lxml import etree
-
-    files = project.files(lambda name: name.endswith(META_SUFFIX) or name == "package.xml")
-    findings = []
-    source_version = project.source_api_version
-    if spec is not None and source_version and not _same_version(spec.project.api_version, source_version):
-        findings.append(
-            Finding(
-                SPEC_FILE,
-                0,
-                0,
-                "warning",
-                "meta",
-                "api-version",
-                f"project.api_version {spec.project.api_version} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}",
-            )
-        )
-    documents = []
-    for path in files:
-        file = project.relative(path)
-        try:
-            document = etree.parse(str(path))
-        except etree.XMLSyntaxError as exc:
-            line, column = exc.position
-            findings.append(Finding(file, line, column, "error", "xsd", "not-well-formed", exc.msg))
-            continue
-        root = document.getroot()
-        name = etree.QName(root)
-        expected = _expected_root(path.name)
-        if name.namespace != METADATA_NAMESPACE:
-            findings.append(
-                Finding(
-                    file,
-                    cast(int, root.sourceline or 0),
-                    0,
-                    "error",
-                    "xsd",
-                    "namespace",
-                    f"root <{root.tag}> must be in namespace {METADATA_NAMESPACE}",
-                )
-            )
-        elif expected and name.localname != expected:
-            findings.append(
-                Finding(
-                    file,
-                    cast(int, root.sourceline or 0),
-                    0,
-                    "error",
-                    "xsd",
-                    "root-element",
-                    f"root element is <{name.localname}>; a {path.name.split('.', 1)[-1]} file needs <{expected}>",
-                )
-            )
-        else:
-            documents.append((path, file, document))
-    schema = metadata_schema(frozenset(etree.QName(d.getroot()).localname for _, _, d in documents))
-    for path, file, document in documents:
-        if not schema.validate(document):
-            for error in schema.error_log:
-                message = error.message.replace(f"{{{METADATA_NAMESPACE}}}", "")  # every element is in it
-                findings.append(Finding(file, int(error.line), int(error.column), "error", "xsd", "schema", message))
-            continue
-        version_tag = "version" if path.name == "package.xml" else "apiVersion"
-        version = document.getroot().find(f"{{{METADATA_NAMESPACE}}}{version_tag}")
-        if source_version and version is not None and version.text and not _same_version(version.text, source_version):
-            findings.append(
-                Finding(
-                    file,
-                    cast(int, version.sourceline or 0),
-                    0,
-                    "warning",
-                    "meta",
-                    "api-version",
-                    f"{version_tag} {version.text} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}",
-                )
-            )
-    return findings
+    Whether the platform accepts such a class is not documented; jorje and apex-ls do not (jorje sees an
+    invalid identifier at 1:1, apex-ls then misses the class everywhere it is used). The safe design:
+    strip it, as most editors' readers do, and say so once.
+    """
+    marked = [project.relative(path) for path in project.apex_files() if starts_with_bom(path)]
+    if not marked:
+        return []
+    others = f" (and {len(marked) - 1} more)" if len(marked) > 1 else ""
+    message = f"starts with a UTF-8 byte order mark{others}; checked without it (whether the org accepts it is unknown)"
+    return [Finding(marked[0], 1, 1, "low", "meta", "byte-order-mark", message)]
 
 
 def project_checks(project: ProjectFiles) -> list[Finding]:
@@ -332,5 +247,6 @@ def project_checks(project: ProjectFiles) -> list[Finding]:
     findings, spec = check_spec(project.root)
     findings += check_manifest(project.root)
     findings += check_meta_pairs(project)
+    findings += check_byte_order_marks(project)
     findings += check_metadata_xml(project, spec)
     return findings

@@ -1,16 +1,32 @@
-"""What a check finds, and the project files it looks at: shared by the fast and the deep check."""
+"""What a check finds, and the project files it looks at: shared by the fast and the deep check.
+
+A finding is one of two kinds. A deploy blocker (severity ``error``) is something the org would reject:
+a syntax error, a compile error apex-ls is certain of in the project's own code, XML that is not
+well-formed or names what its type does not have, a missing ``-meta.xml``. Every other finding is a rule
+finding with the severity Salesforce Code Analyzer gives it (``critical`` .. ``info``, its levels 1 to 5),
+which fails a check only at or above the ``--severity-threshold`` asked for, as in Code Analyzer.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from apexgen.errors import ApexgenError
+from apexgen.errors import ApexgenError, UsageError
+from apexgen.project.forceignore import ForceIgnore
 
 APEX_SUFFIXES = (".cls", ".trigger")
+UTF8_BOM = b"\xef\xbb\xbf"
+BLOCKER = "error"
+# Salesforce Code Analyzer's severity levels, most severe first: level 1 is "critical" (its SeverityLevel).
+RULE_SEVERITIES = ("critical", "high", "moderate", "low", "info")
+# A tool that could not run on a file: Code Analyzer reports an engine that fails (UnexpectedEngineError)
+# at its highest level, since nothing is known of what it would have found.
+NOT_RUN_SEVERITY = "critical"
+NOT_RUN_RULE = "not-run"
 # Folders that never hold project source: tool caches, VCS data, installed packages.
 SKIPPED_DIRS = {"node_modules", ".git", ".sfdx", ".sf", ".apexgen", "__pycache__"}
 
@@ -20,7 +36,7 @@ class Finding:
     file: str  # path relative to the project root, posix
     line: int  # 1-based; 0 when the finding is about the whole file
     column: int  # 1-based; 0 when unknown
-    severity: str  # "error" | "warning"
+    severity: str  # BLOCKER, or one of RULE_SEVERITIES
     tool: str  # spec | manifest | xsd | sfdx-schema | meta | jorje | apex-ls | pmd | prettier
     rule: str
     message: str
@@ -32,10 +48,16 @@ class Finding:
         return asdict(self)
 
 
+def starts_with_bom(path: Path) -> bool:
+    with open(path, "rb") as source:
+        return source.read(len(UTF8_BOM)) == UTF8_BOM
+
+
 class ToolFailedError(ApexgenError):
     """A checking tool crashed or answered in a way that cannot be read: its result is unknown."""
 
     def __init__(self, tool: str, reason: str):
+        self.tool, self.reason = tool, reason
         super().__init__(f"{tool} failed: {reason}")
 
 
@@ -49,9 +71,46 @@ def last_line(*outputs: str | bytes) -> str:
     return "no output"
 
 
-def summarize(findings: list[Finding]) -> dict[str, int]:
-    errors = sum(1 for f in findings if f.severity == "error")
-    return {"errors": errors, "warnings": len(findings) - errors}
+def severity_threshold(value: str | None) -> str | None:
+    """The rule severity ``--severity-threshold`` names (a level 1-5 or its name, any case), or None."""
+    if value is None:
+        return None
+    chosen = value.strip().lower()
+    if chosen.isdigit() and 1 <= int(chosen) <= len(RULE_SEVERITIES):
+        return RULE_SEVERITIES[int(chosen) - 1]
+    if chosen in RULE_SEVERITIES:
+        return chosen
+    names = ", ".join(f"{number} ({name})" for number, name in enumerate(RULE_SEVERITIES, 1))
+    raise UsageError(f"--severity-threshold: '{value}' is not a severity; choose one of {names}")
+
+
+def at_or_above(finding: Finding, threshold: str | None) -> bool:
+    """Whether ``finding`` fails a check run with ``threshold``: every blocker does, a rule finding when as severe."""
+    if finding.severity == BLOCKER:
+        return True
+    return threshold is not None and RULE_SEVERITIES.index(finding.severity) <= RULE_SEVERITIES.index(threshold)
+
+
+def not_run(file: str, tool: str, reason: str) -> Finding:
+    """The finding for a tool that could not look at ``file`` (``.`` for the whole project)."""
+    return Finding(file, 0, 0, NOT_RUN_SEVERITY, tool, NOT_RUN_RULE, f"{tool} did not run here: {reason}")
+
+
+def summarize(findings: list[Finding], threshold: str | None = None) -> dict[str, Any]:
+    """Counts by kind and severity, whether the findings fail a check run with ``threshold``, and the
+    tools that did not run (with the files they did not see)."""
+    by_severity = {severity: sum(1 for f in findings if f.severity == severity) for severity in RULE_SEVERITIES}
+    not_run_files: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.rule == NOT_RUN_RULE:
+            not_run_files.setdefault(finding.tool, []).append(finding.file)
+    return {
+        "errors": sum(1 for f in findings if f.severity == BLOCKER),
+        "rule_findings": by_severity,
+        "severity_threshold": threshold,
+        "failed": any(at_or_above(f, threshold) for f in findings),
+        "not_run": not_run_files,
+    }
 
 
 @dataclass
@@ -61,17 +120,26 @@ class ProjectFiles:
     root: Path
     package_dirs: list[Path]
     source_api_version: str | None
+    # The project's .forceignore, read as the converter reads it (apexgen.project.forceignore): what it
+    # leaves out is never deployed, so it is never checked either.
+    forceignore: ForceIgnore | None = None
+    namespace: str | None = None  # the project's own namespace prefix (sfdx-project.json), if any
 
     def relative(self, path: Path | str) -> str:
         return Path(os.path.relpath(Path(path).resolve(), self.root)).as_posix()
 
+    def ignored(self, relative: str) -> bool:
+        """Whether .forceignore leaves out the project-relative path (a folder's ends with '/')."""
+        return self.forceignore is not None and bool(self.forceignore.denies(str(self.root / relative.rstrip("/"))))
+
     def files(self, keep: Callable[[str], bool]) -> list[Path]:
-        """Files under the package directories whose name ``keep`` accepts, sorted."""
+        """Files under the package directories whose name ``keep`` accepts and .forceignore keeps, sorted."""
         found: set[Path] = set()
         for package_dir in self.package_dirs:
             for folder, dirs, names in os.walk(package_dir):
-                dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
-                found.update(Path(folder, name) for name in names if keep(name))
+                here = PurePosixPath(self.relative(folder))
+                dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not self.ignored(f"{here / d}/")]
+                found.update(Path(folder, name) for name in names if keep(name) and not self.ignored(str(here / name)))
         return sorted(found)
 
     def apex_files(self) -> list[Path]:

@@ -2,9 +2,9 @@
 //
 // argv:   REQUEST_FILE, holding {"nodeModules": DIR, "files": [ABS_PATH], "prettierConfig": PATH | null}
 // stdin:  the output of JorjeBatch.java for the same files: one JSON AST (jorje's ParserOutput) per line
-// stdout: {"files": [{"path", "syntaxErrors": [[line, column, message]], "formatted", "formatError"}]}
+// stdout: {"files": [{"path", "syntaxErrors": [[line, column, message]], "formatted", "formatError", "failure"}]}
 //         ("formatted" is null where the file does not parse or the project's .prettierrc does not
-//         format it with prettier-plugin-apex)
+//         format it with prettier-plugin-apex; "failure" says why jorje could not parse the file at all)
 //         or {"configError": MESSAGE} when the prettier config cannot be read
 //
 // Every file is parsed once, by jorje in one JVM, and its AST streams in here. The plugin asks its
@@ -83,8 +83,14 @@ function syntaxErrors(ast) {
   });
 }
 
+// JorjeBatch's line for a file jorje could not parse at all (e.g. nested too deep for its stack).
+const FAILURE = '{"apexgenFailure":';
+
 async function formatFile(file, ast) {
-  const result = { path: file, syntaxErrors: syntaxErrors(ast), formatted: null, formatError: null };
+  if (ast.startsWith(FAILURE)) {
+    return { path: file, syntaxErrors: [], formatted: null, formatError: null, failure: JSON.parse(ast).apexgenFailure };
+  }
+  const result = { path: file, syntaxErrors: syntaxErrors(ast), formatted: null, formatError: null, failure: null };
   if (result.syntaxErrors.length) return result;
   const options = await projectOptions(file);
   if (options === null) return result;

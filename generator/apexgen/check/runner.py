@@ -9,14 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from apexgen.check.deep import (
-    DEFAULT_PMD_CATEGORIES,
-    deep_checks,
-    merge_syntax_findings,
-    validate_pmd_categories,
-)
+from apexgen.check.deep import deep_checks, merge_syntax_findings
 from apexgen.check.fast import check_sfdx_project, project_checks
 from apexgen.check.findings import Finding
+from apexgen.check.pmd import DEFAULT_PMD_CATEGORIES, validate_pmd_categories
 from apexgen.check.toolchain import require_toolchain
 from apexgen.errors import UsageError
 
@@ -26,10 +22,10 @@ def run_checks(
 ) -> list[Finding]:
     """Check the project at ``root``; every finding, sorted by file and line.
 
-    ``deep`` adds jorje, prettier, apex-ls and PMD (``pmd_rules``: PMD categories; security findings
-    are errors, the others warnings); with ``use_cache`` they reuse what the last deep check learnt of
-    unchanged files. Raises ToolsMissingError when ``deep`` and the tools are missing,
-    ToolFailedError when a tool crashes, UsageError on a bad ``pmd_rules`` or .prettierrc.
+    ``deep`` adds jorje, prettier, apex-ls and PMD (``pmd_rules``: PMD categories, whose findings carry
+    Code Analyzer's severities); with ``use_cache`` they reuse what the last deep check learnt of
+    unchanged files. A tool that fails is a finding (rule ``not-run``) beside all the others. Raises
+    ToolsMissingError when ``deep`` and the tools are missing, UsageError on a bad ``pmd_rules`` or .prettierrc.
     """
     from concurrent.futures import ThreadPoolExecutor
 

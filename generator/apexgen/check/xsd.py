@@ -124,3 +124,37 @@ def metadata_schema(root_elements: frozenset[str]) -> Any:
     for name in sorted(root_elements & needed):
         etree.SubElement(schema, f"{{{XSD_NS}}}element", name=name, type=f"tns:{name}")
     return etree.XMLSchema(schema)
+
+
+@cache
+def schema_api_version() -> float:
+    """The Metadata API version of the WSDL the XSD is built from (its opening comment names it)."""
+    import re
+
+    head = resources.files("simple_salesforce").joinpath("metadata.wsdl").read_text("utf-8")[:500]
+    found = re.search(r"Metadata API version (\d+(?:\.\d+)?)", head)
+    if found is None:
+        raise ValueError("the Metadata API WSDL does not say its version")
+    return float(found[1])
+
+
+def _is_complex(type_name: str | None) -> bool:
+    definition = _metadata_types().get(type_name) if type_name else None
+    return definition is not None and definition.tag == f"{{{XSD_NS}}}complexType"
+
+
+@cache
+def declared_children(type_name: str) -> dict[str, str | None] | None:
+    """The child elements the complex type ``type_name`` (with its base types) declares, in any order,
+    each with its own complex type's name (None for a simple or any type); None when it is no complex type."""
+    if not _is_complex(type_name):
+        return None
+    children: dict[str, str | None] = {}
+    for node in _metadata_types()[type_name].iter(f"{{{XSD_NS}}}extension", f"{{{XSD_NS}}}element"):
+        reference = node.get("base") if node.tag == f"{{{XSD_NS}}}extension" else node.get("type")
+        named = reference[4:] if reference and reference.startswith("tns:") else None
+        if node.tag == f"{{{XSD_NS}}}extension":
+            children.update((declared_children(named) if named else None) or {})
+        elif node.get("name"):
+            children[node.get("name")] = named if _is_complex(named) else None
+    return children

@@ -31,37 +31,58 @@ from apexgen.pins import PINNED_PACKAGES
     show_default=True,
     metavar="CATEGORIES",
     help="PMD Apex rule categories for --deep, comma-separated (bestpractices, codestyle, design, documentation, "
-    "errorprone, multithreading, performance, security); empty to skip PMD. Security findings are errors, the "
-    "others warnings.",
+    "errorprone, multithreading, performance, security); empty to skip PMD. Each finding carries the severity "
+    "Salesforce Code Analyzer gives its rule.",
+)
+@click.option(
+    "--severity-threshold",
+    metavar="LEVEL",
+    help="Also fail on rule findings of this severity or a more severe one, as Code Analyzer's flag does: "
+    "1 or critical, 2 or high, 3 or moderate, 4 or low, 5 or info. Without it only deploy blockers fail.",
 )
 @json_option("the findings and a summary")
-def check(project_dir: str | None, deep: bool, no_cache: bool, pmd_rules: str, as_json: bool) -> None:
+def check(
+    project_dir: str | None, deep: bool, no_cache: bool, pmd_rules: str, severity_threshold: str | None, as_json: bool
+) -> None:
     """Check an SFDX project offline, before it costs an org round-trip.
 
     \b
     Fast (pure Python): apexgen.toml, generated files against the manifest, every
-    metadata XML file against the Metadata API XSD, .cls/.trigger paired with their
+    metadata XML file as the Metadata API takes it, .cls/.trigger paired with their
     -meta.xml, sfdx-project.json against Salesforce's schema, API versions.
-    With --deep: jorje syntax, prettier formatting (warnings), apex-ls semantic
-    errors (undefined methods, fields and types, wrong types, aiplatform), PMD.
+    With --deep: jorje syntax, prettier formatting, apex-ls semantic errors
+    (undefined methods, fields and types, wrong types, aiplatform), PMD.
+    Files .forceignore leaves out are not checked.
+
+    \b
+    Two kinds of finding: deploy blockers (severity "error": what the org would
+    reject) and rule findings, with Code Analyzer's severities (critical, high,
+    moderate, low, info). A tool that cannot run on a file says so in a finding
+    (rule not-run, critical) and every other finding is kept.
 
     Prints one line per finding, sorted: file:line:col severity tool rule message.
-    Exits 0 when there is no error (warnings alone do not fail), 1 when there are
-    errors, 2 when --deep tools are missing.
+    Exits 1 when there is a deploy blocker or a rule finding at or above
+    --severity-threshold, 0 otherwise, 2 when --deep tools are missing.
     """
+    from apexgen.check.findings import severity_threshold as read_threshold
     from apexgen.check.findings import summarize
     from apexgen.check.runner import run_checks
 
+    threshold = read_threshold(severity_threshold)
     findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
-    summary = {**summarize(findings), "deep": deep}
+    summary = {**summarize(findings, threshold), "deep": deep}
     if as_json:
         click.echo(json.dumps({"findings": [f.to_dict() for f in findings], "summary": summary}, indent=2))
     else:
         for finding in findings:
             click.echo(str(finding))
         kind = "deep" if deep else "fast"
-        click.echo(f"{summary['errors']} error(s), {summary['warnings']} warning(s) ({kind} check)", err=True)
-    sys.exit(ExitCode.FINDINGS if summary["errors"] else ExitCode.OK)
+        counts = ", ".join(f"{count} {severity}" for severity, count in summary["rule_findings"].items() if count)
+        click.echo(f"{summary['errors']} deploy blocker(s), rule findings: {counts or 'none'} ({kind} check)", err=True)
+        for tool, files in summary["not_run"].items():
+            where = "the project" if files == ["."] else ", ".join(files)
+            click.echo(f"did not run: {tool} on {where}", err=True)
+    sys.exit(ExitCode.FINDINGS if summary["failed"] else ExitCode.OK)
 
 
 @click.group()

@@ -1,0 +1,236 @@
+"""apex-ls (CheckForIssues) over the whole project, and which of its findings are deploy blockers.
+
+apex-ls models the platform from its own type library (standard-types 65): it knows the language, the
+sObjects by name and the ``aiplatform`` namespace well, but not every platform type (DataWeave,
+``Flow.Interview.*``, ``System.Quiddity.UNDEFINED``, ...), some it knows wrongly (``Cache.SessionPartition``
+is a ``Cache.Partition`` on the platform), and none of an installed package's. So a finding is a deploy
+blocker only where apex-ls is certain: it is about the project's own code and every type it names is one
+apex-ls models exactly (the project's own, the primitives and collections, sObjects, ``aiplatform``).
+The others are rule findings ("moderate": the org decides), never blockers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from apexgen.check.cache import ProjectCache, check_cache_dir
+from apexgen.check.findings import (
+    BLOCKER,
+    SKIPPED_DIRS,
+    UTF8_BOM,
+    Finding,
+    ProjectFiles,
+    ToolFailedError,
+    last_line,
+    starts_with_bom,
+)
+from apexgen.check.jvm import run_java
+from apexgen.check.toolchain import Toolchain
+from apexgen.salesforce import SFDX_PROJECT_FILE
+
+APEX_LS_MAIN = "io.github.apexdevtools.apexls.CheckForIssues"
+APEX_LS_ISSUES_EXIT = 4
+UNCERTAIN = "moderate"
+# apex-ls' advisory categories (reported with its default detail level only as errors are).
+ADVISORY = {"Warning": "low", "Unused": "low"}
+UNCERTAIN_NOTE = " (apex-ls may not know this platform or package type; not a deploy blocker)"
+# The platform types apex-ls models exactly, besides the project's own: primitives and collections
+# (bare or in System), every sObject (Schema), and the Models API (aiplatform, all 43 of its classes).
+EXACT_SYSTEM_TYPES = {
+    "string",
+    "integer",
+    "long",
+    "decimal",
+    "double",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "id",
+    "blob",
+    "object",
+    "list",
+    "set",
+    "map",
+    "sobject",
+    "void",
+}
+EXACT_NAMESPACES = {"schema", "aiplatform"}
+_TYPE_CHAIN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+# Message shapes whose quoted names are the types the verdict depends on.
+_NAMED_TYPES = (
+    re.compile(r"No type declaration found for '([^']+)'"),
+    re.compile(r" on '([^']+)'"),
+    re.compile(r"from '([^']+)' to '([^']+)'"),
+    re.compile(r"'([^']+)' is not assignable to '([^']+)'"),
+    re.compile(r"Constructor not defined: ([\w.]+)\.<constructor>"),
+)
+# Argument types of a call apex-ls found no match for. 'Object' there is what apex-ls says of an expression
+# it could not type (e.g. a platform field it does not know), so it makes the verdict uncertain too.
+_ARGUMENTS = (re.compile(r"taking arguments '([^']*)'"), re.compile(r"<constructor>\(([^)]*)\)"))
+UNTYPED = {"object", "system.object"}
+_UNKNOWN_NAME = re.compile(r"No variable or type found for '([^']+)'")
+_SOBJECT_FIELD = re.compile(r"Unknown field '([^']+)' on SObject '(?:Schema\.)?([^']+)'")
+_EXCEPTION_NAME = re.compile(r"Exception class '([^']+)' must extend another Exception class")
+_SPLIT_OBJECT = re.compile(
+    r"Components of type '(?:Schema\.)?([^']+)' are defined, but the required object-meta.xml file is missing"
+)
+OBJECT_META = ".object-meta.xml"
+
+
+class ProjectTypes:
+    """The names (lower case) of the Apex types and sObjects the project defines."""
+
+    def __init__(self, project: ProjectFiles):
+        self.namespace = (project.namespace or "").lower()
+        self.apex = {path.stem.lower() for path in project.apex_files()}
+        self.objects = {
+            path.name[: -len(OBJECT_META)].lower() for path in project.files(lambda n: n.endswith(OBJECT_META))
+        }
+
+    def own(self, name: str) -> list[str]:
+        """``name``'s parts, lower case, without the project's own namespace."""
+        parts = name.lower().split(".")
+        return parts[1:] if self.namespace and len(parts) > 1 and parts[0] == self.namespace else parts
+
+    def exact(self, name: str) -> bool:
+        """Whether apex-ls models the type ``name`` exactly (see the module's docstring)."""
+        parts = self.own(name)
+        if parts[0] in self.apex or parts[-1] in EXACT_SYSTEM_TYPES and parts[:-1] in ([], ["system"]):
+            return True
+        return len(parts) > 1 and parts[0] in EXACT_NAMESPACES
+
+    def own_custom_field(self, sobject: str, field: str) -> bool:
+        """Whether ``field`` is a custom field (of no other namespace) of an sObject the project defines."""
+        parts = self.own(field.replace("__", "."))  # ns__Field__c -> ns.field.c
+        return sobject.lower() in self.objects and field.lower().endswith("__c") and len(parts) == 2
+
+
+def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
+    """BLOCKER when apex-ls is certain of ``message`` about ``file``, UNCERTAIN when it may be wrong,
+    None when it is wrong for certain (a split object whose object-meta.xml the project has)."""
+    split = _SPLIT_OBJECT.search(message)
+    if split:
+        return None if split[1].lower() in types.objects else UNCERTAIN  # else the object may be in the org
+    field = _SOBJECT_FIELD.search(message)
+    if field:
+        return BLOCKER if types.own_custom_field(field[2], field[1]) else UNCERTAIN
+    exception = _EXCEPTION_NAME.search(message)
+    if exception:
+        # apex-ls applies the rule to interfaces too; the platform does not (NebulaLogger shadows System
+        # exceptions with interfaces of their names).
+        source = file.read_text("utf-8", errors="replace") if file.is_file() else ""
+        declared_interface = re.search(rf"\binterface\s+{re.escape(exception[1])}\b", source, re.IGNORECASE)
+        return UNCERTAIN if declared_interface else BLOCKER
+    unknown = _UNKNOWN_NAME.search(message)
+    if unknown and unknown[1][:1].isupper():
+        # By Apex convention a capitalised name is a type or namespace, which may be the platform's.
+        return UNCERTAIN
+    for shape in _ARGUMENTS:
+        for arguments in shape.findall(message):
+            if any(chain.lower() in UNTYPED for chain in _TYPE_CHAIN.findall(arguments)):
+                return UNCERTAIN
+    for shape in _NAMED_TYPES:
+        for named in shape.findall(message):
+            for name in (named,) if isinstance(named, str) else named:
+                if not all(types.exact(chain) for chain in _TYPE_CHAIN.findall(name)):
+                    return UNCERTAIN
+    return BLOCKER
+
+
+@contextmanager
+def readable_workspace(project: ProjectFiles) -> Iterator[Path]:
+    """The project as apex-ls can read it: the project itself, or, when Apex files start with a UTF-8
+    byte order mark (which apex-ls cannot parse), a mirror of symbolic links with those files copied
+    without the mark."""
+    marked = {path for path in project.apex_files() if starts_with_bom(path)}
+    # A package directory outside the project folder cannot be mirrored beside it: apex-ls reads those
+    # projects as they are.
+    if not marked or not all(directory.is_relative_to(project.root) for directory in project.package_dirs):
+        yield project.root
+        return
+    with tempfile.TemporaryDirectory(prefix="apexgen-apex-ls-") as scratch:
+        mirror = Path(scratch)
+        for name in (SFDX_PROJECT_FILE, ".forceignore"):
+            if (project.root / name).exists():
+                (mirror / name).symlink_to(project.root / name)
+        for package_dir in project.package_dirs:
+            for folder, dirs, names in os.walk(package_dir):
+                dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+                target = mirror / Path(folder).relative_to(project.root)
+                target.mkdir(parents=True, exist_ok=True)
+                for name in names:
+                    source = Path(folder, name)
+                    if source in marked:
+                        (target / name).write_bytes(source.read_bytes()[len(UTF8_BOM) :])
+                    elif not (target / name).exists():
+                        (target / name).symlink_to(source)
+        yield mirror
+
+
+def _run(toolchain: Toolchain, project: ProjectFiles, use_cache: bool) -> list[Finding]:
+    # apex-ls recurses deeply on long expressions: a larger thread stack, as apex-ls' own launchers use.
+    cache_option = ["-n"]
+    if use_cache:
+        cache_dir = check_cache_dir() / "apex-ls"
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            cache_option = ["-c", str(cache_dir)]
+        except OSError:
+            pass
+    types = ProjectTypes(project)
+    findings = []
+    with readable_workspace(project) as workspace:
+        arguments = ["-Xss16m", APEX_LS_MAIN, *cache_option, "-w", str(workspace), "-f", "json"]
+        result = run_java("apex-ls", toolchain, arguments, ok_codes=(0, APEX_LS_ISSUES_EXIT))
+        try:
+            report = json.loads(result.stdout)
+        except ValueError:
+            raise ToolFailedError("apex-ls", f"unreadable report: {last_line(result.stderr, result.stdout)}") from None
+        for file_report in report.get("files", []):
+            reported = Path(file_report["path"])
+            path = project.root / reported.relative_to(workspace) if reported.is_relative_to(workspace) else reported
+            file = project.relative(path)
+            if project.ignored(file):
+                continue
+            for message in file_report.get("messages", []):
+                start = message.get("start", {})
+                category = message.get("category", "Error")
+                # Messages name files by absolute path; the project-relative one reads the same anywhere.
+                text = message.get("message", "").replace(f"{workspace}{os.sep}", "")
+                severity = ADVISORY.get(category) or certainty(text, path, types)
+                if severity is None:
+                    continue
+                if severity == UNCERTAIN:
+                    text += UNCERTAIN_NOTE
+                # apex-ls offsets are 0-based columns.
+                findings.append(
+                    Finding(
+                        file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text
+                    )
+                )
+    return findings
+
+
+def apex_ls_findings(toolchain: Toolchain, project: ProjectFiles, use_cache: bool = True) -> list[Finding]:
+    """apex-ls over the whole SFDX project: syntax, undefined names, wrong types, each as blocker or not.
+
+    With ``use_cache``, a project none of whose files changed since the last check gets that check's
+    findings without running apex-ls; apex-ls' own cache (keyed by file content) serves the other runs.
+    """
+    if not use_cache:
+        return _run(toolchain, project, use_cache)
+    inputs = [project.root / name for name in (SFDX_PROJECT_FILE, ".forceignore") if (project.root / name).is_file()]
+    store = ProjectCache(project, "apex-ls", "", inputs + project.files(lambda name: True))
+    known = store.load()
+    if known is not None:
+        return known
+    findings = _run(toolchain, project, use_cache)
+    store.save(findings)
+    return findings
