@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 from apexgen.errors import ExitCode
 from apexgen.generate import write
@@ -229,3 +231,10 @@ def test_reference_spec_is_the_example_init_writes():
     example = {f.path: f.content for f in project_files("apexgen")}
     for name in ("apexgen.toml", "sfdx-project.json", ".prettierrc", ".forceignore"):
         assert (REPO / name).read_text() == example[name], name
+
+
+def test_init_and_generate_work_outside_the_source_checkout(tmp_path):
+    """The templates are found from the apexgen package, not from a 'generator' folder in the working directory."""
+    for command, cwd in ((["init", "demo"], tmp_path), (["generate"], tmp_path / "demo")):
+        ran = subprocess.run([sys.executable, "-m", "apexgen", *command], cwd=cwd, capture_output=True, text=True)
+        assert ran.returncode == 0, ran.stderr

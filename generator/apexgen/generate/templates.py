@@ -32,7 +32,7 @@ SAMPLE_VALUES: dict[str, tuple[str, str]] = {
 
 def templates_root() -> Path:
     """The templates folder: inside the installed wheel, or at the top of a source checkout."""
-    packaged = Path(str(resources.files("generator"))) / "templates"
+    packaged = Path(str(resources.files("apexgen"))) / "templates"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[3] / "templates"
