@@ -183,10 +183,10 @@ def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
     monkeypatch.setattr(write.os, "replace", crash_on_second)
     crashed = cli("generate", cwd=project)
     monkeypatch.undo()
-    assert crashed.exit_code == ExitCode.INTERNAL, crashed.output
-    assert "internal error: OSError" in crashed.output and "Traceback" not in crashed.output
+    assert crashed.exit_code == ExitCode.USAGE, crashed.output
+    assert "disk full" in crashed.output and "Traceback" not in crashed.output
 
-    after = tree(project)
+    after = {path: content for path, content in tree(project).items() if path != ".apexgen/journal.json"}
     from apexgen.generate.plan import render_plan
     from apexgen.spec.load import load_spec
 
@@ -196,8 +196,10 @@ def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
     assert all(after[p] == planned[p] for p in changed), "a file was left half-written"
     assert len(changed) < len([p for p in planned if planned[p] != before.get(p)]), "the failure stopped the run"
     assert not [p for p in after if p.endswith(".apexgen-tmp")]
-    # the manifest was not updated: the half-applied change is redone, not mistaken for a hand edit
+    # the manifest was not updated, the journal says what was under way: the half-applied change is redone,
+    # not mistaken for a hand edit
     assert after[".apexgen/manifest.json"] == before[".apexgen/manifest.json"]
+    assert (project / ".apexgen/journal.json").is_file()
     assert cli("generate", cwd=project).exit_code == 0
 
 

@@ -14,6 +14,7 @@ from typing import Any, cast
 from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles
 from apexgen.check.xsd import metadata_schema
 from apexgen.errors import SpecError
+from apexgen.generate.manifest import JOURNAL
 from apexgen.generate.write import generated_file_states
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, METADATA_NAMESPACE, SFDX_PROJECT_FILE
@@ -172,8 +173,28 @@ def check_manifest(root: Path) -> list[Finding]:
     An edited file may well be valid, so it does not fail the check; but the next ``apexgen generate``
     stops on it (exit 3) unless forced, which is worth knowing before then.
     """
+    try:
+        states = generated_file_states(root)
+    except SpecError as exc:  # a manifest that cannot be trusted; the rest of the project is still checked
+        return [
+            Finding(
+                exc.file, 0, 0, "error", "manifest", "unreadable", f"{exc.key}: {exc.rule}" if exc.key else exc.rule
+            )
+        ]
     findings = []
-    for path, state in generated_file_states(root):
+    if (root / JOURNAL).exists():
+        findings.append(
+            Finding(
+                str(JOURNAL),
+                0,
+                0,
+                "warning",
+                "manifest",
+                "interrupted",
+                "the last 'apexgen generate' did not finish; run it again to finish the job",
+            )
+        )
+    for path, state in states:
         if state == "missing":
             findings.append(
                 Finding(

@@ -29,7 +29,11 @@ def init(directory: str | None, api_version: str, namespace: str) -> None:
 @spec_option
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
-@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite generated files that were edited by hand (one no longer generated is kept, not deleted).",
+)
 @json_option("the changes")
 def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_json: bool) -> None:
     """Generate the Apex of apexgen.toml: services, Flow actions, LWC controllers and their tests.
@@ -47,7 +51,7 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
     changes = plan_changes(root, render_plan(spec))
     writes = not (dry_run or show_diff)
     if writes:
-        apply_changes(root, changes, force=force)
+        changes = apply_changes(root, changes, force=force)
     if as_json:
         document = {
             "written": writes,
