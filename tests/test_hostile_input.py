@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,52 @@ def test_a_manifest_entry_outside_the_project_is_refused_and_nothing_is_deleted(
 
     assert line.startswith(f'error: {MANIFEST}: files["{entry}"]: ')
     assert tree(generated.parent) == before
+
+
+# --- 2. model aliases -------------------------------------------------------------------------------
+
+
+def test_model_aliases_that_differ_only_in_case_are_refused(project: Path) -> None:
+    edit_spec(
+        project,
+        'fast = "sfdc_ai__DefaultOpenAIGPT4OmniMini"',
+        'gptA = "sfdc_ai__DefaultGPT41"\ngpta = "sfdc_ai__DefaultGPT5"\nfast = "sfdc_ai__DefaultOpenAIGPT4OmniMini"',
+    )
+
+    line = one_error_line(generate(project))
+
+    assert line == (
+        "error: apexgen.toml: models.gpta: repeats models.gptA ignoring case; prompts name models ignoring "
+        "case, so each alias must differ in more than case"
+    )
+    assert not (project / "force-app/main").exists()
+
+
+# --- 3. a symlinked spec ----------------------------------------------------------------------------
+
+
+def test_a_spec_symlinked_from_another_project_is_refused(cli, project: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "sfdx-project.json").write_text((project / "sfdx-project.json").read_text())
+    (other / "apexgen.toml").symlink_to(project / "apexgen.toml")
+    before = tree(tmp_path)
+
+    line = one_error_line(generate(other))
+
+    assert line.startswith(
+        f"error: apexgen.toml: is a symlink to {project / 'apexgen.toml'}, outside the project folder"
+    )
+    assert tree(tmp_path) == before
+
+
+def test_a_spec_symlinked_inside_the_project_is_followed(cli, project: Path) -> None:
+    (project / "specs").mkdir()
+    (project / "apexgen.toml").rename(project / "specs/apexgen.toml")
+    (project / "apexgen.toml").symlink_to("specs/apexgen.toml")
+
+    assert generate(project).exit_code == 0
+    assert (project / CLASSES / "AiModelsClient.cls").exists()
 
 
 # --- 4. --force never deletes a hand edit -----------------------------------------------------------
@@ -186,6 +233,104 @@ def test_a_generate_killed_midway_is_finished_by_the_next(cli, generated: Path, 
     assert cli("check", "--project-dir", str(generated)).stdout == ""
 
 
+# --- 6, 7. specs that used to generate broken code --------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_in_the_spec_are_refused(project: Path, value: str) -> None:
+    edit_spec(
+        project,
+        'expected_locales = ["en_US", "fr_FR"] }',
+        f'expected_locales = ["en_US"], input_locales = [{{ locale = "en_US", probability = {value} }}] }}',
+    )
+
+    line = one_error_line(generate(project))
+
+    assert line == (
+        f"error: apexgen.toml: prompt[0].localization.input_locales[0].probability: must be a finite "
+        f"number, not {float(value)}"
+    )
+
+
+def test_models_try_refuses_a_non_finite_probability_too(project: Path) -> None:
+    edit_spec(
+        project,
+        'expected_locales = ["en_US", "fr_FR"] }',
+        'expected_locales = ["en_US"], input_locales = [{ locale = "en_US", probability = nan }] }',
+    )
+    with _cwd(project):
+        result = CliRunner().invoke(main, ["models", "try", "SummarizeCase", "--dry-run", "-i", "subject=x"])
+    assert "must be a finite number" in one_error_line(result)
+    assert "NaN" not in result.stdout
+
+
+def test_a_component_defines_only_the_helpers_it_uses(project: Path) -> None:
+    edit_spec(
+        project,
+        '{ name = "customerName", label = "Customer Name", required = true }',
+        '{ name = "customerName", label = "Customer Name" }',
+    )
+    edit_spec(
+        project,
+        '{ name = "orderNumber", type = "Integer", label = "Order Number" }',
+        '{ name = "orderNumber", label = "Order Number" }',
+    )
+    assert generate(project).exit_code == 0
+
+    for script in (project / "force-app/main/default/lwc").glob("*/*.js"):
+        text = script.read_text()
+        for helper in ("isBlank", "toNumber", "messageOf"):
+            if f"function {helper}(" in text:
+                assert text.count(f"{helper}(") > 1, (
+                    f"{script.name} defines {helper} and never calls it (ESLint no-unused-vars)"
+                )
+    assert "function isBlank(" not in (project / "force-app/main/default/lwc/draftReply/draftReply.js").read_text()
+
+
+@pytest.mark.parametrize("name", ["constructor", "toString", "valueOf", "hasOwnProperty"])
+def test_inputs_named_like_object_members_are_refused(project: Path, name: str) -> None:
+    edit_spec(project, 'name = "customerName"', f'name = "{name}"')
+    edit_spec(project, "{customerName}", "{" + name + "}")
+
+    line = one_error_line(generate(project))
+
+    assert line.startswith(
+        f"error: apexgen.toml: prompt[1].inputs[0].name: '{name}' is a member of every JavaScript object"
+    )
+
+
+@pytest.mark.parametrize("name", ["Test", "Spec"])
+def test_a_prompt_whose_component_jest_would_run_is_refused(project: Path, name: str) -> None:
+    edit_spec(project, 'name = "DraftReply"', f'name = "{name}"')
+
+    line = one_error_line(generate(project))
+
+    assert line.startswith(f"error: apexgen.toml: prompt[1].name: '{name}' would make lwc/{name.lower()}/")
+
+
+def test_a_prefix_that_makes_class_names_too_long_is_refused(project: Path) -> None:
+    edit_spec(project, 'prefix = "Ai"', f'prefix = "{"P" * 25}"')
+
+    line = one_error_line(generate(project))
+
+    assert line == (
+        "error: apexgen.toml: project.prefix: makes class name '" + "P" * 25 + "ModelsExceptionTest' of 44 "
+        "characters; Apex allows at most 40"
+    )
+
+
+@pytest.mark.parametrize("package_dir", ["src", ".", ".git", ".apexgen", "sfdx-project.json"])
+def test_package_dir_must_be_a_package_directory_of_sfdx_project(generated: Path, package_dir: str) -> None:
+    (generated / ".git").mkdir()
+    edit_spec(generated, 'prefix = "Ai"', f'prefix = "Ai"\npackage_dir = "{package_dir}"')
+    before = tree(generated)
+
+    line = one_error_line(generate(generated))
+
+    assert line.startswith("error: apexgen.toml: project.package_dir: ") and "sfdx-project.json" in line
+    assert tree(generated) == before  # force-app/ was not emptied
+
+
 # --- tracebacks: files and folders in the way -------------------------------------------------------
 
 
@@ -235,3 +380,77 @@ def test_a_corrupt_manifest_is_a_finding_and_check_goes_on(cli, generated: Path)
     assert check.exit_code == 1
     rules = {(f["file"], f["rule"]) for f in json.loads(check.stdout)["findings"]}
     assert (MANIFEST, "unreadable") in rules and (f"{CLASSES}/Orphan.cls", "missing-meta") in rules
+
+
+def test_deeply_nested_toml_is_refused(project: Path) -> None:
+    (project / "apexgen.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+
+    line = one_error_line(generate(project))
+
+    assert line.startswith("error: apexgen.toml: ")
+
+
+# --- unclear messages -------------------------------------------------------------------------------
+
+
+def test_a_byte_order_mark_in_the_spec_is_not_content(project: Path) -> None:
+    (project / "apexgen.toml").write_bytes(b"\xef\xbb\xbf" + (project / "apexgen.toml").read_bytes())
+
+    assert generate(project).exit_code == 0
+
+
+def test_an_error_inside_a_models_table_names_its_key(project: Path) -> None:
+    edit_spec(
+        project,
+        'fast = "sfdc_ai__DefaultOpenAIGPT4OmniMini"',
+        'fast = { configured = "My_Model", capabilities = ["chat"], extra = 1 }',
+    )
+
+    line = one_error_line(generate(project))
+
+    assert line.startswith("error: apexgen.toml: models.fast.extra: unknown key")
+
+
+def test_generate_json_prints_its_document_on_exit_3(generated: Path) -> None:
+    edited = generated / CLASSES / "DraftReplyService.cls"
+    edited.write_text(edited.read_text() + "// mine\n")
+    edit_spec(generated, "Drafts a reply", "Writes a reply")
+
+    result = generate(generated, "--json")
+
+    assert result.exit_code == 3
+    document = json.loads(result.stdout)
+    assert document["written"] is False and document["exitCode"] == 3
+    assert {"path": f"{CLASSES}/DraftReplyService.cls", "action": "conflict", "reason": "edited by hand"} in document[
+        "files"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder", "huge"])
+def test_a_spec_that_is_not_a_small_regular_file_is_refused_at_once(project: Path, kind: str) -> None:
+    spec = project / "odd.toml"
+    if kind == "fifo":
+        os.mkfifo(spec)
+    elif kind == "folder":
+        spec.mkdir()
+    elif kind == "huge":
+        spec.write_text("# " + "x" * 2_000_000 + "\n")
+    name = "/dev/zero" if kind == "dev-zero" else "odd.toml"
+
+    started = time.monotonic()
+    line = one_error_line(generate(project, "--spec", name))
+
+    assert time.monotonic() - started < 5
+    assert line.startswith(f"error: {name}: is ")
+
+
+def test_a_huge_input_name_is_refused_quickly(project: Path) -> None:
+    name = "a" * 400_000
+    edit_spec(project, 'name = "customerName"', f'name = "{name}"')
+    edit_spec(project, "{customerName}", "{" + name + "}")
+
+    started = time.monotonic()
+    line = one_error_line(generate(project))
+
+    assert time.monotonic() - started < 5
+    assert line == "error: apexgen.toml: prompt[1].inputs[0].name: is 400000 characters long; names have at most 80"

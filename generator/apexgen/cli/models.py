@@ -289,9 +289,7 @@ def _input_values(prompt: Any, pairs: tuple[str, ...]) -> dict[str, str]:
     metavar="NAME=VALUE",
     help="A value of one of the prompt's inputs (repeatable).",
 )
-@click.option(
-    "--spec", default="apexgen.toml", show_default=True, type=click.Path(dir_okay=False), help="The spec to read."
-)
+@click.option("--spec", default="apexgen.toml", show_default=True, metavar="FILE", help="The spec to read.")
 @click.option(
     "--dry-run", is_flag=True, help="Print the request that would be sent (method, path, body) and send nothing."
 )

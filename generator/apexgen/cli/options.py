@@ -18,7 +18,7 @@ spec_option = click.option(
     "spec_path",
     default="apexgen.toml",
     show_default=True,
-    type=click.Path(dir_okay=False),
+    metavar="FILE",  # no click.Path check: load_spec says in one line what is wrong with the file
     help="The spec; the project root is the folder that holds it.",
 )
 
