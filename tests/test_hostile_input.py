@@ -19,6 +19,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from apexgen.cli import main
+from apexgen.errors import SpecError
+from apexgen.project.sfdx_project import SfdxProject
+from tests.fakes.org import write_sample_project
 
 CLASSES = "force-app/main/default/classes"
 MANIFEST = ".apexgen/manifest.json"
@@ -388,6 +391,38 @@ def test_deeply_nested_toml_is_refused(project: Path) -> None:
     line = one_error_line(generate(project))
 
     assert line.startswith("error: apexgen.toml: ")
+
+
+# --- package directories outside the project (the one sfdx-project.json reader) ---------------------
+
+
+@pytest.fixture
+def outside_package(tmp_path: Path) -> Path:
+    outside = tmp_path / "outside"
+    (outside / "main/default/classes").mkdir(parents=True)
+    (outside / "main/default/classes/Secret.cls").write_text("public class Secret {}\n")
+    return outside
+
+
+@pytest.mark.parametrize("how", ["dotdot", "symlink"])
+def test_a_package_directory_outside_the_project_is_refused(tmp_path: Path, outside_package: Path, how: str) -> None:
+
+    project = write_sample_project(tmp_path / "project")
+    data = json.loads((project / "sfdx-project.json").read_text())
+    if how == "symlink":
+        (project / "linked").symlink_to(outside_package)
+    data["packageDirectories"].append({"path": "../outside" if how == "dotdot" else "linked"})
+    (project / "sfdx-project.json").write_text(json.dumps(data))
+
+    with pytest.raises(SpecError) as refused:
+        SfdxProject.load(project).package_paths()  # what the converter and the package commands call
+    check = CliRunner().invoke(main, ["check", "--project-dir", str(project), "--json"])
+
+    assert "packageDirectories[1].path" in str(refused.value) and "project folder" in str(refused.value)
+    findings = json.loads(check.stdout)["findings"]
+    assert check.exit_code == 1
+    assert any(f["rule"] == "path" and "project folder" in f["message"] for f in findings)
+    assert not any("Secret" in f["file"] for f in findings)
 
 
 # --- unclear messages -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from apexgen.check.xsd import metadata_schema
 from apexgen.errors import SpecError
 from apexgen.generate.manifest import JOURNAL
 from apexgen.generate.write import generated_file_states
+from apexgen.project.containment import outside_reason
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, METADATA_NAMESPACE, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
@@ -140,7 +141,10 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
             directory = entry.get("path") if isinstance(entry, dict) else None
             if not isinstance(directory, str):
                 continue
-            if (root / directory).is_dir():
+            outside = outside_reason(root, directory)
+            if outside:  # never walked: the check reads nothing outside the project
+                findings.append(finding(("packageDirectories", index, "path"), "path", outside))
+            elif (root / directory).is_dir():
                 package_dirs.append((root / directory).resolve())
             else:
                 findings.append(
