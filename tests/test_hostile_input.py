@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from click.testing import CliRunner, Result
 from apexgen.cli import main
 from apexgen.errors import SpecError
 from apexgen.project.sfdx_project import SfdxProject
-from tests.fakes.org import write_sample_project
+from tests.fakes.models_api import API_PREFIX, CannedReply, FakeModelsApi, serve_models_api
+from tests.fakes.org import FakeOrg, running_org, write_sample_project
 
 CLASSES = "force-app/main/default/classes"
 MANIFEST = ".apexgen/manifest.json"
@@ -423,6 +425,175 @@ def test_a_package_directory_outside_the_project_is_refused(tmp_path: Path, outs
     assert check.exit_code == 1
     assert any(f["rule"] == "path" and "project folder" in f["message"] for f in findings)
     assert not any("Secret" in f["file"] for f in findings)
+
+
+# --- the org and the Models API ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def org() -> Iterator[FakeOrg]:
+    with running_org() as (fake, server):
+        fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
+        yield fake
+
+
+def org_command(org: FakeOrg, project: Path, command: str, *args: str, token: str | None = None) -> Result:
+    env = {"REQUESTS_CA_BUNDLE": org.ca_bundle, "SF_ACCESS_TOKEN": token or org.access_token}  # type: ignore[attr-defined]
+    login = [] if "--instance-url" in args or "--client-id" in args else ["--instance-url", org.url]
+    extra = ["--skip-checks"] if command == "deploy" else []
+    return CliRunner().invoke(main, [command, "--project-dir", str(project), *extra, *login, *args], env=env)
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("https://[::1", "--instance-url: not a valid URL (Invalid IPv6 URL)"),
+        ("not a url", "--instance-url: 'not a url' is not an https URL"),
+        ("https://me:hunter2@acme.my.salesforce.com", "--instance-url: the URL must not hold a user name or password"),
+    ],
+)
+def test_bad_instance_urls_are_one_line_and_credentials_are_not_echoed(
+    org: FakeOrg, tmp_path: Path, url: str, message: str
+) -> None:
+    project = write_sample_project(tmp_path / "project")
+    deploy = org_command(org, project, "deploy", "--instance-url", url)
+    models = CliRunner().invoke(
+        main,
+        ["models", "generate", "-m", "sfdc_ai__DefaultGPT41", "hi", "--instance-url", url, "--client-id", "x"],
+        env={"SF_CLIENT_SECRET": "s"},
+    )
+
+    for result in (deploy, models):
+        assert one_error_line(result).startswith(f"error: {message}")
+        assert "hunter2" not in result.output
+    assert org.deploys == {}
+
+
+def test_a_jwt_key_file_that_is_not_pem_is_one_line(org: FakeOrg, tmp_path: Path) -> None:
+    project = write_sample_project(tmp_path / "project")
+    (tmp_path / "key.txt").write_text("not a key\n")
+
+    result = org_command(
+        org,
+        project,
+        "deploy",
+        "--client-id",
+        "x",
+        "--username",
+        "u@example.com",
+        "--jwt-key-file",
+        str(tmp_path / "key.txt"),
+        "--login-url",
+        org.url,
+    )
+
+    assert one_error_line(result) == "error: --jwt-key-file: not a PEM RSA private key"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_http_timeouts_must_be_finite_and_positive(org: FakeOrg, tmp_path: Path, value: str) -> None:
+    project = write_sample_project(tmp_path / "project")
+    deploy = org_command(org, project, "deploy", "--http-timeout", value)
+    models = CliRunner().invoke(
+        main,
+        ["models", "generate", "-m", "sfdc_ai__DefaultGPT41", "hi", "--instance-url", org.url, "--client-id", "x"],
+        env={"SF_CLIENT_SECRET": "s", "APEXGEN_HTTP_TIMEOUT": value},
+    )
+
+    for result in (deploy, models):
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert f"'{value}' is not a number of seconds above 0" in result.stderr
+    assert org.deploys == {}
+
+
+def test_a_report_path_that_cannot_be_written_stops_before_the_deploy(org: FakeOrg, tmp_path: Path) -> None:
+    project = write_sample_project(tmp_path / "project")
+
+    result = org_command(org, project, "deploy", "--junit", str(tmp_path / "missing/junit.xml"))
+
+    assert one_error_line(result).startswith(f"error: {tmp_path / 'missing/junit.xml'}: cannot be written")
+    assert org.deploys == {}
+
+
+def test_an_access_token_is_not_called_connected_before_the_org_accepts_it(org: FakeOrg, tmp_path: Path) -> None:
+    project = write_sample_project(tmp_path / "project")
+
+    result = org_command(org, project, "deploy", token="00Dwrong!token")
+
+    assert result.exit_code == 4
+    assert "Connected" not in result.stderr
+    assert result.stderr.startswith(f"Using the access token for {org.url}")
+
+
+def test_apexgen_test_exits_4_when_the_connection_fails_or_the_session_expired(org: FakeOrg, tmp_path: Path) -> None:
+    project = write_sample_project(tmp_path / "project")
+
+    nobody_listening = org_command(org, project, "test", "--instance-url", "https://127.0.0.1:9")
+    expired = org_command(org, project, "test", token="00Dexpired!token")
+
+    assert nobody_listening.exit_code == 4, nobody_listening.output
+    assert expired.exit_code == 4, expired.output
+    assert "session expired" in expired.stderr
+
+
+@pytest.fixture
+def models_api() -> Iterator[tuple[object, FakeModelsApi]]:
+    with serve_models_api() as running:
+        yield running
+
+
+def models(models_api, *args: str, **env: str) -> Result:
+    server, fake = models_api
+    environment = {
+        "REQUESTS_CA_BUNDLE": server.ca_bundle,
+        "SF_CLIENT_SECRET": fake.client_secret,
+        "APEXGEN_MODELS_API_URL": server.url + API_PREFIX,
+        **env,
+    }
+    return CliRunner().invoke(
+        main, ["models", *args, "--instance-url", server.url, "--client-id", fake.client_id], env=environment
+    )
+
+
+def test_a_token_error_that_is_a_json_array_is_reported(models_api) -> None:
+    models_api[1].token_replies.append(
+        CannedReply(400, b'[{"error": "invalid_grant"}]', {"Content-Type": "application/json"})
+    )
+
+    line = one_error_line(models(models_api, "generate", "-m", "sfdc_ai__DefaultGPT41", "hi"), exit_code=4)
+
+    assert "token request to" in line and "failed (400 Bad Request)" in line
+
+
+def test_embeddings_of_different_lengths_are_reported(models_api) -> None:
+    body = {"embeddings": [{"index": 0, "embedding": [1.0, 2.0]}, {"index": 1, "embedding": [1.0, 2.0, 3.0]}]}
+    models_api[1].replies.append(CannedReply(200, body))
+
+    result = models(models_api, "embed", "-m", "sfdc_ai__DefaultOpenAITextEmbeddingAda_002", "a", "b")
+
+    assert one_error_line(result, exit_code=1) == (
+        "error: the response's embeddings differ in length (2, 3 dimensions); they cannot be compared"
+    )
+
+
+def test_a_retry_after_that_is_not_a_time_is_waited_out_like_none(models_api) -> None:
+    models_api[1].replies.append(
+        CannedReply(429, {"errorCode": "TOO_MANY_REQUESTS", "message": "slow down"}, {"Retry-After": "soon"})
+    )
+
+    result = models(models_api, "generate", "-m", "sfdc_ai__DefaultGPT41", "hi")
+
+    assert result.exit_code == 0, result.output
+    assert len(models_api[1].api_requests) == 2
+
+
+def test_a_prompt_file_that_is_not_utf8_is_named(models_api, tmp_path: Path) -> None:
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
+
+    result = models(models_api, "generate", "-m", "sfdc_ai__DefaultGPT41", "-f", str(tmp_path / "latin1.txt"))
+
+    assert one_error_line(result).startswith(f"error: {tmp_path / 'latin1.txt'}: the prompt is not UTF-8 text")
+    assert models_api[1].api_requests == []
 
 
 # --- unclear messages -------------------------------------------------------------------------------

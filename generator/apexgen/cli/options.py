@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,22 @@ Decorator = Callable[[Any], Any]  # click's option decorators are generic; any c
 project_dir_option = click.option(
     "--project-dir", type=click.Path(file_okay=False), help="The SFDX project  [default: .]"
 )
+
+
+class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic in newer click only
+    """A finite number of seconds above 0: nan and inf parse as floats, but no timeout means them."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = float(click.FLOAT.convert(value, param, ctx))
+        if not math.isfinite(number) or number <= 0:
+            self.fail(f"{value!r} is not a number of seconds above 0", param, ctx)
+        return number
+
+
+SECONDS = _Seconds()
+
 spec_option = click.option(
     "--spec",
     "spec_path",
@@ -108,7 +125,7 @@ def org_connection(command: Callable[..., Any]) -> Any:
         ),
         click.option(
             "--http-timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=SECONDS,
             default=60.0,
             show_default=True,
             help="Seconds to wait for each answer from the org.",
@@ -149,7 +166,7 @@ def models_connection(command: Callable[..., Any]) -> Any:
         ),
         click.option(
             "--http-timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=SECONDS,
             envvar="APEXGEN_HTTP_TIMEOUT",
             show_envvar=True,
             help="Seconds to wait for each answer  [default: 120, as long as an Apex callout may wait]",
