@@ -660,3 +660,14 @@ def test_a_huge_input_name_is_refused_quickly(project: Path) -> None:
 
     assert time.monotonic() - started < 5
     assert line == "error: apexgen.toml: prompt[1].inputs[0].name: is 400000 characters long; names have at most 80"
+
+
+def test_control_characters_in_an_echoed_value_stay_on_one_line(project: Path) -> None:
+    edit_spec(project, 'api_version = "65.0"', 'api_version = "6\\r\\n5\\u202e"')
+
+    line = one_error_line(generate(project))
+
+    assert (
+        line
+        == "error: apexgen.toml: project.api_version: '6\\r\\n5\\u202e' does not match an API version such as '65.0'"
+    )
