@@ -1,7 +1,8 @@
 """Property-based fuzzing of `apexgen generate` with hostile specs, manifests and project trees.
 
 Each example starts from a small generated project, mutates its spec, manifest or files, runs
-`apexgen generate` and asserts what issue 11 asks of every run:
+`apexgen check --json` (exit 0, 1 or 2, one JSON document, nothing changed), then `apexgen generate`, and
+asserts what issue 11 asks of every run:
 - exit 0, and the fast check finds no error in the result;
 - or exit 2 with one line `error: <file>: ...` naming the file (and key) and the rule, or exit 3 (hand
   edits), and in both cases nothing in the project changed;
@@ -438,6 +439,13 @@ def test_generate_survives_hostile_input(
     for mutation in mutations:
         apply(root, outside, mutation)
     before, outside_before = snapshot(root, outside), snapshot(outside)
+
+    check = CliRunner().invoke(main, ["check", "--project-dir", str(root), "--json"])
+    check_crashed = check.exception is not None and not isinstance(check.exception, SystemExit)
+    assert not check_crashed and check.exit_code in (0, 1, 2), f"{mutations}: check: {check.output}{check.exception!r}"
+    if check.exit_code in (0, 1):
+        json.loads(check.stdout)  # one JSON document, whatever the project holds
+    assert snapshot(root, outside) == before, f"{mutations}: check changed files"
 
     with _cwd(root):
         result = CliRunner().invoke(main, ["generate"])
