@@ -252,6 +252,7 @@ TREE_MUTATIONS = [
     "spec-is-a-folder",
     "namespace-mismatch",
     "journal-garbage",
+    "apexgen-symlink-outside",
 ]
 
 
@@ -391,6 +392,11 @@ def tree_mutation(root: Path, outside: Path, name: str) -> None:
     elif name == "spec-is-a-folder":
         _replace(root / "apexgen.toml")
         (root / "apexgen.toml").mkdir()
+    elif name == "apexgen-symlink-outside":
+        if (root / ".apexgen").is_dir() and not (root / ".apexgen").is_symlink():
+            shutil.copytree(root / ".apexgen", outside / ".apexgen")
+        _replace(root / ".apexgen")
+        (root / ".apexgen").symlink_to(outside / ".apexgen", target_is_directory=True)
     elif name == "journal-garbage" and (root / ".apexgen").is_dir():
         (root / ".apexgen/journal.json").write_text("{")
 

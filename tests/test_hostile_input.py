@@ -104,6 +104,19 @@ def test_a_manifest_entry_outside_the_project_is_refused_and_nothing_is_deleted(
     assert tree(generated.parent) == before
 
 
+def test_an_apexgen_folder_that_is_a_symlink_out_of_the_project_is_refused(generated: Path) -> None:
+    outside = generated.parent / "elsewhere"
+    (generated / ".apexgen").rename(outside)
+    (generated / ".apexgen").symlink_to(outside, target_is_directory=True)
+    edit_spec(generated, "Drafts a reply", "Writes a reply")
+    before = tree(generated.parent)
+
+    line = one_error_line(generate(generated))
+
+    assert line.startswith(f"error: {MANIFEST}: '{MANIFEST}' leads outside the project folder")
+    assert tree(generated.parent) == before
+
+
 # --- 2. model aliases -------------------------------------------------------------------------------
 
 

@@ -36,6 +36,9 @@ def digest(content: bytes | str) -> str:
 
 def _load(root: Path, name: PurePosixPath) -> dict[str, Any] | None:
     path = root / name
+    outside = outside_reason(root, str(name))
+    if outside:  # .apexgen, or the file itself, is a symlink that leaves the project
+        raise SpecError(str(name), "", outside)
     if not path.exists() and not path.is_symlink():
         return None
     try:
