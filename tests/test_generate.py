@@ -9,6 +9,7 @@ import sys
 
 from apexgen.errors import ExitCode
 from apexgen.generate import write
+from apexgen.generate.manifest import read_manifest
 from tests.conftest import REPO, tree
 
 CLASSES = "force-app/main/default/classes"
@@ -223,7 +224,7 @@ def test_reference_project_equals_a_fresh_generation(tmp_path, cli):
     plan = {f.path: f.content for f in render_plan(load_spec(REPO / "apexgen.toml"))}
     committed = {f"force-app/{p}": c for p, c in tree(REPO / "force-app").items()}
     assert committed == plan
-    recorded = write.read_manifest(REPO)
+    recorded = read_manifest(REPO)
     assert recorded == {path: write.digest(content) for path, content in plan.items()}
 
 

@@ -17,11 +17,12 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from apexgen.errors import SpecError
-from apexgen.project.containment import outside_reason
+from apexgen.project.containment import ProjectPaths
 
 MANIFEST = PurePosixPath(".apexgen/manifest.json")
 JOURNAL = PurePosixPath(".apexgen/journal.json")
@@ -34,9 +35,9 @@ def digest(content: bytes | str) -> str:
     return hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
 
 
-def _load(root: Path, name: PurePosixPath) -> dict[str, Any] | None:
+def _load(root: Path, name: PurePosixPath, paths: ProjectPaths) -> dict[str, Any] | None:
     path = root / name
-    outside = outside_reason(root, str(name))
+    outside = paths.outside_reason(str(name))
     if outside:  # .apexgen, or the file itself, is a symlink that leaves the project
         raise SpecError(str(name), "", outside)
     if not path.exists() and not path.is_symlink():
@@ -57,32 +58,34 @@ def _load(root: Path, name: PurePosixPath) -> dict[str, Any] | None:
     return files
 
 
-def _check_path(root: Path, name: PurePosixPath, path: str) -> None:
+def _check_path(root: Path, name: PurePosixPath, path: str, paths: ProjectPaths) -> None:
     key = f"files[{json.dumps(path)}]"
-    reason = outside_reason(root, path)
-    if reason is None and any(part.startswith(".") for part in PurePosixPath(path).parts):
+    reason = paths.outside_reason(path)
+    if reason is None and any(part.startswith(".") for part in path.split("/")):
         reason = f"'{path}' is in a hidden folder or file; apexgen never writes one"
-    if reason is None and (root / path).is_dir():
+    if reason is None and os.path.isdir(os.path.join(root, path)):
         reason = f"'{path}' is a folder; the manifest lists files"
     if reason:
         raise SpecError(str(name), key, reason)
 
 
-def read_manifest(root: Path) -> dict[str, str]:
+def read_manifest(root: Path, paths: ProjectPaths | None = None) -> dict[str, str]:
     """Path -> SHA-256 of every file the last finished ``generate`` wrote; empty before the first one."""
-    files = _load(root, MANIFEST) or {}
+    paths = paths or ProjectPaths(root)
+    files = _load(root, MANIFEST, paths) or {}
     for path, sha in files.items():
-        _check_path(root, MANIFEST, path)
+        _check_path(root, MANIFEST, path, paths)
         if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
             raise SpecError(str(MANIFEST), f"files[{json.dumps(path)}]", "must be a SHA-256 (64 hex digits)")
     return files
 
 
-def read_journal(root: Path) -> dict[str, list[str | None]]:
+def read_journal(root: Path, paths: ProjectPaths | None = None) -> dict[str, list[str | None]]:
     """Path -> digests an unfinished write may have left there (None: it may have removed the file)."""
-    files = _load(root, JOURNAL) or {}
+    paths = paths or ProjectPaths(root)
+    files = _load(root, JOURNAL, paths) or {}
     for path, shas in files.items():
-        _check_path(root, JOURNAL, path)
+        _check_path(root, JOURNAL, path, paths)
         if not isinstance(shas, list) or not all(
             s is REMOVED or (isinstance(s, str) and _SHA256.fullmatch(s)) for s in shas
         ):
@@ -90,12 +93,24 @@ def read_journal(root: Path) -> dict[str, list[str | None]]:
     return files
 
 
-def accepted_digests(root: Path) -> dict[str, set[str | None]]:
-    """Path -> every content apexgen may have left there: the manifest's, and an unfinished write's."""
-    accepted: dict[str, set[str | None]] = {path: {sha} for path, sha in read_manifest(root).items()}
-    for path, shas in read_journal(root).items():
-        accepted.setdefault(path, set()).update(shas)
-    return accepted
+@dataclass(frozen=True)
+class Records:
+    """The manifest and the journal of a project, read and checked once."""
+
+    manifest: dict[str, str]
+    journal: dict[str, list[str | None]]
+
+    def accepted(self) -> dict[str, set[str | None]]:
+        """Path -> every content apexgen may have left there: the manifest's, and an unfinished write's."""
+        accepted: dict[str, set[str | None]] = {path: {sha} for path, sha in self.manifest.items()}
+        for path, shas in self.journal.items():
+            accepted.setdefault(path, set()).update(shas)
+        return accepted
+
+
+def read_records(root: Path, paths: ProjectPaths | None = None) -> Records:
+    paths = paths or ProjectPaths(root)
+    return Records(read_manifest(root, paths), read_journal(root, paths))
 
 
 def write_json(root: Path, name: PurePosixPath, files: dict[str, Any]) -> None:

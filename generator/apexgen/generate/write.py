@@ -24,14 +24,12 @@ from apexgen.generate.manifest import (
     JOURNAL,
     MANIFEST,
     REMOVED,
-    accepted_digests,
     digest,
-    read_journal,
-    read_manifest,
+    read_records,
     write_json,
 )
 from apexgen.generate.planned_file import PlannedFile
-from apexgen.project.containment import outside_reason
+from apexgen.project.containment import ProjectPaths
 
 WRITE_THREADS = 8
 
@@ -81,12 +79,13 @@ def _read(root: Path, path: str) -> str | None:
 
 def plan_changes(root: Path, plan: list[PlannedFile]) -> list[Change]:
     """Compare the plan with the project on disk: what writing it would do to each file."""
-    accepted = accepted_digests(root)
-    manifest = read_manifest(root)
+    paths = ProjectPaths(root)
+    records = read_records(root, paths)
+    accepted, manifest = records.accepted(), records.manifest
     changes = []
     planned = {f.path for f in plan}
     for file in sorted(plan, key=lambda f: f.path):
-        reason = outside_reason(root, file.path)
+        reason = paths.outside_reason(file.path)
         if reason:
             raise WriteError(f"{file.path}: {reason}")
         current = _read(root, file.path)
@@ -128,19 +127,19 @@ def atomic_write(path: Path, content: str) -> None:
         raise
 
 
-def _check_places(root: Path, paths: list[str]) -> None:
+def _check_places(root: Path, files: list[str]) -> None:
     """Refuse, before anything is written, a plan that cannot be written whole: a file where a folder
     must be, or a folder reached through a symlink that leaves the project."""
-    folders = sorted({str(PurePosixPath(path).parent) for path in paths})
-    for folder in folders:
-        current = root
-        for part in PurePosixPath(folder).parts:
-            current = current / part
-            if current.exists() and not current.is_dir():
-                raise WriteError(f"{current.relative_to(root)}: is a file where apexgen needs a folder; move it away")
-            if not current.exists():
-                break
-        reason = outside_reason(root, folder)
+    paths = ProjectPaths(root)
+    seen: set[PurePosixPath] = set()
+    for folder in sorted({PurePosixPath(file).parent for file in files}):
+        for place in [*reversed(folder.parents[:-1]), folder]:  # each folder on the way, the outermost first
+            if place in seen:
+                continue
+            seen.add(place)
+            if (root / place).exists() and not (root / place).is_dir():
+                raise WriteError(f"{place}: is a file where apexgen needs a folder; move it away")
+        reason = paths.outside_reason(str(folder))
         if reason:
             raise WriteError(f"{folder}: {reason}")
 
@@ -176,10 +175,11 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
     writes = {c.path: c.new for c in changes if c.new is not None and c.action is not Action.UNCHANGED}
     removals = [c.path for c in changes if c.action is Action.REMOVE]
     recorded = {c.path: digest(c.new) for c in changes if c.new is not None}
-    if not writes and not removals and read_manifest(root) == recorded and not read_journal(root):
+    records = read_records(root)
+    if not writes and not removals and records.manifest == recorded and not records.journal:
         return changes
     _check_places(root, [*writes, str(MANIFEST)])
-    intent = read_journal(root)
+    intent = records.journal
     for path, content in writes.items():
         intent.setdefault(path, []).append(digest(content))
     for path in removals:
@@ -214,9 +214,10 @@ def generated_file_states(root: Path) -> list[tuple[str, str]]:
     """(path, state) for every recorded file: 'ok', 'missing' or 'edited'. Used by ``apexgen check``.
 
     A file an unfinished write changed or removed counts as apexgen's, as the next generate will."""
-    accepted = accepted_digests(root)
+    records = read_records(root)
+    accepted = records.accepted()
     states = []
-    for path in sorted(read_manifest(root)):
+    for path in sorted(records.manifest):
         current = _read(root, path)
         if current is None:
             states.append((path, "ok" if REMOVED in accepted[path] else "missing"))
