@@ -119,7 +119,8 @@ def test_each_login_method_deploys(org: FakeOrg, project: Path, rsa_key: Path, f
     args, env = login_cases(org, rsa_key, fake_sf)[method]
     result = run(org, project, args, env)
     assert result.exit_code == 0, result.output
-    assert f"Connected to {org.url}" in result.stderr
+    said = f"Using the access token for {org.url}" if method == "access token" else f"Connected to {org.url}"
+    assert said in result.stderr
     assert result.stdout.startswith("Deploy 0Af000000000001AAA: Succeeded")
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 from apexgen.errors import ExitCode
 from apexgen.generate import write
+from apexgen.generate.manifest import read_manifest
 from tests.conftest import REPO, tree
 
 CLASSES = "force-app/main/default/classes"
@@ -181,10 +184,10 @@ def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
     monkeypatch.setattr(write.os, "replace", crash_on_second)
     crashed = cli("generate", cwd=project)
     monkeypatch.undo()
-    assert crashed.exit_code == ExitCode.INTERNAL, crashed.output
-    assert "internal error: OSError" in crashed.output and "Traceback" not in crashed.output
+    assert crashed.exit_code == ExitCode.USAGE, crashed.output
+    assert "disk full" in crashed.output and "Traceback" not in crashed.output
 
-    after = tree(project)
+    after = {path: content for path, content in tree(project).items() if path != ".apexgen/journal.json"}
     from apexgen.generate.plan import render_plan
     from apexgen.spec.load import load_spec
 
@@ -194,8 +197,10 @@ def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
     assert all(after[p] == planned[p] for p in changed), "a file was left half-written"
     assert len(changed) < len([p for p in planned if planned[p] != before.get(p)]), "the failure stopped the run"
     assert not [p for p in after if p.endswith(".apexgen-tmp")]
-    # the manifest was not updated: the half-applied change is redone, not mistaken for a hand edit
+    # the manifest was not updated, the journal says what was under way: the half-applied change is redone,
+    # not mistaken for a hand edit
     assert after[".apexgen/manifest.json"] == before[".apexgen/manifest.json"]
+    assert (project / ".apexgen/journal.json").is_file()
     assert cli("generate", cwd=project).exit_code == 0
 
 
@@ -219,7 +224,7 @@ def test_reference_project_equals_a_fresh_generation(tmp_path, cli):
     plan = {f.path: f.content for f in render_plan(load_spec(REPO / "apexgen.toml"))}
     committed = {f"force-app/{p}": c for p, c in tree(REPO / "force-app").items()}
     assert committed == plan
-    recorded = write.read_manifest(REPO)
+    recorded = read_manifest(REPO)
     assert recorded == {path: write.digest(content) for path, content in plan.items()}
 
 
@@ -229,3 +234,10 @@ def test_reference_spec_is_the_example_init_writes():
     example = {f.path: f.content for f in project_files("apexgen")}
     for name in ("apexgen.toml", "sfdx-project.json", ".prettierrc", ".forceignore"):
         assert (REPO / name).read_text() == example[name], name
+
+
+def test_init_and_generate_work_outside_the_source_checkout(tmp_path):
+    """The templates are found from the apexgen package, not from a 'generator' folder in the working directory."""
+    for command, cwd in ((["init", "demo"], tmp_path), (["generate"], tmp_path / "demo")):
+        ran = subprocess.run([sys.executable, "-m", "apexgen", *command], cwd=cwd, capture_output=True, text=True)
+        assert ran.returncode == 0, ran.stderr

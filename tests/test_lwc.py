@@ -61,6 +61,15 @@ description = "Ends with */ and {x}"
 name = "Rate"
 capability = "feedback"
 expose = ["lwc"]
+
+# only optional text inputs: the component has no required input, number or follow-up to test for blank
+[[prompt]]
+name = "OptionalOnly"
+capability = "generate"
+model = "fast"
+template = "Say hello to {nickname}."
+inputs = [{ name = "nickname" }]
+expose = ["lwc"]
 """
 
 

@@ -413,7 +413,7 @@ def test_a_plain_http_instance_url_is_refused_before_the_secret_is_sent(cli: Mod
     result = cli.run("generate", "-m", CHAT_MODEL, "hi", SF_INSTANCE_URL=cli.server.url.replace("https", "http"))
 
     assert result.exit_code == 2
-    assert "must be an https:// URL" in result.stderr
+    assert "--instance-url: 'http://127.0.0.1" in result.stderr and "is not an https URL" in result.stderr
     assert cli.fake.token_requests == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 
 
 class ExitCode(enum.IntEnum):
@@ -68,3 +69,13 @@ class ToolsMissingError(ApexgenError):
     """An offline checking tool (Node package, Java) is not installed."""
 
     exit_code = ExitCode.USAGE
+
+
+# Characters that would break the one line an error is, or disguise it on a terminal: control characters,
+# line and paragraph separators, bidirectional overrides.
+_UNSAFE_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with each character that could break or disguise a line written as its escape (\\r, \\u202e)."""
+    return _UNSAFE_IN_A_LINE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)

@@ -68,6 +68,7 @@ class FakeModelsApi:
     configured_models: set[str] = field(default_factory=set)
     refuse_next_tokens: int = 0  # how many of the next issued tokens the API answers with 401
     replies: collections.deque[CannedReply] = field(default_factory=collections.deque)
+    token_replies: collections.deque[CannedReply] = field(default_factory=collections.deque)  # for token requests
     issued_tokens: list[str] = field(default_factory=list)
     refused_tokens: set[str] = field(default_factory=set)
     token_requests: list[RecordedRequest] = field(default_factory=list)
@@ -181,7 +182,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _token(self, request: RecordedRequest) -> None:
         form = request.form()
-        if form.get("grant_type") != "client_credentials":
+        with self.fake.lock:
+            canned = self.fake.token_replies.popleft() if self.fake.token_replies else None
+        if canned is not None:
+            self._send(canned.status, canned.body, dict(canned.headers))
+        elif form.get("grant_type") != "client_credentials":
             self._send(400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"})
         elif form.get("client_id") != self.fake.client_id or form.get("client_secret") != self.fake.client_secret:
             self._send(400, {"error": "invalid_client", "error_description": "invalid client credentials"})

@@ -14,7 +14,9 @@ from typing import Any
 from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles, starts_with_bom
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
+from apexgen.generate.manifest import JOURNAL
 from apexgen.generate.write import generated_file_states
+from apexgen.project.containment import outside_reason
 from apexgen.project.forceignore import ForceIgnore
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
@@ -128,7 +130,10 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
             directory = entry.get("path") if isinstance(entry, dict) else None
             if not isinstance(directory, str):
                 continue
-            if (root / directory).is_dir():
+            outside = outside_reason(root, directory)
+            if outside:  # never walked: the check reads nothing outside the project
+                findings.append(finding(("packageDirectories", index, "path"), "path", outside))
+            elif (root / directory).is_dir():
                 package_dirs.append((root / directory).resolve())
             else:
                 findings.append(
@@ -164,8 +169,28 @@ def check_manifest(root: Path) -> list[Finding]:
     An edited file may well be valid, so it does not fail the check; but the next ``apexgen generate``
     stops on it (exit 3) unless forced, which is worth knowing before then.
     """
+    try:
+        states = generated_file_states(root)
+    except SpecError as exc:  # a manifest that cannot be trusted; the rest of the project is still checked
+        return [
+            Finding(
+                exc.file, 0, 0, "error", "manifest", "unreadable", f"{exc.key}: {exc.rule}" if exc.key else exc.rule
+            )
+        ]
     findings = []
-    for path, state in generated_file_states(root):
+    if (root / JOURNAL).exists():
+        findings.append(
+            Finding(
+                str(JOURNAL),
+                0,
+                0,
+                "warning",
+                "manifest",
+                "interrupted",
+                "the last 'apexgen generate' did not finish; run it again to finish the job",
+            )
+        )
+    for path, state in states:
         if state == "missing":
             findings.append(
                 Finding(

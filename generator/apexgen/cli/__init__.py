@@ -21,7 +21,7 @@ from apexgen.cli.deploy import deploy, test_command
 from apexgen.cli.models import models
 from apexgen.cli.package import package_group
 from apexgen.cli.project import generate, init
-from apexgen.errors import EXIT_CODE_MEANINGS, ApexgenError, ExitCode
+from apexgen.errors import EXIT_CODE_MEANINGS, ApexgenError, ExitCode, one_line
 
 DEBUG_VARIABLE = "APEXGEN_DEBUG"
 EXIT_CODES_HELP = "\b\nExit codes:\n" + "".join(
@@ -38,7 +38,7 @@ class ApexgenGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise  # click's own: usage errors (exit 2), --help, sys.exit
         except ApexgenError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {one_line(str(exc))}", err=True)  # values a file holds are echoed: keep one line
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

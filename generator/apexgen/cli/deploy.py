@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,19 @@ def _project_sources(root: Path) -> tuple[Any, str, Any]:
     for note in notes:
         click.echo(note, err=True)
     return SourceMap(project.source_paths), project.api_version, project
+
+
+def _check_report_paths(*paths: Path | None) -> None:
+    """Refuse, before the org is asked to do anything, a report file that could not be written after it."""
+    for path in paths:
+        if path is None:
+            continue
+        folder = path.parent
+        writable = folder.is_dir() and os.access(folder, os.W_OK) and not path.is_dir()
+        if not writable or (path.exists() and not os.access(path, os.W_OK)):
+            raise UsageError(
+                f"{path}: cannot be written (its folder must exist and be writable); nothing was sent to the org"
+            )
 
 
 def _write_reports(tests: Any, sources: Any, root: Path, junit: Path | None, coverage: Path | None, suite: str) -> None:
@@ -93,6 +107,7 @@ def deploy(**options: Any) -> None:
     deploy_id: str | None = None
     in_flight = False  # a deploy request was sent and its answer (the id) has not arrived
     try:
+        _check_report_paths(options["junit"], options["coverage"])
         if len(modes) > 1:
             raise UsageError(f"--{modes[0]} and --{modes[1]} cannot be combined")
         if modes and options["validate"]:
@@ -221,6 +236,7 @@ def test_command(**options: Any) -> None:
     as_json = options["as_json"]
     run_id: str | None = None
     try:
+        _check_report_paths(options["junit"], options["coverage"])
         wait_seconds = parse_wait(options["wait"])
         if wait_seconds == 0:
             raise UsageError("--wait: apexgen test needs a wait above 0")

@@ -71,7 +71,18 @@ def _read_text(text: str | None, file: Any, what: str) -> str:
     stream = file if file is not None else sys.stdin
     if file is None and stream.isatty():
         raise UsageError(f"give the {what} as an argument, with --file, or on stdin")
-    return stream.read().rstrip("\n")
+    return read_stream(stream, what).rstrip("\n")
+
+
+def read_stream(stream: Any, what: str) -> str:
+    """All of a text file or stdin that click opened; one line naming it when it is not UTF-8."""
+    try:
+        return str(stream.read())
+    except UnicodeDecodeError as exc:
+        name = getattr(stream, "name", None)
+        raise UsageError(
+            f"{name if isinstance(name, str) else 'stdin'}: the {what} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
 
 
 def _check_capability(model: str, capability: str) -> None:
@@ -179,7 +190,11 @@ def models_chat(
     from apexgen.models_api.client import chat_request, read_conversation
 
     _check_capability(model, "chat")
-    history = read_conversation(conversation.read(), conversation.name) if conversation is not None else []
+    history = (
+        read_conversation(read_stream(conversation, "conversation"), conversation.name)
+        if conversation is not None
+        else []
+    )
     if system is not None and any(m["role"] == "system" for m in history):
         raise UsageError("the conversation already has a system message; drop --system or edit the file")
     messages = ([{"role": "system", "content": system}] if system is not None else []) + history
@@ -209,12 +224,12 @@ def models_embed(texts: tuple[str, ...], files: tuple[Any, ...], model: str, as_
     from apexgen.models_api.client import SIMILARITY, embed_request, read_embeddings
 
     _check_capability(model, "embed")
-    inputs = list(texts) + [f.read().rstrip("\n") for f in files]
+    inputs = list(texts) + [read_stream(f, "text").rstrip("\n") for f in files]
     if not inputs:
         stdin = sys.stdin
         if stdin.isatty():
             raise UsageError("give the texts to embed as arguments, with --file, or one per line on stdin")
-        inputs = [line for line in stdin.read().splitlines() if line.strip()]
+        inputs = [line for line in read_stream(stdin, "text").splitlines() if line.strip()]
     if not inputs:
         raise UsageError("nothing to embed: every input is empty")
     response = _models_client(**connection).send(embed_request(model, inputs))
@@ -289,9 +304,7 @@ def _input_values(prompt: Any, pairs: tuple[str, ...]) -> dict[str, str]:
     metavar="NAME=VALUE",
     help="A value of one of the prompt's inputs (repeatable).",
 )
-@click.option(
-    "--spec", default="apexgen.toml", show_default=True, type=click.Path(dir_okay=False), help="The spec to read."
-)
+@click.option("--spec", default="apexgen.toml", show_default=True, metavar="FILE", help="The spec to read.")
 @click.option(
     "--dry-run", is_flag=True, help="Print the request that would be sent (method, path, body) and send nothing."
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,28 @@ package_dir_option = click.option(
     metavar="PATH",
     help="Only this package directory of sfdx-project.json (repeatable)  [default: all of them, as sf deploys]",
 )
+
+
+class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic in newer click only
+    """A finite number of seconds above 0: nan and inf parse as floats, but no timeout means them."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = float(click.FLOAT.convert(value, param, ctx))
+        if not math.isfinite(number) or number <= 0:
+            self.fail(f"{value!r} is not a number of seconds above 0", param, ctx)
+        return number
+
+
+SECONDS = _Seconds()
+
 spec_option = click.option(
     "--spec",
     "spec_path",
     default="apexgen.toml",
     show_default=True,
-    type=click.Path(dir_okay=False),
+    metavar="FILE",  # no click.Path check: load_spec says in one line what is wrong with the file
     help="The spec; the project root is the folder that holds it.",
 )
 
@@ -115,7 +132,7 @@ def org_connection(command: Callable[..., Any]) -> Any:
         ),
         click.option(
             "--http-timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=SECONDS,
             default=60.0,
             show_default=True,
             help="Seconds to wait for each answer from the org.",
@@ -156,7 +173,7 @@ def models_connection(command: Callable[..., Any]) -> Any:
         ),
         click.option(
             "--http-timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=SECONDS,
             envvar="APEXGEN_HTTP_TIMEOUT",
             show_envvar=True,
             help="Seconds to wait for each answer  [default: 120, as long as an Apex callout may wait]",

@@ -35,7 +35,10 @@ def connect_org(options: dict[str, Any], api_version: str) -> Any:
         http_timeout=options["http_timeout"],
     )
     connection = connect(login, prompt=prompt, log=log)
-    click.echo(f"Connected to {connection.instance_url} ({connection.method})", err=True)
+    if connection.can_reauthenticate:
+        click.echo(f"Connected to {connection.instance_url} ({connection.method})", err=True)
+    else:  # nothing was checked yet: the org judges the token on the first call
+        click.echo(f"Using the {connection.method} for {connection.instance_url}", err=True)
     return connection
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from apexgen.cli.options import json_option, project_root, spec_option
+from apexgen.errors import ApexgenError, EditedFilesError
 from apexgen.salesforce import API_VERSION
+
+if TYPE_CHECKING:
+    from apexgen.generate.write import Change
 
 
 @click.command()
@@ -29,7 +33,11 @@ def init(directory: str | None, api_version: str, namespace: str) -> None:
 @spec_option
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
-@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite generated files that were edited by hand (one no longer generated is kept, not deleted).",
+)
 @json_option("the changes")
 def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_json: bool) -> None:
     """Generate the Apex of apexgen.toml: services, Flow actions, LWC controllers and their tests.
@@ -39,24 +47,22 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
     """
     from apexgen.generate.plan import render_plan
     from apexgen.generate.write import Action, apply_changes, plan_changes
-    from apexgen.spec.load import check_project_file, load_spec
+    from apexgen.spec.load import check_project_file, load_spec, spec_root
 
+    root = spec_root(spec_path)
     spec = load_spec(spec_path)
-    root = Path(spec_path).resolve().parent
     check_project_file(spec, root)
     changes = plan_changes(root, render_plan(spec))
     writes = not (dry_run or show_diff)
-    if writes:
-        apply_changes(root, changes, force=force)
+    try:
+        if writes:
+            changes = apply_changes(root, changes, force=force)
+    except EditedFilesError as exc:
+        if as_json:  # the document still comes, saying what would have changed and why nothing was
+            click.echo(json.dumps(_changes_json(changes, written=False, error=exc), indent=2))
+        raise
     if as_json:
-        document = {
-            "written": writes,
-            "files": [
-                {"path": c.path, "action": c.action.value, **({"reason": c.reason} if c.reason else {})}
-                for c in changes
-            ],
-        }
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json.dumps(_changes_json(changes, written=writes), indent=2))
     elif show_diff:
         for change in changes:
             click.echo(change.diff(), nl=False)
@@ -68,3 +74,9 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
             click.echo(f"  {change.action.value:>9} {change.path}{note}", err=True)
     summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
     click.echo(f"{'Would change' if not writes else 'Generated'} {len(changes)} files: {summary}", err=True)
+
+
+def _changes_json(changes: list[Change], written: bool, error: ApexgenError | None = None) -> dict[str, Any]:
+    files = [{"path": c.path, "action": c.action.value, **({"reason": c.reason} if c.reason else {})} for c in changes]
+    failure = {"error": str(error), "exitCode": int(error.exit_code)} if error else {}
+    return {"written": written, "files": files, **failure}

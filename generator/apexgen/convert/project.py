@@ -17,6 +17,7 @@ from apexgen.convert.registry import Registry
 from apexgen.convert.replacements import Replacements
 from apexgen.convert.resolve import Resolver
 from apexgen.convert.transform import Converter, Output, package_members, package_xml
+from apexgen.project.containment import ProjectPaths
 from apexgen.project.forceignore import ForceIgnore
 from apexgen.project.sfdx_project import SfdxProject
 
@@ -92,11 +93,11 @@ def package_directories(project: SfdxProject, chosen: list[str] | None) -> list[
     if not paths or len(paths) != len(entries):
         raise ConvertError(f'{project.path}: packageDirectories must list at least one {{"path": ...}}, each with one')
     names = chosen or paths
-    root = project.root.resolve()
+    inside = ProjectPaths(project.root)  # the one containment rule of paths that project files name
     directories = []
     for name in names:
         directory = (project.root / name).resolve()
-        if directory != root and root not in directory.parents:
+        if inside.outside_reason(name):
             raise ConvertError(
                 f"{name}: the package directory lies outside the project {project.root} (through .. or a symbolic link)"
             )

@@ -1,27 +1,36 @@
 """Stage 4: write a render plan into a project without ever losing a hand edit.
 
-``generate`` records the SHA-256 of every file it writes in ``.apexgen/manifest.json``. A file whose
-content no longer matches its recorded hash was edited by hand: it is never overwritten or removed
-unless the caller forces it. Each file is written to a temporary file beside it and renamed into
-place, so a crash leaves either the old or the new content, never half of it; the manifest is written
-last, the same way.
+``generate`` records the SHA-256 of every file it writes in ``.apexgen/manifest.json`` (see manifest.py).
+A file whose content matches no recorded digest was edited by hand: it is never overwritten or removed
+unless the caller forces it, and even then a hand-edited file that is no longer generated is kept.
+Each file is written to a temporary file beside it and renamed into place, so a crash leaves either
+the old or the new content, never half of it; the journal written first keeps both recognisable.
+Nothing is touched before every place the plan writes is known to be writable: inside the project,
+with folders (not files) on the way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-import hashlib
-import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from apexgen.errors import EditedFilesError, UsageError
+from apexgen.generate.manifest import (
+    JOURNAL,
+    MANIFEST,
+    REMOVED,
+    digest,
+    read_records,
+    write_json,
+)
 from apexgen.generate.planned_file import PlannedFile
+from apexgen.project.containment import ProjectPaths
 
-MANIFEST = Path(".apexgen") / "manifest.json"
-MANIFEST_VERSION = 1
 WRITE_THREADS = 8
 
 
@@ -31,6 +40,7 @@ class Action(StrEnum):
     UNCHANGED = "unchanged"
     REMOVE = "remove"
     CONFLICT = "conflict"  # the file was edited by hand, or exists without having been generated
+    KEEP = "keep"  # with --force: edited by hand and no longer generated, so left alone and forgotten
 
 
 @dataclass(frozen=True)
@@ -48,53 +58,51 @@ class Change:
         return "".join(difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}"))
 
 
-def digest(content: str) -> str:
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+class WriteError(UsageError):
+    """A place the plan writes cannot take the file; the message names it."""
 
 
-def read_manifest(root: Path) -> dict[str, str]:
-    """Path -> SHA-256 of every file the last ``generate`` wrote; empty before the first one."""
-    path = root / MANIFEST
-    if not path.exists():
-        return {}
+def _read(root: Path, path: str) -> str | None:
+    """The file's text as Python reads text (universal newlines, as before); undecodable bytes replaced,
+    so such a file never matches a digest apexgen recorded."""
+    target = root / path
     try:
-        data = json.loads(path.read_text("utf-8"))
-        files = data["files"]
-        if data.get("version") != MANIFEST_VERSION or not isinstance(files, dict):
-            raise ValueError("unknown manifest version")
-        return {str(k): str(v) for k, v in files.items()}
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{MANIFEST}: cannot be read ({exc}); restore it from version control") from None
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text("utf-8")
-    except FileNotFoundError:
+        content = target.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):  # not there, or a file stands where a folder should
         return None
+    except IsADirectoryError:
+        raise WriteError(f"{path}: is a folder where apexgen writes a file; move it away") from None
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot be read ({exc.strerror})") from None
+    return content.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def plan_changes(root: Path, plan: list[PlannedFile]) -> list[Change]:
     """Compare the plan with the project on disk: what writing it would do to each file."""
-    recorded = read_manifest(root)
+    paths = ProjectPaths(root)
+    records = read_records(root, paths)
+    accepted, manifest = records.accepted(), records.manifest
     changes = []
     planned = {f.path for f in plan}
     for file in sorted(plan, key=lambda f: f.path):
-        current = _read(root / file.path)
+        reason = paths.outside_reason(file.path)
+        if reason:
+            raise WriteError(f"{file.path}: {reason}")
+        current = _read(root, file.path)
         if current is None:
             changes.append(Change(file.path, Action.CREATE, None, file.content))
         elif current == file.content:
-            changes.append(Change(file.path, Action.UNCHANGED, current, file.content))
-        elif recorded.get(file.path) == digest(current):
+            changes.append(Change(file.path, Action.UNCHANGED, file.content, file.content))
+        elif digest(current) in accepted.get(file.path, ()):
             changes.append(Change(file.path, Action.UPDATE, current, file.content))
         else:
-            reason = "edited by hand" if file.path in recorded else "exists and was not written by apexgen"
-            changes.append(Change(file.path, Action.CONFLICT, current, file.content, reason))
-    for path in sorted(set(recorded) - planned):
-        current = _read(root / path)
+            why = "edited by hand" if file.path in manifest else "exists and was not written by apexgen"
+            changes.append(Change(file.path, Action.CONFLICT, current, file.content, why))
+    for path in sorted(set(accepted) - planned):
+        current = _read(root, path)
         if current is None:
             continue
-        if digest(current) == recorded[path]:
+        if digest(current) in accepted[path]:
             changes.append(Change(path, Action.REMOVE, current, None))
         else:
             changes.append(Change(path, Action.CONFLICT, current, None, "edited by hand; no longer generated"))
@@ -119,35 +127,79 @@ def atomic_write(path: Path, content: str) -> None:
         raise
 
 
-def apply_changes(root: Path, changes: list[Change], force: bool = False) -> None:
-    """Write ``changes`` to disk and record them in the manifest.
+def _check_places(root: Path, files: list[str]) -> None:
+    """Refuse, before anything is written, a plan that cannot be written whole: a file where a folder
+    must be, or a folder reached through a symlink that leaves the project."""
+    paths = ProjectPaths(root)
+    seen: set[PurePosixPath] = set()
+    for folder in sorted({PurePosixPath(file).parent for file in files}):
+        for place in [*reversed(folder.parents[:-1]), folder]:  # each folder on the way, the outermost first
+            if place in seen:
+                continue
+            seen.add(place)
+            if (root / place).exists() and not (root / place).is_dir():
+                raise WriteError(f"{place}: is a file where apexgen needs a folder; move it away")
+        reason = paths.outside_reason(str(folder))
+        if reason:
+            raise WriteError(f"{folder}: {reason}")
+
+
+@contextlib.contextmanager
+def _reported_os_errors() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or "the project"
+        raise WriteError(
+            f"{where}: cannot be written ({exc.strerror or exc}); files written so far are recorded "
+            f"in {JOURNAL}: the next 'apexgen generate' finishes the job"
+        ) from None
+
+
+def apply_changes(root: Path, changes: list[Change], force: bool = False) -> list[Change]:
+    """Write ``changes`` to disk and record them in the manifest; returns the changes as applied.
 
     Raises ``EditedFilesError`` and writes nothing when a change is a conflict and ``force`` is false.
-    With ``force`` a conflicting file is overwritten (or, when no longer generated, removed).
-    Files are written by a few threads at once: each is still written whole and renamed into place,
-    and the manifest is written only after every file is.
+    With ``force`` a conflicting file is overwritten; one that is no longer generated is kept and
+    dropped from the manifest (``Action.KEEP``): a hand edit is never deleted.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     conflicts = [(c.path, c.reason) for c in changes if c.action is Action.CONFLICT]
     if conflicts and not force:
         raise EditedFilesError(conflicts)
-    writes = [c for c in changes if c.new is not None and c.action is not Action.UNCHANGED]
-    for folder in sorted({(root / c.path).parent for c in writes} | {(root / MANIFEST).parent}):
-        folder.mkdir(parents=True, exist_ok=True)
-    # Creating a file waits on the file system, not on Python: threads overlap the waits.
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        for _ in pool.map(lambda change: atomic_write(root / change.path, change.new), writes):
-            pass
-    for change in changes:
-        if change.new is None and change.action in (Action.REMOVE, Action.CONFLICT):
-            target = root / change.path
+    changes = [
+        Change(c.path, Action.KEEP, c.old, None, c.reason) if c.action is Action.CONFLICT and c.new is None else c
+        for c in changes
+    ]
+    writes = {c.path: c.new for c in changes if c.new is not None and c.action is not Action.UNCHANGED}
+    removals = [c.path for c in changes if c.action is Action.REMOVE]
+    recorded = {c.path: digest(c.new) for c in changes if c.new is not None}
+    records = read_records(root)
+    if not writes and not removals and records.manifest == recorded and not records.journal:
+        return changes
+    _check_places(root, [*writes, str(MANIFEST)])
+    intent = records.journal
+    for path, content in writes.items():
+        intent.setdefault(path, []).append(digest(content))
+    for path in removals:
+        intent.setdefault(path, []).append(REMOVED)
+    with _reported_os_errors():
+        (root / MANIFEST).parent.mkdir(exist_ok=True)
+        write_json(root, JOURNAL, {path: list(dict.fromkeys(shas)) for path, shas in intent.items()})
+        for folder in sorted({(root / path).parent for path in writes}):
+            folder.mkdir(parents=True, exist_ok=True)
+        # Creating a file waits on the file system, not on Python: threads overlap the waits.
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+            for _ in pool.map(lambda item: atomic_write(root / item[0], item[1]), writes.items()):
+                pass
+        for path in removals:
+            target = root / path
             target.unlink(missing_ok=True)
             _remove_empty_parents(target.parent, root)
-    recorded = {c.path: digest(c.new) for c in changes if c.new is not None}
-    manifest = json.dumps({"version": MANIFEST_VERSION, "files": dict(sorted(recorded.items()))}, indent=2) + "\n"
-    if _read(root / MANIFEST) != manifest:
-        atomic_write(root / MANIFEST, manifest)
+        write_json(root, MANIFEST, recorded)
+        (root / JOURNAL).unlink()
+    return changes
 
 
 def _remove_empty_parents(folder: Path, root: Path) -> None:
@@ -159,13 +211,17 @@ def _remove_empty_parents(folder: Path, root: Path) -> None:
 
 
 def generated_file_states(root: Path) -> list[tuple[str, str]]:
-    """(path, state) for every recorded file: 'ok', 'missing' or 'edited'. Used by ``apexgen check``."""
+    """(path, state) for every recorded file: 'ok', 'missing' or 'edited'. Used by ``apexgen check``.
+
+    A file an unfinished write changed or removed counts as apexgen's, as the next generate will."""
+    records = read_records(root)
+    accepted = records.accepted()
     states = []
-    for path, sha in sorted(read_manifest(root).items()):
-        current = _read(root / path)
+    for path in sorted(records.manifest):
+        current = _read(root, path)
         if current is None:
-            states.append((path, "missing"))
-        elif digest(current) != sha:
+            states.append((path, "ok" if REMOVED in accepted[path] else "missing"))
+        elif digest(current) not in accepted[path]:
             states.append((path, "edited"))
         else:
             states.append((path, "ok"))

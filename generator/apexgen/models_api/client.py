@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from apexgen.errors import ApexgenError, ExitCode, SpecError, UsageError
+from apexgen.errors import ApexgenError, ExitCode, SpecError
 from apexgen.spec.types import Localization, Prompt
 
 DEFAULT_API_URL = "https://api.salesforce.com/einstein/platform/v1"
@@ -239,6 +239,11 @@ def read_embeddings(response: dict[str, Any], inputs: int) -> Embeddings:
         ) from None
     if len(vectors) != inputs:
         raise ModelsApiError(f"the response holds {len(vectors)} embedding(s) for {inputs} input(s)")
+    if len({len(vector) for vector in vectors}) > 1:
+        sizes = ", ".join(str(len(vector)) for vector in vectors)
+        raise ModelsApiError(
+            f"the response's embeddings differ in length ({sizes} dimensions); they cannot be compared"
+        )
     tokens = _dig(response, "parameters", "usage", "total_tokens")
     return Embeddings(vectors, tokens if isinstance(tokens, int) else None)
 
@@ -296,11 +301,11 @@ class ModelsClient:
     ):
         import requests
         from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
 
-        for name, url in (("instance URL", credentials.instance_url), ("API URL", api_url)):
-            if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
-                raise UsageError(f"the {name} must be an https:// URL, got '{url}'")
+        from apexgen.web import https_url, lenient_retry
+
+        for flag, url in (("--instance-url", credentials.instance_url), ("--api-url", api_url)):
+            https_url(flag, url, assume_https=False)
         self._credentials = credentials
         self._api_url = api_url.rstrip("/")
         self._timeout = timeout
@@ -311,7 +316,7 @@ class ModelsClient:
         # 429, and (urllib3's rule) a 503 that carries Retry-After. Without Retry-After a 429 waits
         # 0, 2, then 4 s. A POST that failed while its answer was read may have run: read errors are
         # raised unwrapped (False), never retried, which also lets requests call a timeout a timeout.
-        retry = Retry(
+        retry = lenient_retry()(
             total=MAX_RETRIES_ON_429,
             connect=0,
             read=False,
@@ -390,9 +395,11 @@ class ModelsClient:
     def _token_failure(self, response: Any, url: str) -> str:
         try:
             body = response.json()
-            error, description = str(body.get("error", "")), str(body.get("error_description", ""))
         except ValueError:
-            error, description = "", ""
+            body = None
+        if not isinstance(body, dict):  # an HTML page, a JSON list: no error to read from it
+            body = {}
+        error, description = str(body.get("error", "")), str(body.get("error_description", ""))
         said = self._redact(": ".join(x for x in (error, description) if x)) or response.reason
         message = f"token request to {url} failed ({response.status_code} {said}); "
         if "not supported on this domain" in description:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.salesforce import API_VERSION
+from apexgen.web import https_url
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 JWT_LIFETIME_SECONDS = 180
@@ -86,10 +87,11 @@ class Connection:
 def _http_sessions() -> tuple[Any, Any]:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
+
+    from apexgen.web import lenient_retry
 
     polling = requests.Session()
-    retry = Retry(
+    retry = lenient_retry()(
         total=4,
         connect=4,
         read=4,
@@ -105,10 +107,7 @@ def _http_sessions() -> tuple[Any, Any]:
 
 
 def normalise_url(flag: str, url: str) -> str:
-    parts = urlsplit(url if "://" in url else f"https://{url}")
-    if parts.scheme != "https" or not parts.hostname:
-        raise UsageError(f"{flag}: {url!r} is not an https URL such as https://login.salesforce.com")
-    return f"https://{parts.netloc}"
+    return f"https://{https_url(flag, url).netloc}"
 
 
 def read_secret(
@@ -262,7 +261,7 @@ def _jwt_login(http: Any, login_url: str, client_id: str, username: str, key: by
     }
     try:
         assertion = jwt.encode(claims, key, algorithm="RS256")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, jwt.PyJWTError):  # PyJWTError: InvalidKeyError for text that is no key
         raise UsageError("--jwt-key-file: not a PEM RSA private key") from None
     data = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
     with _authentication_errors(login_url):

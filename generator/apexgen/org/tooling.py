@@ -16,6 +16,12 @@ class ToolingError(ApexgenError):
     exit_code = ExitCode.FINDINGS
 
 
+class ToolingConnectionError(ApexgenError):
+    """The org could not be reached, or the session is no longer valid: exit 4, as for every command."""
+
+    exit_code = ExitCode.CONNECTION
+
+
 def soql_quote(value: str) -> str:
     """``value`` as a SOQL string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -41,7 +47,7 @@ class ToolingSession:
                 if attempt == 1 and self.connection.can_reauthenticate:
                     self.connection.reauthenticate()
                     continue
-                raise ToolingError("the session expired (INVALID_SESSION_ID) and cannot be renewed") from None
+                raise ToolingConnectionError("the session expired (INVALID_SESSION_ID) and cannot be renewed") from None
             except SalesforceError as exc:
                 if exc.status >= 500 and idempotent:
                     raise TransientError(f"Tooling API answered HTTP {exc.status}") from None
@@ -51,7 +57,9 @@ class ToolingSession:
             except requests.RequestException:
                 if idempotent:
                     raise TransientError("the connection to the org failed or was dropped") from None
-                raise ToolingError("the connection dropped while starting the test run; it was not re-sent") from None
+                raise ToolingConnectionError(
+                    "the connection to the org failed or dropped while starting the test run; it was not re-sent"
+                ) from None
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     def query(self, soql: str) -> list[dict[str, Any]]:

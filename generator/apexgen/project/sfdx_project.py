@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from apexgen.errors import SpecError, UsageError
+from apexgen.project.containment import outside_reason
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
 
 VERSION_NUMBER = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(NEXT|\d+)")
@@ -78,17 +79,28 @@ class SfdxProject:
     def root(self) -> Path:
         return self.path.parent
 
-    def package_paths(self) -> list[Path]:
-        """Every package directory, resolved, in the file's order; each must exist."""
+    def directory_paths(self) -> list[str]:
+        """The path of every package directory as written, in the file's order. The file is committed, so each
+        is checked here, the one reader of it: a path that leads outside the project (``..``, absolute, or
+        through a symlink) is refused; symlinks are followed only inside it."""
         paths = []
-        for entry in self.data["packageDirectories"]:
+        for index, entry in enumerate(self.data["packageDirectories"]):
+            key = f"packageDirectories[{index}].path"
             if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-                raise SpecError(str(self.path), "packageDirectories", 'every entry needs a "path" string')
-            path = (self.root / entry["path"]).resolve()
+                raise SpecError(str(self.path), key, "must be a string (every entry needs a path)")
+            reason = outside_reason(self.root, entry["path"])
+            if reason:
+                raise SpecError(str(self.path), key, reason)
+            paths.append(entry["path"])
+        return paths
+
+    def package_paths(self) -> list[Path]:
+        """Every package directory, resolved, in the file's order; each must exist inside the project."""
+        paths = []
+        for directory in self.directory_paths():
+            path = (self.root / directory).resolve()
             if not path.is_dir():
-                raise SpecError(
-                    str(self.path), "packageDirectories", f"package directory {entry['path']!r} does not exist"
-                )
+                raise SpecError(str(self.path), "packageDirectories", f"package directory {directory!r} does not exist")
             paths.append(path)
         if not paths:
             raise SpecError(str(self.path), "packageDirectories", 'must list at least one {"path": ...}')
@@ -156,6 +168,9 @@ class SfdxProject:
 
     def check_new_package(self, name: str, path: str) -> None:
         """Refuse, before anything is created in the org, a package the file cannot take."""
+        outside = outside_reason(self.root, path)
+        if outside:
+            raise UsageError(f"--path: {outside}")
         if name in self.aliases:
             raise UsageError(f"{self.path.name}: packageAliases already has {name!r} ({self.aliases[name]})")
         entry = next((e for e in self.directories() if e.get("path") == path), None)

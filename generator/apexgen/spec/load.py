@@ -8,7 +8,10 @@ The first problem found is reported; nothing is generated from a spec with a pro
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable
 from functools import cache
@@ -17,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from apexgen.errors import SpecError
+from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.naming import MAX_CLASS_NAME, UNPRINTABLE, identifier_problem
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
     SHARED_CLASSES,
+    UNTESTED_SHARED_CLASSES,
     Input,
     Localization,
     ModelRef,
@@ -92,6 +97,14 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
     ]
 )
 
+# Members every JavaScript object inherits: an input of that name would read the inherited member in the
+# component's values object, and a getter named constructor does not compile (LWC1007).
+OBJECT_MEMBERS = frozenset(
+    ["constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf"]
+)
+# Names whose Lightning web component file (lwc/test/test.js) Jest's default testMatch runs as a test suite.
+JEST_TEST_FILE_NAMES = frozenset({"test", "spec"})
+
 # Keys a capability does not read: naming one is a mistake worth reporting, not ignoring.
 KEYS_NOT_FOR = {
     "generate": ("system", "similarity", "source"),
@@ -108,16 +121,45 @@ def schema() -> dict[str, Any]:
     return document
 
 
+# A spec is a few kilobytes: a larger file is a mistake (or /dev/zero), not a spec to parse.
+MAX_SPEC_BYTES = 1_000_000
+
+
+def spec_root(path: str | Path) -> Path:
+    """The project folder: the folder that holds the spec as named (a symlinked spec does not move it)."""
+    return Path(os.path.abspath(path)).parent
+
+
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate the spec at ``path``."""
+    """Read and validate the spec at ``path``: a regular file inside its project folder."""
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text("utf-8")
+        status = path.stat()
     except FileNotFoundError:
         raise SpecError(name, "", "file not found (create one with 'apexgen init')") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(name, "", f"cannot be read: {exc}") from None
+    except OSError as exc:
+        raise SpecError(name, "", f"cannot be read: {exc.strerror}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise SpecError(name, "", "is not a regular file (a FIFO, device or folder cannot be a spec)")
+    if not is_inside(spec_root(path), path):
+        raise SpecError(
+            name,
+            "",
+            f"is a symlink to {path.resolve()}, outside the project folder {spec_root(path)}; "
+            "apexgen writes next to the spec, so the spec must lie in the project",
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(name, "", f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(name, "", f"is larger than {MAX_SPEC_BYTES // 1_000_000} MB; a spec is a few kilobytes")
+    try:
+        text = data.decode("utf-8-sig")  # an editor's byte order mark is not part of the TOML
+    except UnicodeDecodeError as exc:
+        raise SpecError(name, "", f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return parse_spec(text, name)
 
 
@@ -125,14 +167,27 @@ def parse_spec(text: str, name: str = "apexgen.toml") -> Spec:
     """Validate spec ``text`` (named ``name`` in messages)."""
     try:
         data = tomllib.loads(text)
+        _check_finite(data, [], name)
+        _check_schema(data, name)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(name, "", f"is not valid TOML: {exc}") from None
-    _check_schema(data, name)
+    except RecursionError:
+        raise SpecError(name, "", "is nested too deeply (arrays or tables inside each other)") from None
     return _build(data, name)
 
 
+def _check_finite(value: Any, path: list[Any], name: str) -> None:
+    """TOML has nan and inf; no key of a spec means them, and generated code cannot hold them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(name, _key(path), f"must be a finite number, not {value}")
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        _check_finite(item, [*path, key], name)
+
+
 def check_project_file(spec: Spec, root: Path) -> None:
-    """The spec agrees with the project's sfdx-project.json: it exists, and the namespaces match."""
+    """The spec agrees with the project's sfdx-project.json: it exists, the namespaces match, and package_dir is
+    one of its package directories (so generate never writes into, or empties, a folder sf does not deploy)."""
     project_file = root / SFDX_PROJECT_FILE
     if not project_file.exists():
         raise SpecError(
@@ -147,6 +202,17 @@ def check_project_file(spec: Spec, root: Path) -> None:
             spec.path,
             "project.namespace",
             f"is '{spec.project.namespace}' but sfdx-project.json has namespace '{namespace}'; they must agree",
+        )
+    wanted = os.path.normpath(spec.project.package_dir)
+    listed = [os.path.normpath(path) for path in project.directory_paths()]
+    hidden = any(part.startswith(".") for part in Path(wanted).parts)
+    if wanted not in listed or wanted == "." or hidden:
+        raise SpecError(
+            spec.path,
+            "project.package_dir",
+            f"'{spec.project.package_dir}' must be one of the package directories of sfdx-project.json "
+            f"({', '.join(path for path in listed if not path.startswith('.')) or 'none'}), "
+            "not the project folder itself nor a hidden folder",
         )
 
 
@@ -164,6 +230,11 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
     if not errors:
         return
     error = errors[0]
+    if error.validator == "oneOf" and list(error.absolute_path)[:1] == ["models"] and isinstance(error.instance, dict):
+        # a table: the error of the table branch names the key inside it
+        error = min(
+            (e for e in error.context or () if e.relative_schema_path[0] == 1), key=lambda e: list(map(str, e.path))
+        )
     path = list(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
@@ -264,9 +335,18 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
 def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
     models = []
     constants: dict[str, str] = {}
+    aliases: dict[str, str] = {}
     for alias, value in raw.items():
         key = f"models.{alias}"
         _identifier(alias, name, key)
+        if alias.lower() in aliases:
+            raise SpecError(
+                name,
+                key,
+                f"repeats models.{aliases[alias.lower()]} ignoring case; prompts name models ignoring case, so each "
+                "alias must differ in more than case",
+            )
+        aliases[alias.lower()] = alias
         if isinstance(value, str):
             if value in REROUTED_MODELS:
                 raise SpecError(
@@ -305,6 +385,13 @@ def _prompt(
     prompt_name = raw["name"]
     _identifier(prompt_name, name, f"{at}.name")
     capability = raw["capability"]
+    if prompt_name.lower() in JEST_TEST_FILE_NAMES and "lwc" in raw.get("expose", DEFAULT_EXPOSE):
+        raise SpecError(
+            name,
+            f"{at}.name",
+            f"'{prompt_name}' would make lwc/{prompt_name.lower()}/{prompt_name.lower()}.js, which Jest runs as a "
+            "test suite: choose another name",
+        )
     _printable(raw, ("label", "description", "category"), name, at)
     for key in KEYS_NOT_FOR[capability]:
         if key in raw:
@@ -402,6 +489,13 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     input_name = raw["name"]
     _identifier(input_name, name, f"{at}.name")
     _printable(raw, ("label", "description"), name, at)
+    if input_name in OBJECT_MEMBERS:
+        raise SpecError(
+            name,
+            f"{at}.name",
+            f"'{input_name}' is a member of every JavaScript object; a Lightning web component would read that "
+            "instead of the input: choose another",
+        )
     if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
         raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
     label = raw.get("label", _words(input_name))
@@ -441,6 +535,21 @@ def _check_feedback_references(prompts: tuple[Prompt, ...], name: str) -> None:
 
 def _check_collisions(project: ProjectSettings, prompts: tuple[Prompt, ...], name: str) -> None:
     shared = [f"{project.prefix}{name}{suffix}" for name in SHARED_CLASSES for suffix in ("", "Test")]
+    longest = max(
+        (
+            f"{project.prefix}{name}{suffix}"
+            for name in SHARED_CLASSES
+            for suffix in ("", "Test")
+            if not (suffix and name in UNTESTED_SHARED_CLASSES)
+        ),
+        key=len,
+    )
+    if len(longest) > MAX_CLASS_NAME:
+        raise SpecError(
+            name,
+            "project.prefix",
+            f"makes class name '{longest}' of {len(longest)} characters; Apex allows at most {MAX_CLASS_NAME}",
+        )
     owners: dict[str, str] = {c.lower(): f"the shared class {c}" for c in shared}
     for index, prompt in enumerate(prompts):
         at = f"prompt[{index}].name"

@@ -148,10 +148,16 @@ MAX_CLASS_NAME = 40
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
+# Flow resource and element API names, which prompts and inputs become, allow at most 80 characters.
+MAX_NAME = 80
+
+
 def identifier_problem(name: str) -> str | None:
     """Why ``name`` is not a valid Apex identifier, or None when it is."""
     if not name:
         return "must not be empty"
+    if len(name) > MAX_NAME:
+        return f"is {len(name)} characters long; names have at most {MAX_NAME}"
     if not name[0].isascii() or not name[0].isalpha():
         return f"'{name}' must start with a letter (A-Z, a-z)"
     if not _IDENTIFIER.match(name):

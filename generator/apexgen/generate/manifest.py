@@ -1,0 +1,130 @@
+"""What apexgen wrote: ``.apexgen/manifest.json``, and the journal of a write that has not finished.
+
+The manifest maps each generated file (project-relative POSIX path) to the SHA-256 of the content
+apexgen wrote. A write first records its intent in ``.apexgen/journal.json`` (every file it will write,
+with the new digest, and every file it will remove), then touches the files, then writes the manifest
+and deletes the journal. Whatever interrupts it (an error, SIGKILL, a power cut), a file holds either
+a content the manifest or the journal names, so apexgen still tells its own files from hand edits;
+the next ``generate`` finishes the job.
+
+Both files are committed or shared with the project, so every path in them is checked: relative,
+inside the project (symlinks followed only inside it), never in a hidden folder such as ``.git``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from apexgen.errors import SpecError
+from apexgen.project.containment import ProjectPaths
+
+MANIFEST = PurePosixPath(".apexgen/manifest.json")
+JOURNAL = PurePosixPath(".apexgen/journal.json")
+MANIFEST_VERSION = 1
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+REMOVED = None  # the journal's digest of a file the write removes
+
+
+def digest(content: bytes | str) -> str:
+    return hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
+
+
+def _load(root: Path, name: PurePosixPath, paths: ProjectPaths) -> dict[str, Any] | None:
+    path = root / name
+    outside = paths.outside_reason(str(name))
+    if outside:  # .apexgen, or the file itself, is a symlink that leaves the project
+        raise SpecError(str(name), "", outside)
+    if not path.exists() and not path.is_symlink():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SpecError(str(name), "", f"cannot be read ({reason}); restore it from version control") from None
+    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION or not isinstance(data.get("files"), dict):
+        raise SpecError(
+            str(name),
+            "",
+            f"is not an apexgen manifest of version {MANIFEST_VERSION} "
+            '({"version": 1, "files": {...}}); restore it from version control',
+        )
+    files: dict[str, Any] = data["files"]
+    return files
+
+
+def _check_path(root: Path, name: PurePosixPath, path: str, paths: ProjectPaths) -> None:
+    key = f"files[{json.dumps(path)}]"
+    reason = paths.outside_reason(path)
+    if reason is None and any(part.startswith(".") for part in path.split("/")):
+        reason = f"'{path}' is in a hidden folder or file; apexgen never writes one"
+    if reason is None and os.path.isdir(os.path.join(root, path)):
+        reason = f"'{path}' is a folder; the manifest lists files"
+    if reason:
+        raise SpecError(str(name), key, reason)
+
+
+def read_manifest(root: Path, paths: ProjectPaths | None = None) -> dict[str, str]:
+    """Path -> SHA-256 of every file the last finished ``generate`` wrote; empty before the first one."""
+    paths = paths or ProjectPaths(root)
+    files = _load(root, MANIFEST, paths) or {}
+    for path, sha in files.items():
+        _check_path(root, MANIFEST, path, paths)
+        if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+            raise SpecError(str(MANIFEST), f"files[{json.dumps(path)}]", "must be a SHA-256 (64 hex digits)")
+    return files
+
+
+def read_journal(root: Path, paths: ProjectPaths | None = None) -> dict[str, list[str | None]]:
+    """Path -> digests an unfinished write may have left there (None: it may have removed the file)."""
+    paths = paths or ProjectPaths(root)
+    files = _load(root, JOURNAL, paths) or {}
+    for path, shas in files.items():
+        _check_path(root, JOURNAL, path, paths)
+        if not isinstance(shas, list) or not all(
+            s is REMOVED or (isinstance(s, str) and _SHA256.fullmatch(s)) for s in shas
+        ):
+            raise SpecError(str(JOURNAL), f"files[{json.dumps(path)}]", "must list SHA-256 digests or null")
+    return files
+
+
+@dataclass(frozen=True)
+class Records:
+    """The manifest and the journal of a project, read and checked once."""
+
+    manifest: dict[str, str]
+    journal: dict[str, list[str | None]]
+
+    def accepted(self) -> dict[str, set[str | None]]:
+        """Path -> every content apexgen may have left there: the manifest's, and an unfinished write's."""
+        accepted: dict[str, set[str | None]] = {path: {sha} for path, sha in self.manifest.items()}
+        for path, shas in self.journal.items():
+            accepted.setdefault(path, set()).update(shas)
+        return accepted
+
+
+def read_records(root: Path, paths: ProjectPaths | None = None) -> Records:
+    paths = paths or ProjectPaths(root)
+    return Records(read_manifest(root, paths), read_journal(root, paths))
+
+
+def write_json(root: Path, name: PurePosixPath, files: dict[str, Any]) -> None:
+    """Write the manifest or the journal whole, flushed to disk before it replaces the old one."""
+    document = json.dumps({"version": MANIFEST_VERSION, "files": dict(sorted(files.items()))}, indent=2) + "\n"
+    path = root / name
+    tmp = path.with_name(f".{path.name}.apexgen-tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(document)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
