@@ -691,6 +691,10 @@ def test_no_secret_in_any_output(org: FakeOrg, project: Path, key_file: Path) ->
                 )
             )
     keep(package(org, project, "version", "promote", "AcmeAI@0.1.0-1", "--verbose"))
+    project_file = project / "sfdx-project.json"  # after a release, the next version descends from it
+    project_file.write_text(
+        project_file.read_text().replace('"0.1.0.NEXT"', '"0.2.0.NEXT", "ancestorVersion": "HIGHEST"')
+    )
     env = {"SF_PASSWORD": org.password, "SF_SECURITY_TOKEN": org.security_token, "SF_INSTALLATION_KEY": INSTALL_KEY}
     keep(
         package(
