@@ -167,3 +167,39 @@ def test_a_missing_version_name_is_the_version_number_as_sf_sets_it(org: FakeOrg
         "versionNumber: 1.2.0" in result.stderr
     )
     assert list(org.version_requests.values())[-1].descriptor["versionName"] == "1.2.0"
+
+
+def test_a_namespaced_project_from_init_builds_its_versions_in_an_org_with_einstein(
+    org: FakeOrg, tmp_path: Path
+) -> None:
+    """init --namespace writes the build-org definition; package create references it; versions carry it."""
+    from tests.conftest import Cli
+    from tests.test_package import package
+
+    root = tmp_path / "acme"
+    assert Cli()("init", str(root), "--namespace", "acmeai").exit_code == 0
+    definition = json.loads((root / "config/project-scratch-def.json").read_text())
+    assert definition["features"] == ["Einstein1AIPlatform"]
+    assert definition["settings"] == {"einsteinGptSettings": {"enableEinsteinGptPlatform": True}}
+    (root / "force-app/main/default/classes").mkdir(parents=True)
+    for name in ("FooService", "FooServiceTest"):
+        source = write_sample_project(tmp_path / "sample") / f"force-app/main/default/classes/{name}.cls"
+        for suffix in ("", "-meta.xml"):
+            (root / f"force-app/main/default/classes/{name}.cls{suffix}").write_bytes(
+                Path(f"{source}{suffix}").read_bytes()
+            )
+    assert package(org, root, "create", "--name", "AcmeAI").exit_code == 0
+    entry = SfdxProject.load(root).directories()[0]
+    assert entry["definitionFile"] == "config/project-scratch-def.json"
+    result = new_version(org, root)
+    assert result.exit_code == 0, result.output
+    archive = sent(org)
+    assert json.loads(archive.read("package2-descriptor.json"))["features"] == ["Einstein1AIPlatform"]
+    assert "settings.zip" in archive.namelist()
+
+
+def test_init_without_a_namespace_writes_no_build_org(tmp_path: Path) -> None:
+    from tests.conftest import Cli
+
+    assert Cli()("init", str(tmp_path / "plain")).exit_code == 0
+    assert not (tmp_path / "plain/config").exists()
