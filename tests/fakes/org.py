@@ -1129,6 +1129,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(call.findtext(f"{{{MD}}}ZipFile") or "")))
         members, problems = check_zip(archive)
         classes = classes_in_zip(archive)
+        package_name = etree.fromstring(archive.read("package.xml")).findtext(f"{{{MD}}}fullName")
         level = text("testLevel") or "NoTestRun"
         specified = [e.text or "" for e in options.findall(f"{{{MD}}}runTests")]
         methods, covered = split_tests(classes, level, specified)
@@ -1149,6 +1150,18 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             org.deploys[deploy.id] = deploy
             if not deploy.check_only and not problems:
                 org.org_classes.update(classes)
+                if (
+                    package_name and deploy.outcome == "success"
+                ):  # 1GP: the components join the package (a new unmanaged one if none has the name)
+                    package = next((p for p in org.metadata_packages.values() if p["Name"] == package_name), None)
+                    if package is None:
+                        package_id = f"033{len(org.metadata_packages) + 1:012d}AAA"
+                        package = org.metadata_packages[package_id] = {
+                            "Id": package_id,
+                            "Name": package_name,
+                            "NamespacePrefix": None,
+                        }
+                    package.setdefault("Members", set()).update((m.type, m.name) for m in members)
         return deploy
 
     def _md_checkDeployStatus(self, call: etree._Element) -> None:  # noqa: N802 - named after the operation

@@ -154,9 +154,12 @@ def _zip_directory(directory: Path) -> bytes:
     return buffer.getvalue()
 
 
-def package_xml(members: dict[str, list[str]], api_version: str) -> str:
-    """package.xml as the sf CLI writes it: types sorted by name, members sorted, 4-space indent."""
+def package_xml(members: dict[str, list[str]], api_version: str, package_name: str | None = None) -> str:
+    """package.xml as the sf CLI writes it: types sorted by name, members sorted, 4-space indent. With
+    ``package_name`` (1GP), its <fullName>: the deploy adds the components to that package of the packaging org."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<Package xmlns="{METADATA_NAMESPACE}">']
+    if package_name:
+        lines.append(f"    <fullName>{_xml_escape(package_name)}</fullName>")
     for type_name in sorted(members):
         lines.append("    <types>")
         lines.extend(f"        <members>{_xml_escape(m)}</members>" for m in sorted(members[type_name]))
@@ -171,7 +174,7 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def convert_project(root: Path) -> ConvertedProject:
+def convert_project(root: Path, package_name: str | None = None) -> ConvertedProject:
     """Convert the SFDX project at ``root``; raises ConvertError naming the first files that cannot be converted."""
     root = root.resolve()
     project = SfdxProject.load(root)
@@ -254,7 +257,7 @@ def convert_project(root: Path) -> ConvertedProject:
             f"{MAX_FILES:,} (deploy the project in parts, or list files in .forceignore)"
         )
     sorted_members = {type_name: sorted(names) for type_name, names in members.items()}
-    manifest = package_xml(sorted_members, api_version)
+    manifest = package_xml(sorted_members, api_version, package_name)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("package.xml", manifest)
@@ -273,7 +276,7 @@ def convert_project(root: Path) -> ConvertedProject:
     return ConvertedProject(buffer.getvalue(), manifest, sorted_members, api_version, source_paths)
 
 
-def convert_with_sf(root: Path, sf: str) -> ConvertedProject:
+def convert_with_sf(root: Path, sf: str, package_name: str | None = None) -> ConvertedProject:
     """The fallback for types apexgen does not convert: ``sf project convert source`` on the whole project.
 
     Reports still show source paths: each converted file is matched to the project file of the same name (or
@@ -287,7 +290,8 @@ def convert_with_sf(root: Path, sf: str) -> ConvertedProject:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "mdapi"
         completed = subprocess.run(
-            [sf, "project", "convert", "source", "--output-dir", str(out), "--json"],
+            [sf, "project", "convert", "source", "--output-dir", str(out), "--json"]
+            + (["--package-name", package_name] if package_name else []),
             cwd=root,
             capture_output=True,
             text=True,

@@ -49,16 +49,17 @@ def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
     return run_checks(root, deep=checks == "deep")
 
 
-def convert(root: Path) -> tuple[ConvertedProject, list[str]]:
-    """The project as a deploy zip, and a note when the sf CLI converted it because apexgen cannot."""
+def convert(root: Path, package_name: str | None = None) -> tuple[ConvertedProject, list[str]]:
+    """The project as a deploy zip (for the 1GP package ``package_name``), and a note when the sf CLI converted
+    it because apexgen cannot."""
     try:
-        return convert_project(root), []
+        return convert_project(root, package_name), []
     except UnsupportedFiles as exc:
         sf = shutil.which("sf")
         if sf is None:
             raise
         note = f"converted with sf project convert source: {exc.files[0]} is of a type apexgen does not convert itself"
-        return convert_with_sf(root, sf), [note]
+        return convert_with_sf(root, sf, package_name), [note]
 
 
 def prepare(
@@ -68,6 +69,7 @@ def prepare(
     test_level: str,
     tests: list[str],
     checks: str,  # "auto" | "fast" | "deep" | "skip"
+    package_name: str | None = None,
 ) -> PreparedDeploy:
     """Everything that happens before anything leaves the machine: checks, conversion, the test list."""
     warnings: list[Any] = []
@@ -82,7 +84,7 @@ def prepare(
                 "(run apexgen check for all findings, or pass --skip-checks)"
             )
         warnings = findings
-    project, notes = convert(root)
+    project, notes = convert(root, package_name)
     if test_level == "RunSpecifiedTests" and not tests:
         tests = find_test_classes(root, project)
         if not tests:

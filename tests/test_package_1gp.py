@@ -1,0 +1,75 @@
+"""1GP: apexgen deploy --package-name adds the deployed components to the packaging org's package (package.xml
+<fullName>, as `sf project convert source --package-name` writes it), against the fake org."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from apexgen.convert.converter import convert_project
+from tests.fakes.clock import clock_for
+from tests.fakes.org import FakeOrg, metadata_schema, running_org, write_sample_project
+from tests.test_deploy import deploy, no_traceback
+
+PACKAGING_ORG_PACKAGE = {"Id": "033000000000001AAA", "Name": "Acme AI", "NamespacePrefix": "acmeai"}
+
+
+@pytest.fixture
+def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
+    monkeypatch.setattr("apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: [])
+    with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
+        fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
+        fake.metadata_packages[PACKAGING_ORG_PACKAGE["Id"]] = dict(PACKAGING_ORG_PACKAGE)
+        yield fake
+    assert fake.protocol_errors == []
+    assert all(not d.zip_problems for d in fake.deploys.values())
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_sample_project(tmp_path / "project")
+
+
+def test_package_name_puts_full_name_first_in_package_xml_valid_under_the_xsd(project: Path) -> None:
+    manifest = convert_project(project, "Acme AI & Co").package_xml
+    lines = manifest.splitlines()
+    assert lines[2] == "    <fullName>Acme AI &amp; Co</fullName>"  # first, as the Package type's sequence wants
+    schema = metadata_schema("Package")
+    assert schema.validate(etree.fromstring(manifest.encode())), schema.error_log
+    assert "<fullName>" not in convert_project(project).package_xml
+
+
+def test_deploy_with_package_name_adds_the_components_to_the_package(org: FakeOrg, project: Path) -> None:
+    result = deploy(org, project, "--package-name", "Acme AI", "--test-level", "NoTestRun")
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert "components (added to package Acme AI), NoTestRun" in result.stderr
+    members = org.metadata_packages[PACKAGING_ORG_PACKAGE["Id"]]["Members"]
+    assert ("ApexClass", "FooService") in members and ("ApexClass", "FooServiceTest") in members
+
+
+def test_a_deploy_without_package_name_adds_nothing(org: FakeOrg, project: Path) -> None:
+    assert deploy(org, project, "--test-level", "NoTestRun").exit_code == 0
+    assert "Members" not in org.metadata_packages[PACKAGING_ORG_PACKAGE["Id"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--package-name", " "], "error: --package-name: name the packaging org's package"),
+        (
+            ["--package-name", "Acme AI", "--resume", "0Af000000000001AAA"],
+            "error: --package-name: cannot be combined with --resume",
+        ),
+    ],
+)
+def test_bad_package_name_flags_exit_2_before_the_org_is_called(
+    org: FakeOrg, project: Path, args: list[str], message: str
+) -> None:
+    result = deploy(org, project, *args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message
+    assert org.calls == []
