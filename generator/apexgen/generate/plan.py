@@ -9,6 +9,7 @@ from __future__ import annotations
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.flows import flow_files
 from apexgen.generate.lwc import lwc_bundle
+from apexgen.generate.permissions import permission_set
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.spec.types import UNTESTED_SHARED_CLASSES, Spec
 
@@ -40,4 +41,4 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if "lwc" in prompt.expose:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    return files
+    return files + permission_set(spec)
