@@ -53,6 +53,7 @@ def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
             "Id": "033000000000001AAA",
             "Name": "Acme AI",
             "NamespacePrefix": "acmeai",
+            "Members": {("ApexClass", "FooService"), ("ApexClass", "FooServiceTest")},  # deployed with its name
         }
         yield fake
     assert fake.package_problems == [], "a VersionInfo zip broke the rules of a 2GP version"

@@ -1,5 +1,6 @@
 """1GP: apexgen deploy --package-name adds the deployed components to the packaging org's package (package.xml
-<fullName>, as `sf project convert source --package-name` writes it), against the fake org."""
+<fullName>, as `sf project convert source --package-name` writes it), and package upload refuses an empty
+package, against the fake org."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from lxml import etree
 
+from apexgen.cli import main
 from apexgen.convert.converter import convert_project
 from tests.fakes.clock import clock_for
 from tests.fakes.org import FakeOrg, metadata_schema, running_org, write_sample_project
@@ -73,3 +76,35 @@ def test_bad_package_name_flags_exit_2_before_the_org_is_called(
     assert result.exit_code == 2
     assert result.stderr.strip() == message
     assert org.calls == []
+
+
+def upload(org: FakeOrg, project: Path, *args: str) -> Result:
+    environment = {"REQUESTS_CA_BUNDLE": org.ca_bundle, "SF_ACCESS_TOKEN": org.access_token}  # type: ignore[attr-defined]
+    return CliRunner().invoke(
+        main,
+        ["package", "upload", "--project-dir", str(project), "--instance-url", org.url, "--name", "Spring", *args],
+        env=environment,
+    )
+
+
+def test_an_empty_package_is_not_uploaded_and_the_deploy_that_fills_it_is_named(org: FakeOrg, project: Path) -> None:
+    result = upload(org, project, "--package-id", PACKAGING_ORG_PACKAGE["Id"])
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: package 'Acme AI' of the packaging org has no components, so the upload would ship nothing; "
+        'deploy them into it first: apexgen deploy --package-name "Acme AI"'
+    )
+    assert org.uploads == {}
+    assert org.retrieves == {"09S000000000001AAA": ["Acme AI"]}
+
+
+def test_deploy_with_package_name_then_upload_ships_the_components(org: FakeOrg, project: Path) -> None:
+    assert deploy(org, project, "--package-name", "Acme AI", "--test-level", "NoTestRun").exit_code == 0
+    result = upload(org, project, "--package-id", PACKAGING_ORG_PACKAGE["Id"])
+    assert result.exit_code == 0, result.output
+    count = convert_project(project).component_count
+    assert (
+        f"Package upload 0HD000000000001AAA started: 'Spring' of Acme AI (033000000000001AAA, {count} components)"
+        in (result.stderr)
+    )

@@ -198,6 +198,7 @@ class FakeOrg:
         self.package_versions: dict[str, dict] = {}  # Package2Version rows by 05i id
         self.metadata_packages: dict[str, dict] = {}  # 1GP packages of a packaging org by 033 id
         self.uploads: dict[str, FakeUpload] = {}
+        self.retrieves: dict[str, list[str]] = {}  # retrieve id -> the package names it asked for
         self.metadata_package_versions: dict[str, dict] = {}  # MetadataPackageVersion rows by 04t id
         self.package_problems: list[str] = []
         self.deploys: dict[str, FakeDeploy] = {}
@@ -1218,6 +1219,61 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             org.deploys[deploy.id] = deploy
         response = etree.Element(f"{{{MD}}}deployRecentValidationResponse")
         _element(response, "result", deploy.id)
+        self._soap(200, response)
+
+    def _md_retrieve(self, call: etree._Element) -> None:
+        """A retrieve of packages by name, answered at once; checkRetrieveStatus returns their package.xml."""
+        org = self.org
+        request = call.find(f"{{{MD}}}retrieveRequest")
+        names = [e.text or "" for e in request.findall(f"{{{MD}}}packageNames")]
+        with org.lock:
+            retrieve_id = f"09S{len(org.retrieves) + 1:012d}AAA"
+            org.retrieves[retrieve_id] = names
+        response = etree.Element(f"{{{MD}}}retrieveResponse")
+        result = _element(response, "result")
+        _element(result, "done", False)
+        _element(result, "id", retrieve_id)
+        _element(result, "state", "Queued")
+        self._soap(200, response)
+
+    def _md_checkRetrieveStatus(self, call: etree._Element) -> None:  # noqa: N802
+        org = self.org
+        retrieve_id = call.findtext(f"{{{MD}}}asyncProcessId") or ""
+        with org.lock:
+            names = org.retrieves.get(retrieve_id)
+            packages = {p["Name"]: p for p in org.metadata_packages.values()}
+        if names is None:
+            return self._fault("INVALID_ID_FIELD", "Retrieve result has been deleted.")
+        buffer = io.BytesIO()
+        missing = []
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name in names:
+                if name not in packages:
+                    missing.append(name)
+                    continue
+                members: dict[str, list[str]] = {}
+                for type_name, member in sorted(packages[name].get("Members", ())):
+                    members.setdefault(type_name, []).append(member)
+                types = "".join(
+                    f"<types>{''.join(f'<members>{m}</members>' for m in ms)}<name>{t}</name></types>"
+                    for t, ms in members.items()
+                )
+                archive.writestr(
+                    f"{name}/package.xml",
+                    f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="{MD}"><fullName>{name}</fullName>'
+                    f"{types}<version>63.0</version></Package>",
+                )
+        response = etree.Element(f"{{{MD}}}checkRetrieveStatusResponse")
+        result = _element(response, "result")
+        _element(result, "done", True)
+        _element(result, "id", retrieve_id)
+        for name in missing:
+            message = _element(result, "messages")
+            _element(message, "fileName", name)
+            _element(message, "problem", f"No package named '{name}' found")
+        _element(result, "status", "Succeeded")
+        _element(result, "success", True)
+        _element(result, "zipFile", base64.b64encode(buffer.getvalue()).decode("ascii"))
         self._soap(200, response)
 
     # -- Tooling API (apexgen test)

@@ -447,14 +447,18 @@ def _upload_summary(upload: Any) -> str:
 def package_upload(**options: Any) -> None:
     """Upload a 1GP managed package version from the packaging org and wait until it is built.
 
-    The packaging org runs the package's Apex tests; a failing test or coverage under 75% fails the
+    The package's components are counted first (a Metadata API retrieve of the package by name): an
+    empty package is not uploaded (components join it with apexgen deploy --package-name NAME). The
+    packaging org runs the package's Apex tests; a failing test or coverage under 75% fails the
     upload, and every error it gives is shown. A beta installs in sandboxes and developer orgs only.
 
     \b
-    Exit codes: 0 uploaded; 1 the upload failed or --wait ran out (the resume command is printed);
+    Exit codes: 0 uploaded; 1 the package is empty, the upload failed or --wait ran out (the resume
+    command is printed);
     2 bad input; 4 connection or login failed; 130 interrupted (the upload goes on in the org).
     """
     from apexgen.org.connect import read_secret
+    from apexgen.org.metadata import MetadataClient
     from apexgen.org.polling import parse_wait
     from apexgen.packaging.tooling import (
         INSTALL_KEY_VARIABLE,
@@ -462,7 +466,9 @@ def package_upload(**options: Any) -> None:
         check_record_id,
     )
     from apexgen.packaging.uploads import (
+        check_package_has_components,
         find_metadata_package,
+        metadata_package_name,
         parse_major_minor,
         start_upload,
         wait_for_upload,
@@ -518,7 +524,12 @@ def package_upload(**options: Any) -> None:
                     "sfdx-project.json has the package's namespace"
                 )
             tooling = PackagingTooling(connect_org(options, api_version))
-            package_id = options["package_id"] or find_metadata_package(tooling, namespace)
+            if options["package_id"]:
+                package_id = options["package_id"]
+                package_name = metadata_package_name(tooling, package_id)
+            else:
+                package_id, package_name = find_metadata_package(tooling, namespace)
+            components = check_package_has_components(MetadataClient(tooling.connection), package_name)
             job.in_flight = True
             job.id = start_upload(
                 tooling,
@@ -531,7 +542,8 @@ def package_upload(**options: Any) -> None:
             )
             job.in_flight = False
             click.echo(
-                f"Package upload {job.id} started: {options['version_name']!r} of {package_id}, "
+                f"Package upload {job.id} started: {options['version_name']!r} of {package_name} ({package_id}, "
+                f"{components} components), "
                 f"{'released' if options['release'] else 'beta'}"
                 + (f", version {version[0]}.{version[1]}" if version else ""),
                 err=True,
