@@ -273,3 +273,11 @@ def test_the_dev_hub_refuses_an_ancestor_that_is_not_below_the_new_version(org: 
     assert result.exit_code == 1
     assert "Package version request 08c000000000002AAA: Error" in result.stdout
     assert "  The version number must be higher than its ancestor's (2.0.0)." in result.stdout
+
+
+def test_the_dev_hub_refuses_a_new_build_of_a_released_version_number(org: FakeOrg, project: Path) -> None:
+    created_package(org, project)
+    released(org, project, "1.0.0")
+    result = new_version(org, project, "--skip-ancestor-check")  # still 1.0.0.NEXT
+    assert result.exit_code == 1
+    assert "  Version 1.0.0 is already released; increment the version number." in result.stdout

@@ -122,13 +122,14 @@ def test_a_missing_definition_file_names_the_flag(org: FakeOrg, project: Path) -
     assert error_line(result) == "error: --definition-file nowhere.json: the definition file does not exist"
 
 
-def test_branch_and_tag_are_sent_and_the_alias_names_the_branch(org: FakeOrg, project: Path) -> None:
+def test_branch_tag_and_language_are_sent_and_the_alias_names_the_branch(org: FakeOrg, project: Path) -> None:
     created_package(org, project)
-    set_directory(project, branch="spring")
+    set_directory(project, branch="spring", language="de")
     result = new_version(org, project, "--tag", "a1b2c3d")
     assert result.exit_code == 0, result.output
     request = list(org.version_requests.values())[-1]
-    assert (request.branch, request.tag) == ("spring", "a1b2c3d")
+    assert (request.branch, request.tag, request.language) == ("spring", "a1b2c3d", "de")
+    assert "language" not in request.descriptor  # the package directory's language is the request's Language
     assert "branch" not in request.descriptor  # sf sends it as the request's Branch only
     assert "Version: AcmeAI 0.1.0-1 (alias AcmeAI@0.1.0-1-spring)" in result.stdout
     flag = new_version(org, project, "--branch", "summer")

@@ -1,9 +1,9 @@
 """What the fake Dev Hub checks beyond the zips: the SOQL its packaging queries use, the build-org definition and
-settings of a VersionInfo, and a version's ancestry.
+settings of a VersionInfo, and a version's number and ancestry.
 
 Ancestry rules a real Dev Hub applies whatever the client checked (sf's "highest released" rule is the client's,
-which --skip-ancestor-check lifts, so the fake does not apply it): an ancestor is a released version of the same
-managed package, a new major.minor version is above its ancestor's, a patch keeps its ancestor's major.minor, and
+which --skip-ancestor-check lifts, so the fake does not apply it): a released version number gets no new build, an
+ancestor is a released version of the same managed package, a new major.minor version is above its ancestor's, a patch keeps its ancestor's major.minor, and
 an unlocked package has no ancestor. The wording of these refusals is the fake's own: the Dev Hub's exact
 messages are not published.
 """
@@ -109,6 +109,9 @@ def ancestry_refusals(
     package: dict, versions: list[dict], descriptor: dict, version: tuple[int, int, int]
 ) -> list[str]:
     """Why the Dev Hub refuses the descriptor's ancestorId for a new ``version`` of ``package``."""
+    numbered = [v for v in versions if v["Package2Id"] == package["Id"]]
+    if any((v["MajorVersion"], v["MinorVersion"], v["PatchVersion"]) == version and v["IsReleased"] for v in numbered):
+        return [f"Version {'.'.join(str(n) for n in version)} is already released; increment the version number."]
     ancestor_id = descriptor.get("ancestorId")
     if ancestor_id in (None, ""):
         return []

@@ -146,6 +146,7 @@ class FakeVersionRequest:
     version_info: bytes = b""
     branch: str | None = None
     tag: str | None = None
+    language: str | None = None
     version_id: str | None = None  # the Package2Version made when the request succeeds
 
 
@@ -671,6 +672,7 @@ def create_version_request(org: FakeOrg, fields: dict) -> tuple[int, object]:
             version_info=version_info,
             branch=fields.get("Branch"),
             tag=fields.get("Tag"),
+            language=fields.get("Language"),
         )
         org.version_requests[request.id] = request
         org.package_problems += problems

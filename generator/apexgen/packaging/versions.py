@@ -247,6 +247,9 @@ def start_version(
     }
     if key is not None:
         fields["InstallKey"] = key
+    language = build.directory.entry.get("language")
+    if language:  # the version's language, as sf sends the package directory's (the descriptor's is the build org's)
+        fields["Language"] = str(language)
     if branch is not None:
         fields["Branch"] = branch
     if tag is not None:
