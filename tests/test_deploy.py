@@ -436,7 +436,9 @@ def test_the_fake_org_fails_a_zip_that_does_not_match_its_package_xml(
     monkeypatch.setattr(
         convert,
         "package_xml",
-        lambda members, version: real({**members, "ApexClass": [*members["ApexClass"], "Missing"]}, version),
+        lambda members, version, *name: real(
+            {**members, "ApexClass": [*members["ApexClass"], "Missing"]}, version, *name
+        ),
     )
     result = deploy(org, project)
     assert result.exit_code == 1

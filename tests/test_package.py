@@ -53,6 +53,7 @@ def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
             "Id": "033000000000001AAA",
             "Name": "Acme AI",
             "NamespacePrefix": "acmeai",
+            "Members": {("ApexClass", "FooService"), ("ApexClass", "FooServiceTest")},  # deployed with its name
         }
         yield fake
     assert fake.package_problems == [], "a VersionInfo zip broke the rules of a 2GP version"
@@ -691,6 +692,10 @@ def test_no_secret_in_any_output(org: FakeOrg, project: Path, key_file: Path) ->
                 )
             )
     keep(package(org, project, "version", "promote", "AcmeAI@0.1.0-1", "--verbose"))
+    project_file = project / "sfdx-project.json"  # after a release, the next version descends from it
+    project_file.write_text(
+        project_file.read_text().replace('"0.1.0.NEXT"', '"0.2.0.NEXT", "ancestorVersion": "HIGHEST"')
+    )
     env = {"SF_PASSWORD": org.password, "SF_SECURITY_TOKEN": org.security_token, "SF_INSTALLATION_KEY": INSTALL_KEY}
     keep(
         package(

@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
+from tests.fakes.devhub import ancestry_refusals, definition_problems, select_rows
 from tests.fakes.https_server import RunningServer, serve_https
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -54,9 +55,10 @@ LOW_COVERAGE_WARNING = (
 )
 
 
-@functools.lru_cache(maxsize=1)
-def metadata_schema() -> etree.XMLSchema:
-    """The XSD inside the Metadata API WSDL that simple-salesforce ships (API v63.0)."""
+@functools.lru_cache(maxsize=8)
+def metadata_schema(*root_types: str) -> etree.XMLSchema:
+    """The XSD inside the Metadata API WSDL that simple-salesforce ships (API v63.0); ``root_types`` become global
+    elements, so a metadata file whose root is one of them (``<EinsteinGptSettings>``) can be validated."""
     import simple_salesforce
 
     wsdl = etree.parse(str(Path(simple_salesforce.__file__).parent / "metadata.wsdl"))
@@ -65,6 +67,8 @@ def metadata_schema() -> etree.XMLSchema:
     # The WSDL declares the tns prefix on <definitions>; a standalone schema needs it on its own root.
     schema = etree.Element(f"{{{xsd}}}schema", nsmap={"xsd": xsd, "tns": MD}, attrib=dict(embedded.attrib))
     schema.extend(copy.deepcopy(child) for child in embedded)
+    for name in root_types:
+        etree.SubElement(schema, f"{{{xsd}}}element", name=name, type=f"tns:{name}")
     return etree.XMLSchema(schema)
 
 
@@ -138,6 +142,11 @@ class FakeVersionRequest:
     test_methods: list[tuple[str, str]]
     covered_classes: list[str]
     problems: list[str]
+    descriptor: dict = field(default_factory=dict)
+    version_info: bytes = b""
+    branch: str | None = None
+    tag: str | None = None
+    language: str | None = None
     version_id: str | None = None  # the Package2Version made when the request succeeds
 
 
@@ -190,6 +199,7 @@ class FakeOrg:
         self.package_versions: dict[str, dict] = {}  # Package2Version rows by 05i id
         self.metadata_packages: dict[str, dict] = {}  # 1GP packages of a packaging org by 033 id
         self.uploads: dict[str, FakeUpload] = {}
+        self.retrieves: dict[str, list[str]] = {}  # retrieve id -> the package names it asked for
         self.metadata_package_versions: dict[str, dict] = {}  # MetadataPackageVersion rows by 04t id
         self.package_problems: list[str] = []
         self.deploys: dict[str, FakeDeploy] = {}
@@ -223,6 +233,7 @@ ONE_FILE_TYPES = {
     "CustomMetadata": ("customMetadata", "md", False),
     "CustomLabels": ("labels", "labels", False),
     "CustomObject": ("objects", "object", False),
+    "Settings": ("settings", "settings", False),
 }
 BUNDLE_FOLDERS = {"LightningComponentBundle": "lwc", "AuraDefinitionBundle": "aura"}
 # Children deployed inside their object's file, by the element that holds them there.
@@ -538,13 +549,25 @@ DESCRIPTOR_KEYS = {
     "versionNumber",
     "versionDescription",
     "ancestorId",
-    "ancestorVersion",
     "dependencies",
     "postInstallScript",
     "uninstallScript",
     "postInstallUrl",
     "releaseNotesUrl",
-    "apexTestAccess",
+    # from the definition file (copyDescriptorProperties) and the build user's access (resolveBuildUserPermissions);
+    # sf never sends ancestorVersion, definitionFile, apexTestAccess or branch: it resolves or maps them first.
+    "country",
+    "edition",
+    "language",
+    "features",
+    "orgPreferences",
+    "snapshot",
+    "release",
+    "sourceOrg",
+    "permissionSetNames",
+    "permissionSetLicenseDeveloperNames",
+    "packageMetadataPermissionSetNames",
+    "packageMetadataPermissionSetLicenseNames",
 }
 PACKAGING_TABLES = (
     "Package2",
@@ -571,7 +594,9 @@ def check_version_info(version_info: bytes, package_id: str) -> tuple[dict, dict
     names = set(outer.namelist())
     problems = [
         f"VersionInfo holds {name}, which is not part of a package version"
-        for name in sorted(names - {"package.zip", "package2-descriptor.json", "settings.zip"})
+        for name in sorted(
+            names - {"package.zip", "package2-descriptor.json", "settings.zip", "scratch-org-definition.json"}
+        )
     ]
     if "package.zip" not in names or "package2-descriptor.json" not in names:
         return {}, {}, problems + ["VersionInfo needs package.zip and package2-descriptor.json"]
@@ -586,8 +611,11 @@ def check_version_info(version_info: bytes, package_id: str) -> tuple[dict, dict
         problems.append(
             f"package2-descriptor.json: versionNumber {descriptor.get('versionNumber')!r} is not M.m.p.NEXT"
         )
-    if not isinstance(descriptor.get("versionName"), str):
+    if not isinstance(descriptor.get("versionName"), str) or not descriptor.get("versionName"):
         problems.append("package2-descriptor.json: versionName is missing")
+    if not isinstance(descriptor.get("ancestorId", ""), str):
+        problems.append("package2-descriptor.json: ancestorId is not a string")
+    problems += definition_problems(outer, descriptor, metadata_schema, check_zip)
     inner = zipfile.ZipFile(io.BytesIO(outer.read("package.zip")))
     _, zip_problems = check_zip(inner)
     problems += zip_problems
@@ -630,10 +658,13 @@ def create_version_request(org: FakeOrg, fields: dict) -> tuple[int, object]:
         return 400, _rest_error(
             "FIELD_INTEGRITY_EXCEPTION", "You can't calculate code coverage when you skip validation."
         )
-    descriptor, classes, problems = check_version_info(base64.b64decode(fields.get("VersionInfo") or ""), package_id)
+    version_info = base64.b64decode(fields.get("VersionInfo") or "")
+    descriptor, classes, problems = check_version_info(version_info, package_id)
     numbers = DESCRIPTOR_VERSION.fullmatch(str(descriptor.get("versionNumber", "")))
+    version = tuple(int(n) for n in numbers.groups()[:3]) if numbers else (0, 1, 0)
     methods, covered = split_tests(classes, "RunLocalTests", [])
     with org.lock:
+        refusals = ancestry_refusals(org.packages[package_id], list(org.package_versions.values()), descriptor, version)
         request = FakeVersionRequest(
             id=next(org._version_request_ids),
             created=org.clock.monotonic(),
@@ -644,10 +675,15 @@ def create_version_request(org: FakeOrg, fields: dict) -> tuple[int, object]:
             calculate_coverage=bool(fields.get("CalculateCodeCoverage")),
             skip_validation=bool(fields.get("SkipValidation")),
             install_key=fields.get("InstallKey"),
-            version=tuple(int(n) for n in numbers.groups()[:3]) if numbers else (0, 1, 0),
+            version=version,
             test_methods=methods,
             covered_classes=covered,
-            problems=problems,
+            problems=problems + refusals,
+            descriptor=descriptor,
+            version_info=version_info,
+            branch=fields.get("Branch"),
+            tag=fields.get("Tag"),
+            language=fields.get("Language"),
         )
         org.version_requests[request.id] = request
         org.package_problems += problems
@@ -694,6 +730,7 @@ def version_request_state(org: FakeOrg, request: FakeVersionRequest, now: float)
                 for v in org.package_versions.values()
                 if v["Package2Id"] == request.package_id
                 and (v["MajorVersion"], v["MinorVersion"], v["PatchVersion"]) == request.version
+                and v["Branch"] == request.branch
             )
             coverage = None
             if request.calculate_coverage:
@@ -712,7 +749,11 @@ def version_request_state(org: FakeOrg, request: FakeVersionRequest, now: float)
                 "CodeCoverage": coverage,
                 "HasPassedCodeCoverageCheck": bool(coverage and coverage["apexCodeCoveragePercentage"] >= 75),
                 "IsReleased": False,
+                "IsDeprecated": False,
                 "ValidationSkipped": request.skip_validation,
+                "Branch": request.branch,
+                "Tag": request.tag,
+                "AncestorId": request.descriptor.get("ancestorId") or None,
             }
             request.version_id = version_id
     return "Success", []
@@ -799,9 +840,8 @@ def _select(table: str, record: dict, fields: list[str]) -> dict:
 def packaging_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
     now = org.clock.monotonic()
     select = re.match(r"\s*SELECT\s+(.*?)\s+FROM\s", soql, re.IGNORECASE | re.DOTALL)
-    where = re.search(r"\bWHERE\s+([\w.]+)\s*=\s*'([^']*)'", soql)
-    if select is None or where is None:
-        return 400, _rest_error("MALFORMED_QUERY", f"fake org answers packaging queries by one field: {soql}")
+    if select is None:
+        return 400, _rest_error("MALFORMED_QUERY", f"fake org cannot answer: {soql}")
     fields = [f.strip() for f in select.group(1).split(",")]
     with org.lock:
         if table == "Package2VersionCreateRequest":
@@ -818,6 +858,8 @@ def packaging_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
                         "Package2Version": org.package_versions.get(request.version_id or ""),
                         "CalculateCodeCoverage": request.calculate_coverage,
                         "SkipValidation": request.skip_validation,
+                        "Branch": request.branch,
+                        "Tag": request.tag,
                         "InstallKey": None,
                     }
                 )
@@ -848,13 +890,9 @@ def packaging_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
             records = list(org.metadata_packages.values())
         else:
             records = list(org.metadata_package_versions.values())
-    key, value = where.groups()
-    head, _, rest = key.partition(".")
-    matching = (
-        [r for r in records if (r.get(head) or {}).get(rest) == value]
-        if rest
-        else [r for r in records if r.get(key) == value]
-    )
+    matching = select_rows(records, soql)
+    if isinstance(matching, str):
+        return 400, _rest_error("MALFORMED_QUERY", matching)
     try:
         rows = [_select(table, r, fields) for r in matching]
     except KeyError as exc:
@@ -1105,6 +1143,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(call.findtext(f"{{{MD}}}ZipFile") or "")))
         members, problems = check_zip(archive)
         classes = classes_in_zip(archive)
+        package_name = etree.fromstring(archive.read("package.xml")).findtext(f"{{{MD}}}fullName")
         level = text("testLevel") or "NoTestRun"
         specified = [e.text or "" for e in options.findall(f"{{{MD}}}runTests")]
         methods, covered = split_tests(classes, level, specified)
@@ -1125,6 +1164,18 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             org.deploys[deploy.id] = deploy
             if not deploy.check_only and not problems:
                 org.org_classes.update(classes)
+                if (
+                    package_name and deploy.outcome == "success"
+                ):  # 1GP: the components join the package (a new unmanaged one if none has the name)
+                    package = next((p for p in org.metadata_packages.values() if p["Name"] == package_name), None)
+                    if package is None:
+                        package_id = f"033{len(org.metadata_packages) + 1:012d}AAA"
+                        package = org.metadata_packages[package_id] = {
+                            "Id": package_id,
+                            "Name": package_name,
+                            "NamespacePrefix": None,
+                        }
+                    package.setdefault("Members", set()).update((m.type, m.name) for m in members)
         return deploy
 
     def _md_checkDeployStatus(self, call: etree._Element) -> None:  # noqa: N802 - named after the operation
@@ -1181,6 +1232,61 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             org.deploys[deploy.id] = deploy
         response = etree.Element(f"{{{MD}}}deployRecentValidationResponse")
         _element(response, "result", deploy.id)
+        self._soap(200, response)
+
+    def _md_retrieve(self, call: etree._Element) -> None:
+        """A retrieve of packages by name, answered at once; checkRetrieveStatus returns their package.xml."""
+        org = self.org
+        request = call.find(f"{{{MD}}}retrieveRequest")
+        names = [e.text or "" for e in request.findall(f"{{{MD}}}packageNames")]
+        with org.lock:
+            retrieve_id = f"09S{len(org.retrieves) + 1:012d}AAA"
+            org.retrieves[retrieve_id] = names
+        response = etree.Element(f"{{{MD}}}retrieveResponse")
+        result = _element(response, "result")
+        _element(result, "done", False)
+        _element(result, "id", retrieve_id)
+        _element(result, "state", "Queued")
+        self._soap(200, response)
+
+    def _md_checkRetrieveStatus(self, call: etree._Element) -> None:  # noqa: N802
+        org = self.org
+        retrieve_id = call.findtext(f"{{{MD}}}asyncProcessId") or ""
+        with org.lock:
+            names = org.retrieves.get(retrieve_id)
+            packages = {p["Name"]: p for p in org.metadata_packages.values()}
+        if names is None:
+            return self._fault("INVALID_ID_FIELD", "Retrieve result has been deleted.")
+        buffer = io.BytesIO()
+        missing = []
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name in names:
+                if name not in packages:
+                    missing.append(name)
+                    continue
+                members: dict[str, list[str]] = {}
+                for type_name, member in sorted(packages[name].get("Members", ())):
+                    members.setdefault(type_name, []).append(member)
+                types = "".join(
+                    f"<types>{''.join(f'<members>{m}</members>' for m in ms)}<name>{t}</name></types>"
+                    for t, ms in members.items()
+                )
+                archive.writestr(
+                    f"{name}/package.xml",
+                    f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="{MD}"><fullName>{name}</fullName>'
+                    f"{types}<version>63.0</version></Package>",
+                )
+        response = etree.Element(f"{{{MD}}}checkRetrieveStatusResponse")
+        result = _element(response, "result")
+        _element(result, "done", True)
+        _element(result, "id", retrieve_id)
+        for name in missing:
+            message = _element(result, "messages")
+            _element(message, "fileName", name)
+            _element(message, "problem", f"No package named '{name}' found")
+        _element(result, "status", "Succeeded")
+        _element(result, "success", True)
+        _element(result, "zipFile", base64.b64encode(buffer.getvalue()).decode("ascii"))
         self._soap(200, response)
 
     # -- Tooling API (apexgen test)

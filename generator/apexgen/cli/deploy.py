@@ -82,6 +82,11 @@ def _write_reports(tests: Any, sources: Any, root: Path, junit: Path | None, cov
 @click.option("--skip-checks", is_flag=True, help="Deploy without the offline checks of apexgen check.")
 @click.option("--deep-checks", is_flag=True, help="Run the deep checks of apexgen check before deploying.")
 @package_dir_option
+@click.option(
+    "--package-name",
+    metavar="NAME",
+    help="1GP: add the deployed components to this package of the packaging org (package.xml <fullName>).",
+)
 @report_options
 @org_connection
 def deploy(**options: Any) -> None:
@@ -90,6 +95,8 @@ def deploy(**options: Any) -> None:
     By default `apexgen check` runs first (deep where its tools are installed) and the project's
     @IsTest classes run as RunSpecifiedTests. The summary lists each component error as file:line:col, each failing test with
     its message and stack, and coverage per class and in total against the 75% rule.
+    With --package-name (1GP), package.xml names the packaging org's package, so the deployed
+    components join it and the next `apexgen package upload` ships them.
 
     \b
     Exit codes: 0 deployed (or canceled with --cancel); 1 checks, components, tests or coverage failed,
@@ -114,6 +121,12 @@ def deploy(**options: Any) -> None:
             raise UsageError(f"--validate starts a new deploy; it cannot be combined with --{modes[0]}")
         if options["skip_checks"] and options["deep_checks"]:
             raise UsageError("--skip-checks and --deep-checks cannot be combined")
+        if options["package_name"] is not None and (modes or not options["package_name"].strip()):
+            raise UsageError(
+                f"--package-name: cannot be combined with --{modes[0]}"
+                if modes
+                else "--package-name: name the packaging org's package"
+            )
         for mode in modes:
             check_id(f"--{mode}", options[mode])
         deploy_id = options["resume"] or options["cancel"]
@@ -130,6 +143,7 @@ def deploy(**options: Any) -> None:
                 tests=tests,
                 checks=checks,
                 package_dirs=list(options["package_dirs"]) or None,
+                package_name=options["package_name"],
             )
             for warning in prepared.check_warnings:
                 click.echo(f"check: {warning}", err=True)
@@ -149,8 +163,9 @@ def deploy(**options: Any) -> None:
             in_flight = False
             what = "Validation" if options["validate"] else "Deploy"
             tests_note = f", tests: {', '.join(prepared.options.run_tests)}" if prepared.options.run_tests else ""
+            joining = f" (added to package {options['package_name']})" if options["package_name"] else ""
             click.echo(
-                f"{what} {deploy_id} started: {prepared.project.component_count} components, "
+                f"{what} {deploy_id} started: {prepared.project.component_count} components{joining}, "
                 f"{prepared.options.test_level}{tests_note}",
                 err=True,
             )

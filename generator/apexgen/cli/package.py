@@ -211,6 +211,18 @@ def _version_summary(request: Any) -> str:
 @click.option(
     "--skip-validation", is_flag=True, help="Skip validation and coverage: faster, but the version cannot be promoted."
 )
+@click.option(
+    "--definition-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scratch-org definition of the build org (features, settings)  [default: the directory's definitionFile]",
+)
+@click.option("--branch", help="Branch of the version (part of its alias)  [default: the directory's branch]")
+@click.option("--tag", help="Tag of the version, such as a commit id.")
+@click.option(
+    "--skip-ancestor-check",
+    is_flag=True,
+    help="Allow an ancestor that is not the highest released version (or NONE after a release).",
+)
 @wait_option("60", zero="sends the request and returns its id")
 @click.option("--resume", metavar="REQUEST_ID", help="Wait for (and report) a version request already sent (08c...).")
 @click.option("--skip-checks", is_flag=True, help="Build without the offline checks of apexgen check.")
@@ -222,8 +234,12 @@ def package_version_create(**options: Any) -> None:
     """Build a 2GP package version from the project in the Dev Hub and wait until it is built.
 
     The fast checks of `apexgen check` run first, as before a deploy. The package directory's
-    versionName and versionNumber (M.m.p.NEXT) go into the version's descriptor; the project is
-    converted to package.zip as for apexgen deploy. When the version
+    versionName (default: the version number) and versionNumber (M.m.p.NEXT) go into the version's
+    descriptor; the project is converted to package.zip as for apexgen deploy. As sf does, a managed
+    version carries its ancestor (ancestorId or ancestorVersion of the package directory: an alias, 04t
+    or 05i id, M.m.p, HIGHEST or NONE); once a version is released, a new M.m.0 must name the highest
+    released one. The definition file's features and settings shape the build org; apexTestAccess
+    grants its permission sets to the user that runs the tests. When the version
     is built, its subscriber package version id (04t), install URL and code coverage are printed
     and the alias NAME@M.m.p-BUILD is written to packageAliases in sfdx-project.json.
 
@@ -232,11 +248,13 @@ def package_version_create(**options: Any) -> None:
     never a flag value (it would land in shell history).
     Exit codes: 0 built (with 75% coverage, unless coverage was off); 1 checks failed, the request
     failed (every error is shown), coverage is under 75%, or --wait ran out (the resume command is printed);
-    2 bad input; 4 connection or login failed; 130 interrupted (the request goes on in the Dev Hub).
+    2 bad input (including an ancestor sf would refuse, or a bad definition file); 4 connection or login failed; 130 interrupted (the request goes on in the Dev Hub).
     """
     from apexgen.org.polling import parse_wait
+    from apexgen.packaging.ancestry import resolve_ancestor
     from apexgen.packaging.tooling import PackagingTooling, check_record_id
     from apexgen.packaging.versions import (
+        branch_of,
         build_version_info,
         installation_key,
         record_version_alias,
@@ -271,6 +289,10 @@ def package_version_create(**options: Any) -> None:
                     ("--skip-checks", options["skip_checks"]),
                     ("--deep-checks", options["deep_checks"]),
                     ("--code-coverage", options["code_coverage"] is not None),
+                    ("--definition-file", options["definition_file"]),
+                    ("--branch", options["branch"]),
+                    ("--tag", options["tag"]),
+                    ("--skip-ancestor-check", options["skip_ancestor_check"]),
                 )
                 if value
             ]
@@ -283,23 +305,50 @@ def package_version_create(**options: Any) -> None:
                 options["installation_key_file"], options["installation_key_bypass"], dict(os.environ)
             )
             checks = "skip" if options["skip_checks"] else "deep" if options["deep_checks"] else "auto"
-            build = build_version_info(root, project, options["package"], checks)
+            build = build_version_info(
+                root,
+                project,
+                options["package"],
+                checks,
+                definition_file=options["definition_file"],
+                code_coverage=code_coverage,
+            )
+            branch = branch_of(project, build.directory, options["branch"])
             for warning in build.check_warnings:
                 click.echo(f"check: {warning}", err=True)
             for note in build.notes:
                 click.echo(note, err=True)
             tooling = PackagingTooling(connect_org(options, build.api_version))
+            ancestor = resolve_ancestor(
+                tooling,
+                project,
+                build.directory.entry,
+                build.package_id,
+                build.directory.version_number,
+                skip_ancestor_check=options["skip_ancestor_check"],
+            )
+            build.descriptor["ancestorId"] = ancestor.version_id
             job.in_flight = True
-            job.id = start_version(tooling, build, key, code_coverage=code_coverage, skip_validation=skip_validation)
+            job.id = start_version(
+                tooling,
+                build,
+                key,
+                code_coverage=code_coverage,
+                skip_validation=skip_validation,
+                branch=branch,
+                tag=options["tag"],
+            )
             job.in_flight = False
             validation = (
                 "validation skipped"
                 if skip_validation
                 else ("code coverage on" if code_coverage else "code coverage off")
             )
+            lineage = f" (ancestor {ancestor.number})" if ancestor.version_id else ""
+            on_branch = f", branch {branch}" if branch else ""
             click.echo(
                 f"Package version request {job.id} started: {build.directory.package} "
-                f"{build.directory.version_number}, {build.component_count} components, {validation}, "
+                f"{build.directory.version_number}{lineage}{on_branch}, {build.component_count} components, {validation}, "
                 f"{'installation key set' if key else 'no installation key'}",
                 err=True,
             )
@@ -398,14 +447,18 @@ def _upload_summary(upload: Any) -> str:
 def package_upload(**options: Any) -> None:
     """Upload a 1GP managed package version from the packaging org and wait until it is built.
 
-    The packaging org runs the package's Apex tests; a failing test or coverage under 75% fails the
+    The package's components are counted first (a Metadata API retrieve of the package by name): an
+    empty package is not uploaded (components join it with apexgen deploy --package-name NAME). The
+    packaging org runs the package's Apex tests; a failing test or coverage under 75% fails the
     upload, and every error it gives is shown. A beta installs in sandboxes and developer orgs only.
 
     \b
-    Exit codes: 0 uploaded; 1 the upload failed or --wait ran out (the resume command is printed);
+    Exit codes: 0 uploaded; 1 the package is empty, the upload failed or --wait ran out (the resume
+    command is printed);
     2 bad input; 4 connection or login failed; 130 interrupted (the upload goes on in the org).
     """
     from apexgen.org.connect import read_secret
+    from apexgen.org.metadata import MetadataClient
     from apexgen.org.polling import parse_wait
     from apexgen.packaging.tooling import (
         INSTALL_KEY_VARIABLE,
@@ -413,7 +466,9 @@ def package_upload(**options: Any) -> None:
         check_record_id,
     )
     from apexgen.packaging.uploads import (
+        check_package_has_components,
         find_metadata_package,
+        metadata_package_name,
         parse_major_minor,
         start_upload,
         wait_for_upload,
@@ -469,7 +524,12 @@ def package_upload(**options: Any) -> None:
                     "sfdx-project.json has the package's namespace"
                 )
             tooling = PackagingTooling(connect_org(options, api_version))
-            package_id = options["package_id"] or find_metadata_package(tooling, namespace)
+            if options["package_id"]:
+                package_id = options["package_id"]
+                package_name = metadata_package_name(tooling, package_id)
+            else:
+                package_id, package_name = find_metadata_package(tooling, namespace)
+            components = check_package_has_components(MetadataClient(tooling.connection), package_name)
             job.in_flight = True
             job.id = start_upload(
                 tooling,
@@ -482,7 +542,8 @@ def package_upload(**options: Any) -> None:
             )
             job.in_flight = False
             click.echo(
-                f"Package upload {job.id} started: {options['version_name']!r} of {package_id}, "
+                f"Package upload {job.id} started: {options['version_name']!r} of {package_name} ({package_id}, "
+                f"{components} components), "
                 f"{'released' if options['release'] else 'beta'}"
                 + (f", version {version[0]}.{version[1]}" if version else ""),
                 err=True,

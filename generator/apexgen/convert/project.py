@@ -108,19 +108,26 @@ def package_directories(project: SfdxProject, chosen: list[str] | None) -> list[
 
 
 def convert_project(
-    root: Path, package_dirs: list[str] | None = None, *, replacements: bool = False, registry: Registry | None = None
+    root: Path,
+    package_dirs: list[str] | None = None,
+    *,
+    replacements: bool = False,
+    registry: Registry | None = None,
+    package_name: str | None = None,
 ) -> Conversion:
     """The metadata-format tree of the project at ``root``: all its package directories, or those named.
 
     ``replacements``: apply sfdx-project.json's ``replacements``, as sf does in a deploy."""
     root = Path(os.path.abspath(root))
     try:
-        return _convert(root, package_dirs, replacements, registry or Registry.load())
+        return _convert(root, package_dirs, replacements, registry or Registry.load(), package_name)
     except ConvertError as exc:  # name files as the user sees them: relative to the project
         raise ConvertError(str(exc).replace(f"{root}{os.sep}", "")) from None
 
 
-def _convert(root: Path, package_dirs: list[str] | None, replacements: bool, registry: Registry) -> Conversion:
+def _convert(
+    root: Path, package_dirs: list[str] | None, replacements: bool, registry: Registry, package_name: str | None
+) -> Conversion:
     project = SfdxProject.load(root)
     for key in REGISTRY_CHANGES:
         if project.data.get(key):
@@ -152,7 +159,7 @@ def _convert(root: Path, package_dirs: list[str] | None, replacements: bool, reg
         directories,
         project.api_version,
         members,
-        package_xml(members, project.api_version),
+        package_xml(members, project.api_version, package_name),
         outputs,
         tree,
         skipped,
@@ -220,11 +227,13 @@ class ConvertedProject:
         return sum(len(names) for names in self.members.values())
 
 
-def deploy_zip(root: Path, package_dirs: list[str] | None = None, *, replacements: bool = True) -> ConvertedProject:
+def deploy_zip(
+    root: Path, package_dirs: list[str] | None = None, *, replacements: bool = True, package_name: str | None = None
+) -> ConvertedProject:
     """The project as ``sf project deploy start`` would send it, checked against the deploy limits.
 
     ``replacements=False`` when the zip is not sent, only read (which file each component came from)."""
-    conversion = convert_project(root, package_dirs, replacements=replacements)
+    conversion = convert_project(root, package_dirs, replacements=replacements, package_name=package_name)
     if len(conversion.outputs) + 1 > MAX_FILES:
         raise ConvertError(
             f"{root}: the deploy would hold {len(conversion.outputs) + 1} files; the Metadata API "

@@ -299,11 +299,16 @@ def _js_order(text: str) -> bytes:
     return text.encode("utf-16-be")
 
 
-def package_xml(members: dict[str, list[str]], api_version: str) -> str:
-    """SDR's getPackageXml (fast-xml-builder, 4 spaces; no numeric-reference fix-up there)."""
-    body = {
+def package_xml(members: dict[str, list[str]], api_version: str, package_name: str | None = None) -> str:
+    """SDR's getPackageXml (fast-xml-builder, 4 spaces; no numeric-reference fix-up there). With
+    ``package_name`` (1GP, sf's --package-name), its <fullName>: a deploy adds the components to that package
+    of the packaging org. SDR writes it last, after <version>, out of the XSD's order; the Metadata API takes
+    it there, and apexgen writes what sf writes."""
+    body: dict[str, object] = {
         "types": [{"members": names, "name": name} for name, names in members.items()],
         "version": api_version,
         sdr_xml.ATTR + "xmlns": "http://soap.sforce.com/2006/04/metadata",
     }
+    if package_name:
+        body["fullName"] = package_name
     return sdr_xml.build({"Package": body}, restore_references=False)

@@ -44,12 +44,13 @@ def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
 
 
 def convert(
-    root: Path, package_dirs: list[str] | None = None, *, replacements: bool = True
+    root: Path, package_dirs: list[str] | None = None, *, replacements: bool = True, package_name: str | None = None
 ) -> tuple[ConvertedProject, list[str]]:
     """The project as the deploy zip of its package directories (all, as sf project deploy start sends them, or
     those named), and the conversion's notes (files skipped, files that won over others). ``replacements``:
-    False when the zip is not sent (apexgen test, --resume), so their environment variables are not needed."""
-    project = deploy_zip(root, package_dirs, replacements=replacements)
+    False when the zip is not sent (apexgen test, --resume), so their environment variables are not needed.
+    ``package_name`` (1GP): package.xml names the packaging org's package, so the components join it."""
+    project = deploy_zip(root, package_dirs, replacements=replacements, package_name=package_name)
     return project, project.notes
 
 
@@ -61,6 +62,7 @@ def prepare(
     tests: list[str],
     checks: str,  # "auto" | "fast" | "deep" | "skip"
     package_dirs: list[str] | None = None,  # default: every package directory
+    package_name: str | None = None,
 ) -> PreparedDeploy:
     """Everything that happens before anything leaves the machine: checks, conversion, the test list."""
     warnings: list[Any] = []
@@ -75,7 +77,7 @@ def prepare(
                 "(run apexgen check for all findings, or pass --skip-checks)"
             )
         warnings = findings
-    project, notes = convert(root, package_dirs)
+    project, notes = convert(root, package_dirs, package_name=package_name)
     if test_level == "RunSpecifiedTests" and not tests:
         tests = find_test_classes(root, project)
         if not tests:

@@ -32,8 +32,11 @@ def expected_prompt(prompt: Prompt) -> str:
 
 def apex_class(spec: Spec, name: str, template: str, **context: Any) -> list[PlannedFile]:
     folder = f"{spec.project.package_dir}/{CLASSES_DIR}"
-    # In a managed package only global entry points reach subscribers (their Flows, components, Apex).
-    access = "global" if spec.project.namespace else "public"
+    # In a managed package, subscribers' Flows reach only global invocable actions (and their Request and Result
+    # types). A released global can never be removed, so everything else stays public: the package's own
+    # components call their controllers' public @AuraEnabled methods from inside the namespace, and a global
+    # action's public methods may take public types (Result.succeeded takes the shared Generation).
+    access = "global" if spec.project.namespace and template.startswith("apex/action/") else "public"
     source = format_apex(
         render(template, spec=spec, project=spec.project, p=spec.project.prefix, access=access, **context)
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.flows import flow_files
 from apexgen.generate.lwc import lwc_bundle
+from apexgen.generate.permissions import permission_set
 from apexgen.generate.planned_file import PlannedFile
+from apexgen.generate.subscriber_models import model_metadata
 from apexgen.spec.types import UNTESTED_SHARED_CLASSES, Spec
 
 
@@ -17,9 +19,14 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
     """Every file ``generate`` writes for ``spec``, in a stable order."""
     p = spec.project.prefix
     files: list[PlannedFile] = []
-    shared = [(f"{p}{name}", f"apex/shared/{name}.cls.jinja") for name in spec.shared_classes()]
+
+    def shared_template(name: str) -> str:
+        chosen = "SubscriberModels" if name == "Models" and spec.project.subscriber_models else name
+        return f"apex/shared/{chosen}"
+
+    shared = [(f"{p}{name}", f"{shared_template(name)}.cls.jinja") for name in spec.shared_classes()]
     shared += [
-        (f"{p}{name}Test", f"apex/shared/{name}Test.cls.jinja")
+        (f"{p}{name}Test", f"{shared_template(name)}Test.cls.jinja")
         for name in spec.shared_classes()
         if name not in UNTESTED_SHARED_CLASSES
     ]
@@ -40,4 +47,4 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if "lwc" in prompt.expose:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    return files
+    return files + permission_set(spec) + model_metadata(spec)

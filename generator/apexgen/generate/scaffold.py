@@ -2,7 +2,8 @@
 
 Writes sfdx-project.json, .forceignore, .prettierrc (matching the formatting of generated Apex),
 .gitignore, a package.json for prettier and the Lightning web components' lint and Jest tests (with
-their jest.config.js and eslint.config.js), and a commented example apexgen.toml. Never overwrites:
+their jest.config.js and eslint.config.js), and a commented example apexgen.toml; with a namespace, also
+the definition of the org that builds and validates managed package versions. Never overwrites:
 when any of these files exists, nothing is written.
 """
 
@@ -16,6 +17,7 @@ from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import environment
 from apexgen.generate.write import atomic_write
 from apexgen.pins import LWC_TEST_PACKAGES, PINNED_PACKAGES
+from apexgen.project.sfdx_project import DEFINITION_FILE
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION
 from apexgen.spec.naming import identifier_problem
 
@@ -30,6 +32,15 @@ PROJECT_FILES = {
     "eslint.config.js": "project/eslint.config.js.jinja",
     "apexgen.toml": "project/apexgen.toml.jinja",
 }
+# The build org of a package version validates it: it compiles the Apex, which calls aiplatform.ModelsAPI,
+# and runs its tests. The 2GP guide ("Get Access to Scratch Orgs That Have Agentforce", pkg2_dev) gives the
+# feature Einstein1AIPlatform and the setting einsteinGptSettings.enableEinsteinGptPlatform; its sample's
+# edition is Partner Developer (the feature is available to Dev Hubs in a Partner Business Org, and a namespaced
+# package is built from one). The docs are silent on anything else the Models API needs in a build org
+# (licences, permission sets of the user that runs the tests): the file asks for nothing more, and the generated
+# tests stub the Models API, so they need no live model. sfdx-project.json references the file from the package
+# directory (definitionFile), which `apexgen package create` records: the schema allows the key only there.
+NAMESPACED_PROJECT_FILES = {DEFINITION_FILE: "project/project-scratch-def.json.jinja"}
 
 
 def project_files(name: str, api_version: str = API_VERSION, namespace: str = "") -> list[PlannedFile]:
@@ -57,7 +68,8 @@ def project_files(name: str, api_version: str = API_VERSION, namespace: str = ""
         ),
     }
     env = environment()
-    return [PlannedFile(path, env.get_template(template).render(**context)) for path, template in PROJECT_FILES.items()]
+    templates = {**PROJECT_FILES, **(NAMESPACED_PROJECT_FILES if namespace else {})}
+    return [PlannedFile(path, env.get_template(template).render(**context)) for path, template in templates.items()]
 
 
 def init_project(root: Path, api_version: str = API_VERSION, namespace: str = "") -> list[str]:
@@ -72,5 +84,6 @@ def init_project(root: Path, api_version: str = API_VERSION, namespace: str = ""
         )
     root.mkdir(parents=True, exist_ok=True)
     for file in files:
+        (root / file.path).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(root / file.path, file.content)
     return [f.path for f in files]

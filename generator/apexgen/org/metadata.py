@@ -82,7 +82,8 @@ def check_id(flag: str, value: str) -> None:
 
 
 class MetadataClient:
-    """deploy, checkDeployStatus, cancelDeploy and deployRecentValidation on one authenticated connection."""
+    """deploy, checkDeployStatus, cancelDeploy, deployRecentValidation, and the retrieve of a package by name,
+    on one authenticated connection."""
 
     def __init__(self, connection: Connection, client_name: str = "apexgen"):
         self.connection = connection
@@ -179,6 +180,48 @@ class MetadataClient:
     def deploy_recent_validation(self, validation_id: str) -> str:
         result = self._call("deployRecentValidation", [("validationId", validation_id)], idempotent=False)
         return (result.text or "").strip()
+
+    def retrieve_package(self, package_name: str) -> str:
+        """Start retrieving the org's package ``package_name`` (RetrieveRequest.packageNames); the async id.
+        A retrieve changes nothing in the org, so a lost answer may be asked for again."""
+        request: list[tuple[str, object]] = [
+            ("apiVersion", self.connection.api_version),
+            ("packageNames", package_name),
+            ("singlePackage", True),
+        ]
+        return field_text(self._call("retrieve", [("retrieveRequest", request)], idempotent=True), "id") or ""
+
+    def check_retrieve_status(self, retrieve_id: str) -> RetrievedPackage:
+        result = self._call(
+            "checkRetrieveStatus", [("asyncProcessId", retrieve_id), ("includeZip", True)], idempotent=True
+        )
+        problems = [m.findtext(_q("problem")) or "" for m in result.findall(_q("messages"))]
+        zipped = field_text(result, "zipFile") or ""
+        return RetrievedPackage(
+            field_bool(result, "done"), field_text(result, "status") or "", base64.b64decode(zipped), problems
+        )
+
+
+@dataclass
+class RetrievedPackage:
+    done: bool
+    status: str  # Pending, InProgress, Succeeded, Failed
+    zip_bytes: bytes
+    problems: list[str]
+
+    def member_count(self) -> int:
+        """The components the package.xml files of the zip list (the zip keeps one folder per package)."""
+        import io
+        import zipfile
+
+        from lxml import etree
+
+        archive = zipfile.ZipFile(io.BytesIO(self.zip_bytes))
+        return sum(
+            len(etree.fromstring(archive.read(name)).findall(f"{_q('types')}/{_q('members')}"))
+            for name in archive.namelist()
+            if name.rsplit("/", 1)[-1] == "package.xml"
+        )
 
 
 def _append(parent: etree._Element, children: list[tuple[str, object]]) -> None:

@@ -7,21 +7,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from apexgen.errors import UsageError
+from apexgen.org.metadata import MetadataClient
 from apexgen.org.polling import poll_intervals, poll_until
 from apexgen.org.tooling import soql_quote
 from apexgen.packaging.tooling import (
     FIRST_POLL_SECONDS,
     MAX_POLL_SECONDS,
+    PackagingError,
     PackagingTooling,
     RecordNotFound,
     install_url,
 )
 
 UPLOAD_FINAL = ("SUCCESS", "ERROR")
+# A retrieve of a package's manifest takes seconds; it runs before the upload whatever --wait says.
+RETRIEVE_WAIT_SECONDS = 300.0
 
 
-def find_metadata_package(tooling: PackagingTooling, namespace: str) -> str:
-    """The 033 id of the packaging org's package with this namespace."""
+def find_metadata_package(tooling: PackagingTooling, namespace: str) -> tuple[str, str]:
+    """The 033 id and the name of the packaging org's package with this namespace."""
     if not namespace:
         raise UsageError(
             '--package-id: pass the package\'s 033 id, or set "namespace" in sfdx-project.json '
@@ -30,7 +34,39 @@ def find_metadata_package(tooling: PackagingTooling, namespace: str) -> str:
     rows = tooling.query(f"SELECT Id, Name FROM MetadataPackage WHERE NamespacePrefix = {soql_quote(namespace)}")
     if not rows:
         raise RecordNotFound(f"the packaging org has no package with namespace {namespace!r}; pass --package-id")
-    return str(rows[0]["Id"])
+    return str(rows[0]["Id"]), str(rows[0]["Name"])
+
+
+def metadata_package_name(tooling: PackagingTooling, package_id: str) -> str:
+    rows = tooling.query(f"SELECT Id, Name FROM MetadataPackage WHERE Id = {soql_quote(package_id)}")
+    if not rows:
+        raise RecordNotFound(f"--package-id: the packaging org has no package {package_id}")
+    return str(rows[0]["Name"])
+
+
+def check_package_has_components(client: MetadataClient, package_name: str) -> int:
+    """The number of components of the package, retrieved by name; PackagingError when it has none (the upload
+    would ship nothing: components join a 1GP package when deployed with its name in package.xml)."""
+    retrieve_id = client.retrieve_package(package_name)
+    retrieved = poll_until(
+        lambda: client.check_retrieve_status(retrieve_id),
+        lambda r: r.done,
+        job_id=retrieve_id,
+        wait_seconds=RETRIEVE_WAIT_SECONDS,
+        status_of=lambda r: r.status,
+        intervals=poll_intervals(FIRST_POLL_SECONDS, MAX_POLL_SECONDS),
+    )
+    if retrieved.status != "Succeeded":
+        raise PackagingError(
+            f"retrieving package {package_name!r} to count its components failed: {'; '.join(retrieved.problems)}"
+        )
+    count = retrieved.member_count()
+    if count == 0:
+        raise PackagingError(
+            f"package {package_name!r} of the packaging org has no components, so the upload would ship nothing; "
+            f'deploy them into it first: apexgen deploy --package-name "{package_name}"'
+        )
+    return count
 
 
 def parse_major_minor(value: str | None) -> tuple[int, int] | None:

@@ -14,6 +14,8 @@ from apexgen.errors import UsageError
 from apexgen.org.connect import read_secret
 from apexgen.org.polling import poll_intervals, poll_until
 from apexgen.org.tooling import soql_quote
+from apexgen.packaging.ancestry import check_ancestor_keys
+from apexgen.packaging.definition import DEFINITION_ENTRY, SETTINGS_ENTRY, BuildOrgDefinition, read_definition
 from apexgen.packaging.tooling import (
     FIRST_POLL_SECONDS,
     INSTALL_KEY_VARIABLE,
@@ -28,15 +30,14 @@ VERSION_FINAL = ("Success", "Error")
 CONTAINER_TYPES = ("Managed", "Unlocked")
 # Descriptor keys apexgen copies from the package directory as they are.
 DESCRIPTOR_KEYS = ("versionDescription", "postInstallScript", "uninstallScript", "postInstallUrl", "releaseNotesUrl")
-# Package directory keys that need resolving (aliases to ids) or extra zips apexgen does not build yet.
-UNSUPPORTED_KEYS = (
-    "ancestorId",
-    "ancestorVersion",
-    "dependencies",
-    "unpackagedMetadata",
-    "seedMetadata",
-    "definitionFile",
-)
+# Package directory keys that need extra zips or dependency resolution apexgen does not build yet.
+UNSUPPORTED_KEYS = ("dependencies", "unpackagedMetadata", "seedMetadata")
+# Permission keys sf maps for the build org's user (packageUtils.resolveBuildUserPermissions): apexTestAccess
+# only when coverage is calculated (the tests run as that user), packageMetadataAccess always.
+ACCESS_KEYS = {
+    "apexTestAccess": ("permissionSetNames", "permissionSetLicenseDeveloperNames"),
+    "packageMetadataAccess": ("packageMetadataPermissionSetNames", "packageMetadataPermissionSetLicenseNames"),
+}
 
 
 def package_fields(name: str, container: str, description: str | None, namespace: str) -> dict[str, Any]:
@@ -58,20 +59,96 @@ def package_fields(name: str, container: str, description: str | None, namespace
 
 @dataclass
 class VersionBuild:
-    """What goes to the org for a new version: the VersionInfo zip and what it holds."""
+    """What goes to the org for a new version: the descriptor and the zips of the VersionInfo."""
 
     package_id: str
     directory: PackageDirectory
-    version_info: bytes
+    descriptor: dict[str, Any]
+    package_zip: bytes
     component_count: int
     api_version: str
+    definition: BuildOrgDefinition | None = None
     check_warnings: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def version_info(self) -> bytes:
+        """The VersionInfo zip: package.zip, package2-descriptor.json and, with a definition file, the file as
+        scratch-org-definition.json and its settings as settings.zip."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("package.zip", self.package_zip)
+            archive.writestr("package2-descriptor.json", json.dumps(self.descriptor, indent=2))
+            if self.definition is not None:
+                archive.writestr(DEFINITION_ENTRY, self.definition.content)
+                settings = self.definition.settings_zip(self.api_version)
+                if settings is not None:
+                    archive.writestr(SETTINGS_ENTRY, settings)
+        return buffer.getvalue()
 
-def build_version_info(root: Path, project: SfdxProject, package: str | None, checks: str) -> VersionBuild:
-    """Offline, as before a deploy: the checks of apexgen check (``checks``: auto | fast | deep | skip), then the package's
-    directory converted to package.zip and wrapped with its descriptor."""
+
+def _names(value: Any, key: str, project: SfdxProject, path: str) -> list[str]:
+    """A list of names, or one comma-separated string of them, as sf reads apexTestAccess."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(name, str) and name.strip() for name in value):
+        raise UsageError(
+            f"{project.path.name}: {key} of package directory {path!r} must be a list of names "
+            '(or one string of comma-separated names), such as ["AcmeAI_Access"]'
+        )
+    return [name.strip() for name in value]
+
+
+def access_fields(project: SfdxProject, entry: dict[str, Any], code_coverage: bool) -> dict[str, list[str]]:
+    """apexTestAccess / packageMetadataAccess of the package directory as the descriptor fields sf sends."""
+    fields: dict[str, list[str]] = {}
+    for key, (sets_field, licenses_field) in ACCESS_KEYS.items():
+        access = entry.get(key)
+        if access is None or (key == "apexTestAccess" and not code_coverage):
+            continue
+        if not isinstance(access, dict) or set(access) - {"permissionSets", "permissionSetLicenses"}:
+            raise UsageError(
+                f"{project.path.name}: {key} of package directory {entry.get('path')!r} takes "
+                '"permissionSets" and "permissionSetLicenses"'
+            )
+        for name, target in (("permissionSets", sets_field), ("permissionSetLicenses", licenses_field)):
+            if name in access:
+                fields[target] = _names(access[name], f"{key}.{name}", project, str(entry.get("path")))
+    return fields
+
+
+def default_version_name(version_number: str) -> str:
+    """sf's versionName when the directory has none: the version number, without a trailing .NEXT."""
+    return version_number.removesuffix(".NEXT")
+
+
+def branch_of(project: SfdxProject, directory: PackageDirectory, flag: str | None) -> str | None:
+    """--branch, else the package directory's branch, as sf chooses."""
+    if flag is not None:
+        if not flag.strip():
+            raise UsageError("--branch: the branch name is empty")
+        return flag
+    value = directory.entry.get("branch")
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise UsageError(
+            f"{project.path.name}: branch of package directory {directory.path!r} must be a non-empty string"
+        )
+    return value
+
+
+def build_version_info(
+    root: Path,
+    project: SfdxProject,
+    package: str | None,
+    checks: str,
+    *,
+    definition_file: Path | None = None,
+    code_coverage: bool = True,
+) -> VersionBuild:
+    """Offline, as before a deploy: the checks of apexgen check (``checks``: auto | fast | deep | skip), then the
+    package's directory converted to package.zip with its descriptor. The descriptor gets its ancestorId from
+    ``ancestry.resolve_ancestor`` once the Dev Hub is reachable. ``definition_file`` (--definition-file) wins
+    over the directory's definitionFile, which is relative to the project."""
     directory = project.package_directory(package)
     package_id = project.resolve(directory.package, "0Ho", "package")
     unsupported = [key for key in UNSUPPORTED_KEYS if key in directory.entry]
@@ -86,6 +163,31 @@ def build_version_info(root: Path, project: SfdxProject, package: str | None, ch
             f"{project.path.name}: apexgen builds versions of projects with one package directory; "
             f"this one also has {', '.join(others)} (use sf package version create)"
         )
+    check_ancestor_keys(project, directory.entry)
+    definition = None
+    if definition_file is not None:
+        definition = read_definition(definition_file, f"--definition-file {definition_file}")
+    elif directory.entry.get("definitionFile"):
+        named = str(directory.entry["definitionFile"])
+        definition = read_definition(root / named, f"{project.path.name}: definitionFile {named}")
+    notes = []
+    version_name = directory.version_name
+    if not version_name:
+        version_name = default_version_name(directory.version_number)
+        notes.append(
+            "versionName is blank in sfdx-project.json, so it will be set to this default value based on the "
+            f"versionNumber: {version_name}"
+        )
+    descriptor: dict[str, Any] = {
+        "id": package_id,
+        "path": directory.path,
+        "versionName": version_name,
+        "versionNumber": directory.version_number,
+    }
+    descriptor.update({key: directory.entry[key] for key in DESCRIPTOR_KEYS if key in directory.entry})
+    descriptor.update(access_fields(project, directory.entry, code_coverage))
+    if definition is not None:
+        descriptor.update(definition.descriptor_properties)
     prepared = prepare(root, check_only=False, test_level="NoTestRun", tests=[], checks=checks)
     converted = prepared.project
     if "<fullName>" in converted.package_xml:
@@ -93,25 +195,16 @@ def build_version_info(root: Path, project: SfdxProject, package: str | None, ch
             "package.xml of the converted project has a <fullName>, which makes Salesforce treat "
             "the version as 1GP; remove it from the project's manifest"
         )
-    descriptor: dict[str, Any] = {
-        "id": package_id,
-        "path": directory.path,
-        "versionName": directory.version_name,
-        "versionNumber": directory.version_number,
-    }
-    descriptor.update({key: directory.entry[key] for key in DESCRIPTOR_KEYS if key in directory.entry})
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("package.zip", converted.zip_bytes)
-        archive.writestr("package2-descriptor.json", json.dumps(descriptor, indent=2))
     return VersionBuild(
         package_id,
         directory,
-        buffer.getvalue(),
+        descriptor,
+        converted.zip_bytes,
         converted.component_count,
         converted.api_version,
+        definition,
         prepared.check_warnings,
-        prepared.notes,
+        notes + prepared.notes,
     )
 
 
@@ -133,10 +226,17 @@ def installation_key(key_file: Path | None, bypass: bool, environ: dict[str, str
 
 
 def start_version(
-    tooling: PackagingTooling, build: VersionBuild, key: str | None, *, code_coverage: bool, skip_validation: bool
+    tooling: PackagingTooling,
+    build: VersionBuild,
+    key: str | None,
+    *,
+    code_coverage: bool,
+    skip_validation: bool,
+    branch: str | None = None,
+    tag: str | None = None,
 ) -> str:
     """Send the Package2VersionCreateRequest; its 08c id. Coverage needs validation: the caller never asks for both
-    code_coverage and skip_validation (the Dev Hub refuses it)."""
+    code_coverage and skip_validation (the Dev Hub refuses it). Branch and Tag go as sf sends them: only when set."""
     import base64
 
     fields: dict[str, Any] = {
@@ -147,6 +247,13 @@ def start_version(
     }
     if key is not None:
         fields["InstallKey"] = key
+    language = build.directory.entry.get("language")
+    if language:  # the version's language, as sf sends the package directory's (the descriptor's is the build org's)
+        fields["Language"] = str(language)
+    if branch is not None:
+        fields["Branch"] = branch
+    if tag is not None:
+        fields["Tag"] = tag
     return tooling.create("Package2VersionCreateRequest", fields)
 
 
@@ -165,7 +272,9 @@ class VersionRequest:
     passed_coverage_check: bool = False
     coverage_calculated: bool = True
     errors: list[str] = field(default_factory=list)
-    alias: str | None = None  # NAME@1.0.0-1, once written to packageAliases
+    alias: str | None = None  # NAME@1.0.0-1 (NAME@1.0.0-1-BRANCH), once written to packageAliases
+    branch: str | None = None
+    tag: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -177,7 +286,7 @@ class VersionRequest:
 
 
 VERSION_REQUEST_FIELDS = (
-    "Id, Status, Package2Id, Package2.Name, CalculateCodeCoverage, Package2VersionId, Package2Version.SubscriberPackageVersionId, "
+    "Id, Status, Package2Id, Package2.Name, CalculateCodeCoverage, Branch, Tag, Package2VersionId, Package2Version.SubscriberPackageVersionId, "
     "Package2Version.CodeCoverage, Package2Version.HasPassedCodeCoverageCheck, Package2Version.MajorVersion, "
     "Package2Version.MinorVersion, Package2Version.PatchVersion, Package2Version.BuildNumber"
 )
@@ -208,6 +317,8 @@ def fetch_version_request(tooling: PackagingTooling, request_id: str) -> Version
         code_coverage=float(coverage) if coverage is not None else None,
         passed_coverage_check=bool(version.get("HasPassedCodeCoverageCheck")),
         coverage_calculated=bool(row.get("CalculateCodeCoverage")),
+        branch=row.get("Branch"),
+        tag=row.get("Tag"),
     )
 
 
@@ -233,12 +344,12 @@ def wait_for_version(
 
 
 def record_version_alias(project: SfdxProject, request: VersionRequest) -> str | None:
-    """Write NAME@M.m.p-BUILD -> 04t into packageAliases, as sf does: NAME is the project's alias of the package
-    (Package2.Name when the project has none)."""
+    """Write NAME@M.m.p-BUILD (NAME@M.m.p-BUILD-BRANCH for a version on a branch) -> 04t into packageAliases, as
+    sf does: NAME is the project's alias of the package (Package2.Name when the project has none)."""
     if not (request.subscriber_version_id and request.version_number):
         return None
     name = project.alias_of(request.package_id) or request.package_name
-    request.alias = f"{name}@{request.version_number}"
+    request.alias = f"{name}@{request.version_number}" + (f"-{request.branch}" if request.branch else "")
     project.set_alias(request.alias, request.subscriber_version_id)
     project.save()
     return request.alias

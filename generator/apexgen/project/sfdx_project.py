@@ -23,6 +23,8 @@ VERSION_NUMBER = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(NEXT|\d+)")
 # What `sf package create` writes into a package directory that had no package yet.
 FIRST_VERSION_NAME = "ver 0.1"
 FIRST_VERSION_NUMBER = "0.1.0.NEXT"
+# The scratch-org definition of the org that builds package versions, where sf projects keep it.
+DEFINITION_FILE = "config/project-scratch-def.json"
 
 
 def is_record_id(value: str, prefix: str) -> bool:
@@ -181,7 +183,9 @@ class SfdxProject:
             )
 
     def add_package(self, name: str, package_id: str, path: str, description: str | None) -> None:
-        """What `sf package create` records: the package on its directory, and the alias of its 0Ho id."""
+        """What `sf package create` records: the package on its directory, and the alias of its 0Ho id. The
+        project's build-org definition (apexgen init --namespace writes it) becomes the directory's definitionFile,
+        which the sfdx-project.json schema allows on package directories only."""
         entry = next((e for e in self.directories() if e.get("path") == path), None)
         if entry is None:
             entry = {"path": path, "default": not any(e.get("default") for e in self.directories())}
@@ -191,6 +195,8 @@ class SfdxProject:
         entry.setdefault("versionNumber", FIRST_VERSION_NUMBER)
         if description:
             entry.setdefault("versionDescription", description)
+        if (self.root / DEFINITION_FILE).is_file():
+            entry.setdefault("definitionFile", DEFINITION_FILE)
         self.set_alias(name, package_id)
 
     def set_alias(self, alias: str, record_id: str) -> None:

@@ -280,6 +280,10 @@ def _words(name: str) -> str:
 def _build(data: dict[str, Any], name: str) -> Spec:
     project = _project(data.get("project", {}), name)
     models = _models(data.get("models", {}), name)
+    if project.subscriber_models:
+        for model in models:
+            if len(model.alias) > 40:  # the alias names its custom metadata record (DeveloperName)
+                raise SpecError(name, f"models.{model.alias}", "must be at most 40 characters with subscriber_models")
     by_alias = {m.alias.lower(): m for m in models}
     prompts = tuple(_prompt(raw, i, project, by_alias, name) for i, raw in enumerate(data["prompt"]))
     _check_collisions(project, prompts, name)
@@ -329,6 +333,7 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
         namespace=namespace,
         package_dir=package_dir,
         category=raw.get("category", "Models API"),
+        subscriber_models=raw.get("subscriber_models", False),
     )
 
 

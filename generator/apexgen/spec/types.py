@@ -185,6 +185,14 @@ class ProjectSettings:
     namespace: str
     package_dir: str
     category: str
+    # Model API names come from <prefix>Model__mdt records shipped with the project (the spec's models are
+    # their values and the defaults), so a subscriber can point an alias at a model of their own org.
+    subscriber_models: bool = False
+
+    @property
+    def model_type(self) -> str:
+        """The custom metadata type of the subscriber-chosen models, without __mdt."""
+        return f"{self.prefix}Model"
 
 
 @dataclass(frozen=True)
