@@ -35,6 +35,7 @@ def test_reference_project_has_the_flows_the_spec_asks_for():
         "DraftReplyFlow.flow-meta.xml",
         "SummarizeCaseFlow.flow-meta.xml",
         "SummarizeCaseScreenFlow.flow-meta.xml",
+        "TriageCaseFlow.flow-meta.xml",
     ]
 
 

@@ -96,7 +96,7 @@ def flow_properties(files: dict[str, str], name: str) -> dict[str, str]:
 
 
 def test_each_prompt_exposed_to_lwc_gets_a_bundle_of_four_files():
-    names = ["compareTexts", "draftReply", "rateAnswer", "summarizeCase"]
+    names = ["compareTexts", "draftReply", "rateAnswer", "summarizeCase", "triageCase"]
     expected = {
         f"{LWC}/{name}/{file}"
         for name in names

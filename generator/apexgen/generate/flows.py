@@ -24,8 +24,8 @@ FLOWS_DIR = "main/default/flows"
 def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
     """The Flows of ``prompt``: <Name>Flow (autolaunched) and <Name>ScreenFlow, as the spec asks."""
     text = prompt.capability in ("generate", "chat")
-    # Result field of the action -> the Flow's internal variable, and that variable's output variable
-    answer = (
+    # Result field of the action, the Flow's internal variable, its output variable, data type, scale
+    answer: tuple[str, str, str, str, int | None] = (
         ("text", "Call_Answer", "answer", "String", None)
         if text
         else ("similarity", "Call_Answer", "answer", "Number", 6)
@@ -36,6 +36,7 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
             ("generationId", "Call_Generation_Id", "generationId", "String", None),
             ("toxicityDetected", "Call_Toxicity_Detected", "toxicityDetected", "Boolean", None),
         ]
+        results += [(item.name, f"Output_{item.name}", item.name, *FLOW_TYPES[item.type]) for item in prompt.outputs]
     status = [("isSuccess", "Call_Succeeded", "Boolean"), ("errorMessage", "Call_Error", "String")]
     internal = [(var, data_type, False, False, "", scale) for _, var, _, data_type, scale in results]
     internal += [(var, data_type, False, False, "", None) for _, var, data_type in status]

@@ -19,7 +19,8 @@ from typing import Any
 from apexgen.errors import SpecError
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
-from apexgen.spec.naming import MAX_CLASS_NAME, UNPRINTABLE, identifier_problem
+from apexgen.spec.naming import MAX_CLASS_NAME, UNPRINTABLE, identifier_problem, words
+from apexgen.spec.outputs import read_outputs
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
     SHARED_CLASSES,
@@ -96,8 +97,19 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
 KEYS_NOT_FOR = {
     "generate": ("system", "similarity", "source"),
     "chat": ("similarity", "source"),
-    "embed": ("system", "template", "inputs", "source", "feedback"),
-    "feedback": ("model", "system", "template", "inputs", "similarity", "localization", "tags", "feedback", "flows"),
+    "embed": ("system", "template", "inputs", "source", "feedback", "outputs"),
+    "feedback": (
+        "model",
+        "system",
+        "template",
+        "inputs",
+        "similarity",
+        "localization",
+        "tags",
+        "feedback",
+        "flows",
+        "outputs",
+    ),
 }
 
 
@@ -198,12 +210,6 @@ _PATTERN_HELP = {
     "^[1-9][0-9]\\.0$": "an API version such as '65.0'",
     "^[a-z]{2,3}(_[A-Z]{2})?$": "a Salesforce locale such as 'en_US'",
 }
-
-
-def _words(name: str) -> str:
-    """``SummarizeCase`` -> ``Summarize Case``: the default label of a prompt or input."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_+", " ", name).strip()
-    return spaced[:1].upper() + spaced[1:]
 
 
 def _build(data: dict[str, Any], name: str) -> Spec:
@@ -370,7 +376,8 @@ def _prompt(
             f"{at}.expose",
             "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)",
         )
-    label = raw.get("label", _words(prompt_name))
+    outputs = read_outputs(raw.get("outputs", []), inputs, NAMES_USED_BY_GENERATED_CODE, name, f"{at}.outputs")
+    label = raw.get("label", words(prompt_name))
     loc = raw.get("localization")
     return Prompt(
         name=prompt_name,
@@ -395,6 +402,7 @@ def _prompt(
         source=raw.get("source", "human"),
         feedback=raw.get("feedback"),
         flows=flows,
+        outputs=outputs,
     )
 
 
@@ -404,7 +412,7 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     _printable(raw, ("label", "description"), name, at)
     if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
         raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
-    label = raw.get("label", _words(input_name))
+    label = raw.get("label", words(input_name))
     return Input(
         name=input_name,
         type=raw.get("type", "String"),
