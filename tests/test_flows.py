@@ -168,3 +168,32 @@ def test_flow_input_types_follow_the_apex_types():
     assert types["count"] == ("Number", "0")
     assert types["due"] == ("DateTime", None)
     assert types["text"] == ("String", None)
+
+
+def _projects() -> list:
+    from tests.test_golden import CASE_NAMES, CASES
+
+    return [REPO / "force-app"] + [CASES / case / "expected" for case in CASE_NAMES]
+
+
+@pytest.mark.parametrize("root", _projects(), ids=lambda p: p.parent.name if p.name == "expected" else "reference")
+def test_flow_starting_apex_tests_reference_each_generated_autolaunched_flow(root):
+    """Active Flows deploy to production only with test coverage: a test class starts each one."""
+    flows = {}
+    for path in root.rglob("*.flow-meta.xml"):
+        flow = etree.parse(str(path)).getroot()
+        if (
+            flow.findtext("m:processType", namespaces=NS) == "AutoLaunchedFlow"
+            and flow.find("m:start/m:object", NS) is None
+        ):
+            flows[path.name.removesuffix(".flow-meta.xml")] = flow.findtext("m:status", namespaces=NS)
+    started = set()
+    for test_class in root.rglob("*Test.cls"):
+        source = test_class.read_text("utf-8")
+        if "@IsTest" not in source:
+            continue
+        calls = re.findall(r"Flow\.Interview\.createInterview\(\s*(?:'\w+',\s*)?'(\w+)',", source)
+        started |= {name for name in calls if re.search(r"\binterview\.start\(\)", source)}
+
+    assert set(flows) <= started, f"Flows no test starts: {set(flows) - started}"
+    assert all(status == "Active" for status in flows.values())
