@@ -36,6 +36,7 @@ def test_reference_project_has_the_flows_the_spec_asks_for():
         "SummarizeCaseFlow.flow-meta.xml",
         "SummarizeCaseScreenFlow.flow-meta.xml",
         "TriageCaseFlow.flow-meta.xml",
+        "TriageCaseRecordFlow.flow-meta.xml",
     ]
 
 
@@ -62,7 +63,13 @@ def test_every_reference_resolves_and_every_element_is_reachable(path):
     elements = {}
     for node in flow:
         name = node.findtext("m:name", namespaces=NS)
-        if name and etree.QName(node).localname in ("actionCalls", "assignments", "decisions", "screens"):
+        if name and etree.QName(node).localname in (
+            "actionCalls",
+            "assignments",
+            "decisions",
+            "screens",
+            "recordUpdates",
+        ):
             elements[name] = node
     declared = set(names(flow, "m:variables/m:name")) | set(names(flow, "m:choices/m:name"))
     declared |= set(names(flow, "m:screens/m:fields/m:name"))
@@ -70,13 +77,15 @@ def test_every_reference_resolves_and_every_element_is_reachable(path):
     for target in names(flow, "//m:targetReference"):
         assert target in elements, f"connector to missing element {target}"
     for reference in names(flow, "//m:elementReference | //m:leftValueReference | //m:assignToReference"):
-        assert reference.startswith("$Flow.") or reference in declared, f"unknown reference {reference}"
+        assert reference.startswith(("$Flow.", "$Record.")) or reference in declared, f"unknown reference {reference}"
     for merge_field in re.findall(r"\{!([^}]+)\}", etree.tostring(flow, encoding="unicode")):
         assert merge_field.startswith("$Flow.") or merge_field in declared, merge_field
     for choice in names(flow, "//m:choiceReferences"):
         assert choice in declared
 
-    reachable, queue = set(), [flow.find("m:start/m:connector/m:targetReference", NS).text]
+    # the start connects to the first element, or (record-triggered) its asynchronous path does
+    reachable, queue = set(), names(flow, "m:start//m:targetReference")
+    assert queue, "nothing follows the start"
     while queue:
         name = queue.pop()
         if name not in reachable:
@@ -178,15 +187,16 @@ def _projects() -> list:
 
 @pytest.mark.parametrize("root", _projects(), ids=lambda p: p.parent.name if p.name == "expected" else "reference")
 def test_flow_starting_apex_tests_reference_each_generated_autolaunched_flow(root):
-    """Active Flows deploy to production only with test coverage: a test class starts each one."""
-    flows = {}
+    """Active Flows deploy to production only with test coverage: a test class starts each one, through
+    Flow.Interview or, for a record-triggered Flow, by saving a record of its object."""
+    flows, triggered_by = {}, {}
     for path in root.rglob("*.flow-meta.xml"):
         flow = etree.parse(str(path)).getroot()
-        if (
-            flow.findtext("m:processType", namespaces=NS) == "AutoLaunchedFlow"
-            and flow.find("m:start/m:object", NS) is None
-        ):
-            flows[path.name.removesuffix(".flow-meta.xml")] = flow.findtext("m:status", namespaces=NS)
+        if flow.findtext("m:processType", namespaces=NS) == "AutoLaunchedFlow":
+            name = path.name.removesuffix(".flow-meta.xml")
+            flows[name] = flow.findtext("m:status", namespaces=NS)
+            if flow.find("m:start/m:object", NS) is not None:
+                triggered_by[name] = flow.findtext("m:start/m:object", namespaces=NS)
     started = set()
     for test_class in root.rglob("*Test.cls"):
         source = test_class.read_text("utf-8")
@@ -194,6 +204,49 @@ def test_flow_starting_apex_tests_reference_each_generated_autolaunched_flow(roo
             continue
         calls = re.findall(r"Flow\.Interview\.createInterview\(\s*(?:'\w+',\s*)?'(\w+)',", source)
         started |= {name for name in calls if re.search(r"\binterview\.start\(\)", source)}
+        started |= {
+            name
+            for name, obj in triggered_by.items()
+            if f"{obj} record = new {obj}();" in source and "insert as user record;" in source
+        }
 
     assert set(flows) <= started, f"Flows no test starts: {set(flows) - started}"
     assert all(status == "Active" for status in flows.values())
+
+
+def test_record_flow_calls_the_action_after_commit_and_updates_the_record():
+    flow = etree.parse(str(REPO / "force-app/main/default/flows/TriageCaseRecordFlow.flow-meta.xml")).getroot()
+    start = flow.find("m:start", NS)
+
+    assert start.findtext("m:object", namespaces=NS) == "Case"
+    assert start.findtext("m:triggerType", namespaces=NS) == "RecordAfterSave"
+    assert start.findtext("m:recordTriggerType", namespaces=NS) == "Create"
+    assert start.find("m:connector", NS) is None, "nothing may run before the save is committed"
+    (path,) = start.findall("m:scheduledPaths", NS)
+    assert path.findtext("m:pathType", namespaces=NS) == "AsyncAfterCommit"
+    assert path.findtext("m:connector/m:targetReference", namespaces=NS) == "Call_Model"
+
+    call = flow.find("m:actionCalls", NS)
+    sent = {
+        p.findtext("m:name", namespaces=NS): p.findtext("m:value/m:elementReference", namespaces=NS)
+        for p in call.findall("m:inputParameters", NS)
+    }
+    assert sent == {"subject": "$Record.Subject", "description": "$Record.Description", "recordId": "$Record.Id"}
+    request, result = invocable_variables("TriageCaseAction")
+    assert set(sent) <= request
+
+    update = flow.find("m:recordUpdates", NS)
+    assert update.findtext("m:inputReference", namespaces=NS) == "$Record"
+    written = {
+        a.findtext("m:field", namespaces=NS): a.findtext("m:value/m:elementReference", namespaces=NS)
+        for a in update.findall("m:inputAssignments", NS)
+    }
+    assert written == {"Type": "Output_category", "Priority": "Output_priority"}
+    received = {
+        p.findtext("m:assignToReference", namespaces=NS): p.findtext("m:name", namespaces=NS)
+        for p in call.findall("m:outputParameters", NS)
+    }
+    assert {received[v] for v in written.values()} == {"category", "priority"} <= result
+    decision = flow.find("m:decisions", NS)
+    assert decision.findtext("m:rules/m:conditions/m:leftValueReference", namespaces=NS) == "Call_Succeeded"
+    assert decision.findtext("m:rules/m:connector/m:targetReference", namespaces=NS) == "Update_Record"

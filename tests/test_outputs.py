@@ -50,6 +50,7 @@ BAD_OUTPUTS = [
         "only for String",
     ),
     ('outputs = [{ name = "c", choices = ["A", "a"] }]', "prompt[0].outputs[0].choices", "must not repeat"),
+    ('outputs = [{ name = "c", choices = ["A\\nB"] }]', "prompt[0].outputs[0].choices", "must be one line"),
     ('outputs = [{ name = "Body" }]', "prompt[0].outputs[0].name", "already the name of inputs 'body'"),
     ('outputs = [{ name = "text" }]', "prompt[0].outputs[0].name", "generated code uses itself"),
     ('outputs = [{ name = "finishReason" }]', "prompt[0].outputs[0].name", "generated code uses itself"),
@@ -189,9 +190,7 @@ def test_service_appends_the_output_format_and_reads_each_output_typed():
 
     assert f"OUTPUT_FORMAT = {apex_string(prompt.output_format)};" in service
     assert "AiPromptTemplate.render(TEMPLATE, values) + OUTPUT_FORMAT;" in service
-    assert "answer.readString('category', new List<String>{ 'Billing', 'Technical' })" in re.sub(
-        r"\s+", " ", service
-    ).replace("( ", "(").replace(" )", ")")
+    assert "answer.readString('category', 'Billing\\nTechnical')" in service
     assert "answer.readInteger('priority')" in service
     assert "answer.requireMatch();" in service
     assert "AiJsonAnswer.cls" in files and "AiJsonAnswerTest.cls" in files

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
 from apexgen.spec.types import Prompt, Spec
@@ -93,4 +95,23 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
                 render("flow/screen.flow-meta.xml.jinja", **context, variables=variables),
             )
         )
+    if prompt.record:
+        files.append(PlannedFile(f"{folder}/{prompt.name}RecordFlow.flow-meta.xml", _record_flow(context, internal)))
     return files
+
+
+def _record_flow(context: dict[str, Any], internal: list[tuple[Any, ...]]) -> str:
+    """The record-triggered Flow: after save, its asynchronous path calls the action with the record's
+    fields and updates the record with the answer."""
+    prompt: Prompt = context["prompt"]
+    record = prompt.record
+    assert record is not None
+    variable_of = dict(context["action_outputs"])
+    return render(
+        "flow/record.flow-meta.xml.jinja",
+        **context,
+        record=record,
+        record_inputs=[(name, f"$Record.{field}") for name, field in record.inputs] + [("recordId", "$Record.Id")],
+        updates=[(field, variable_of[name]) for name, field in record.write],
+        variables=sorted(internal, key=lambda v: v[0].lower()),
+    )

@@ -21,6 +21,7 @@ from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.naming import MAX_CLASS_NAME, UNPRINTABLE, identifier_problem, words
 from apexgen.spec.outputs import read_outputs
+from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
     SHARED_CLASSES,
@@ -90,6 +91,10 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "Feedback_Comment",
         "Helpful",
         "Not_Helpful",
+        "recordId",
+        "After_Commit",
+        "Update_Record",
+        "Record_Fault",
     ]
 )
 
@@ -153,6 +158,10 @@ def check_project_file(spec: Spec, root: Path) -> None:
             "not found: apexgen.toml belongs at the root of an SFDX project (create one with 'apexgen init')",
         )
     project = SfdxProject.load(root)
+    if any(p.record for p in spec.prompts):
+        # package directories that do not exist yet (before the first generate) hold no metadata
+        entries = [entry.get("path") for entry in project.directories()]
+        check_record_fields(spec, [root / path for path in entries if isinstance(path, str)])
     namespace = project.namespace
     if namespace != spec.project.namespace:
         raise SpecError(
@@ -195,6 +204,7 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
         "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)),
         "minLength": lambda: "must not be empty",
         "minItems": lambda: f"must have at least {error.validator_value} item(s)",
+        "minProperties": lambda: f"must have at least {error.validator_value} key(s)",
         "uniqueItems": lambda: "must not repeat an item",
         "minimum": lambda: f"must be at least {error.validator_value}",
         "maximum": lambda: f"must be at most {error.validator_value}",
@@ -377,6 +387,11 @@ def _prompt(
             "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)",
         )
     outputs = read_outputs(raw.get("outputs", []), inputs, NAMES_USED_BY_GENERATED_CODE, name, f"{at}.outputs")
+    record = (
+        read_record(raw["record"], capability, expose, inputs, outputs, name, f"{at}.record")
+        if "record" in raw
+        else None
+    )
     label = raw.get("label", words(prompt_name))
     loc = raw.get("localization")
     return Prompt(
@@ -403,6 +418,7 @@ def _prompt(
         feedback=raw.get("feedback"),
         flows=flows,
         outputs=outputs,
+        record=record,
     )
 
 

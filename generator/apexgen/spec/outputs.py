@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from apexgen.errors import SpecError
@@ -61,6 +63,10 @@ def read_outputs(
         choices = tuple(item.get("choices", ()))
         if choices and kind != "String":
             raise SpecError(file, f"{key}.choices", f"is only for String outputs (this one is {kind})")
+        for choice in choices:
+            match = UNPRINTABLE.search(choice) or re.search(r"[\r\n]", choice)
+            if match:
+                raise SpecError(file, f"{key}.choices", f"{json.dumps(choice)} must be one line of printable text")
         lowered = [c.lower() for c in choices]
         if len(set(lowered)) != len(lowered):
             raise SpecError(file, f"{key}.choices", "must not repeat a choice (answers are matched ignoring case)")

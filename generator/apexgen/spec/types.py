@@ -62,6 +62,28 @@ class Output:
     choices: tuple[str, ...] = ()  # for String: the only values accepted (matched ignoring case)
 
 
+@dataclass(frozen=True)
+class RecordTrigger:
+    """Run the prompt when a record is saved and write the answer back to it (``record`` of a prompt)."""
+
+    object: str
+    when: str  # created, updated or created_or_updated
+    condition: str | None  # a Flow formula over {!$Record.Field}; None: every save
+    inputs: tuple[tuple[str, str], ...]  # (input name, field) in the order of the prompt's inputs
+    write: tuple[tuple[str, str], ...]  # (output name or "text", field)
+
+    @property
+    def trigger_type(self) -> str:
+        """The Flow's recordTriggerType."""
+        return {"created": "Create", "updated": "Update", "created_or_updated": "CreateAndUpdate"}[self.when]
+
+    def fields(self) -> list[str]:
+        """Every field the trigger reads or writes, condition included, each once."""
+        named = [field for _, field in self.inputs + self.write]
+        named += re.findall(r"\{!\$Record\.(\w+)\}", self.condition or "")
+        return list(dict.fromkeys(named))
+
+
 # How the output format instructions describe each type to the model.
 OUTPUT_TYPE_WORDS = {
     "String": "text",
@@ -149,6 +171,7 @@ class Prompt:
     feedback: str | None = None  # name of the feedback prompt that rates this prompt's answers
     flows: tuple[str, ...] = ()  # "autolaunched", "screen"
     outputs: tuple[Output, ...] = ()  # typed values read from a JSON answer (generate and chat)
+    record: RecordTrigger | None = None  # a record-triggered Flow that writes the answer to the record
 
     @property
     def entry_method(self) -> str:
