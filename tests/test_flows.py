@@ -250,3 +250,26 @@ def test_record_flow_calls_the_action_after_commit_and_updates_the_record():
     decision = flow.find("m:decisions", NS)
     assert decision.findtext("m:rules/m:conditions/m:leftValueReference", namespaces=NS) == "Call_Succeeded"
     assert decision.findtext("m:rules/m:connector/m:targetReference", namespaces=NS) == "Update_Record"
+
+
+def test_screen_flow_warns_of_toxicity_and_shows_a_failed_rating():
+    flow = etree.parse(str(REPO / "force-app/main/default/flows/SummarizeCaseScreenFlow.flow-meta.xml")).getroot()
+    answer = flow.xpath("m:screens[m:name='Show_Answer']", namespaces=NS)[0]
+    warning = answer.xpath("m:fields[m:name='Toxicity_Warning']", namespaces=NS)[0]
+    condition = warning.find("m:visibilityRule/m:conditions", NS)
+
+    assert condition.findtext("m:leftValueReference", namespaces=NS) == "Call_Toxicity_Detected"
+    assert condition.findtext("m:rightValue/m:booleanValue", namespaces=NS) == "true"
+    assert "toxic" in warning.findtext("m:fieldText", namespaces=NS)
+
+    feedback = flow.xpath("m:actionCalls[m:name='Send_Feedback']", namespaces=NS)[0]
+    received = {
+        p.findtext("m:name", namespaces=NS): p.findtext("m:assignToReference", namespaces=NS)
+        for p in feedback.findall("m:outputParameters", NS)
+    }
+    assert received == {"isSuccess": "Feedback_Succeeded", "errorMessage": "Feedback_Error"}
+    assert feedback.findtext("m:connector/m:targetReference", namespaces=NS) == "Check_Feedback"
+    check = flow.xpath("m:decisions[m:name='Check_Feedback']", namespaces=NS)[0]
+    assert check.findtext("m:defaultConnector/m:targetReference", namespaces=NS) == "Show_Feedback_Error"
+    shown = flow.xpath("m:screens[m:name='Show_Feedback_Error']/m:fields/m:fieldText", namespaces=NS)[0].text
+    assert "{!Feedback_Error}" in shown

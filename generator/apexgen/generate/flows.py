@@ -49,6 +49,7 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
         "feedback": feedback,
         "action_inputs": [(item.name, item.name) for item in prompt.call_inputs],
         "action_outputs": [(field, var) for field, var, *_ in results] + [(field, var) for field, var, _ in status],
+        "feedback_outputs": [("isSuccess", "Feedback_Succeeded"), ("errorMessage", "Feedback_Error")],
         "feedback_inputs": [
             ("generationId", "Call_Generation_Id"),
             ("rating", "Feedback_Rating"),
@@ -88,7 +89,14 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
             )
         )
     if "screen" in prompt.flows:
-        variables = sorted(internal, key=lambda v: v[0].lower())
+        screen_variables = internal.copy()
+        if feedback:
+            # the feedback action reports a failed rating on its result: the screen Flow shows it
+            screen_variables += [
+                ("Feedback_Succeeded", "Boolean", False, False, "", None),
+                ("Feedback_Error", "String", False, False, "", None),
+            ]
+        variables = sorted(screen_variables, key=lambda v: v[0].lower())
         files.append(
             PlannedFile(
                 f"{folder}/{prompt.name}ScreenFlow.flow-meta.xml",

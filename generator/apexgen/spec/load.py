@@ -93,6 +93,12 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "Not_Helpful",
         "recordId",
         "After_Commit",
+        "Toxicity_Warning",
+        "Check_Feedback",
+        "Feedback_Succeeded",
+        "Feedback_Error",
+        "Show_Feedback_Error",
+        "Feedback_Error_Text",
         "Update_Record",
         "Record_Fault",
     ]
