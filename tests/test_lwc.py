@@ -84,11 +84,12 @@ def meta(files: dict[str, str], name: str):
     return etree.fromstring(files[f"{LWC}/{name}/{name}.js-meta.xml"].encode())
 
 
-def flow_properties(files: dict[str, str], name: str) -> dict[str, str]:
+def flow_properties(files: dict[str, str], name: str, role: str = "inputOnly") -> dict[str, str]:
     root = meta(files, name)
     return {
         p.get("name"): p.get("type")
         for p in root.findall(".//m:targetConfig[@targets='lightning__FlowScreen']/m:property", META_NS)
+        if p.get("role") == role
     }
 
 
@@ -159,7 +160,7 @@ def test_metadata_targets_pages_and_flow_screens_with_the_inputs_as_properties()
         "seen": "DateTime",
         "owner": "String",
     }
-    assert meta(golden("chat-lwc"), "concierge").find("m:targetConfigs", META_NS) is None
+    assert flow_properties(golden("chat-lwc"), "concierge") == {}
     assert meta(golden("all-input-types"), "explainRecord").findtext("m:apiVersion", namespaces=META_NS) == "66.0"
 
 
@@ -193,7 +194,8 @@ def test_names_lwc_reserves_stay_form_fields_that_flow_cannot_set():
     files = lwc_files(awkward_spec())
     js = files[f"{LWC}/oddNames/oddNames.js"]
     public = set(re.findall(r"@api\s+get (\w+)\(\)", js))
-    assert public == {"recordId", "amount", "ownerId"}  # not on…, data…, a capital, an underscore mix, a class member
+    # not on…, data…, a capital, an underscore mix, a class member; answerText is the answer for Flow screens
+    assert public == {"recordId", "amount", "ownerId", "answerText"}
     assert set(flow_properties(files, "oddNames")) == {"ownerId"}
     for name in ("onboardingDate", "dataSource", "Subject", "due_Date", "followUp"):
         assert f'name="{name}"' in files[f"{LWC}/oddNames/oddNames.html"]
@@ -339,3 +341,23 @@ def test_generated_templates_compile_without_warnings(lwc_project):
     results = json.loads(run.stdout)
     assert len(results) == len(templates) == component_count()
     assert {file: messages for file, messages in results.items() if messages} == {}
+
+
+def test_components_give_flow_screens_the_answer_and_its_outputs():
+    concierge = golden("chat-lwc")
+    assert flow_properties(concierge, "concierge", role="outputOnly") == {
+        "answerText": "String",
+        "greeting": "String",
+        "needsAgent": "Boolean",
+    }
+    js = concierge[f"{LWC}/concierge/concierge.js"]
+    assert "import { FlowAttributeChangeEvent } from 'lightning/flowSupport';" in js
+    assert "new FlowAttributeChangeEvent('needsAgent', this.needsAgent)" in js
+    # Flow screens have no type for Long, Decimal or Double values: those outputs are shown only
+    explain = golden("all-input-types")
+    outputs = flow_properties(explain, "explainRecord", role="outputOnly")
+    assert outputs["remindAt"] == "DateTime" and outputs["assignee"] == "String"
+    assert not {"volume", "price", "weight"} & set(outputs)
+    assert "{ name: 'price', label: 'Price' }" in explain[f"{LWC}/explainRecord/explainRecord.js"]
+    assert 'class="outputs' in explain[f"{LWC}/explainRecord/explainRecord.html"]
+    assert flow_properties(reference(), "compareTexts", role="outputOnly") == {}

@@ -1,8 +1,16 @@
 import { LightningElement, api } from 'lwc';
+import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import generate from '@salesforce/apex/TriageCaseController.generate';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['subject'];
+
+// The outputs of the spec: the controller's answer carries their values by name.
+const OUTPUTS = [
+    { name: 'category', label: 'Category' },
+    { name: 'priority', label: 'Priority' },
+    { name: 'summary', label: 'Summary' }
+];
 
 function isBlank(value) {
     return value == null || String(value).trim() === '';
@@ -37,10 +45,35 @@ export default class TriageCase extends LightningElement {
         this.values = { ...this.values, description: value };
     }
 
+    // On a Flow screen the answer and its outputs are output properties the Flow can use.
+    @api
+    get answerText() {
+        return this.answer?.text;
+    }
+
+    @api
+    get category() {
+        return this.answer?.outputs?.category;
+    }
+
+    @api
+    get priority() {
+        return this.answer?.outputs?.priority;
+    }
+
+    @api
+    get summary() {
+        return this.answer?.outputs?.summary;
+    }
+
     values = {};
     isWaiting = false;
     errorMessage;
     answer;
+
+    get outputFields() {
+        return OUTPUTS.map(({ name, label }) => ({ name, label, value: this.answer?.outputs?.[name] }));
+    }
 
     get cannotSend() {
         return this.isWaiting || REQUIRED_INPUTS.some((name) => isBlank(this.values[name]));
@@ -57,6 +90,14 @@ export default class TriageCase extends LightningElement {
             subject: this.values.subject,
             description: this.values.description
         };
+    }
+
+    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    announceAnswer() {
+        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
+        this.dispatchEvent(new FlowAttributeChangeEvent('category', this.category));
+        this.dispatchEvent(new FlowAttributeChangeEvent('priority', this.priority));
+        this.dispatchEvent(new FlowAttributeChangeEvent('summary', this.summary));
     }
 
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
@@ -76,6 +117,7 @@ export default class TriageCase extends LightningElement {
         return this.whileWaiting(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
+            this.announceAnswer();
         });
     }
 }

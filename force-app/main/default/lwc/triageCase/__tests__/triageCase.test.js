@@ -5,7 +5,29 @@ import generate from '@salesforce/apex/TriageCaseController.generate';
 // Imperative Apex calls become Jest mock functions: no org and no Apex class are needed.
 jest.mock('@salesforce/apex/TriageCaseController.generate', () => ({ default: jest.fn() }), { virtual: true });
 
-const ANSWER = { text: 'Sample answer', generationId: 'generation-1', toxicityDetected: false, toxicityScore: 0, toxicityScores: {} };
+// The Flow screen event, with the attribute name and value the real one carries.
+jest.mock(
+    'lightning/flowSupport',
+    () => ({
+        FlowAttributeChangeEvent: class extends CustomEvent {
+            constructor(attributeName, attributeValue) {
+                super('lightning__flowattributechange', { bubbles: true, composed: true });
+                this.attributeName = attributeName;
+                this.attributeValue = attributeValue;
+            }
+        }
+    }),
+    { virtual: true }
+);
+
+const ANSWER = {
+    text: 'Sample answer',
+    generationId: 'generation-1',
+    toxicityDetected: false,
+    toxicityScore: 0,
+    toxicityScores: {},
+    outputs: { category: 'Problem', priority: 'High', summary: 'Sample Summary' }
+};
 
 // What the controller receives for the values fillInputs enters.
 const EXPECTED_INPUTS = {
@@ -117,6 +139,40 @@ describe('c-triage-case', () => {
         await send(element);
 
         expect(shown(element, '.toxicity')).not.toBeNull();
+    });
+
+    it('tells a Flow screen about the answer and its outputs', async () => {
+        generate.mockResolvedValue(ANSWER);
+        const element = render();
+        const changes = [];
+        element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
+
+        await send(element);
+
+        expect(changes).toEqual([
+            ['answerText', 'Sample answer'],
+            ['category', ANSWER.outputs.category],
+            ['priority', ANSWER.outputs.priority],
+            ['summary', ANSWER.outputs.summary]
+        ]);
+        expect(element.answerText).toBe('Sample answer');
+    });
+
+    it('shows each output of the answer with its label', async () => {
+        generate.mockResolvedValue(ANSWER);
+        const element = render();
+
+        await send(element);
+
+        const shownOutputs = [...element.shadowRoot.querySelectorAll('.outputs div')].map((row) => [
+            row.querySelector('dt').textContent,
+            row.querySelector('dd').textContent
+        ]);
+        expect(shownOutputs).toEqual([
+            ['Category', String(ANSWER.outputs.category)],
+            ['Priority', String(ANSWER.outputs.priority)],
+            ['Summary', String(ANSWER.outputs.summary)]
+        ]);
     });
 
     it('shows the message of a failed call', async () => {
