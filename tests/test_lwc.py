@@ -187,7 +187,12 @@ def test_each_input_type_gets_its_control():
 
 def test_the_record_page_fills_the_first_id_input_only_where_there_is_one():
     assert "get recordId()" in golden("all-input-types")[f"{LWC}/explainRecord/explainRecord.js"]
-    assert not [path for path, text in reference().items() if "recordId" in text]
+    # elsewhere only the component of a prompt with a record trigger reads the page's record
+    assert {path.split("/")[-2] for path, text in reference().items() if "recordId" in text} == {
+        "triageCase",
+        "__tests__",
+    }
+    assert not [path for path, text in reference().items() if "recordId" in text and "triageCase" not in path]
 
 
 def test_names_lwc_reserves_stay_form_fields_that_flow_cannot_set():
@@ -361,3 +366,12 @@ def test_components_give_flow_screens_the_answer_and_its_outputs():
     assert "{ name: 'price', label: 'Price' }" in explain[f"{LWC}/explainRecord/explainRecord.js"]
     assert 'class="outputs' in explain[f"{LWC}/explainRecord/explainRecord.html"]
     assert flow_properties(reference(), "compareTexts", role="outputOnly") == {}
+
+
+def test_a_record_page_fills_the_inputs_mapped_to_its_record_fields():
+    js = reference()[f"{LWC}/triageCase/triageCase.js"]
+
+    assert "import { getRecord } from 'lightning/uiRecordApi';" in js
+    assert "@wire(getRecord, { recordId: '$recordId', fields: RECORD_FIELDS })" in js
+    assert "{ input: 'subject', field: 'Subject' }" in js and "{ input: 'description', field: 'Description' }" in js
+    assert "const RECORD_FIELDS = RECORD_INPUTS.map(({ field }) => 'Case.' + field);" in js

@@ -199,3 +199,13 @@ def test_a_prompt_without_record_has_no_record_flow_and_no_continuation():
     assert "TriageRecordFlow.flow-meta.xml" not in files
     assert "Continuation" not in files["TriageAction.cls"]
     assert "recordId" not in files["TriageAction.cls"]
+
+
+def test_a_record_prompt_keeps_the_name_record_id_for_the_record(project, cli):
+    text = HEADER + PROMPT.replace("detail", "recordId") + RECORD
+    write_spec(project, text)
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 2
+    assert "apexgen.toml: prompt[0].record: needs the input name recordId" in result.output

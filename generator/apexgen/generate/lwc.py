@@ -81,6 +81,8 @@ COMPONENT_MEMBERS = frozenset(
     [
         "values",
         "pageRecordId",
+        "recordId",
+        "receiveRecord",
         "answerText",
         "outputFields",
         "announceAnswer",
@@ -192,6 +194,7 @@ class Component:
     feedback: Prompt | None  # the feedback prompt whose controller receives this component's ratings
     record_field: Field | None  # the input the record page's recordId fills
     outputs: tuple[OutputField, ...] = ()
+    record_inputs: tuple[tuple[str, str], ...] = ()  # (input, "Object.Field") a record page's record fills
 
     @property
     def name(self) -> str:
@@ -287,7 +290,9 @@ def component(spec: Spec, prompt: Prompt) -> Component:
     outputs = tuple(
         OutputField(item, INPUT_KINDS[item.type].flow_type, can_be_public(item.name)) for item in prompt.outputs
     )
-    return Component(prompt, tuple(fields), feedback, record_field, outputs)
+    record = prompt.record
+    record_inputs = tuple((name, f"{record.object}.{field}") for name, field in record.inputs) if record else ()
+    return Component(prompt, tuple(fields), feedback, record_field, outputs, record_inputs)
 
 
 # --- escaping ---------------------------------------------------------------------------------------

@@ -91,7 +91,6 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "Feedback_Comment",
         "Helpful",
         "Not_Helpful",
-        "recordId",
         "After_Commit",
         "Toxicity_Warning",
         "Check_Feedback",

@@ -1,9 +1,17 @@
-import { LightningElement, api } from 'lwc';
+import { LightningElement, api, wire } from 'lwc';
+import { getRecord } from 'lightning/uiRecordApi';
 import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import generate from '@salesforce/apex/TriageCaseController.generate';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['subject'];
+
+// On a record page, these fields of the page's record fill the inputs the user left blank.
+const RECORD_INPUTS = [
+    { input: 'subject', field: 'Subject' },
+    { input: 'description', field: 'Description' }
+];
+const RECORD_FIELDS = RECORD_INPUTS.map(({ field }) => 'Case.' + field);
 
 // The outputs of the spec: the controller's answer carries their values by name.
 const OUTPUTS = [
@@ -45,6 +53,9 @@ export default class TriageCase extends LightningElement {
         this.values = { ...this.values, description: value };
     }
 
+    // The record of a record page: its fields fill the inputs.
+    @api recordId;
+
     // On a Flow screen the answer and its outputs are output properties the Flow can use.
     @api
     get answerText() {
@@ -73,6 +84,20 @@ export default class TriageCase extends LightningElement {
 
     get outputFields() {
         return OUTPUTS.map(({ name, label }) => ({ name, label, value: this.answer?.outputs?.[name] }));
+    }
+
+    @wire(getRecord, { recordId: '$recordId', fields: RECORD_FIELDS })
+    receiveRecord({ data }) {
+        if (!data) {
+            return;
+        }
+        const filled = {};
+        for (const { input, field } of RECORD_INPUTS) {
+            if (isBlank(this.values[input])) {
+                filled[input] = data.fields[field]?.value;
+            }
+        }
+        this.values = { ...this.values, ...filled };
     }
 
     get cannotSend() {

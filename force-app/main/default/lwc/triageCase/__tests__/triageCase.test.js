@@ -1,6 +1,7 @@
 import { createElement } from 'lwc';
 import TriageCase from 'c/triageCase';
 import generate from '@salesforce/apex/TriageCaseController.generate';
+import { getRecord } from 'lightning/uiRecordApi';
 
 // Imperative Apex calls become Jest mock functions: no org and no Apex class are needed.
 jest.mock('@salesforce/apex/TriageCaseController.generate', () => ({ default: jest.fn() }), { virtual: true });
@@ -189,5 +190,26 @@ describe('c-triage-case', () => {
         const element = render({ subject: 'Sample Case Subject' });
 
         expect(control(element, 'subject').value).toBe('Sample Case Subject');
+    });
+
+    it('fills the inputs the user left blank from the fields of the page record', async () => {
+        const element = render({ recordId: '500000000000001AAA' });
+        enter(element, 'subject', 'value', 'Typed by the user');
+
+        // The test adapter of lightning/uiRecordApi delivers the record the wire would get from the org.
+        // eslint-disable-next-line @lwc/lwc/no-unexpected-wire-adapter-usages
+        getRecord.emit({
+            apiName: 'Case',
+            fields: {
+                Subject: { value: 'From the record: subject' },
+                Description: { value: 'From the record: description' }
+            }
+        });
+        await flushPromises();
+
+        expect(control(element, 'subject').value).toBe('Typed by the user');
+        expect(control(element, 'description').value).toBe('From the record: description');
+        // eslint-disable-next-line @lwc/lwc/no-unexpected-wire-adapter-usages
+        expect(getRecord.getLastConfig()).toEqual({ recordId: '500000000000001AAA', fields: ['Case.Subject', 'Case.Description'] });
     });
 });
