@@ -14,6 +14,8 @@ from tests.test_spec import HEADER, VALID_PROMPT
 
 NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
 FLOWS = sorted((REPO / "force-app/main/default/flows").glob("*.flow-meta.xml"))
+# every Flow of the reference project and of the golden cases
+ALL_FLOWS = FLOWS + sorted((REPO / "tests/cases").glob("*/expected/**/*.flow-meta.xml"))
 CLASSES = REPO / "force-app/main/default/classes"
 
 
@@ -57,7 +59,7 @@ def test_flow_is_wired_to_the_generated_actions(path):
         assert call.find("m:faultConnector", NS) is not None, "a thrown fault must have a path"
 
 
-@pytest.mark.parametrize("path", FLOWS, ids=[f.name for f in FLOWS])
+@pytest.mark.parametrize("path", ALL_FLOWS, ids=[f.name for f in ALL_FLOWS])
 def test_every_reference_resolves_and_every_element_is_reachable(path):
     flow = etree.parse(str(path)).getroot()
     elements = {}
@@ -69,6 +71,7 @@ def test_every_reference_resolves_and_every_element_is_reachable(path):
             "decisions",
             "screens",
             "recordUpdates",
+            "recordLookups",
         ):
             elements[name] = node
     declared = set(names(flow, "m:variables/m:name")) | set(names(flow, "m:choices/m:name"))
@@ -79,7 +82,7 @@ def test_every_reference_resolves_and_every_element_is_reachable(path):
     for reference in names(flow, "//m:elementReference | //m:leftValueReference | //m:assignToReference"):
         assert reference.startswith(("$Flow.", "$Record.")) or reference in declared, f"unknown reference {reference}"
     for merge_field in re.findall(r"\{!([^}]+)\}", etree.tostring(flow, encoding="unicode")):
-        assert merge_field.startswith("$Flow.") or merge_field in declared, merge_field
+        assert merge_field.startswith(("$Flow.", "$Record.")) or merge_field in declared, merge_field
     for choice in names(flow, "//m:choiceReferences"):
         assert choice in declared
 
@@ -273,3 +276,26 @@ def test_screen_flow_warns_of_toxicity_and_shows_a_failed_rating():
     assert check.findtext("m:defaultConnector/m:targetReference", namespaces=NS) == "Show_Feedback_Error"
     shown = flow.xpath("m:screens[m:name='Show_Feedback_Error']/m:fields/m:fieldText", namespaces=NS)[0].text
     assert "{!Feedback_Error}" in shown
+
+
+def test_screen_flow_of_a_record_prompt_fills_the_inputs_from_the_record():
+    path = REPO / "tests/cases/record-trigger/expected/force-app/main/default/flows/ExplainCaseScreenFlow.flow-meta.xml"
+    flow = etree.parse(str(path)).getroot()
+    record_id = flow.xpath("m:variables[m:name='recordId']", namespaces=NS)[0]
+    lookup = flow.find("m:recordLookups", NS)
+    question = flow.xpath("m:screens[m:name='Enter_Inputs']/m:fields[m:name='question']", namespaces=NS)[0]
+
+    assert record_id.findtext("m:isInput", namespaces=NS) == "true"
+    assert flow.findtext("m:start/m:connector/m:targetReference", namespaces=NS) == "Get_Record"
+    assert lookup.findtext("m:object", namespaces=NS) == "Case"
+    assert lookup.findtext("m:filters/m:value/m:elementReference", namespaces=NS) == "recordId"
+    # no record (run outside a record page): the inputs start empty instead of failing
+    assert lookup.findtext("m:assignNullValuesIfNoRecordsFound", namespaces=NS) == "true"
+    assigned = {
+        a.findtext("m:field", namespaces=NS): a.findtext("m:assignToReference", namespaces=NS)
+        for a in lookup.findall("m:outputAssignments", NS)
+    }
+    assert assigned == {"Description": "Field_question"}
+    assert question.findtext("m:defaultValue/m:elementReference", namespaces=NS) == "Field_question"
+    # multiline = true: a text area, where the case's description keeps its lines
+    assert question.findtext("m:fieldType", namespaces=NS) == "LargeTextArea"

@@ -201,6 +201,20 @@ def test_a_prompt_without_record_has_no_record_flow_and_no_continuation():
     assert "recordId" not in files["TriageAction.cls"]
 
 
+def test_multiline_is_only_for_text_inputs(project, cli):
+    write_spec(
+        project,
+        HEADER + PROMPT.replace('{ name = "detail" }', '{ name = "detail", type = "Integer", multiline = true }'),
+    )
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 2
+    assert (
+        "apexgen.toml: prompt[0].inputs[1].multiline: is only for String inputs (this one is Integer)" in result.output
+    )
+
+
 def test_a_record_prompt_keeps_the_name_record_id_for_the_record(project, cli):
     text = HEADER + PROMPT.replace("detail", "recordId") + RECORD
     write_spec(project, text)

@@ -96,11 +96,33 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
                 ("Feedback_Succeeded", "Boolean", False, False, "", None),
                 ("Feedback_Error", "String", False, False, "", None),
             ]
+        record_fields = prompt.record.inputs if prompt.record else ()
+        if prompt.record:
+            # started from a record page (recordId): the record's fields fill the inputs
+            screen_variables.append(("recordId", "String", True, False, f"Id of the {prompt.record.object}", None))
+            by_name = {item.name: item for item in prompt.call_inputs}
+            screen_variables += [
+                (
+                    f"Field_{name}",
+                    *FLOW_TYPES[by_name[name].type][:1],
+                    False,
+                    False,
+                    "",
+                    FLOW_TYPES[by_name[name].type][1],
+                )
+                for name, _ in record_fields
+            ]
         variables = sorted(screen_variables, key=lambda v: v[0].lower())
         files.append(
             PlannedFile(
                 f"{folder}/{prompt.name}ScreenFlow.flow-meta.xml",
-                render("flow/screen.flow-meta.xml.jinja", **context, variables=variables),
+                render(
+                    "flow/screen.flow-meta.xml.jinja",
+                    **context,
+                    variables=variables,
+                    record_fields=[(name, field, f"Field_{name}") for name, field in record_fields],
+                    defaults={name: f"Field_{name}" for name, _ in record_fields},
+                ),
             )
         )
     if prompt.record:

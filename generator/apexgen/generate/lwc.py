@@ -277,7 +277,7 @@ def component(spec: Spec, prompt: Prompt) -> Component:
         key = (prompt.capability, item.name)
         control = (
             "lightning-textarea"
-            if key in TEXTAREAS
+            if key in TEXTAREAS or item.multiline
             else "lightning-radio-group"
             if key in RADIO_GROUPS
             else "lightning-input"

@@ -98,6 +98,7 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "Feedback_Error",
         "Show_Feedback_Error",
         "Feedback_Error_Text",
+        "Get_Record",
         "Update_Record",
         "Record_Fault",
     ]
@@ -434,12 +435,15 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
         raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
     label = raw.get("label", words(input_name))
+    if raw.get("multiline") and raw.get("type", "String") != "String":
+        raise SpecError(name, f"{at}.multiline", f"is only for String inputs (this one is {raw['type']})")
     return Input(
         name=input_name,
         type=raw.get("type", "String"),
         label=label,
         description=raw.get("description", label),
         required=raw.get("required", False),
+        multiline=raw.get("multiline", False),
     )
 
 

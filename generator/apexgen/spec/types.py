@@ -49,6 +49,7 @@ class Input:
     description: str
     required: bool
     sample: str | None = None  # the Apex value generated tests pass; None: one made from the type
+    multiline: bool = False  # a String people write several lines in: a text area on screens
 
 
 @dataclass(frozen=True)
