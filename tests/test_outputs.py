@@ -292,3 +292,19 @@ def test_try_reports_an_answer_that_does_not_match_the_outputs(models_cli, tmp_p
         'The answer does not match the outputs: "category" is "Sales", not one of: Billing, Technical; '
         '"priority" is not a whole number: "high"'
     ) in result.stderr
+
+
+def test_feedback_can_send_the_apps_own_context():
+    files = generated(
+        HEADER + '[[prompt]]\nname = "Rate"\ncapability = "feedback"\nexpose = ["flow"]\n',
+    )
+    client = files["AiModelsClient.cls"]
+    action = files["RateAction.cls"]
+    request = action.split("public class Request {")[1].split("public class Result {")[0]
+
+    assert "body.appGenerationId = app.appGenerationId;" in client
+    assert "body.appFeedback = new aiplatform.ModelsAPI_FeedbackRequest_appFeedback();" in client
+    for name in ("appGenerationId", "appGeneration"):
+        assert re.search(rf"@InvocableVariable\([^)]*\)\s*public String {name};", request)
+    assert "required=true" not in request.split("public String comment;")[1]
+    assert "appContext(request)" in action
