@@ -299,3 +299,18 @@ def test_screen_flow_of_a_record_prompt_fills_the_inputs_from_the_record():
     assert question.findtext("m:defaultValue/m:elementReference", namespaces=NS) == "Field_question"
     # multiline = true: a text area, where the case's description keeps its lines
     assert question.findtext("m:fieldType", namespaces=NS) == "LargeTextArea"
+
+
+def test_screen_flow_shows_the_answer_escaped_with_its_line_breaks():
+    flow = etree.parse(str(REPO / "force-app/main/default/flows/SummarizeCaseScreenFlow.flow-meta.xml")).getroot()
+    call = flow.xpath("m:actionCalls[m:name='Call_Model']", namespaces=NS)[0]
+    received = {
+        p.findtext("m:name", namespaces=NS): p.findtext("m:assignToReference", namespaces=NS)
+        for p in call.findall("m:outputParameters", NS)
+    }
+    shown = flow.xpath("m:screens/m:fields[m:name='Answer_Text']/m:fieldText", namespaces=NS)[0].text
+    action = (CLASSES / "SummarizeCaseAction.cls").read_text()
+
+    assert received["textHtml"] == "Call_Answer_Html"
+    assert shown == "<p>{!Call_Answer_Html}</p>"
+    assert "result.textHtml = answer.text?.escapeHtml4().replace('\\n', '<br>');" in action

@@ -43,12 +43,13 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
     internal = [(var, data_type, False, False, "", scale) for _, var, _, data_type, scale in results]
     internal += [(var, data_type, False, False, "", None) for _, var, data_type in status]
     feedback = spec.prompt_named(prompt.feedback) if prompt.feedback else None
+    action_outputs = [(field, var) for field, var, *_ in results] + [(field, var) for field, var, _ in status]
     context = {
         "project": spec.project,
         "prompt": prompt,
         "feedback": feedback,
         "action_inputs": [(item.name, item.name) for item in prompt.call_inputs],
-        "action_outputs": [(field, var) for field, var, *_ in results] + [(field, var) for field, var, _ in status],
+        "action_outputs": action_outputs,
         "feedback_outputs": [("isSuccess", "Feedback_Succeeded"), ("errorMessage", "Feedback_Error")],
         "feedback_inputs": [
             ("generationId", "Call_Generation_Id"),
@@ -89,7 +90,8 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
             )
         )
     if "screen" in prompt.flows:
-        screen_variables = internal.copy()
+        # Display Text renders HTML: the answer escaped, with its line breaks as <br>
+        screen_variables = internal + [("Call_Answer_Html", "String", False, False, "", None)]
         if feedback:
             # the feedback action reports a failed rating on its result: the screen Flow shows it
             screen_variables += [
@@ -118,7 +120,7 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
                 f"{folder}/{prompt.name}ScreenFlow.flow-meta.xml",
                 render(
                     "flow/screen.flow-meta.xml.jinja",
-                    **context,
+                    **dict(context, action_outputs=[("textHtml", "Call_Answer_Html"), *action_outputs]),
                     variables=variables,
                     record_fields=[(name, field, f"Field_{name}") for name, field in record_fields],
                     defaults={name: f"Field_{name}" for name, _ in record_fields},

@@ -99,6 +99,7 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "Show_Feedback_Error",
         "Feedback_Error_Text",
         "Get_Record",
+        "Call_Answer_Html",
         "Update_Record",
         "Record_Fault",
     ]

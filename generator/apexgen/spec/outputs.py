@@ -17,6 +17,7 @@ RESULT_FIELDS = frozenset(
     for name in [
         "isSuccess",
         "text",
+        "textHtml",
         "generationId",
         "toxicityDetected",
         "toxicityScore",
