@@ -269,7 +269,7 @@ def test_models_try_sends_what_the_generated_apex_sends():
     pattern = next(s for s in jorje_strings([classes / "AiPromptTemplate.cls"]).popitem()[1] if "\\{" in s)
     models = jorje_constants(classes / "AiModels.cls")
     text_prompts = [p for p in spec.prompts if p.capability in ("generate", "chat")]
-    assert text_prompts
+    assert text_prompts and any(p.outputs for p in text_prompts)
     for prompt in text_prompts:
         constants = jorje_constants(classes / f"{prompt.service_class}.cls")
         values = {item.name: f"{item.label} {{x}} \\ 'quoted'\n" for item in prompt.inputs}
@@ -277,7 +277,8 @@ def test_models_try_sends_what_the_generated_apex_sends():
         def apex_merge(match: re.Match[str], values: dict[str, str] = values) -> str:
             return values.get(match.group(1), "") if match.group(1) else match.group(0)[0]
 
-        user_message = re.sub(pattern, apex_merge, constants["TEMPLATE"])
+        # buildPrompt: the merged TEMPLATE, then OUTPUT_FORMAT when the prompt has outputs
+        user_message = re.sub(pattern, apex_merge, constants["TEMPLATE"]) + constants.get("OUTPUT_FORMAT", "")
         request = prompt_request(prompt, values)
 
         assert models[prompt.model.constant] in request.path

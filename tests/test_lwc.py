@@ -93,11 +93,12 @@ def meta(files: dict[str, str], name: str):
     return etree.fromstring(files[f"{LWC}/{name}/{name}.js-meta.xml"].encode())
 
 
-def flow_properties(files: dict[str, str], name: str) -> dict[str, str]:
+def flow_properties(files: dict[str, str], name: str, role: str = "inputOnly") -> dict[str, str]:
     root = meta(files, name)
     return {
         p.get("name"): p.get("type")
         for p in root.findall(".//m:targetConfig[@targets='lightning__FlowScreen']/m:property", META_NS)
+        if p.get("role") == role
     }
 
 
@@ -105,7 +106,7 @@ def flow_properties(files: dict[str, str], name: str) -> dict[str, str]:
 
 
 def test_each_prompt_exposed_to_lwc_gets_a_bundle_of_four_files():
-    names = ["compareTexts", "draftReply", "rateAnswer", "summarizeCase"]
+    names = ["compareTexts", "draftReply", "rateAnswer", "summarizeCase", "triageCase"]
     expected = {
         f"{LWC}/{name}/{file}"
         for name in names
@@ -168,7 +169,7 @@ def test_metadata_targets_pages_and_flow_screens_with_the_inputs_as_properties()
         "seen": "DateTime",
         "owner": "String",
     }
-    assert meta(golden("chat-lwc"), "concierge").find("m:targetConfigs", META_NS) is None
+    assert flow_properties(golden("chat-lwc"), "concierge") == {}
     assert meta(golden("all-input-types"), "explainRecord").findtext("m:apiVersion", namespaces=META_NS) == "66.0"
 
 
@@ -195,14 +196,20 @@ def test_each_input_type_gets_its_control():
 
 def test_the_record_page_fills_the_first_id_input_only_where_there_is_one():
     assert "get recordId()" in golden("all-input-types")[f"{LWC}/explainRecord/explainRecord.js"]
-    assert not [path for path, text in reference().items() if "recordId" in text]
+    # elsewhere only the component of a prompt with a record trigger reads the page's record
+    assert {path.split("/")[-2] for path, text in reference().items() if "recordId" in text} == {
+        "triageCase",
+        "__tests__",
+    }
+    assert not [path for path, text in reference().items() if "recordId" in text and "triageCase" not in path]
 
 
 def test_names_lwc_reserves_stay_form_fields_that_flow_cannot_set():
     files = lwc_files(awkward_spec())
     js = files[f"{LWC}/oddNames/oddNames.js"]
     public = set(re.findall(r"@api\s+get (\w+)\(\)", js))
-    assert public == {"recordId", "amount", "ownerId"}  # not on…, data…, a capital, an underscore mix, a class member
+    # not on…, data…, a capital, an underscore mix, a class member; answerText is the answer for Flow screens
+    assert public == {"recordId", "amount", "ownerId", "answerText"}
     assert set(flow_properties(files, "oddNames")) == {"ownerId"}
     for name in ("onboardingDate", "dataSource", "Subject", "due_Date", "followUp"):
         assert f'name="{name}"' in files[f"{LWC}/oddNames/oddNames.html"]
@@ -348,3 +355,32 @@ def test_generated_templates_compile_without_warnings(lwc_project):
     results = json.loads(run.stdout)
     assert len(results) == len(templates) == component_count()
     assert {file: messages for file, messages in results.items() if messages} == {}
+
+
+def test_components_give_flow_screens_the_answer_and_its_outputs():
+    concierge = golden("chat-lwc")
+    assert flow_properties(concierge, "concierge", role="outputOnly") == {
+        "answerText": "String",
+        "greeting": "String",
+        "needsAgent": "Boolean",
+    }
+    js = concierge[f"{LWC}/concierge/concierge.js"]
+    assert "import { FlowAttributeChangeEvent } from 'lightning/flowSupport';" in js
+    assert "new FlowAttributeChangeEvent('needsAgent', this.needsAgent)" in js
+    # Flow screens have no type for Long, Decimal or Double values: those outputs are shown only
+    explain = golden("all-input-types")
+    outputs = flow_properties(explain, "explainRecord", role="outputOnly")
+    assert outputs["remindAt"] == "DateTime" and outputs["assignee"] == "String"
+    assert not {"volume", "price", "weight"} & set(outputs)
+    assert "{ name: 'price', label: 'Price' }" in explain[f"{LWC}/explainRecord/explainRecord.js"]
+    assert 'class="outputs' in explain[f"{LWC}/explainRecord/explainRecord.html"]
+    assert flow_properties(reference(), "compareTexts", role="outputOnly") == {}
+
+
+def test_a_record_page_fills_the_inputs_mapped_to_its_record_fields():
+    js = reference()[f"{LWC}/triageCase/triageCase.js"]
+
+    assert "import { getRecord } from 'lightning/uiRecordApi';" in js
+    assert "@wire(getRecord, { recordId: '$recordId', fields: RECORD_FIELDS })" in js
+    assert "{ input: 'subject', field: 'Subject' }" in js and "{ input: 'description', field: 'Description' }" in js
+    assert "const RECORD_FIELDS = RECORD_INPUTS.map(({ field }) => 'Case.' + field);" in js

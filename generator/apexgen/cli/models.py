@@ -117,6 +117,8 @@ def _echo_generation(response: dict[str, Any], as_json: bool) -> None:
             f"tokens: {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion = {usage['total_tokens']}",
             err=True,
         )
+    if generation.finish_reason:
+        click.echo(f"finish reason: {generation.finish_reason}", err=True)
     if generation.toxicity_detected:
         highest = generation.highest_toxicity
         detail = f": highest category {highest[0]} ({highest[1]:.2f})" if highest else ""
@@ -336,4 +338,22 @@ def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_
         _echo_json(request.document())
         return
     click.echo(f"trying {prompt.name} ({prompt.capability}) on {request.model}", err=True)
-    _echo_generation(_models_client(**connection).send(request), as_json)
+    response = _models_client(**connection).send(request)
+    _echo_generation(response, as_json)
+    if prompt.outputs and not as_json:
+        _echo_outputs(prompt, response)
+
+
+def _echo_outputs(prompt: Any, response: dict[str, Any]) -> None:
+    """The prompt's outputs read from the answer, as the generated service reads them (stdout), or what
+    did not match (exit 1)."""
+    from apexgen.errors import ApexgenError
+    from apexgen.models_api.client import read_generation
+    from apexgen.spec.answer import mismatch_message, read_outputs
+
+    values, problems = read_outputs(prompt.outputs, read_generation(response).text)
+    if problems:
+        raise ApexgenError(mismatch_message(problems))
+    click.echo("outputs:")
+    for item in prompt.outputs:
+        click.echo(f"  {item.name} ({item.type}): {values[item.name]}")

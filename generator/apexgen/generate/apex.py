@@ -8,7 +8,7 @@ from typing import Any
 from apexgen.generate.apex_format import format_apex
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import SAMPLE_VALUES, render
-from apexgen.spec.types import Prompt, Spec, merge_template
+from apexgen.spec.types import Prompt, Spec
 
 CLASSES_DIR = "main/default/classes"
 
@@ -27,7 +27,7 @@ def expected_prompt(prompt: Prompt) -> str:
     for item in prompt.inputs:
         _, printed = SAMPLE_VALUES[item.type]
         values[item.name] = printed.replace("{label}", f"Sample {item.label}")
-    return merge_template(prompt.template or "", values)
+    return prompt.render_prompt(values)
 
 
 def apex_class(spec: Spec, name: str, template: str, **context: Any) -> list[PlannedFile]:

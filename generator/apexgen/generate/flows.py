@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
 from apexgen.spec.types import Prompt, Spec
@@ -24,8 +26,8 @@ FLOWS_DIR = "main/default/flows"
 def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
     """The Flows of ``prompt``: <Name>Flow (autolaunched) and <Name>ScreenFlow, as the spec asks."""
     text = prompt.capability in ("generate", "chat")
-    # Result field of the action -> the Flow's internal variable, and that variable's output variable
-    answer = (
+    # Result field of the action, the Flow's internal variable, its output variable, data type, scale
+    answer: tuple[str, str, str, str, int | None] = (
         ("text", "Call_Answer", "answer", "String", None)
         if text
         else ("similarity", "Call_Answer", "answer", "Number", 6)
@@ -36,16 +38,19 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
             ("generationId", "Call_Generation_Id", "generationId", "String", None),
             ("toxicityDetected", "Call_Toxicity_Detected", "toxicityDetected", "Boolean", None),
         ]
+        results += [(item.name, f"Output_{item.name}", item.name, *FLOW_TYPES[item.type]) for item in prompt.outputs]
     status = [("isSuccess", "Call_Succeeded", "Boolean"), ("errorMessage", "Call_Error", "String")]
     internal = [(var, data_type, False, False, "", scale) for _, var, _, data_type, scale in results]
     internal += [(var, data_type, False, False, "", None) for _, var, data_type in status]
     feedback = spec.prompt_named(prompt.feedback) if prompt.feedback else None
+    action_outputs = [(field, var) for field, var, *_ in results] + [(field, var) for field, var, _ in status]
     context = {
         "project": spec.project,
         "prompt": prompt,
         "feedback": feedback,
         "action_inputs": [(item.name, item.name) for item in prompt.call_inputs],
-        "action_outputs": [(field, var) for field, var, *_ in results] + [(field, var) for field, var, _ in status],
+        "action_outputs": action_outputs,
+        "feedback_outputs": [("isSuccess", "Feedback_Succeeded"), ("errorMessage", "Feedback_Error")],
         "feedback_inputs": [
             ("generationId", "Call_Generation_Id"),
             ("rating", "Feedback_Rating"),
@@ -85,11 +90,60 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
             )
         )
     if "screen" in prompt.flows:
-        variables = sorted(internal, key=lambda v: v[0].lower())
+        # Display Text renders HTML: the answer escaped, with its line breaks as <br>
+        screen_variables = internal + [("Call_Answer_Html", "String", False, False, "", None)]
+        if feedback:
+            # the feedback action reports a failed rating on its result: the screen Flow shows it
+            screen_variables += [
+                ("Feedback_Succeeded", "Boolean", False, False, "", None),
+                ("Feedback_Error", "String", False, False, "", None),
+            ]
+        record_fields = prompt.record.inputs if prompt.record else ()
+        if prompt.record:
+            # started from a record page (recordId): the record's fields fill the inputs
+            screen_variables.append(("recordId", "String", True, False, f"Id of the {prompt.record.object}", None))
+            by_name = {item.name: item for item in prompt.call_inputs}
+            screen_variables += [
+                (
+                    f"Field_{name}",
+                    *FLOW_TYPES[by_name[name].type][:1],
+                    False,
+                    False,
+                    "",
+                    FLOW_TYPES[by_name[name].type][1],
+                )
+                for name, _ in record_fields
+            ]
+        variables = sorted(screen_variables, key=lambda v: v[0].lower())
         files.append(
             PlannedFile(
                 f"{folder}/{prompt.name}ScreenFlow.flow-meta.xml",
-                render("flow/screen.flow-meta.xml.jinja", **context, variables=variables),
+                render(
+                    "flow/screen.flow-meta.xml.jinja",
+                    **dict(context, action_outputs=[("textHtml", "Call_Answer_Html"), *action_outputs]),
+                    variables=variables,
+                    record_fields=[(name, field, f"Field_{name}") for name, field in record_fields],
+                    defaults={name: f"Field_{name}" for name, _ in record_fields},
+                ),
             )
         )
+    if prompt.record:
+        files.append(PlannedFile(f"{folder}/{prompt.name}RecordFlow.flow-meta.xml", _record_flow(context, internal)))
     return files
+
+
+def _record_flow(context: dict[str, Any], internal: list[tuple[Any, ...]]) -> str:
+    """The record-triggered Flow: after save, its asynchronous path calls the action with the record's
+    fields and updates the record with the answer."""
+    prompt: Prompt = context["prompt"]
+    record = prompt.record
+    assert record is not None
+    variable_of = dict(context["action_outputs"])
+    return render(
+        "flow/record.flow-meta.xml.jinja",
+        **context,
+        record=record,
+        record_inputs=[(name, f"$Record.{field}") for name, field in record.inputs] + [("recordId", "$Record.Id")],
+        updates=[(field, variable_of[name]) for name, field in record.write],
+        variables=sorted(internal, key=lambda v: v[0].lower()),
+    )

@@ -21,7 +21,7 @@ from xml.sax.saxutils import quoteattr
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import environment
 from apexgen.spec.naming import lower_camel
-from apexgen.spec.types import Input, Prompt, Spec
+from apexgen.spec.types import Input, Output, Prompt, Spec
 
 LWC_DIR = "main/default/lwc"
 
@@ -81,6 +81,11 @@ COMPONENT_MEMBERS = frozenset(
     [
         "values",
         "pageRecordId",
+        "recordId",
+        "receiveRecord",
+        "answerText",
+        "outputFields",
+        "announceAnswer",
         "isWaiting",
         "errorMessage",
         "answer",
@@ -159,11 +164,37 @@ class Field:
 
 
 @dataclass(frozen=True)
+class OutputField:
+    """One output of the prompt: shown with the answer, and an output property on a Flow screen."""
+
+    item: Output
+    flow_type: str | None  # the Flow screen property type; None: shown only (no Flow type holds it)
+    public: bool
+
+    @property
+    def name(self) -> str:
+        return self.item.name
+
+    @property
+    def sample(self) -> str:
+        """The JavaScript value a test's controller answer carries for this output."""
+        from apexgen.generate.templates import SAMPLE_JSON
+
+        if self.item.type in ("String", "Id"):
+            text = self.item.choices[0] if self.item.choices else f"Sample {self.item.label}"
+            return js_string(text if self.item.type == "String" else str(SAMPLE_JSON["Id"]))
+        value = SAMPLE_JSON[self.item.type]
+        return js_string(value) if isinstance(value, str) else str(value).lower()
+
+
+@dataclass(frozen=True)
 class Component:
     prompt: Prompt
     fields: tuple[Field, ...]
     feedback: Prompt | None  # the feedback prompt whose controller receives this component's ratings
     record_field: Field | None  # the input the record page's recordId fills
+    outputs: tuple[OutputField, ...] = ()
+    record_inputs: tuple[tuple[str, str], ...] = ()  # (input, "Object.Field") a record page's record fills
 
     @property
     def name(self) -> str:
@@ -208,6 +239,15 @@ class Component:
         return [f for f in self.fields if f.public and f.kind.flow_type]
 
     @property
+    def flow_outputs(self) -> list[OutputField]:
+        """Outputs a Flow screen can read, after the answer text (answerText)."""
+        return [o for o in self.outputs if o.public and o.flow_type]
+
+    @property
+    def answers(self) -> bool:
+        return self.capability in ("generate", "chat")
+
+    @property
     def has_numbers(self) -> bool:
         return any(f.kind.input_type == "number" for f in self.fields)
 
@@ -237,7 +277,7 @@ def component(spec: Spec, prompt: Prompt) -> Component:
         key = (prompt.capability, item.name)
         control = (
             "lightning-textarea"
-            if key in TEXTAREAS
+            if key in TEXTAREAS or item.multiline
             else "lightning-radio-group"
             if key in RADIO_GROUPS
             else "lightning-input"
@@ -247,7 +287,12 @@ def component(spec: Spec, prompt: Prompt) -> Component:
     # An input called recordId is itself the page's record; otherwise the first Id input defaults to it.
     record_field = ids[0] if ids and not any(f.name == "recordId" for f in fields) else None
     feedback = spec.prompt_named(prompt.feedback) if prompt.feedback else None
-    return Component(prompt, tuple(fields), feedback, record_field)
+    outputs = tuple(
+        OutputField(item, INPUT_KINDS[item.type].flow_type, can_be_public(item.name)) for item in prompt.outputs
+    )
+    record = prompt.record
+    record_inputs = tuple((name, f"{record.object}.{field}") for name, field in record.inputs) if record else ()
+    return Component(prompt, tuple(fields), feedback, record_field, outputs, record_inputs)
 
 
 # --- escaping ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 from apexgen.paths import user_cache_dir
 from apexgen.spec.naming import annotation_string, apex_string, doc_text
-from apexgen.spec.types import Input
+from apexgen.spec.types import Input, Output, Prompt
 
 # One sample value per input type, as Apex source and as Apex's String.valueOf prints it: generated
 # tests pass the first to the service and expect the second in the merged prompt.
@@ -69,6 +69,9 @@ def environment() -> Any:
     env.filters["annotation_string"] = annotation_string
     env.filters["doc"] = doc_lines
     env.globals["sample"] = sample_value
+    env.globals["sample_output"] = sample_output
+    env.globals["sample_answer"] = sample_answer
+    env.globals["answer_mismatch"] = answer_mismatch
     return env
 
 
@@ -85,6 +88,50 @@ def sample_value(item: Input) -> str:
         return item.sample
     source, _ = SAMPLE_VALUES[item.type]
     return source.replace("'{label}'", apex_string(f"Sample {item.label}"))
+
+
+# One sample value per output type as the JSON of a well-formed answer holds it; generated tests
+# expect the value ``sample_output`` writes in Apex.
+SAMPLE_JSON: dict[str, object] = {
+    "Integer": 42,
+    "Long": 42,
+    "Decimal": 4.2,
+    "Double": 4.2,
+    "Boolean": True,
+    "Date": "2024-01-31",
+    "Datetime": "2024-01-31T12:30:00Z",
+    "Id": "005000000000001AAA",
+}
+
+
+def _sample_text(item: Output) -> str:
+    return item.choices[0] if item.choices else f"Sample {item.label}"
+
+
+def sample_output(item: Output) -> str:
+    """The Apex value generated tests expect for ``item`` after reading ``sample_answer``."""
+    if item.type == "String":
+        return apex_string(_sample_text(item))
+    source, _ = SAMPLE_VALUES[item.type]
+    return source
+
+
+def sample_answer(prompt: Prompt) -> str:
+    """A well-formed answer to ``prompt``'s outputs, wrapped in a code fence as models often write it."""
+    import json
+
+    values = {
+        item.name: _sample_text(item) if item.type == "String" else SAMPLE_JSON[item.type] for item in prompt.outputs
+    }
+    return "```json\n" + json.dumps(values) + "\n```"
+
+
+def answer_mismatch(prompt: Prompt, text: str) -> str:
+    """The message the generated service fails with when the model answers ``text``."""
+    from apexgen.spec.answer import mismatch_message, read_outputs
+
+    _, problems = read_outputs(prompt.outputs, text)
+    return mismatch_message(problems)
 
 
 def render(template: str, **context: Any) -> str:

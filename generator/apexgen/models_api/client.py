@@ -178,6 +178,7 @@ class Generation:
     usage: dict[str, Any] | None
     toxicity_detected: bool | None  # None: the response carries no toxicity scan
     highest_toxicity: tuple[str, float] | None  # the category with the highest score, when scored
+    finish_reason: str | None = None  # stop, length (cut off), ...; None when the response does not say
 
 
 def _dig(document: Any, *keys: str | int) -> Any:
@@ -217,6 +218,7 @@ def read_generation(response: dict[str, Any]) -> Generation:
         usage=usage if isinstance(usage, dict) else None,
         toxicity_detected=detected if isinstance(detected, bool) else None,
         highest_toxicity=max(scores, key=lambda s: s[1]) if scores else None,
+        finish_reason=finish if isinstance(finish := _dig(generation, "parameters", "finish_reason"), str) else None,
     )
 
 

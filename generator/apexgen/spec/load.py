@@ -23,11 +23,12 @@ from apexgen.errors import SpecError
 from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
-from apexgen.spec.naming import MAX_CLASS_NAME, UNPRINTABLE, identifier_problem
+from apexgen.spec.consistency import check_collisions, check_feedback_references
+from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
+from apexgen.spec.outputs import read_outputs
+from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
-    SHARED_CLASSES,
-    UNTESTED_SHARED_CLASSES,
     Input,
     Localization,
     ModelRef,
@@ -94,6 +95,17 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "Feedback_Comment",
         "Helpful",
         "Not_Helpful",
+        "After_Commit",
+        "Toxicity_Warning",
+        "Check_Feedback",
+        "Feedback_Succeeded",
+        "Feedback_Error",
+        "Show_Feedback_Error",
+        "Feedback_Error_Text",
+        "Get_Record",
+        "Call_Answer_Html",
+        "Update_Record",
+        "Record_Fault",
     ]
 )
 
@@ -109,8 +121,19 @@ JEST_TEST_FILE_NAMES = frozenset({"test", "spec"})
 KEYS_NOT_FOR = {
     "generate": ("system", "similarity", "source"),
     "chat": ("similarity", "source"),
-    "embed": ("system", "template", "inputs", "source", "feedback"),
-    "feedback": ("model", "system", "template", "inputs", "similarity", "localization", "tags", "feedback", "flows"),
+    "embed": ("system", "template", "inputs", "source", "feedback", "outputs"),
+    "feedback": (
+        "model",
+        "system",
+        "template",
+        "inputs",
+        "similarity",
+        "localization",
+        "tags",
+        "feedback",
+        "flows",
+        "outputs",
+    ),
 }
 
 
@@ -196,6 +219,10 @@ def check_project_file(spec: Spec, root: Path) -> None:
             "not found: apexgen.toml belongs at the root of an SFDX project (create one with 'apexgen init')",
         )
     project = SfdxProject.load(root)
+    if any(p.record for p in spec.prompts):
+        # package directories that do not exist yet (before the first generate) hold no metadata
+        entries = [entry.get("path") for entry in project.directories()]
+        check_record_fields(spec, [root / path for path in entries if isinstance(path, str)])
     namespace = project.namespace
     if namespace != spec.project.namespace:
         raise SpecError(
@@ -254,6 +281,7 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
         "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)),
         "minLength": lambda: "must not be empty",
         "minItems": lambda: f"must have at least {error.validator_value} item(s)",
+        "minProperties": lambda: f"must have at least {error.validator_value} key(s)",
         "uniqueItems": lambda: "must not repeat an item",
         "minimum": lambda: f"must be at least {error.validator_value}",
         "maximum": lambda: f"must be at most {error.validator_value}",
@@ -271,12 +299,6 @@ _PATTERN_HELP = {
 }
 
 
-def _words(name: str) -> str:
-    """``SummarizeCase`` -> ``Summarize Case``: the default label of a prompt or input."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_+", " ", name).strip()
-    return spaced[:1].upper() + spaced[1:]
-
-
 def _build(data: dict[str, Any], name: str) -> Spec:
     project = _project(data.get("project", {}), name)
     models = _models(data.get("models", {}), name)
@@ -286,8 +308,8 @@ def _build(data: dict[str, Any], name: str) -> Spec:
                 raise SpecError(name, f"models.{model.alias}", "must be at most 40 characters with subscriber_models")
     by_alias = {m.alias.lower(): m for m in models}
     prompts = tuple(_prompt(raw, i, project, by_alias, name) for i, raw in enumerate(data["prompt"]))
-    _check_collisions(project, prompts, name)
-    _check_feedback_references(prompts, name)
+    check_collisions(project, prompts, name)
+    check_feedback_references(prompts, name)
     return Spec(
         path=name,
         project=project,
@@ -462,7 +484,13 @@ def _prompt(
             f"{at}.expose",
             "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)",
         )
-    label = raw.get("label", _words(prompt_name))
+    outputs = read_outputs(raw.get("outputs", []), inputs, NAMES_USED_BY_GENERATED_CODE, name, f"{at}.outputs")
+    record = (
+        read_record(raw["record"], capability, expose, inputs, outputs, name, f"{at}.record")
+        if "record" in raw
+        else None
+    )
+    label = raw.get("label", words(prompt_name))
     loc = raw.get("localization")
     return Prompt(
         name=prompt_name,
@@ -487,6 +515,8 @@ def _prompt(
         source=raw.get("source", "human"),
         feedback=raw.get("feedback"),
         flows=flows,
+        outputs=outputs,
+        record=record,
     )
 
 
@@ -503,67 +533,14 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
         )
     if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
         raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
-    label = raw.get("label", _words(input_name))
+    label = raw.get("label", words(input_name))
+    if raw.get("multiline") and raw.get("type", "String") != "String":
+        raise SpecError(name, f"{at}.multiline", f"is only for String inputs (this one is {raw['type']})")
     return Input(
         name=input_name,
         type=raw.get("type", "String"),
         label=label,
         description=raw.get("description", label),
         required=raw.get("required", False),
+        multiline=raw.get("multiline", False),
     )
-
-
-def _check_feedback_references(prompts: tuple[Prompt, ...], name: str) -> None:
-    """A prompt's ``feedback`` names a feedback prompt exposed wherever this prompt's UI needs it."""
-    by_name = {p.name: p for p in prompts}
-    for index, prompt in enumerate(prompts):
-        if prompt.feedback is None:
-            continue
-        at = f"prompt[{index}].feedback"
-        target = by_name.get(prompt.feedback)
-        if target is None or target.capability != "feedback":
-            known = ", ".join(p.name for p in prompts if p.capability == "feedback") or "none"
-            raise SpecError(
-                name, at, f"'{prompt.feedback}' is not a feedback prompt of this spec (feedback prompts: {known})"
-            )
-        if "lwc" in prompt.expose and "lwc" not in target.expose:
-            raise SpecError(
-                name, at, f"'{target.name}' must be exposed to lwc too: this prompt's component sends its ratings there"
-            )
-        if "screen" in prompt.flows and "flow" not in target.expose:
-            raise SpecError(
-                name,
-                at,
-                f"'{target.name}' must be exposed to flow too: this prompt's screen flow sends its ratings there",
-            )
-
-
-def _check_collisions(project: ProjectSettings, prompts: tuple[Prompt, ...], name: str) -> None:
-    shared = [f"{project.prefix}{name}{suffix}" for name in SHARED_CLASSES for suffix in ("", "Test")]
-    longest = max(
-        (
-            f"{project.prefix}{name}{suffix}"
-            for name in SHARED_CLASSES
-            for suffix in ("", "Test")
-            if not (suffix and name in UNTESTED_SHARED_CLASSES)
-        ),
-        key=len,
-    )
-    if len(longest) > MAX_CLASS_NAME:
-        raise SpecError(
-            name,
-            "project.prefix",
-            f"makes class name '{longest}' of {len(longest)} characters; Apex allows at most {MAX_CLASS_NAME}",
-        )
-    owners: dict[str, str] = {c.lower(): f"the shared class {c}" for c in shared}
-    for index, prompt in enumerate(prompts):
-        at = f"prompt[{index}].name"
-        for cls in prompt.classes():
-            if len(cls) > MAX_CLASS_NAME:
-                raise SpecError(
-                    name, at, f"makes class name '{cls}' of {len(cls)} characters; Apex allows at most {MAX_CLASS_NAME}"
-                )
-            owner = owners.get(cls.lower())
-            if owner:
-                raise SpecError(name, at, f"'{prompt.name}' would write class {cls}, which {owner} writes too")
-            owners[cls.lower()] = f"prompt '{prompt.name}' ({at})"

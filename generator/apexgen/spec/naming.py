@@ -228,3 +228,9 @@ def doc_text(value: str) -> list[str]:
     while lines and not lines[-1]:
         lines.pop()
     return lines or [""]
+
+
+def words(name: str) -> str:
+    """``SummarizeCase`` -> ``Summarize Case``: the default label of a prompt, input or output."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_+", " ", name).strip()
+    return spaced[:1].upper() + spaced[1:]

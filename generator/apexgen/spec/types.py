@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -48,6 +49,65 @@ class Input:
     description: str
     required: bool
     sample: str | None = None  # the Apex value generated tests pass; None: one made from the type
+    multiline: bool = False  # a String people write several lines in: a text area on screens
+
+
+@dataclass(frozen=True)
+class Output:
+    """A typed value the model's answer must carry, as a key of the JSON object it answers with."""
+
+    name: str
+    type: str
+    label: str
+    description: str
+    choices: tuple[str, ...] = ()  # for String: the only values accepted (matched ignoring case)
+
+
+@dataclass(frozen=True)
+class RecordTrigger:
+    """Run the prompt when a record is saved and write the answer back to it (``record`` of a prompt)."""
+
+    object: str
+    when: str  # created, updated or created_or_updated
+    condition: str | None  # a Flow formula over {!$Record.Field}; None: every save
+    inputs: tuple[tuple[str, str], ...]  # (input name, field) in the order of the prompt's inputs
+    write: tuple[tuple[str, str], ...]  # (output name or "text", field)
+
+    @property
+    def trigger_type(self) -> str:
+        """The Flow's recordTriggerType."""
+        return {"created": "Create", "updated": "Update", "created_or_updated": "CreateAndUpdate"}[self.when]
+
+    def fields(self) -> list[str]:
+        """Every field the trigger reads or writes, condition included, each once."""
+        named = [field for _, field in self.inputs + self.write]
+        named += re.findall(r"\{!\$Record\.(\w+)\}", self.condition or "")
+        return list(dict.fromkeys(named))
+
+
+# How the output format instructions describe each type to the model.
+OUTPUT_TYPE_WORDS = {
+    "String": "text",
+    "Integer": "a whole number",
+    "Long": "a whole number",
+    "Decimal": "a number",
+    "Double": "a number",
+    "Boolean": "true or false",
+    "Date": "a date as YYYY-MM-DD",
+    "Datetime": "a date and time as YYYY-MM-DDThh:mm:ssZ",
+    "Id": "a Salesforce record Id",
+}
+
+
+def output_instructions(outputs: tuple[Output, ...]) -> str:
+    """What the generated prompt appends so that the model answers with a JSON object of ``outputs``."""
+    lines = ["", "", "Answer with only a JSON object that has these keys:"]
+    for item in outputs:
+        kind = OUTPUT_TYPE_WORDS[item.type]
+        if item.choices:
+            kind += ", one of: " + ", ".join(json.dumps(c, ensure_ascii=False) for c in item.choices)
+        lines.append(f"- {json.dumps(item.name)} ({kind}): {item.description}")
+    return "\n".join(lines)
 
 
 # The inputs of capabilities whose inputs are not declared in the spec.
@@ -111,6 +171,8 @@ class Prompt:
     source: str
     feedback: str | None = None  # name of the feedback prompt that rates this prompt's answers
     flows: tuple[str, ...] = ()  # "autolaunched", "screen"
+    outputs: tuple[Output, ...] = ()  # typed values read from a JSON answer (generate and chat)
+    record: RecordTrigger | None = None  # a record-triggered Flow that writes the answer to the record
 
     @property
     def entry_method(self) -> str:
@@ -157,11 +219,18 @@ class Prompt:
 
     def render_prompt(self, values: dict[str, str]) -> str:
         """The user message the generated service sends for these input values."""
-        return merge_template(self.template or "", values)
+        merged = merge_template(self.template or "", values)
+        return merged + self.output_format
+
+    @property
+    def output_format(self) -> str:
+        """The output format instructions appended to the merged template, or ''."""
+        return output_instructions(self.outputs) if self.outputs else ""
 
 
 # The project-wide classes of every integration, named <prefix><name>; each has a test class <name>Test
-# but the stub, which is test code itself. <prefix>Models exists only when the spec has models.
+# but the stub, which is test code itself. <prefix>Models exists only when the spec has models,
+# <prefix>JsonAnswer only when a prompt has outputs.
 SHARED_CLASSES = (
     "ModelsException",
     "ModelsClient",
@@ -172,6 +241,7 @@ SHARED_CLASSES = (
     "Vectors",
     "CalloutBudget",
     "Models",
+    "JsonAnswer",
 )
 UNTESTED_SHARED_CLASSES = ("ModelsClientStub",)
 
@@ -207,4 +277,5 @@ class Spec:
 
     def shared_classes(self) -> list[str]:
         """The shared classes this spec generates, without their tests."""
-        return [name for name in SHARED_CLASSES if name != "Models" or self.models]
+        needed = {"Models": bool(self.models), "JsonAnswer": any(p.outputs for p in self.prompts)}
+        return [name for name in SHARED_CLASSES if needed.get(name, True)]

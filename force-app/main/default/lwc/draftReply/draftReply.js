@@ -1,4 +1,5 @@
 import { LightningElement, api } from 'lwc';
+import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import generate from '@salesforce/apex/DraftReplyController.generate';
 import submitFeedback from '@salesforce/apex/RateAnswerController.submit';
 
@@ -52,6 +53,12 @@ export default class DraftReply extends LightningElement {
         this.values = { ...this.values, dueDate: value };
     }
 
+    // On a Flow screen the answer are output properties the Flow can use.
+    @api
+    get answerText() {
+        return this.answer?.text;
+    }
+
     values = {};
     isWaiting = false;
     errorMessage;
@@ -90,6 +97,11 @@ export default class DraftReply extends LightningElement {
         };
     }
 
+    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    announceAnswer() {
+        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -107,6 +119,7 @@ export default class DraftReply extends LightningElement {
         return this.whileWaiting(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
+            this.announceAnswer();
             this.resetFeedback();
         });
     }

@@ -1,8 +1,22 @@
 import { LightningElement, api } from 'lwc';
+import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import generate from '@salesforce/apex/ExplainRecordController.generate';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['name', 'count'];
+
+// The outputs of the spec: the controller's answer carries their values by name.
+const OUTPUTS = [
+    { name: 'verdict', label: 'Verdict' },
+    { name: 'score', label: 'Score' },
+    { name: 'volume', label: 'Volume' },
+    { name: 'price', label: 'Price' },
+    { name: 'weight', label: 'Weight' },
+    { name: 'urgent', label: 'Urgent' },
+    { name: 'followUp', label: 'Follow-up Date' },
+    { name: 'remindAt', label: 'Remind At' },
+    { name: 'assignee', label: 'Assignee' }
+];
 
 function isBlank(value) {
     return value == null || String(value).trim() === '';
@@ -117,11 +131,46 @@ export default class ExplainRecord extends LightningElement {
         this.values = { ...this.values, owner: value };
     }
 
+    // On a Flow screen the answer and its outputs are output properties the Flow can use.
+    @api
+    get answerText() {
+        return this.answer?.text;
+    }
+
+    @api
+    get verdict() {
+        return this.answer?.outputs?.verdict;
+    }
+
+    @api
+    get score() {
+        return this.answer?.outputs?.score;
+    }
+
+    @api
+    get urgent() {
+        return this.answer?.outputs?.urgent;
+    }
+
+    @api
+    get remindAt() {
+        return this.answer?.outputs?.remindAt;
+    }
+
+    @api
+    get assignee() {
+        return this.answer?.outputs?.assignee;
+    }
+
     values = {};
     pageRecordId;
     isWaiting = false;
     errorMessage;
     answer;
+
+    get outputFields() {
+        return OUTPUTS.map(({ name, label }) => ({ name, label, value: this.answer?.outputs?.[name] }));
+    }
 
     get cannotSend() {
         return this.isWaiting || REQUIRED_INPUTS.some((name) => isBlank(this.values[name]));
@@ -147,6 +196,16 @@ export default class ExplainRecord extends LightningElement {
         };
     }
 
+    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    announceAnswer() {
+        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
+        this.dispatchEvent(new FlowAttributeChangeEvent('verdict', this.verdict));
+        this.dispatchEvent(new FlowAttributeChangeEvent('score', this.score));
+        this.dispatchEvent(new FlowAttributeChangeEvent('urgent', this.urgent));
+        this.dispatchEvent(new FlowAttributeChangeEvent('remindAt', this.remindAt));
+        this.dispatchEvent(new FlowAttributeChangeEvent('assignee', this.assignee));
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -164,6 +223,7 @@ export default class ExplainRecord extends LightningElement {
         return this.whileWaiting(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
+            this.announceAnswer();
         });
     }
 }

@@ -1,5 +1,12 @@
-import { LightningElement } from 'lwc';
+import { LightningElement, api } from 'lwc';
+import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import chat from '@salesforce/apex/ConciergeController.chat';
+
+// The outputs of the spec: the controller's answer carries their values by name.
+const OUTPUTS = [
+    { name: 'greeting', label: 'Greeting' },
+    { name: 'needsAgent', label: 'Needs Agent' }
+];
 
 function isBlank(value) {
     return value == null || String(value).trim() === '';
@@ -16,6 +23,22 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class Concierge extends LightningElement {
+    // On a Flow screen the answer and its outputs are output properties the Flow can use.
+    @api
+    get answerText() {
+        return this.answer?.text;
+    }
+
+    @api
+    get greeting() {
+        return this.answer?.outputs?.greeting;
+    }
+
+    @api
+    get needsAgent() {
+        return this.answer?.outputs?.needsAgent;
+    }
+
     values = {};
     isWaiting = false;
     errorMessage;
@@ -23,6 +46,10 @@ export default class Concierge extends LightningElement {
     // The turns after the first prompt, oldest first: assistant replies and the user's follow-ups.
     messages = [];
     followUp = '';
+
+    get outputFields() {
+        return OUTPUTS.map(({ name, label }) => ({ name, label, value: this.answer?.outputs?.[name] }));
+    }
 
     get cannotSend() {
         return this.isWaiting;
@@ -58,6 +85,13 @@ export default class Concierge extends LightningElement {
     inputValues() {
         return {
         };
+    }
+
+    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    announceAnswer() {
+        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
+        this.dispatchEvent(new FlowAttributeChangeEvent('greeting', this.greeting));
+        this.dispatchEvent(new FlowAttributeChangeEvent('needsAgent', this.needsAgent));
     }
 
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
@@ -98,6 +132,7 @@ export default class Concierge extends LightningElement {
             const reply = await chat({ ...this.inputValues(), history });
             this.messages = [...history, { role: 'assistant', content: reply.text }];
             this.answer = reply;
+            this.announceAnswer();
             this.followUp = '';
         });
     }

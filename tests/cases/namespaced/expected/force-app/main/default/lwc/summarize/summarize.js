@@ -1,4 +1,5 @@
 import { LightningElement, api } from 'lwc';
+import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import chat from '@salesforce/apex/SummarizeController.chat';
 import submitFeedback from '@salesforce/apex/RateController.submit';
 
@@ -27,6 +28,12 @@ export default class Summarize extends LightningElement {
     }
     set text(value) {
         this.values = { ...this.values, text: value };
+    }
+
+    // On a Flow screen the answer are output properties the Flow can use.
+    @api
+    get answerText() {
+        return this.answer?.text;
     }
 
     values = {};
@@ -89,6 +96,11 @@ export default class Summarize extends LightningElement {
         };
     }
 
+    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    announceAnswer() {
+        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -128,6 +140,7 @@ export default class Summarize extends LightningElement {
             const reply = await chat({ ...this.inputValues(), history });
             this.messages = [...history, { role: 'assistant', content: reply.text }];
             this.answer = reply;
+            this.announceAnswer();
             this.followUp = '';
             this.resetFeedback();
         });

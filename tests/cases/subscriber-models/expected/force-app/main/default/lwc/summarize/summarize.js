@@ -1,4 +1,5 @@
 import { LightningElement, api } from 'lwc';
+import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import generate from '@salesforce/apex/SummarizeController.generate';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
@@ -28,6 +29,12 @@ export default class Summarize extends LightningElement {
         this.values = { ...this.values, text: value };
     }
 
+    // On a Flow screen the answer are output properties the Flow can use.
+    @api
+    get answerText() {
+        return this.answer?.text;
+    }
+
     values = {};
     isWaiting = false;
     errorMessage;
@@ -49,6 +56,11 @@ export default class Summarize extends LightningElement {
         };
     }
 
+    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    announceAnswer() {
+        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -66,6 +78,7 @@ export default class Summarize extends LightningElement {
         return this.whileWaiting(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
+            this.announceAnswer();
         });
     }
 }

@@ -1,4 +1,5 @@
 import { LightningElement, api } from 'lwc';
+import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import chat from '@salesforce/apex/NameThatIsTwentySixLetterController.chat';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
@@ -44,6 +45,12 @@ export default class NameThatIsTwentySixLetter extends LightningElement {
     }
     set notAField(value) {
         this.values = { ...this.values, notAField: value };
+    }
+
+    // On a Flow screen the answer are output properties the Flow can use.
+    @api
+    get answerText() {
+        return this.answer?.text;
     }
 
     values = {};
@@ -93,6 +100,11 @@ export default class NameThatIsTwentySixLetter extends LightningElement {
         };
     }
 
+    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    announceAnswer() {
+        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -131,6 +143,7 @@ export default class NameThatIsTwentySixLetter extends LightningElement {
             const reply = await chat({ ...this.inputValues(), history });
             this.messages = [...history, { role: 'assistant', content: reply.text }];
             this.answer = reply;
+            this.announceAnswer();
             this.followUp = '';
         });
     }

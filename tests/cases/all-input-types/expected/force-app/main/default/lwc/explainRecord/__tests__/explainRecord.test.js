@@ -5,7 +5,29 @@ import generate from '@salesforce/apex/ExplainRecordController.generate';
 // Imperative Apex calls become Jest mock functions: no org and no Apex class are needed.
 jest.mock('@salesforce/apex/ExplainRecordController.generate', () => ({ default: jest.fn() }), { virtual: true });
 
-const ANSWER = { text: 'Sample answer', generationId: 'generation-1', toxicityDetected: false, toxicityScore: 0, toxicityScores: {} };
+// The Flow screen event, with the attribute name and value the real one carries.
+jest.mock(
+    'lightning/flowSupport',
+    () => ({
+        FlowAttributeChangeEvent: class extends CustomEvent {
+            constructor(attributeName, attributeValue) {
+                super('lightning__flowattributechange', { bubbles: true, composed: true });
+                this.attributeName = attributeName;
+                this.attributeValue = attributeValue;
+            }
+        }
+    }),
+    { virtual: true }
+);
+
+const ANSWER = {
+    text: 'Sample answer',
+    generationId: 'generation-1',
+    toxicityDetected: false,
+    toxicityScore: 0,
+    toxicityScores: {},
+    outputs: { verdict: 'Keep', score: 42, volume: 42, price: 4.2, weight: 4.2, urgent: true, followUp: '2024-01-31', remindAt: '2024-01-31T12:30:00Z', assignee: '005000000000001AAA' }
+};
 
 // What the controller receives for the values fillInputs enters.
 const EXPECTED_INPUTS = {
@@ -139,6 +161,48 @@ describe('c-explain-record', () => {
         await send(element);
 
         expect(shown(element, '.toxicity')).not.toBeNull();
+    });
+
+    it('tells a Flow screen about the answer and its outputs', async () => {
+        generate.mockResolvedValue(ANSWER);
+        const element = render();
+        const changes = [];
+        element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
+
+        await send(element);
+
+        expect(changes).toEqual([
+            ['answerText', 'Sample answer'],
+            ['verdict', ANSWER.outputs.verdict],
+            ['score', ANSWER.outputs.score],
+            ['urgent', ANSWER.outputs.urgent],
+            ['remindAt', ANSWER.outputs.remindAt],
+            ['assignee', ANSWER.outputs.assignee]
+        ]);
+        expect(element.answerText).toBe('Sample answer');
+    });
+
+    it('shows each output of the answer with its label', async () => {
+        generate.mockResolvedValue(ANSWER);
+        const element = render();
+
+        await send(element);
+
+        const shownOutputs = [...element.shadowRoot.querySelectorAll('.outputs div')].map((row) => [
+            row.querySelector('dt').textContent,
+            row.querySelector('dd').textContent
+        ]);
+        expect(shownOutputs).toEqual([
+            ['Verdict', String(ANSWER.outputs.verdict)],
+            ['Score', String(ANSWER.outputs.score)],
+            ['Volume', String(ANSWER.outputs.volume)],
+            ['Price', String(ANSWER.outputs.price)],
+            ['Weight', String(ANSWER.outputs.weight)],
+            ['Urgent', String(ANSWER.outputs.urgent)],
+            ['Follow-up Date', String(ANSWER.outputs.followUp)],
+            ['Remind At', String(ANSWER.outputs.remindAt)],
+            ['Assignee', String(ANSWER.outputs.assignee)]
+        ]);
     });
 
     it('shows the message of a failed call', async () => {

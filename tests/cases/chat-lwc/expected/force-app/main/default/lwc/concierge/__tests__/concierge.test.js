@@ -5,7 +5,29 @@ import chat from '@salesforce/apex/ConciergeController.chat';
 // Imperative Apex calls become Jest mock functions: no org and no Apex class are needed.
 jest.mock('@salesforce/apex/ConciergeController.chat', () => ({ default: jest.fn() }), { virtual: true });
 
-const ANSWER = { text: 'Sample answer', generationId: 'generation-1', toxicityDetected: false, toxicityScore: 0, toxicityScores: {} };
+// The Flow screen event, with the attribute name and value the real one carries.
+jest.mock(
+    'lightning/flowSupport',
+    () => ({
+        FlowAttributeChangeEvent: class extends CustomEvent {
+            constructor(attributeName, attributeValue) {
+                super('lightning__flowattributechange', { bubbles: true, composed: true });
+                this.attributeName = attributeName;
+                this.attributeValue = attributeValue;
+            }
+        }
+    }),
+    { virtual: true }
+);
+
+const ANSWER = {
+    text: 'Sample answer',
+    generationId: 'generation-1',
+    toxicityDetected: false,
+    toxicityScore: 0,
+    toxicityScores: {},
+    outputs: { greeting: 'Sample Greeting', needsAgent: true }
+};
 
 // What the controller receives for the values fillInputs enters.
 const EXPECTED_INPUTS = {
@@ -136,6 +158,38 @@ describe('c-concierge', () => {
         await send(element);
 
         expect(shown(element, '.toxicity')).not.toBeNull();
+    });
+
+    it('tells a Flow screen about the answer and its outputs', async () => {
+        chat.mockResolvedValue(ANSWER);
+        const element = render();
+        const changes = [];
+        element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
+
+        await send(element);
+
+        expect(changes).toEqual([
+            ['answerText', 'Sample answer'],
+            ['greeting', ANSWER.outputs.greeting],
+            ['needsAgent', ANSWER.outputs.needsAgent]
+        ]);
+        expect(element.answerText).toBe('Sample answer');
+    });
+
+    it('shows each output of the answer with its label', async () => {
+        chat.mockResolvedValue(ANSWER);
+        const element = render();
+
+        await send(element);
+
+        const shownOutputs = [...element.shadowRoot.querySelectorAll('.outputs div')].map((row) => [
+            row.querySelector('dt').textContent,
+            row.querySelector('dd').textContent
+        ]);
+        expect(shownOutputs).toEqual([
+            ['Greeting', String(ANSWER.outputs.greeting)],
+            ['Needs Agent', String(ANSWER.outputs.needsAgent)]
+        ]);
     });
 
     it('shows the message of a failed call', async () => {

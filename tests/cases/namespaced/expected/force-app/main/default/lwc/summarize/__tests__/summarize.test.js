@@ -7,7 +7,29 @@ import submitFeedback from '@salesforce/apex/RateController.submit';
 jest.mock('@salesforce/apex/SummarizeController.chat', () => ({ default: jest.fn() }), { virtual: true });
 jest.mock('@salesforce/apex/RateController.submit', () => ({ default: jest.fn() }), { virtual: true });
 
-const ANSWER = { text: 'Sample answer', generationId: 'generation-1', toxicityDetected: false, toxicityScore: 0, toxicityScores: {} };
+// The Flow screen event, with the attribute name and value the real one carries.
+jest.mock(
+    'lightning/flowSupport',
+    () => ({
+        FlowAttributeChangeEvent: class extends CustomEvent {
+            constructor(attributeName, attributeValue) {
+                super('lightning__flowattributechange', { bubbles: true, composed: true });
+                this.attributeName = attributeName;
+                this.attributeValue = attributeValue;
+            }
+        }
+    }),
+    { virtual: true }
+);
+
+const ANSWER = {
+    text: 'Sample answer',
+    generationId: 'generation-1',
+    toxicityDetected: false,
+    toxicityScore: 0,
+    toxicityScores: {},
+    outputs: {  }
+};
 
 // What the controller receives for the values fillInputs enters.
 const EXPECTED_INPUTS = {
@@ -156,6 +178,20 @@ describe('c-summarize', () => {
         await send(element);
 
         expect(shown(element, '.toxicity')).not.toBeNull();
+    });
+
+    it('tells a Flow screen about the answer', async () => {
+        chat.mockResolvedValue(ANSWER);
+        const element = render();
+        const changes = [];
+        element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
+
+        await send(element);
+
+        expect(changes).toEqual([
+            ['answerText', 'Sample answer']
+        ]);
+        expect(element.answerText).toBe('Sample answer');
     });
 
     it('shows the message of a failed call', async () => {

@@ -1,0 +1,76 @@
+"""The ``outputs`` of a prompt: typed values its answer carries as a JSON object."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from apexgen.errors import SpecError
+from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
+from apexgen.spec.types import Input, Output
+
+# Fields of the generated Flow action's Result class and locals of its factory method: an output
+# becomes a Result field of its own name, so it must not take one of these (Apex ignores case).
+RESULT_FIELDS = frozenset(
+    name.lower()
+    for name in [
+        "isSuccess",
+        "text",
+        "textHtml",
+        "generationId",
+        "toxicityDetected",
+        "toxicityScore",
+        "promptTokens",
+        "completionTokens",
+        "totalTokens",
+        "finishReason",
+        "errorMessage",
+        "responseCode",
+        "answer",
+        "result",
+    ]
+)
+
+
+def read_outputs(
+    raw: list[dict[str, Any]], inputs: tuple[Input, ...], reserved: frozenset[str], file: str, at: str
+) -> tuple[Output, ...]:
+    """Validate the ``outputs`` array at ``at``; ``reserved`` are names the generated code uses itself."""
+    outputs: list[Output] = []
+    taken = {item.name.lower(): f"inputs '{item.name}'" for item in inputs}
+    for index, item in enumerate(raw):
+        key = f"{at}[{index}]"
+        name = item["name"]
+        problem = identifier_problem(name)
+        if problem:
+            raise SpecError(file, f"{key}.name", problem)
+        if name.lower() in reserved or name.lower() in RESULT_FIELDS:
+            raise SpecError(file, f"{key}.name", f"'{name}' is a name the generated code uses itself; choose another")
+        if name.lower() in taken:
+            raise SpecError(
+                file,
+                f"{key}.name",
+                f"'{name}' is already the name of {taken[name.lower()]} (a Flow has one namespace; Apex ignores case)",
+            )
+        taken[name.lower()] = f"outputs[{index}]"
+        for field in ("label", "description"):
+            match = UNPRINTABLE.search(item.get(field, ""))
+            if match:
+                raise SpecError(
+                    file, f"{key}.{field}", f"must not contain the control character U+{ord(match.group()):04X}"
+                )
+        kind = item.get("type", "String")
+        choices = tuple(item.get("choices", ()))
+        if choices and kind != "String":
+            raise SpecError(file, f"{key}.choices", f"is only for String outputs (this one is {kind})")
+        for choice in choices:
+            match = UNPRINTABLE.search(choice) or re.search(r"[\r\n]", choice)
+            if match:
+                raise SpecError(file, f"{key}.choices", f"{json.dumps(choice)} must be one line of printable text")
+        lowered = [c.lower() for c in choices]
+        if len(set(lowered)) != len(lowered):
+            raise SpecError(file, f"{key}.choices", "must not repeat a choice (answers are matched ignoring case)")
+        label = item.get("label", words(name))
+        outputs.append(Output(name, kind, label, item.get("description", label), choices))
+    return tuple(outputs)
