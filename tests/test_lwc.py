@@ -263,8 +263,14 @@ def lwc_project(tmp_path_factory) -> Path:
     specs = {"reference": load_spec(REFERENCE_SPEC), "awkward": awkward_spec()}
     specs.update({case: load_spec(CASES / case / "apexgen.toml") for case in CASE_NAMES})
     packages = []
+    bundles: dict[str, tuple[str, dict[str, str]]] = {}
     for name, spec in specs.items():
         files = lwc_files(spec)
+        for bundle in {path.split("/lwc/")[1].split("/")[0] for path in files}:
+            # Jest resolves c-<bundle> to one folder: two specs may share a name only with the same component
+            content = {path.split("/lwc/")[1]: text for path, text in files.items() if f"/lwc/{bundle}/" in path}
+            owner, seen = bundles.setdefault(bundle, (name, content))
+            assert seen == content, f"component {bundle} differs between {owner} and {name}: rename it in one"
         for path, content in files.items():
             (root / name / path).parent.mkdir(parents=True, exist_ok=True)
             (root / name / path).write_text(content, "utf-8")

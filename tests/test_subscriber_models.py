@@ -67,7 +67,7 @@ def test_the_models_class_reads_the_records_with_the_spec_model_as_default() -> 
         assert f"static void {method}()" in test
     assert "Assert.areEqual(\n            'sfdc_ai__MyOwnConfiguredModel',\n            model," in test
     # services keep naming their model through the constants, which now resolve through the records
-    assert "AcmeModels.FAST" in generated[f"{BASE}/classes/SummarizeService.cls"]
+    assert "AcmeModels.FAST" in generated[f"{BASE}/classes/RecapService.cls"]
 
 
 def test_without_the_key_models_are_constants_and_no_type_is_generated() -> None:

@@ -1,9 +1,9 @@
 import { createElement } from 'lwc';
-import Similar from 'c/similar';
-import compare from '@salesforce/apex/SimilarController.compare';
+import Nearby from 'c/nearby';
+import compare from '@salesforce/apex/NearbyController.compare';
 
 // Imperative Apex calls become Jest mock functions: no org and no Apex class are needed.
-jest.mock('@salesforce/apex/SimilarController.compare', () => ({ default: jest.fn() }), { virtual: true });
+jest.mock('@salesforce/apex/NearbyController.compare', () => ({ default: jest.fn() }), { virtual: true });
 
 // What the controller receives for the values fillInputs enters.
 const EXPECTED_INPUTS = {
@@ -12,7 +12,7 @@ const EXPECTED_INPUTS = {
 };
 
 function render(properties = {}) {
-    const element = createElement('c-similar', { is: Similar });
+    const element = createElement('c-nearby', { is: Nearby });
     Object.assign(element, properties);
     document.body.appendChild(element);
     return element;
@@ -54,7 +54,7 @@ async function send(element) {
     await flushPromises();
 }
 
-describe('c-similar', () => {
+describe('c-nearby', () => {
     afterEach(() => {
         while (document.body.firstChild) {
             document.body.removeChild(document.body.firstChild);
@@ -65,7 +65,7 @@ describe('c-similar', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
-        expect(shown(element, 'lightning-card').title).toBe('Similar');
+        expect(shown(element, 'lightning-card').title).toBe('Nearby');
         expect(control(element, 'first').label).toBe('First Text');
         expect(control(element, 'first').required).toBe(true);
         expect(control(element, 'second').label).toBe('Second Text');

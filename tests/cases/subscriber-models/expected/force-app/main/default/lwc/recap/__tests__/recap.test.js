@@ -1,9 +1,9 @@
 import { createElement } from 'lwc';
-import Summarize from 'c/summarize';
-import generate from '@salesforce/apex/SummarizeController.generate';
+import Recap from 'c/recap';
+import generate from '@salesforce/apex/RecapController.generate';
 
 // Imperative Apex calls become Jest mock functions: no org and no Apex class are needed.
-jest.mock('@salesforce/apex/SummarizeController.generate', () => ({ default: jest.fn() }), { virtual: true });
+jest.mock('@salesforce/apex/RecapController.generate', () => ({ default: jest.fn() }), { virtual: true });
 
 // The Flow screen event, with the attribute name and value the real one carries.
 jest.mock(
@@ -35,7 +35,7 @@ const EXPECTED_INPUTS = {
 };
 
 function render(properties = {}) {
-    const element = createElement('c-summarize', { is: Summarize });
+    const element = createElement('c-recap', { is: Recap });
     Object.assign(element, properties);
     document.body.appendChild(element);
     return element;
@@ -76,7 +76,7 @@ async function send(element) {
     await flushPromises();
 }
 
-describe('c-summarize', () => {
+describe('c-recap', () => {
     afterEach(() => {
         while (document.body.firstChild) {
             document.body.removeChild(document.body.firstChild);
@@ -87,7 +87,7 @@ describe('c-summarize', () => {
     it('shows a labelled control for each input and a live region for the answer', () => {
         const element = render();
 
-        expect(shown(element, 'lightning-card').title).toBe('Summarize');
+        expect(shown(element, 'lightning-card').title).toBe('Recap');
         expect(control(element, 'text').label).toBe('Text');
         expect(control(element, 'text').required).toBe(true);
         expect(shown(element, '[aria-live="polite"]')).not.toBeNull();
