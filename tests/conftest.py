@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -26,24 +27,8 @@ class Cli:
     def __call__(self, *args: str, cwd: Path | None = None):
         if cwd is None:
             return self.runner.invoke(main, list(args), catch_exceptions=False)
-        with _chdir(cwd):
+        with contextlib.chdir(cwd):
             return self.runner.invoke(main, list(args), catch_exceptions=False)
-
-
-class _chdir:
-    def __init__(self, path: Path) -> None:
-        self.path, self.old = path, None
-
-    def __enter__(self):
-        import os
-
-        self.old = os.getcwd()
-        os.chdir(self.path)
-
-    def __exit__(self, *exc):
-        import os
-
-        os.chdir(self.old)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ APEXGEN_FUZZ_SEED) and prints how the examples ended (OUTCOMES).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -408,22 +409,10 @@ def generated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     runner = CliRunner()
     assert runner.invoke(main, ["init", str(root)]).exit_code == 0
     (root / "apexgen.toml").write_text(BASE_SPEC)
-    with _cwd(root):
+    with contextlib.chdir(root):
         result = runner.invoke(main, ["generate"])
     assert result.exit_code == 0, result.output
     return root
-
-
-class _cwd:
-    def __init__(self, path: Path) -> None:
-        self.path, self.old = path, ""
-
-    def __enter__(self) -> None:
-        self.old = os.getcwd()
-        os.chdir(self.path)
-
-    def __exit__(self, *exc: object) -> None:
-        os.chdir(self.old)
 
 
 @seed(SEED)
@@ -453,7 +442,7 @@ def test_generate_survives_hostile_input(
         json.loads(check.stdout)  # one JSON document, whatever the project holds
     assert snapshot(root, outside) == before, f"{mutations}: check changed files"
 
-    with _cwd(root):
+    with contextlib.chdir(root):
         result = CliRunner().invoke(main, ["generate"])
 
     outcome = f"exit {result.exit_code}"

@@ -6,6 +6,7 @@ documented); nothing outside the project is touched, nothing edited is lost, not
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -65,20 +66,8 @@ def generated(cli, project: Path) -> Path:
 
 
 def generate(project: Path, *args: str) -> Result:
-    with _cwd(project):
+    with contextlib.chdir(project):
         return CliRunner().invoke(main, ["generate", *args])
-
-
-class _cwd:
-    def __init__(self, path: Path) -> None:
-        self.path, self.old = path, ""
-
-    def __enter__(self) -> None:
-        self.old = os.getcwd()
-        os.chdir(self.path)
-
-    def __exit__(self, *exc: object) -> None:
-        os.chdir(self.old)
 
 
 # --- 1. the manifest cannot reach outside the project ----------------------------------------------
@@ -276,7 +265,7 @@ def test_models_try_refuses_a_non_finite_probability_too(project: Path) -> None:
         'expected_locales = ["en_US", "fr_FR"] }',
         'expected_locales = ["en_US"], input_locales = [{ locale = "en_US", probability = nan }] }',
     )
-    with _cwd(project):
+    with contextlib.chdir(project):
         result = CliRunner().invoke(main, ["models", "try", "SummarizeCase", "--dry-run", "-i", "subject=x"])
     assert "must be a finite number" in one_error_line(result)
     assert "NaN" not in result.stdout
