@@ -145,6 +145,20 @@ def test_files_forceignore_leaves_out_are_not_checked(tmp_path):
     assert run_checks(root) == []
 
 
+def test_a_forceignore_inside_a_package_directory_is_honoured_as_convert_honours_it(tmp_path):
+    """The converter takes the nearest .forceignore at or above each package directory; so does the check."""
+    from apexgen.convert import deploy_zip
+
+    root = copy_case("clean", tmp_path / "project")
+    ignored = root / "force-app/main/default/scratch"
+    ignored.mkdir()
+    (ignored / "Draft.cls").write_text("public class Draft {")  # no -meta.xml either
+    assert {f.rule for f in run_checks(root)} == {"missing-meta"}
+    (root / "force-app" / ".forceignore").write_text("**/scratch/\n")
+    assert run_checks(root) == []
+    assert "Draft" not in deploy_zip(root).members.get("ApexClass", [])
+
+
 def test_a_byte_order_mark_is_noted_once_for_all_the_files_that_have_one(tmp_path):
     root = copy_case("clean", tmp_path / "project")
     for name in ("CaseTriggerHandler.cls", "DraftReplyService.cls"):

@@ -17,7 +17,6 @@ from apexgen.errors import SpecError
 from apexgen.generate.manifest import JOURNAL
 from apexgen.generate.write import generated_file_states
 from apexgen.project.containment import outside_reason
-from apexgen.project.forceignore import ForceIgnore
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
@@ -82,8 +81,7 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
     from jsonschema import Draft7Validator
 
     root = root.resolve()
-    forceignore = ForceIgnore(ForceIgnore.locate(root))
-    fallback = ProjectFiles(root, [root], None, forceignore)
+    fallback = ProjectFiles(root, [root], None)
     try:
         text, data = read_document(root)
     except FileNotFoundError:
@@ -143,9 +141,7 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
                 )
     version = data.get("sourceApiVersion") if isinstance(data, dict) else None
     namespace = data.get("namespace") if isinstance(data, dict) else None
-    project = ProjectFiles(
-        root, package_dirs, version if isinstance(version, str) else None, forceignore, namespace or None
-    )
+    project = ProjectFiles(root, package_dirs, version if isinstance(version, str) else None, namespace or None)
     return findings, project
 
 

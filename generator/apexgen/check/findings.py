@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -120,17 +120,21 @@ class ProjectFiles:
     root: Path
     package_dirs: list[Path]
     source_api_version: str | None
-    # The project's .forceignore, read as the converter reads it (apexgen.project.forceignore): what it
-    # leaves out is never deployed, so it is never checked either.
-    forceignore: ForceIgnore | None = None
     namespace: str | None = None  # the project's own namespace prefix (sfdx-project.json), if any
+    # The .forceignore of each package directory, found as the converter finds it (the nearest at or above
+    # the directory): what it leaves out is never deployed, so it is never checked either.
+    _ignores: dict[Path, ForceIgnore] = field(default_factory=dict, repr=False, compare=False)
 
     def relative(self, path: Path | str) -> str:
         return Path(os.path.relpath(Path(path).resolve(), self.root)).as_posix()
 
     def ignored(self, relative: str) -> bool:
         """Whether .forceignore leaves out the project-relative path (a folder's ends with '/')."""
-        return self.forceignore is not None and bool(self.forceignore.denies(str(self.root / relative.rstrip("/"))))
+        path = self.root / relative.rstrip("/")
+        package_dir = next((d for d in self.package_dirs if d == path or d in path.parents), self.root)
+        if package_dir not in self._ignores:
+            self._ignores[package_dir] = ForceIgnore(ForceIgnore.locate(package_dir))
+        return bool(self._ignores[package_dir].denies(str(path)))
 
     def files(self, keep: Callable[[str], bool]) -> list[Path]:
         """Files under the package directories whose name ``keep`` accepts and .forceignore keeps, sorted."""
