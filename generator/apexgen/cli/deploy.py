@@ -29,13 +29,14 @@ from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
 
 def _project_sources(root: Path) -> tuple[Any, str, Any]:
     """(SourceMap, API version, converted project or None) for an SFDX project at root, if there is one."""
-    from apexgen.deploy.deploy import convert
+    from apexgen.convert import deploy_zip
     from apexgen.report.summary import SourceMap
 
     if not (root / SFDX_PROJECT_FILE).is_file():
         return SourceMap(), API_VERSION, None
-    project, notes = convert(root, replacements=False)  # only which file each component came from
-    for note in notes:
+    # Only which file each component came from: the zip is not sent, so replacements' variables are not needed.
+    project = deploy_zip(root, replacements=False)
+    for note in project.notes:
         click.echo(note, err=True)
     return SourceMap(project.source_paths), project.api_version, project
 
@@ -147,7 +148,7 @@ def deploy(**options: Any) -> None:
             )
             for warning in prepared.check_warnings:
                 click.echo(f"check: {warning}", err=True)
-            for note in prepared.notes:
+            for note in prepared.project.notes:
                 click.echo(note, err=True)
             sources, api_version = SourceMap(prepared.project.source_paths), prepared.project.api_version
         client = MetadataClient(connect_org(options, api_version), client_name=f"apexgen/{__version__}")

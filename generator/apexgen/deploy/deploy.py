@@ -25,7 +25,6 @@ class PreparedDeploy:
     project: ConvertedProject
     options: DeployOptions
     check_warnings: list[Any]
-    notes: list[str]
 
 
 def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
@@ -41,17 +40,6 @@ def run_pre_deploy_checks(root: Path, checks: str) -> list[Any]:
         except ToolsMissingError:
             return run_checks(root, deep=False)
     return run_checks(root, deep=checks == "deep")
-
-
-def convert(
-    root: Path, package_dirs: list[str] | None = None, *, replacements: bool = True, package_name: str | None = None
-) -> tuple[ConvertedProject, list[str]]:
-    """The project as the deploy zip of its package directories (all, as sf project deploy start sends them, or
-    those named), and the conversion's notes (files skipped, files that won over others). ``replacements``:
-    False when the zip is not sent (apexgen test, --resume), so their environment variables are not needed.
-    ``package_name`` (1GP): package.xml names the packaging org's package, so the components join it."""
-    project = deploy_zip(root, package_dirs, replacements=replacements, package_name=package_name)
-    return project, project.notes
 
 
 def prepare(
@@ -77,7 +65,9 @@ def prepare(
                 "(run apexgen check for all findings, or pass --skip-checks)"
             )
         warnings = findings
-    project, notes = convert(root, package_dirs, package_name=package_name)
+    # Every package directory unless some are named, as sf project deploy start sends them; package_name (1GP):
+    # package.xml names the packaging org's package, so the components join it.
+    project = deploy_zip(root, package_dirs, package_name=package_name)
     if test_level == "RunSpecifiedTests" and not tests:
         tests = find_test_classes(root, project)
         if not tests:
@@ -88,7 +78,7 @@ def prepare(
     options = DeployOptions(
         check_only=check_only, test_level=test_level, run_tests=tests if test_level == "RunSpecifiedTests" else []
     )
-    return PreparedDeploy(project, options, warnings, notes)
+    return PreparedDeploy(project, options, warnings)
 
 
 def wait_for_deploy(client: MetadataClient, deploy_id: str, *, wait_seconds: float, **callbacks: Any) -> DeployResult:

@@ -204,7 +204,7 @@ def build_version_info(
         converted.api_version,
         definition,
         prepared.check_warnings,
-        notes + prepared.notes,
+        notes + prepared.project.notes,
     )
 
 
