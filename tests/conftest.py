@@ -18,6 +18,9 @@ REFERENCE_SPEC = REPO / "apexgen.toml"
 # Projects the tests make live in temporary folders: they use the Node tools the test command
 # installs into the repository (npm ci), not a per-user cache.
 os.environ.setdefault("APEXGEN_TOOLS_DIR", str(REPO))
+# A deep check starts a daemon that outlives it; the tests of the daemon turn it on for themselves
+# (tests/test_check_daemon.py) and stop what they start.
+os.environ["APEXGEN_NO_DAEMON"] = "1"
 
 
 class Cli:

@@ -37,9 +37,9 @@ def looked_at(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[set[str]]]:
         calls["jorje-prettier"].append({f.name for f in files})
         return parse_and_format(toolchain, root, files)
 
-    def spy_pmd(toolchain, project, files, categories):
+    def spy_pmd(toolchain, project, files, categories, daemon=None):
         calls["pmd"].append({f.name for f in files})
-        return pmd_findings(toolchain, project, files, categories)
+        return pmd_findings(toolchain, project, files, categories, daemon)
 
     monkeypatch.setattr(deep, "parse_and_format", spy_format)
     monkeypatch.setattr(deep, "pmd_findings", spy_pmd)

@@ -262,10 +262,10 @@ def test_apex_ls_findings_are_kept_while_no_file_it_reads_changes(tmp_path, monk
     _, project = check_sfdx_project(root)
     files = project.files(lambda name: True)
     found = [Finding(f"{CLASSES}/DraftReplyService.cls", 3, 5, "error", "apex-ls", "Missing", "m")]
-    ProjectCache(project, "apex-ls", "", files).save(found)
-    assert ProjectCache(project, "apex-ls", "", files).load() == found
+    ProjectCache(project, "apex-ls", [], files).save(found)
+    assert ProjectCache(project, "apex-ls", [], files).load() == found
     (root / CLASSES / "CaseTriggerHandler.cls").write_text("public class CaseTriggerHandler {}\n")
-    assert ProjectCache(project, "apex-ls", "", files).load() is None
+    assert ProjectCache(project, "apex-ls", [], files).load() is None
 
 
 # --- deploy ----------------------------------------------------------------------------------------------

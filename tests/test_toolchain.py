@@ -47,7 +47,11 @@ def fake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake_executable(folder, "node", "#!/bin/sh\necho v20.20.2\n")
     fake_executable(folder, "java", "#!/bin/sh\necho 'openjdk version \"17.0.15\" 2025-04-15' >&2\n")
     # javac: writes the class file named after the source into the folder after -d.
-    fake_executable(folder, "javac", '#!/bin/sh\nwhile [ "$1" != -d ]; do shift; done\n: > "$2/JorjeBatch.class"\n')
+    fake_executable(
+        folder,
+        "javac",
+        '#!/bin/sh\nfor source; do :; done\nname=${source##*/}\nwhile [ "$1" != -d ]; do shift; done\n: > "$2/${name%.java}.class"\n',
+    )
     fake_executable(folder, "npm", fake_npm(failure=False))
     monkeypatch.setenv("PATH", str(folder))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -183,11 +187,12 @@ def test_the_batch_parser_without_javac_says_what_to_install(tmp_path, monkeypat
     assert not (tmp_path / "apexgen" / "jvm").exists() or not any((tmp_path / "apexgen" / "jvm").iterdir())
 
 
-def test_cli_install_also_compiles_the_batch_parser(fake_path):
+def test_cli_install_also_compiles_the_batch_parser_and_the_daemon(fake_path):
     result = invoke("tools", "install")
     assert result.exit_code == 0, result.stderr
     assert "Ready: 'apexgen check --deep' can run." in result.stderr
-    (compiled,) = (user_cache_dir() / "jvm").glob("jorje-batch-*/JorjeBatch.class")
+    (compiled,) = (user_cache_dir() / "jvm").glob("JorjeBatch-*/JorjeBatch.class")
+    (compiled,) = (user_cache_dir() / "jvm").glob("CheckDaemon-*/CheckDaemon.class")
 
 
 def test_install_puts_the_pinned_packages_in_the_cache(fake_path):

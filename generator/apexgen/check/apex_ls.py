@@ -18,8 +18,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from apexgen.check.cache import ProjectCache, check_cache_dir
+from apexgen.check.daemon import Daemon, DaemonError
 from apexgen.check.findings import (
     BLOCKER,
     SKIPPED_DIRS,
@@ -174,8 +176,31 @@ def readable_workspace(project: ProjectFiles) -> Iterator[Path]:
         yield mirror
 
 
-def _run(toolchain: Toolchain, project: ProjectFiles, use_cache: bool) -> list[Finding]:
-    # apex-ls recurses deeply on long expressions: a larger thread stack, as apex-ls' own launchers use.
+def _run(
+    toolchain: Toolchain, project: ProjectFiles, use_cache: bool, daemon: Daemon | None, store: ProjectCache | None
+) -> list[Finding]:
+    with readable_workspace(project) as workspace:
+        report = None
+        if daemon is not None and store is not None and workspace == project.root:
+            report = _from_daemon(daemon, store)
+        if report is None:
+            report = _one_shot(toolchain, workspace, use_cache)
+        return _findings(report, workspace, project, ProjectTypes(project))
+
+
+def _from_daemon(daemon: Daemon, store: ProjectCache) -> dict[str, Any] | None:
+    """apex-ls' report from the daemon, which refreshes the files whose digest changed since it last saw
+    them; None when it cannot give one (apex-ls then runs alone)."""
+    try:
+        reply = daemon.request({"op": "apex-ls", "config": store.settings_key, "files": store.digests})
+    except DaemonError:
+        return None
+    report = reply.get("report")
+    return report if isinstance(report, dict) else None
+
+
+def _one_shot(toolchain: Toolchain, workspace: Path, use_cache: bool) -> dict[str, Any]:
+    """apex-ls' CheckForIssues report on ``workspace``, from a JVM of its own."""
     cache_option = ["-n"]
     if use_cache:
         cache_dir = check_cache_dir() / "apex-ls"
@@ -184,53 +209,57 @@ def _run(toolchain: Toolchain, project: ProjectFiles, use_cache: bool) -> list[F
             cache_option = ["-c", str(cache_dir)]
         except OSError:
             pass
-    types = ProjectTypes(project)
+    # apex-ls recurses deeply on long expressions: a larger thread stack, as apex-ls' own launchers use.
+    arguments = ["-Xss16m", APEX_LS_MAIN, *cache_option, "-w", str(workspace), "-f", "json"]
+    result = run_java("apex-ls", toolchain, arguments, ok_codes=(0, APEX_LS_ISSUES_EXIT))
+    try:
+        report: dict[str, Any] = json.loads(result.stdout)
+    except ValueError:
+        raise ToolFailedError("apex-ls", f"unreadable report: {last_line(result.stderr, result.stdout)}") from None
+    return report
+
+
+def _findings(report: dict[str, Any], workspace: Path, project: ProjectFiles, types: ProjectTypes) -> list[Finding]:
     findings = []
-    with readable_workspace(project) as workspace:
-        arguments = ["-Xss16m", APEX_LS_MAIN, *cache_option, "-w", str(workspace), "-f", "json"]
-        result = run_java("apex-ls", toolchain, arguments, ok_codes=(0, APEX_LS_ISSUES_EXIT))
-        try:
-            report = json.loads(result.stdout)
-        except ValueError:
-            raise ToolFailedError("apex-ls", f"unreadable report: {last_line(result.stderr, result.stdout)}") from None
-        for file_report in report.get("files", []):
-            reported = Path(file_report["path"])
-            path = project.root / reported.relative_to(workspace) if reported.is_relative_to(workspace) else reported
-            file = project.relative(path)
-            if project.ignored(file):
+    for file_report in report.get("files", []):
+        reported = Path(file_report["path"])
+        path = project.root / reported.relative_to(workspace) if reported.is_relative_to(workspace) else reported
+        file = project.relative(path)
+        if project.ignored(file):
+            continue
+        for message in file_report.get("messages", []):
+            start = message.get("start", {})
+            category = message.get("category", "Error")
+            # Messages name files by absolute path; the project-relative one reads the same anywhere.
+            text = message.get("message", "").replace(f"{workspace}{os.sep}", "")
+            severity = ADVISORY.get(category) or certainty(text, path, types)
+            if severity is None:
                 continue
-            for message in file_report.get("messages", []):
-                start = message.get("start", {})
-                category = message.get("category", "Error")
-                # Messages name files by absolute path; the project-relative one reads the same anywhere.
-                text = message.get("message", "").replace(f"{workspace}{os.sep}", "")
-                severity = ADVISORY.get(category) or certainty(text, path, types)
-                if severity is None:
-                    continue
-                if severity == UNCERTAIN:
-                    text += UNCERTAIN_NOTE
-                # apex-ls offsets are 0-based columns.
-                findings.append(
-                    Finding(
-                        file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text
-                    )
-                )
+            if severity == UNCERTAIN:
+                text += UNCERTAIN_NOTE
+            # apex-ls offsets are 0-based columns.
+            findings.append(
+                Finding(file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text)
+            )
     return findings
 
 
-def apex_ls_findings(toolchain: Toolchain, project: ProjectFiles, use_cache: bool = True) -> list[Finding]:
+def apex_ls_findings(
+    toolchain: Toolchain, project: ProjectFiles, use_cache: bool = True, daemon: Daemon | None = None
+) -> list[Finding]:
     """apex-ls over the whole SFDX project: syntax, undefined names, wrong types, each as blocker or not.
 
     With ``use_cache``, a project none of whose files changed since the last check gets that check's
-    findings without running apex-ls; apex-ls' own cache (keyed by file content) serves the other runs.
+    findings without running apex-ls; otherwise ``daemon`` (apex-ls kept loaded between checks) refreshes
+    what changed, or apex-ls runs alone with its own cache (keyed by file content).
     """
     if not use_cache:
-        return _run(toolchain, project, use_cache)
+        return _run(toolchain, project, use_cache, None, None)
     inputs = [project.root / name for name in (SFDX_PROJECT_FILE, ".forceignore") if (project.root / name).is_file()]
-    store = ProjectCache(project, "apex-ls", "", inputs + project.files(lambda name: True))
+    store = ProjectCache(project, "apex-ls", inputs, project.files(lambda name: True))
     known = store.load()
     if known is not None:
         return known
-    findings = _run(toolchain, project, use_cache)
+    findings = _run(toolchain, project, use_cache, daemon, store)
     store.save(findings)
     return findings

@@ -26,7 +26,16 @@ from apexgen.paths import user_cache_dir
 from apexgen.pins import PINNED_PACKAGES
 
 # The code that turns the tools' output into findings: a change to it invalidates every entry.
-CHECKING_CODE = ("findings.py", "deep.py", "apex_ls.py", "pmd.py", "cache.py", "prettier_format.mjs", "JorjeBatch.java")
+CHECKING_CODE = (
+    "findings.py",
+    "deep.py",
+    "apex_ls.py",
+    "pmd.py",
+    "cache.py",
+    "prettier_format.mjs",
+    "JorjeBatch.java",
+    "CheckDaemon.java",
+)
 
 
 def check_cache_dir() -> Path:
@@ -105,14 +114,23 @@ def write_json(path: Path, data: Any) -> None:
 
 
 class ProjectCache:
-    """One tool's findings for the whole project, kept while none of ``files`` (all the tool reads) changed."""
+    """One tool's findings for the whole project, kept while none of the files it reads changed.
 
-    def __init__(self, project: ProjectFiles, tool: str, settings: str, files: list[Path]):
+    ``settings``: the files that configure the tool (sfdx-project.json, .forceignore); ``files``: those it reads.
+    """
+
+    def __init__(self, project: ProjectFiles, tool: str, settings: list[Path], files: list[Path]):
         project_key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
         self.path = check_cache_dir() / "findings" / project_key / f"{tool}.json"
-        digest = hashlib.sha256(f"{_code_digest()}\0{settings}\0".encode())
+        configuration = hashlib.sha256(f"{_code_digest()}\0".encode())
+        for file in settings:
+            configuration.update(project.relative(file).encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+        self.settings_key = configuration.hexdigest()
+        # The content digest of each file the tool reads, by absolute path.
+        self.digests = {str(file): hashlib.sha256(file.read_bytes()).hexdigest() for file in files}
+        digest = hashlib.sha256(self.settings_key.encode())
         for file in files:
-            digest.update(project.relative(file).encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+            digest.update(f"{project.relative(file)}\0{self.digests[str(file)]}\0".encode())
         self.key = digest.hexdigest()
 
     def load(self) -> list[Finding] | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from apexgen.check.apex_ls import apex_ls_findings
 from apexgen.check.cache import FindingsCache
+from apexgen.check.daemon import daemon_for
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles, ToolFailedError, last_line, not_run
 from apexgen.check.jvm import java_command
 from apexgen.check.pmd import pmd_findings
@@ -229,13 +230,15 @@ def deep_checks(
             "jorje-prettier", project, files, prettier_settings, partial(jorje_prettier_findings, toolchain, project)
         )
 
+    # apex-ls kept loaded and PMD kept warm between checks (None: each tool runs alone).
+    daemon = daemon_for(toolchain, project.root, use_cache)
+
     def pmd() -> list[Finding]:
-        return cached(
-            "pmd", project, files, pmd_settings, partial(pmd_findings, toolchain, project, categories=pmd_rules)
-        )
+        run_pmd = partial(pmd_findings, toolchain, project, categories=pmd_rules, daemon=daemon)
+        return cached("pmd", project, files, pmd_settings, run_pmd)
 
     def apex_ls() -> list[Finding]:
-        return apex_ls_findings(toolchain, project, use_cache)
+        return apex_ls_findings(toolchain, project, use_cache, daemon)
 
     jobs = [jorje_prettier, pmd] if pmd_rules else [jorje_prettier]
     if (project.root / SFDX_PROJECT_FILE).exists():  # apex-ls only reads SFDX projects

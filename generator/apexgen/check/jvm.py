@@ -16,8 +16,8 @@ from apexgen.check.toolchain import Toolchain
 JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xlog:disable", "-Xlog:all=warning:stderr")
 
 
-def java_command(classpath: list[Path], arguments: list[str]) -> list[str]:
-    return ["java", *JVM_OPTIONS, "-cp", os.pathsep.join(map(str, classpath)), *arguments]
+def java_command(classpath: list[Path], arguments: list[str], options: Iterable[str] = JVM_OPTIONS) -> list[str]:
+    return ["java", *options, "-cp", os.pathsep.join(map(str, classpath)), *arguments]
 
 
 def run_java(

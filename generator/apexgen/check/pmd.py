@@ -10,12 +10,15 @@ the org compiles what they flag.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from apexgen.check.daemon import Daemon, DaemonError
 from apexgen.check.findings import Finding, ProjectFiles, ToolFailedError, last_line
 from apexgen.check.jvm import run_java
 from apexgen.check.toolchain import Toolchain
@@ -86,9 +89,16 @@ def validate_pmd_categories(categories: Iterable[str]) -> tuple[str, ...]:
 
 
 def pmd_findings(
-    toolchain: Toolchain, project: ProjectFiles, files: list[Path], categories: tuple[str, ...]
+    toolchain: Toolchain,
+    project: ProjectFiles,
+    files: list[Path],
+    categories: tuple[str, ...],
+    daemon: Daemon | None = None,
 ) -> list[Finding]:
-    """PMD 7 through Salesforce's PmdWrapper, each violation with Code Analyzer's severity for its rule."""
+    """PMD 7 through Salesforce's PmdWrapper, each violation with Code Analyzer's severity for its rule.
+
+    PmdWrapper runs in ``daemon`` (a JVM that has PMD loaded already) when one is given, else in a JVM of its own.
+    """
     if not categories:
         return []
     refs = "\n".join(f'  <rule ref="category/apex/{c}.xml"/>' for c in categories)
@@ -105,12 +115,7 @@ def pmd_findings(
             "runDataPerLanguage": {"apex": {"filesToScan": [str(f.resolve()) for f in files]}},
         }
         input_path.write_text(json.dumps(request), "utf-8")
-        # PMD's parser recurses once per nested block: the larger thread stack apex-ls runs with too.
-        result = run_java("pmd", toolchain, ["-Xss16m", PMD_MAIN, "run", str(input_path), str(output_path)])
-        try:
-            report = json.loads(output_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            raise ToolFailedError("pmd", f"no readable report: {last_line(result.stderr, result.stdout)}") from None
+        report = _run_pmd_wrapper(toolchain, ["run", str(input_path), str(output_path)], output_path, daemon)
     findings = []
     for violation in report.get("violations", []):
         location = violation["codeLocation"]
@@ -142,3 +147,22 @@ def pmd_findings(
             )
         )
     return findings
+
+
+def _run_pmd_wrapper(toolchain: Toolchain, arguments: list[str], output: Path, daemon: Daemon | None) -> dict[str, Any]:
+    """PmdWrapper's report, from ``daemon`` or else from a JVM of its own."""
+    # PMD_APEX_ROOT_DIRECTORY turns on PMD's cross-file analysis in the JVM whose environment has it.
+    if daemon is not None and "PMD_APEX_ROOT_DIRECTORY" not in os.environ:
+        try:
+            daemon.request({"op": "pmd", "arguments": arguments})
+            report: dict[str, Any] = json.loads(output.read_text("utf-8"))
+            return report
+        except (DaemonError, OSError, ValueError):
+            pass  # PMD runs alone
+    # PMD's parser recurses once per nested block: the larger thread stack apex-ls runs with too.
+    result = run_java("pmd", toolchain, ["-Xss16m", PMD_MAIN, *arguments])
+    try:
+        report = json.loads(output.read_text("utf-8"))
+    except (OSError, ValueError):
+        raise ToolFailedError("pmd", f"no readable report: {last_line(result.stderr, result.stdout)}") from None
+    return report

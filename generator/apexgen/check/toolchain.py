@@ -39,6 +39,7 @@ STDERR_FD = 2
 JDK_NEEDED = f"a JDK >= {MIN_JAVA}, which runs jorje, apex-ls and PMD and compiles apexgen's batch parser once"
 JDK_HINT = f"install one, e.g. 'apt-get install openjdk-{MIN_JAVA}-jdk-headless'"
 JORJE_BATCH = "JorjeBatch"
+CHECK_DAEMON = "CheckDaemon"
 # The oldest Java the deep check runs on: the compiled batch parser must load there too.
 JAVA_RELEASE = str(MIN_JAVA)
 
@@ -161,19 +162,27 @@ class Toolchain:
 
 
 def jorje_batch_classes(toolchain: Toolchain) -> Path:
-    """The folder holding JorjeBatch compiled against ``toolchain``'s serializer jars; javac runs on first use.
+    """The folder holding JorjeBatch compiled against ``toolchain``'s serializer jars; javac runs on first use."""
+    return compiled_classes(JORJE_BATCH, toolchain.serializer_lib)
+
+
+def check_daemon_classes(toolchain: Toolchain) -> Path:
+    """The folder holding CheckDaemon compiled against the jars of apex-ls and PMD; javac runs on first use."""
+    return compiled_classes(CHECK_DAEMON, toolchain.java_lib)
+
+
+def compiled_classes(name: str, jars_dir: Path) -> Path:
+    """The folder holding apexgen's Java source ``name`` compiled against the jars in ``jars_dir``.
 
     The folder is in the per-user cache, named by a digest of the source and the jars, so a new source or
-    plugin version compiles beside the old. javac writes into a temporary folder that is renamed into
+    tool version compiles beside the old. javac writes into a temporary folder that is renamed into
     place: a check running alongside finds either the whole folder or none and compiles its own.
     """
-    source = resources.files("apexgen.check").joinpath(f"{JORJE_BATCH}.java").read_bytes()
-    jars = sorted(jar.name for jar in toolchain.serializer_lib.glob("*.jar"))
-    digest = hashlib.sha256(b"\0".join([source, JAVA_RELEASE.encode(), *(jar.encode() for jar in jars)])).hexdigest()[
-        :12
-    ]
-    target = user_cache_dir() / "jvm" / f"jorje-batch-{digest}"
-    compiled = f"{JORJE_BATCH}.class"
+    source = resources.files("apexgen.check").joinpath(f"{name}.java").read_bytes()
+    jars = sorted(jar.name for jar in jars_dir.glob("*.jar"))
+    digest = hashlib.sha256(b"\0".join([source, JAVA_RELEASE.encode(), *(jar.encode() for jar in jars)])).hexdigest()
+    target = user_cache_dir() / "jvm" / f"{name}-{digest[:12]}"
+    compiled = f"{name}.class"
     if (target / compiled).is_file():
         return target
     javac = javac_path()
@@ -182,14 +191,14 @@ def jorje_batch_classes(toolchain: Toolchain) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
-        source_file = staging / f"{JORJE_BATCH}.java"
+        source_file = staging / f"{name}.java"
         source_file.write_bytes(source)
         command = [
             str(javac),
             "--release",
             JAVA_RELEASE,
             "-cp",
-            str(toolchain.serializer_lib / "*"),
+            str(jars_dir / "*"),
             "-d",
             str(staging),
             str(source_file),
@@ -199,9 +208,7 @@ def jorje_batch_classes(toolchain: Toolchain) -> Path:
             lines = (result.stderr or result.stdout).strip().splitlines() or [
                 f"exit {result.returncode}, no class file"
             ]
-            raise ToolsMissingError(
-                f"javac cannot compile {JORJE_BATCH}.java against {toolchain.serializer_lib}: {lines[0]}"
-            )
+            raise ToolsMissingError(f"javac cannot compile {name}.java against {jars_dir}: {lines[0]}")
         source_file.unlink()
         try:
             os.replace(staging, target)

@@ -99,6 +99,7 @@ def tools_install() -> None:
     from apexgen.check.toolchain import (
         Toolchain,
         cache_install_dir,
+        check_daemon_classes,
         install_tools,
         jorje_batch_classes,
         runtime_problems,
@@ -111,7 +112,9 @@ def tools_install() -> None:
     problems = runtime_problems()
     if problems:
         raise ToolsMissingError(f"the Node packages are installed, but still missing: {'; '.join(problems)}")
-    jorje_batch_classes(Toolchain(node_modules))  # compiled now rather than on the first deep check
+    # Compiled now rather than on the first deep check.
+    jorje_batch_classes(Toolchain(node_modules))
+    check_daemon_classes(Toolchain(node_modules))
     click.echo("Ready: 'apexgen check --deep' can run.", err=True)
 
 
@@ -141,6 +144,22 @@ def tools_status(project_dir: str | None) -> None:
         else:
             state = "; ".join(place.problems)
         click.echo(f"  {place.directory}: {state}")
+    from apexgen.check.daemon import running_daemons
+
+    for daemon in running_daemons():
+        click.echo(f"daemon   pid {daemon['pid']} for {daemon['workspace']}, idle {daemon['idleSeconds']} s")
     if not ready:
         click.echo(f"'apexgen check --deep' cannot run yet: see above, and run '{INSTALL_COMMAND}'", err=True)
         sys.exit(ExitCode.USAGE)
+
+
+@tools.command("stop")
+def tools_stop() -> None:
+    """Stop the check daemons: the JVMs that keep apex-ls and PMD loaded between deep checks.
+
+    Each stops by itself after half an hour without a check; the next deep check starts one again.
+    """
+    from apexgen.check.daemon import stop_daemons
+
+    stopped = stop_daemons()
+    click.echo(f"Stopped {stopped} check daemon(s).", err=True)

@@ -1,0 +1,270 @@
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.nawforce.apexlink.api.LoadAndRefreshAnalysis$;
+import com.nawforce.apexlink.api.Org;
+import com.nawforce.apexlink.api.Package;
+import com.nawforce.apexlink.rpc.OpenOptions;
+import com.nawforce.runtime.platform.Path;
+import io.github.apexdevtools.api.Issue;
+import io.github.apexdevtools.api.IssueLocation;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * apexgen's deep-check daemon: keeps apex-ls' model of one SFDX project in memory, and PMD's classes
+ * compiled, between runs of `apexgen check --deep`. A check after a small change then costs apex-ls the
+ * refresh of the changed files and their dependants (its editor mode), not a reload of the whole project,
+ * and costs PMD no JVM start.
+ *
+ * <p>Usage: CheckDaemon SOCKET WORKSPACE APEX_LS_CACHE_DIR IDLE_SECONDS, on the class path of the jars
+ * of apex-ls and PMD. It serves one request per connection on the Unix domain socket SOCKET (whose
+ * folder only its user can enter): a line of JSON in, a line of JSON out.
+ *
+ * <ul>
+ *   <li>{"op": "apex-ls", "config": DIGEST, "files": {PATH: DIGEST, ...}}: apex-ls' issues, as
+ *       CheckForIssues -f json reports them, after refreshing the files whose digest changed since
+ *       the last request (a new config digest, of sfdx-project.json and .forceignore, reloads all).
+ *   <li>{"op": "pmd", "arguments": [...]}: Salesforce's PmdWrapper with these arguments.
+ *   <li>{"op": "status"}: {"workspace": WORKSPACE, "pid": PID, "idleSeconds": SECONDS}.
+ *   <li>{"op": "stop"}: stop now.
+ * </ul>
+ *
+ * <p>Any failure answers {"error": MESSAGE}; the client then runs the tool itself. It stops after
+ * IDLE_SECONDS without a request, or when SOCKET is removed or replaced.
+ */
+public final class CheckDaemon {
+    private static final Gson GSON = new Gson();
+    private static final long WATCH_MILLIS = 2_000;
+
+    private final java.nio.file.Path socket;
+    private final String workspace;
+    private final String cacheDir;
+    private final long idleMillis;
+    private final Object apexLsLock = new Object();
+    private final Object pmdLock = new Object();
+    private volatile long lastRequest = System.currentTimeMillis();
+    private volatile int running = 0;
+
+    // apex-ls' model and what it was built from, guarded by apexLsLock.
+    private Org org;
+    private String orgConfig;
+    private Map<String, String> orgFiles = new HashMap<>();
+
+    private CheckDaemon(java.nio.file.Path socket, String workspace, String cacheDir, long idleMillis) {
+        this.socket = socket;
+        this.workspace = workspace;
+        this.cacheDir = cacheDir;
+        this.idleMillis = idleMillis;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 4) {
+            System.err.println("usage: CheckDaemon SOCKET WORKSPACE APEX_LS_CACHE_DIR IDLE_SECONDS");
+            System.exit(2);
+        }
+        // The tools print progress on stdout; a daemon has no one to print it for.
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        new CheckDaemon(Paths.get(args[0]), args[1], args[2], Long.parseLong(args[3]) * 1000).serve();
+    }
+
+    private void serve() throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        // Fails when another daemon holds the socket: that one serves the project.
+        server.bind(UnixDomainSocketAddress.of(socket));
+        Object socketKey = Files.readAttributes(socket, BasicFileAttributes.class).fileKey();
+        Thread watchdog = new Thread(() -> watch(socketKey), "apexgen watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        while (true) {
+            SocketChannel client = server.accept();
+            Thread worker = new Thread(() -> answer(client), "apexgen request");
+            worker.setDaemon(true);
+            worker.start();
+        }
+    }
+
+    /** Stop when idle too long, or when the socket is no longer ours (removed, or bound anew by another). */
+    private void watch(Object socketKey) {
+        while (true) {
+            try {
+                Thread.sleep(WATCH_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            Object key;
+            try {
+                key = Files.readAttributes(socket, BasicFileAttributes.class).fileKey();
+            } catch (IOException e) {
+                key = null;
+            }
+            boolean idle = running == 0 && System.currentTimeMillis() - lastRequest > idleMillis;
+            if (idle || key == null || !key.equals(socketKey)) {
+                stop(key != null && key.equals(socketKey));
+            }
+        }
+    }
+
+    private void stop(boolean removeSocket) {
+        if (removeSocket) {
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException e) {
+                // Left behind: the next client finds no one listening and replaces it.
+            }
+        }
+        System.exit(0);
+    }
+
+    private void answer(SocketChannel client) {
+        synchronized (this) {
+            running++;
+        }
+        try (client) {
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(client), StandardCharsets.UTF_8));
+            String line = in.readLine();
+            JsonObject reply;
+            try {
+                reply = handle(JsonParser.parseString(line == null ? "{}" : line).getAsJsonObject());
+            } catch (Throwable failure) {
+                reply = new JsonObject();
+                reply.addProperty("error", String.valueOf(failure));
+            }
+            OutputStream out = Channels.newOutputStream(client);
+            out.write((GSON.toJson(reply) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            // The client went away: nothing to answer.
+        } finally {
+            synchronized (this) {
+                running--;
+                lastRequest = System.currentTimeMillis();
+            }
+        }
+    }
+
+    private JsonObject handle(JsonObject request) throws Exception {
+        String op = request.has("op") ? request.get("op").getAsString() : "";
+        JsonObject reply = new JsonObject();
+        switch (op) {
+            case "apex-ls":
+                synchronized (apexLsLock) {
+                    reply.add("report", apexLsReport(request));
+                }
+                return reply;
+            case "pmd":
+                JsonArray arguments = request.getAsJsonArray("arguments");
+                String[] pmdArguments = new String[arguments.size()];
+                for (int i = 0; i < pmdArguments.length; i++) {
+                    pmdArguments[i] = arguments.get(i).getAsString();
+                }
+                synchronized (pmdLock) {
+                    com.salesforce.sfca.pmdwrapper.PmdWrapper.main(pmdArguments);
+                }
+                reply.addProperty("done", true);
+                return reply;
+            case "status":
+                reply.addProperty("workspace", workspace);
+                reply.addProperty("pid", ProcessHandle.current().pid());
+                reply.addProperty("idleSeconds", (System.currentTimeMillis() - lastRequest) / 1000);
+                return reply;
+            case "stop":
+                new Thread(() -> stop(true)).start();
+                reply.addProperty("stopping", true);
+                return reply;
+            default:
+                throw new IllegalArgumentException("unknown op '" + op + "'");
+        }
+    }
+
+    /** apex-ls' issues after bringing its model up to date with the files the request lists. */
+    private JsonObject apexLsReport(JsonObject request) {
+        String config = request.get("config").getAsString();
+        Map<String, String> files = new HashMap<>();
+        request.getAsJsonObject("files").entrySet().forEach(e -> files.put(e.getKey(), e.getValue().getAsString()));
+        if (org == null || !config.equals(orgConfig)) {
+            org = null; // let the old model go before the new one loads
+            // As CheckForIssues opens a workspace, with its cache unless none is given.
+            OpenOptions options = OpenOptions.create()
+                    .withParser("OutlineSingle")
+                    .withAutoFlush(false)
+                    .withExternalAnalysisMode(
+                            LoadAndRefreshAnalysis$.MODULE$.shortName(), scala.collection.immutable.Map$.MODULE$.empty())
+                    .withLoggingLevel("none")
+                    .withCache(!cacheDir.isEmpty())
+                    .withUnused(false);
+            if (!cacheDir.isEmpty()) {
+                options = options.withCacheDirectory(cacheDir);
+            }
+            org = Org.newOrg(Path.apply(workspace), options);
+            orgConfig = config;
+        } else {
+            Set<String> changed = new HashSet<>(orgFiles.keySet());
+            changed.addAll(files.keySet());
+            changed.removeIf(path -> files.getOrDefault(path, "").equals(orgFiles.getOrDefault(path, "")));
+            for (String path : changed) {
+                Package owner = org.getPackageForPath(path);
+                if (owner != null) {
+                    owner.refresh(path, false);
+                }
+            }
+        }
+        orgFiles = files;
+        if (!cacheDir.isEmpty() || org.isDirty()) {
+            org.flush(); // runs the queued refreshes (and writes apex-ls' cache when it has one)
+        }
+        return issues(org);
+    }
+
+    /** The errors apex-ls holds, in CheckForIssues' JSON report (-f json, default detail). */
+    private static JsonObject issues(Org org) {
+        JsonArray reported = new JsonArray();
+        JsonObject current = null;
+        for (Issue issue : org.issues().issuesForFiles(null, false, 0)) {
+            if (!issue.isError()) {
+                continue;
+            }
+            if (current == null || !current.get("path").getAsString().equals(issue.filePath())) {
+                current = new JsonObject();
+                current.addProperty("path", issue.filePath());
+                current.add("messages", new JsonArray());
+                reported.add(current);
+            }
+            IssueLocation location = issue.fileLocation();
+            JsonObject message = new JsonObject();
+            message.add("start", position(location.startLineNumber(), location.startCharOffset()));
+            message.add("end", position(location.endLineNumber(), location.endCharOffset()));
+            message.addProperty("category", issue.rule().name());
+            message.addProperty("message", issue.message());
+            current.getAsJsonArray("messages").add(message);
+        }
+        JsonObject report = new JsonObject();
+        report.add("files", reported);
+        return report;
+    }
+
+    private static JsonObject position(int line, int offset) {
+        JsonObject position = new JsonObject();
+        position.addProperty("line", line);
+        position.addProperty("offset", offset);
+        return position;
+    }
+}

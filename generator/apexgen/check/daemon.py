@@ -1,0 +1,212 @@
+"""The deep check's daemon: one JVM per project that keeps apex-ls' model of it loaded, and PMD warm.
+
+apex-ls must load a whole project before it can say anything about one file of it (NebulaLogger: 5 s
+from its cache, 12 s without). Between checks, ``CheckDaemon.java`` keeps that model in memory and
+refreshes only the files that changed and their dependants, as apex-ls does in an editor, and runs
+Salesforce's PmdWrapper in a JVM that has already loaded and compiled PMD. The first check starts it;
+it stops by itself after ``IDLE_SECONDS`` without a request, or with ``apexgen tools stop``.
+
+It listens on a Unix domain socket in a folder only its user can enter, one per project root and tool
+versions. Whenever it cannot be reached or answers with an error, the tool runs alone as it does without a
+daemon, so the daemon can make a check faster but never change its findings. CI (``CI`` set), ``--no-cache``
+and ``APEXGEN_NO_DAEMON=1`` run without one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apexgen.check.cache import check_cache_dir
+from apexgen.check.jvm import java_command
+from apexgen.check.toolchain import CHECK_DAEMON, Toolchain, check_daemon_classes
+from apexgen.errors import ToolsMissingError
+
+NO_DAEMON_ENV = "APEXGEN_NO_DAEMON"
+IDLE_SECONDS = 30 * 60
+START_SECONDS = 20.0  # for the JVM to bind the socket; loading the project comes later, per request
+# A long-running JVM: C2 compiles apex-ls' refresh paths (the refresh after a change to NebulaLogger's Logger
+# class went from 2.4 s to 1.3 s over four runs), where the one-shot tools stop at C1.
+DAEMON_JVM_OPTIONS = ("-XX:+UseSerialGC", "-Xss16m", "-Xlog:disable", "-Xlog:all=warning:stderr")
+
+
+class DaemonError(Exception):
+    """The daemon could not be reached or could not answer; the caller runs the tool alone."""
+
+
+def daemon_wanted(use_cache: bool) -> bool:
+    """Whether a deep check should use the daemon: not without caches, in CI or where it is turned off,
+    and only where Unix domain sockets exist."""
+    off = {"", "0", "false", "no"}
+    return (
+        use_cache
+        and os.name == "posix"
+        and os.environ.get("CI", "").strip().lower() in off
+        and os.environ.get(NO_DAEMON_ENV, "").strip().lower() in off
+    )
+
+
+def daemon_for(toolchain: Toolchain, root: Path, use_cache: bool) -> Daemon | None:
+    """The daemon a deep check of ``root`` should use, or None (see ``daemon_wanted``, or none can be had)."""
+    if not daemon_wanted(use_cache):
+        return None
+    try:
+        return Daemon.for_project(toolchain, root)
+    except (DaemonError, ToolsMissingError):
+        return None  # the tools run alone, as without a daemon
+
+
+def sockets_dir() -> Path:
+    """The folder of the daemons' sockets: short (socket paths are limited to about 100 bytes) and private."""
+    return Path(tempfile.gettempdir()) / f"apexgen-{os.getuid()}"
+
+
+def private_sockets_dir() -> Path:
+    """``sockets_dir()``, made if missing; raises DaemonError unless only this user can use it."""
+    folder = sockets_dir()
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        status = folder.lstat()
+    except OSError as exc:
+        raise DaemonError(f"{folder}: {exc.strerror}") from None
+    if not folder.is_dir() or folder.is_symlink() or status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise DaemonError(f"{folder}: not a folder of this user's alone")
+    return folder
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """The daemon of one project root and toolchain (running or not)."""
+
+    socket_path: Path
+    root: Path
+    toolchain: Toolchain
+
+    @classmethod
+    def for_project(cls, toolchain: Toolchain, root: Path) -> Daemon:
+        classes = check_daemon_classes(toolchain)
+        key = hashlib.sha256(f"{root}\0{classes}\0{toolchain.java_lib}".encode()).hexdigest()[:16]
+        return cls(private_sockets_dir() / f"{key}.sock", root, toolchain)
+
+    def request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The daemon's answer to ``payload``, starting the daemon first when none listens.
+
+        Raises DaemonError when it cannot be started, reached or answer.
+        """
+        try:
+            return self._request(payload)
+        except OSError as exc:
+            raise DaemonError(f"the check daemon cannot be reached: {exc}") from None
+
+    def _request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return ask(self.socket_path, payload)
+        except (FileNotFoundError, ConnectionRefusedError):
+            pass  # none listens: start one
+        with self._starting():
+            try:
+                return ask(self.socket_path, payload)  # another check started it meanwhile
+            except (FileNotFoundError, ConnectionRefusedError):
+                self._start()
+        return ask(self.socket_path, payload)
+
+    @contextmanager
+    def _starting(self) -> Iterator[None]:
+        """Held while a daemon starts, so that checks started together start one."""
+        import fcntl
+
+        with open(self.socket_path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _start(self) -> None:
+        self.socket_path.unlink(missing_ok=True)  # left by a daemon that died: no one listens on it
+        log_dir = check_cache_dir() / "daemon"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        apex_ls_cache = check_cache_dir() / "apex-ls"
+        apex_ls_cache.mkdir(parents=True, exist_ok=True)
+        classpath = [check_daemon_classes(self.toolchain), self.toolchain.java_lib / "*"]
+        arguments = [CHECK_DAEMON, str(self.socket_path), str(self.root), str(apex_ls_cache), str(IDLE_SECONDS)]
+        command = java_command(classpath, arguments, DAEMON_JVM_OPTIONS)
+        with open(log_dir / f"{self.socket_path.stem}.log", "ab") as log:
+            try:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    cwd=self.root,
+                    start_new_session=True,  # outlives this check, and ^C in its terminal
+                )
+            except OSError as exc:
+                raise DaemonError(f"cannot start the check daemon: {exc}") from None
+        deadline = time.monotonic() + START_SECONDS
+        while not self.socket_path.exists():
+            if process.poll() is not None:
+                raise DaemonError(f"the check daemon exited at start ({process.returncode}); see {log.name}")
+            if time.monotonic() > deadline:
+                process.kill()
+                raise DaemonError(f"the check daemon did not start within {START_SECONDS:.0f} s")
+            time.sleep(0.02)
+
+
+def stop_daemons() -> int:
+    """Stop every check daemon of this user; how many were running."""
+    folder = sockets_dir()
+    if not folder.is_dir():
+        return 0
+    stopped = 0
+    for path in sorted(folder.glob("*.sock")):
+        try:
+            ask(path, {"op": "stop"})
+        except (OSError, DaemonError):
+            continue  # none listens there
+        stopped += 1
+    return stopped
+
+
+def running_daemons() -> list[dict[str, Any]]:
+    """What each running check daemon of this user says of itself: its project, process id and idle time."""
+    folder = sockets_dir()
+    found = []
+    for path in sorted(folder.glob("*.sock")) if folder.is_dir() else []:
+        try:
+            found.append(ask(path, {"op": "status"}))
+        except (OSError, DaemonError):
+            continue
+    return found
+
+
+def ask(socket_path: Path, payload: dict[str, Any]) -> dict[str, Any]:
+    """The answer of the daemon listening on ``socket_path`` to ``payload``.
+
+    Raises FileNotFoundError or ConnectionRefusedError when none listens there, DaemonError when it fails.
+    """
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.connect(str(socket_path))
+            connection.sendall(json.dumps(payload).encode() + b"\n")
+            connection.shutdown(socket.SHUT_WR)
+            with connection.makefile("rb") as answer:
+                text = answer.read()
+    except (FileNotFoundError, ConnectionRefusedError):
+        raise
+    except OSError as exc:
+        raise DaemonError(f"the check daemon went away: {exc}") from None
+    try:
+        reply: dict[str, Any] = json.loads(text)
+    except ValueError:
+        raise DaemonError("the check daemon stopped before it answered") from None
+    if "error" in reply:
+        raise DaemonError(f"the check daemon failed: {reply['error']}")
+    return reply
