@@ -46,6 +46,7 @@ def test_the_wheel_holds_apexgen_and_its_data_and_runs_from_a_venv(tmp_path: Pat
         "apexgen/spec/schema.json",
         "apexgen/generate/display_width.json",
         "apexgen/check/JorjeBatch.java",
+        "apexgen/check/CheckDaemon.java",
         "apexgen/check/prettier_format.mjs",
         "apexgen/check/schemas/sfdx-project.schema.json",
     ):
