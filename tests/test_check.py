@@ -325,6 +325,35 @@ def test_lwc_flow_and_package_xml_are_validated_too(tmp_path):
     }
 
 
+def test_unchanged_metadata_files_are_not_read_again_and_changed_ones_are(tmp_path, monkeypatch):
+    from apexgen.check import metadata_xml
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = copy_case("clean", tmp_path / "project")
+    read: list[set[str]] = []
+    file_findings = metadata_xml._file_findings
+
+    def spy(project, files):
+        read.append({path.name for path in files})
+        return file_findings(project, files)
+
+    monkeypatch.setattr(metadata_xml, "_file_findings", spy)
+    # Given a check that read every metadata file
+    assert run_checks(root) == []
+    assert "CaseTriggerHandler.cls-meta.xml" in read[0]
+    # When one file breaks, then only it is read again, and its finding comes from it
+    meta = root / CLASSES / "CaseTriggerHandler.cls-meta.xml"
+    meta.write_text("<ApexClass")
+    assert where(run_checks(root)) == {(f"{CLASSES}/CaseTriggerHandler.cls-meta.xml", 1, "xsd", "not-well-formed")}
+    assert read[1] == {"CaseTriggerHandler.cls-meta.xml"}
+    # And the finding of the unchanged broken file is kept, while nothing is read
+    assert where(run_checks(root)) == {(f"{CLASSES}/CaseTriggerHandler.cls-meta.xml", 1, "xsd", "not-well-formed")}
+    assert len(read) == 2
+    # And without the cache every file is read
+    run_checks(root, use_cache=False)
+    assert read[2] == read[0]
+
+
 def test_a_root_element_that_is_no_metadata_type_is_reported(tmp_path):
     root = copy_case("clean", tmp_path / "project")
     thing = root / "force-app/main/default/things/Thing.thing-meta.xml"

@@ -265,7 +265,8 @@ def test_apex_ls_findings_are_kept_while_no_file_it_reads_changes(tmp_path, monk
     ProjectCache(project, "apex-ls", [], files).save(found)
     assert ProjectCache(project, "apex-ls", [], files).load() == found
     (root / CLASSES / "CaseTriggerHandler.cls").write_text("public class CaseTriggerHandler {}\n")
-    assert ProjectCache(project, "apex-ls", [], files).load() is None
+    _, next_check = check_sfdx_project(root)  # each check reads the files anew
+    assert ProjectCache(next_check, "apex-ls", [], files).load() is None
 
 
 # --- deploy ----------------------------------------------------------------------------------------------

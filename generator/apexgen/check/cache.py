@@ -1,7 +1,7 @@
-"""What the per-file tools of the deep check found in each file, kept between runs of one project.
+"""What the per-file tools of a check found in each file, kept between runs of one project.
 
 jorje, prettier and PMD's Apex rules judge a file by its own content, its path (prettier's overrides) and
-their settings. A file whose bytes, path and settings are what they were at the last check need not go
+their settings, as the Metadata API schema check judges a metadata file. A file whose bytes, path and settings are what they were at the last check need not go
 through them again: its findings are taken from here. An entry's key is a digest of all of that, of the
 pinned tool versions and of apexgen's own checking code, so any change to one of them misses. Each run
 writes back only the entries of the files it saw, so the cache of a project never outgrows it.
@@ -35,6 +35,8 @@ CHECKING_CODE = (
     "prettier_format.mjs",
     "JorjeBatch.java",
     "CheckDaemon.java",
+    "metadata_xml.py",
+    "xsd.py",
 )
 
 
@@ -68,7 +70,7 @@ class FindingsCache:
         self.keys: dict[Path, str] = {}
 
     def _key(self, file: Path) -> str:
-        digest = hashlib.sha256(self.salt + self.project.relative(file).encode() + b"\0" + file.read_bytes())
+        digest = hashlib.sha256(self.salt + f"{self.project.relative(file)}\0{self.project.digest(file)}".encode())
         return digest.hexdigest()
 
     def split(self, files: list[Path]) -> tuple[list[Finding], list[Path]]:
@@ -127,7 +129,7 @@ class ProjectCache:
             configuration.update(project.relative(file).encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
         self.settings_key = configuration.hexdigest()
         # The content digest of each file the tool reads, by absolute path.
-        self.digests = {str(file): hashlib.sha256(file.read_bytes()).hexdigest() for file in files}
+        self.digests = {str(file): project.digest(file) for file in files}
         digest = hashlib.sha256(self.settings_key.encode())
         for file in files:
             digest.update(f"{project.relative(file)}\0{self.digests[str(file)]}\0".encode())

@@ -263,11 +263,12 @@ def check_byte_order_marks(project: ProjectFiles) -> list[Finding]:
     return [Finding(marked[0], 1, 1, "low", "meta", "byte-order-mark", message)]
 
 
-def project_checks(project: ProjectFiles) -> list[Finding]:
-    """The fast checks other than sfdx-project.json's own (which ``check_sfdx_project`` makes)."""
+def project_checks(project: ProjectFiles, use_cache: bool = True) -> list[Finding]:
+    """The fast checks other than sfdx-project.json's own (which ``check_sfdx_project`` makes); with
+    ``use_cache``, the metadata files unchanged since the last check are not read again."""
     findings, spec = check_spec(project.root)
     findings += check_manifest(project.root)
     findings += check_meta_pairs(project)
     findings += check_byte_order_marks(project)
-    findings += check_metadata_xml(project, spec)
+    findings += check_metadata_xml(project, spec, use_cache)
     return findings

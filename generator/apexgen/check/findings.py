@@ -9,6 +9,7 @@ which fails a check only at or above the ``--severity-threshold`` asked for, as 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -124,6 +125,9 @@ class ProjectFiles:
     # The .forceignore of each package directory, found as the converter finds it (the nearest at or above
     # the directory): what it leaves out is never deployed, so it is never checked either.
     _ignores: dict[Path, ForceIgnore] = field(default_factory=dict, repr=False, compare=False)
+    # Every file .forceignore keeps, as first walked: one check sees one snapshot of the tree.
+    _kept: list[Path] | None = field(default=None, repr=False, compare=False)
+    _digests: dict[Path, str] = field(default_factory=dict, repr=False, compare=False)
 
     def relative(self, path: Path | str) -> str:
         return Path(os.path.relpath(Path(path).resolve(), self.root)).as_posix()
@@ -138,13 +142,21 @@ class ProjectFiles:
 
     def files(self, keep: Callable[[str], bool]) -> list[Path]:
         """Files under the package directories whose name ``keep`` accepts and .forceignore keeps, sorted."""
-        found: set[Path] = set()
-        for package_dir in self.package_dirs:
-            for folder, dirs, names in os.walk(package_dir):
-                here = PurePosixPath(self.relative(folder))
-                dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not self.ignored(f"{here / d}/")]
-                found.update(Path(folder, name) for name in names if keep(name) and not self.ignored(str(here / name)))
-        return sorted(found)
+        if self._kept is None:
+            found: set[Path] = set()
+            for package_dir in self.package_dirs:
+                for folder, dirs, names in os.walk(package_dir):
+                    here = PurePosixPath(self.relative(folder))
+                    dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not self.ignored(f"{here / d}/")]
+                    found.update(Path(folder, name) for name in names if not self.ignored(str(here / name)))
+            self._kept = sorted(found)
+        return [path for path in self._kept if keep(path.name)]
+
+    def digest(self, path: Path) -> str:
+        """The SHA-256 of the file's content, read once per check."""
+        if path not in self._digests:
+            self._digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self._digests[path]
 
     def apex_files(self) -> list[Path]:
         return self.files(lambda name: name.endswith(APEX_SUFFIXES))

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, cast
 
+from apexgen.check.cache import FindingsCache
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles
 from apexgen.check.xsd import declared_children, metadata_schema, schema_api_version
 from apexgen.salesforce import META_SUFFIX, METADATA_NAMESPACE, SFDX_PROJECT_FILE
@@ -153,10 +154,12 @@ def _schema_findings(file: str, document: Any, schema: Any, unknown: set[tuple[i
     return findings
 
 
-def check_metadata_xml(project: ProjectFiles, spec: Any) -> list[Finding]:
-    """Every metadata XML file, as the Metadata API would take it; API versions agree (info)."""
-    from lxml import etree
+def check_metadata_xml(project: ProjectFiles, spec: Any, use_cache: bool = True) -> list[Finding]:
+    """Every metadata XML file, as the Metadata API would take it; API versions agree (info).
 
+    With ``use_cache``, a file whose content and path are as at the last check (with the same
+    sourceApiVersion) gets that check's findings without being read again.
+    """
     files = project.files(lambda name: name.endswith(META_SUFFIX) or name == "package.xml")
     findings = []
     source_version = project.source_api_version
@@ -172,6 +175,21 @@ def check_metadata_xml(project: ProjectFiles, spec: Any) -> list[Finding]:
                 f"project.api_version {spec.project.api_version} differs from sourceApiVersion {source_version} in {SFDX_PROJECT_FILE}",
             )
         )
+    if not use_cache:
+        return findings + _file_findings(project, files)
+    store = FindingsCache(project, "metadata-xml", f"{source_version}\0{schema_api_version()}")
+    known, stale = store.split(files)
+    found = _file_findings(project, stale) if stale else []
+    store.save(stale, found)
+    return findings + known + found
+
+
+def _file_findings(project: ProjectFiles, files: list[Path]) -> list[Finding]:
+    """What the Metadata API would say of each of ``files``: each finding is about the file it names."""
+    from lxml import etree
+
+    findings = []
+    source_version = project.source_api_version
     documents = []
     for path in files:
         file = project.relative(path)

@@ -38,7 +38,7 @@ def run_checks(
     jobs = deep_checks(toolchain, project, categories, use_cache) if toolchain else []
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
         running = [pool.submit(job) for job in jobs]
-        findings += project_checks(project)  # while the tools run
+        findings += project_checks(project, use_cache)  # while the tools run
         for job in running:
             findings += job.result()
     # A tool may report one problem twice (lxml's error log does for some XSD errors).
