@@ -20,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import environment
+from apexgen.spec.lwc import public_property_problem
 from apexgen.spec.naming import lower_camel
 from apexgen.spec.types import Input, Output, Prompt, Spec
 
@@ -56,72 +57,6 @@ INPUT_KINDS = {
 # The fixed inputs of embed and feedback prompts that are not one-line text fields.
 TEXTAREAS = {("embed", "first"), ("embed", "second"), ("feedback", "comment")}
 RADIO_GROUPS = {("feedback", "rating")}
-
-# Property names the LWC compiler refuses for @api (babel-plugin-component's validatePropertyName), and
-# the aria* and role properties LWC reflects as attributes: an input of such a name stays a form field
-# that no Flow screen or parent can set.
-LWC_RESERVED_NAMES = frozenset(
-    [
-        "part",
-        "is",
-        "class",
-        "slot",
-        "style",
-        "role",
-        "bgcolor",
-        "accesskey",
-        "contenteditable",
-        "tabindex",
-        "maxlength",
-        "maxvalue",
-    ]
-)
-# Members of the generated class and of LightningElement that a public property would replace.
-COMPONENT_MEMBERS = frozenset(
-    [
-        "values",
-        "pageRecordId",
-        "recordId",
-        "receiveRecord",
-        "answerText",
-        "outputFields",
-        "announceAnswer",
-        "isWaiting",
-        "errorMessage",
-        "answer",
-        "messages",
-        "followUp",
-        "similarity",
-        "confirmation",
-        "ratings",
-        "feedbackRating",
-        "feedbackComment",
-        "feedbackConfirmation",
-        "cannotSend",
-        "hasConversation",
-        "conversation",
-        "cannotSendFollowUp",
-        "hasSimilarity",
-        "isRatedGood",
-        "isRatedBad",
-        "cannotSendFeedback",
-        "inputValues",
-        "whileWaiting",
-        "sendConversation",
-        "resetFeedback",
-        "template",
-        "refs",
-        "hostElement",
-        "render",
-        "dispatchEvent",
-        "addEventListener",
-        "removeEventListener",
-        "connectedCallback",
-        "disconnectedCallback",
-        "renderedCallback",
-        "errorCallback",
-    ]
-)
 
 # capability -> label of the button that calls the controller
 BUTTON_LABELS = {
@@ -258,19 +193,6 @@ class Component:
         return words[:1].upper() + words[1:]
 
 
-def can_be_public(name: str) -> bool:
-    """Whether the input ``name`` can be an @api property, which LWC and its lint rules accept only
-    with a lower-case start and without underscores mixed with capitals."""
-    return not (
-        name in LWC_RESERVED_NAMES
-        or name in COMPONENT_MEMBERS
-        or name.startswith(("on", "aria", "handle"))
-        or (name.startswith("data") and len(name) > 4)
-        or not name[0].islower()
-        or ("_" in name and name.lower() != name)
-    )
-
-
 def component(spec: Spec, prompt: Prompt) -> Component:
     fields = []
     for item in prompt.call_inputs:
@@ -282,13 +204,14 @@ def component(spec: Spec, prompt: Prompt) -> Component:
             if key in RADIO_GROUPS
             else "lightning-input"
         )
-        fields.append(Field(item, control, INPUT_KINDS[item.type], can_be_public(item.name)))
+        fields.append(Field(item, control, INPUT_KINDS[item.type], public_property_problem(item.name) is None))
     ids = [f for f in fields if f.item.type == "Id"]
     # An input called recordId is itself the page's record; otherwise the first Id input defaults to it.
     record_field = ids[0] if ids and not any(f.name == "recordId" for f in fields) else None
     feedback = spec.prompt_named(prompt.feedback) if prompt.feedback else None
     outputs = tuple(
-        OutputField(item, INPUT_KINDS[item.type].flow_type, can_be_public(item.name)) for item in prompt.outputs
+        OutputField(item, INPUT_KINDS[item.type].flow_type, public_property_problem(item.name) is None)
+        for item in prompt.outputs
     )
     record = prompt.record
     record_inputs = tuple((name, f"{record.object}.{field}") for name, field in record.inputs) if record else ()
