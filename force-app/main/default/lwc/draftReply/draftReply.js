@@ -35,7 +35,7 @@ export default class DraftReply extends LightningElement {
         this.values = { ...this.values, customerName: value };
     }
 
-    // On a Flow screen the answer are output properties the Flow can use.
+    // On a Flow screen the answer is an output property the Flow can use.
     @api
     get answerText() {
         return this.answer?.text;
