@@ -39,7 +39,7 @@ INTERNAL_ERROR = int(ExitCode.INTERNAL)
 OUTCOMES: Counter[str] = Counter()  # how the examples of this process ended, for scripts/fuzz.py
 
 # Small on purpose: every example generates it; it still has a generate, a chat and a feedback prompt,
-# Flows and components.
+# Flows and components (one with chosen targets and public inputs).
 BASE_SPEC = """\
 [project]
 api_version = "65.0"
@@ -59,6 +59,8 @@ inputs = [
 ]
 expose = ["flow", "lwc"]
 flows = ["autolaunched"]
+lwc_targets = ["app_page", "flow_screen"]
+lwc_public = ["customerName"]
 feedback = "RateAnswer"
 label = "Draft Reply"
 description = "Drafts a reply to a customer."

@@ -53,6 +53,7 @@ inputs = [
   { name = "ownerId", type = "Id", label = "Owner's 'Id' */" },
 ]
 expose = ["lwc"]
+lwc_targets = ["record_page", "flow_screen"]
 feedback = "Rate"
 label = "{Braces} <b>not bold</b>"
 description = "Ends with */ and {x}"
@@ -62,7 +63,8 @@ name = "Rate"
 capability = "feedback"
 expose = ["lwc"]
 
-# only optional text inputs: the component has no required input, number or follow-up to test for blank
+# only optional text inputs: the component has no required input, number or follow-up to test for blank;
+# a parent component may set its input, and it goes on home pages only
 [[prompt]]
 name = "OptionalOnly"
 capability = "generate"
@@ -70,6 +72,8 @@ model = "fast"
 template = "Say hello to {nickname}."
 inputs = [{ name = "nickname" }]
 expose = ["lwc"]
+lwc_targets = ["home_page"]
+lwc_public = ["nickname"]
 """
 
 
@@ -143,23 +147,18 @@ def test_without_feedback_no_thumbs_are_shown():
     assert "lightning-button-icon-stateful" in reference()[f"{LWC}/summarizeCase/summarizeCase.html"]
 
 
-def test_metadata_targets_pages_and_flow_screens_with_the_inputs_as_properties():
+def test_metadata_targets_the_chosen_pages_and_flow_screens_with_the_public_inputs_as_properties():
     files = reference()
     root = meta(files, "draftReply")
     assert root.findtext("m:apiVersion", namespaces=META_NS) == "65.0"
     assert root.findtext("m:isExposed", namespaces=META_NS) == "true"
     assert [t.text for t in root.findall("m:targets/m:target", META_NS)] == [
-        "lightning__RecordPage",
         "lightning__AppPage",
-        "lightning__HomePage",
         "lightning__FlowScreen",
     ]
-    assert flow_properties(files, "draftReply") == {
-        "customerName": "String",
-        "orderNumber": "Integer",
-        "dueDate": "Date",
-    }
-    assert flow_properties(files, "rateAnswer") == {"generationId": "String", "rating": "String", "comment": "String"}
+    # lwc_public = ["customerName"]: the other inputs are the user's to enter
+    assert flow_properties(files, "draftReply") == {"customerName": "String"}
+    assert flow_properties(files, "rateAnswer") == {}
     # Flow screens have no type for Long, Decimal or Double values: those are entered on screen only.
     assert flow_properties(golden("all-input-types"), "explainRecord") == {
         "name": "String",
@@ -380,7 +379,10 @@ def test_components_give_flow_screens_the_answer_and_its_outputs():
     assert not {"volume", "price", "weight"} & set(outputs)
     assert "{ name: 'price', label: 'Price' }" in explain[f"{LWC}/explainRecord/explainRecord.js"]
     assert 'class="outputs' in explain[f"{LWC}/explainRecord/explainRecord.html"]
-    assert flow_properties(reference(), "compareTexts", role="outputOnly") == {}
+    # off Flow screens, the answer and its outputs are shown only
+    triage = reference()[f"{LWC}/triageCase/triageCase.js"]
+    assert flow_properties(reference(), "triageCase", role="outputOnly") == {}
+    assert "get answerText()" not in triage and "flowSupport" not in triage and "announceAnswer" not in triage
 
 
 def test_a_record_page_fills_the_inputs_mapped_to_its_record_fields():

@@ -208,6 +208,45 @@ BAD_SPECS = [
         "prompt[0].expose",
         "needs at least one input",
     ),
+    (
+        "unknown lwc target",
+        spec_with(VALID_PROMPT + 'lwc_targets = ["app_page", "utility_bar"]\n'),
+        "prompt[0].lwc_targets[1]",
+        "must be one of: record_page, app_page, home_page, flow_screen",
+    ),
+    (
+        "unknown project lwc target",
+        HEADER.replace('prefix = "Ai"', 'prefix = "Ai"\nlwc_targets = ["record"]') + VALID_PROMPT,
+        "project.lwc_targets[0]",
+        "must be one of: record_page, app_page, home_page, flow_screen",
+    ),
+    (
+        "lwc targets not a list",
+        spec_with(VALID_PROMPT + 'lwc_targets = "app_page"\n'),
+        "prompt[0].lwc_targets",
+        "array",
+    ),
+    (
+        "lwc_public names no input",
+        spec_with(VALID_PROMPT + 'lwc_public = ["txt"]\n'),
+        "prompt[0].lwc_public[0]",
+        "'txt' is not an input of this prompt (inputs: text)",
+    ),
+    (
+        "lwc_public names an input LWC cannot make public",
+        spec_with(
+            VALID_PROMPT.replace("{text}", "{dataSource}").replace('"text"', '"dataSource"')
+            + 'lwc_public = ["dataSource"]\n'
+        ),
+        "prompt[0].lwc_public[0]",
+        "'dataSource' cannot be a public property of the component: it starts with 'data'",
+    ),
+    (
+        "lwc keys without lwc",
+        spec_with(VALID_PROMPT + 'expose = ["flow"]\nlwc_targets = ["app_page"]\n'),
+        "prompt[0].lwc_targets",
+        'needs the prompt exposed to lwc (add "lwc" to expose)',
+    ),
 ]
 
 

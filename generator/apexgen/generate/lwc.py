@@ -20,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import environment
+from apexgen.spec.lwc import LWC_TARGETS, page_record_input, public_property_problem
 from apexgen.spec.naming import lower_camel
 from apexgen.spec.types import Input, Output, Prompt, Spec
 
@@ -57,72 +58,6 @@ INPUT_KINDS = {
 TEXTAREAS = {("embed", "first"), ("embed", "second"), ("feedback", "comment")}
 RADIO_GROUPS = {("feedback", "rating")}
 
-# Property names the LWC compiler refuses for @api (babel-plugin-component's validatePropertyName), and
-# the aria* and role properties LWC reflects as attributes: an input of such a name stays a form field
-# that no Flow screen or parent can set.
-LWC_RESERVED_NAMES = frozenset(
-    [
-        "part",
-        "is",
-        "class",
-        "slot",
-        "style",
-        "role",
-        "bgcolor",
-        "accesskey",
-        "contenteditable",
-        "tabindex",
-        "maxlength",
-        "maxvalue",
-    ]
-)
-# Members of the generated class and of LightningElement that a public property would replace.
-COMPONENT_MEMBERS = frozenset(
-    [
-        "values",
-        "pageRecordId",
-        "recordId",
-        "receiveRecord",
-        "answerText",
-        "outputFields",
-        "announceAnswer",
-        "isWaiting",
-        "errorMessage",
-        "answer",
-        "messages",
-        "followUp",
-        "similarity",
-        "confirmation",
-        "ratings",
-        "feedbackRating",
-        "feedbackComment",
-        "feedbackConfirmation",
-        "cannotSend",
-        "hasConversation",
-        "conversation",
-        "cannotSendFollowUp",
-        "hasSimilarity",
-        "isRatedGood",
-        "isRatedBad",
-        "cannotSendFeedback",
-        "inputValues",
-        "whileWaiting",
-        "sendConversation",
-        "resetFeedback",
-        "template",
-        "refs",
-        "hostElement",
-        "render",
-        "dispatchEvent",
-        "addEventListener",
-        "removeEventListener",
-        "connectedCallback",
-        "disconnectedCallback",
-        "renderedCallback",
-        "errorCallback",
-    ]
-)
-
 # capability -> label of the button that calls the controller
 BUTTON_LABELS = {
     "generate": "Generate",
@@ -139,7 +74,7 @@ class Field:
     item: Input
     control: str  # lightning-input | lightning-textarea | lightning-radio-group
     kind: InputKind
-    public: bool  # an @api property a Flow screen or a parent can set
+    public: bool  # an @api property a Flow screen or a parent can set (the spec's lwc_public)
 
     @property
     def name(self) -> str:
@@ -169,7 +104,6 @@ class OutputField:
 
     item: Output
     flow_type: str | None  # the Flow screen property type; None: shown only (no Flow type holds it)
-    public: bool
 
     @property
     def name(self) -> str:
@@ -192,9 +126,9 @@ class Component:
     prompt: Prompt
     fields: tuple[Field, ...]
     feedback: Prompt | None  # the feedback prompt whose controller receives this component's ratings
-    record_field: Field | None  # the input the record page's recordId fills
+    record_field: Field | None  # on a record page: the input the page's recordId fills
     outputs: tuple[OutputField, ...] = ()
-    record_inputs: tuple[tuple[str, str], ...] = ()  # (input, "Object.Field") a record page's record fills
+    record_inputs: tuple[tuple[str, str], ...] = ()  # on a record page: (input, "Object.Field") its record fills
 
     @property
     def name(self) -> str:
@@ -227,6 +161,24 @@ class Component:
         return f"@salesforce/apex/{self.feedback.controller_class}.submit"
 
     @property
+    def targets(self) -> list[str]:
+        """The Lightning targets of the component's metadata; none: it is not exposed."""
+        return [LWC_TARGETS[target] for target in self.prompt.lwc_targets]
+
+    @property
+    def on_flow_screen(self) -> bool:
+        return "flow_screen" in self.prompt.lwc_targets
+
+    @property
+    def tells_flow(self) -> bool:
+        """A Flow screen reads the answer (answerText) and its outputs as output properties."""
+        return self.on_flow_screen and self.answers
+
+    @property
+    def has_public_properties(self) -> bool:
+        return bool(self.public_fields or self.record_field or self.record_inputs or self.tells_flow)
+
+    @property
     def required_names(self) -> list[str]:
         return [f.name for f in self.fields if f.blocks_sending]
 
@@ -236,12 +188,15 @@ class Component:
 
     @property
     def flow_fields(self) -> list[Field]:
-        return [f for f in self.fields if f.public and f.kind.flow_type]
+        """The input properties of the Flow screen: public inputs of a type Flow has."""
+        return [f for f in self.public_fields if f.kind.flow_type] if self.on_flow_screen else []
 
     @property
     def flow_outputs(self) -> list[OutputField]:
         """Outputs a Flow screen can read, after the answer text (answerText)."""
-        return [o for o in self.outputs if o.public and o.flow_type]
+        if not self.tells_flow:
+            return []
+        return [o for o in self.outputs if o.flow_type and public_property_problem(o.name) is None]
 
     @property
     def answers(self) -> bool:
@@ -258,19 +213,6 @@ class Component:
         return words[:1].upper() + words[1:]
 
 
-def can_be_public(name: str) -> bool:
-    """Whether the input ``name`` can be an @api property, which LWC and its lint rules accept only
-    with a lower-case start and without underscores mixed with capitals."""
-    return not (
-        name in LWC_RESERVED_NAMES
-        or name in COMPONENT_MEMBERS
-        or name.startswith(("on", "aria", "handle"))
-        or (name.startswith("data") and len(name) > 4)
-        or not name[0].islower()
-        or ("_" in name and name.lower() != name)
-    )
-
-
 def component(spec: Spec, prompt: Prompt) -> Component:
     fields = []
     for item in prompt.call_inputs:
@@ -282,15 +224,14 @@ def component(spec: Spec, prompt: Prompt) -> Component:
             if key in RADIO_GROUPS
             else "lightning-input"
         )
-        fields.append(Field(item, control, INPUT_KINDS[item.type], can_be_public(item.name)))
-    ids = [f for f in fields if f.item.type == "Id"]
-    # An input called recordId is itself the page's record; otherwise the first Id input defaults to it.
-    record_field = ids[0] if ids and not any(f.name == "recordId" for f in fields) else None
+        fields.append(Field(item, control, INPUT_KINDS[item.type], item.name in prompt.lwc_public))
     feedback = spec.prompt_named(prompt.feedback) if prompt.feedback else None
-    outputs = tuple(
-        OutputField(item, INPUT_KINDS[item.type].flow_type, can_be_public(item.name)) for item in prompt.outputs
-    )
-    record = prompt.record
+    outputs = tuple(OutputField(item, INPUT_KINDS[item.type].flow_type) for item in prompt.outputs)
+    # Only a record page has a record: elsewhere the component reads none and has no recordId.
+    on_record_page = "record_page" in prompt.lwc_targets
+    filled = page_record_input(prompt.call_inputs) if on_record_page else None
+    record_field = next((f for f in fields if f.item is filled), None)
+    record = prompt.record if on_record_page else None
     record_inputs = tuple((name, f"{record.object}.{field}") for name, field in record.inputs) if record else ()
     return Component(prompt, tuple(fields), feedback, record_field, outputs, record_inputs)
 

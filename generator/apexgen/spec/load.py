@@ -24,6 +24,7 @@ from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.consistency import check_collisions, check_feedback_references
+from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
@@ -35,6 +36,7 @@ from apexgen.spec.types import (
     ProjectSettings,
     Prompt,
     Spec,
+    call_inputs,
     template_fields,
     template_problem,
 )
@@ -356,6 +358,7 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
         package_dir=package_dir,
         category=raw.get("category", "Models API"),
         subscriber_models=raw.get("subscriber_models", False),
+        lwc_targets=tuple(raw["lwc_targets"]) if "lwc_targets" in raw else None,
     )
 
 
@@ -490,6 +493,9 @@ def _prompt(
         if "record" in raw
         else None
     )
+    lwc_targets, lwc_public = read_lwc(
+        raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at
+    )
     label = raw.get("label", words(prompt_name))
     loc = raw.get("localization")
     return Prompt(
@@ -517,6 +523,8 @@ def _prompt(
         flows=flows,
         outputs=outputs,
         record=record,
+        lwc_targets=lwc_targets,
+        lwc_public=lwc_public,
     )
 
 

@@ -122,6 +122,11 @@ FEEDBACK_INPUTS = (
 )
 
 
+def call_inputs(capability: str, inputs: tuple[Input, ...]) -> tuple[Input, ...]:
+    """The inputs a caller passes: the spec's ``inputs``, or the fixed ones of embed and feedback."""
+    return {"embed": EMBED_INPUTS, "feedback": FEEDBACK_INPUTS}.get(capability, inputs)
+
+
 # The method of a prompt's service and controller that its callers (actions, components, tests) call.
 ENTRY_METHODS = {"generate": "generate", "chat": "chat", "embed": "compare", "feedback": "submit"}
 
@@ -173,6 +178,10 @@ class Prompt:
     flows: tuple[str, ...] = ()  # "autolaunched", "screen"
     outputs: tuple[Output, ...] = ()  # typed values read from a JSON answer (generate and chat)
     record: RecordTrigger | None = None  # a record-triggered Flow that writes the answer to the record
+    # Exposed to lwc: where the component may be placed (spec names, see spec/lwc.py LWC_TARGETS; none:
+    # not exposed) and the inputs a Flow screen or a parent may set (@api), in the order of the inputs.
+    lwc_targets: tuple[str, ...] = ()
+    lwc_public: tuple[str, ...] = ()
 
     @property
     def entry_method(self) -> str:
@@ -194,7 +203,7 @@ class Prompt:
     @property
     def call_inputs(self) -> tuple[Input, ...]:
         """The inputs a caller passes: the spec's, or the fixed ones of embed and feedback."""
-        return {"embed": EMBED_INPUTS, "feedback": FEEDBACK_INPUTS}.get(self.capability, self.inputs)
+        return call_inputs(self.capability, self.inputs)
 
     @property
     def similarity_method(self) -> str:
@@ -258,6 +267,8 @@ class ProjectSettings:
     # Model API names come from <prefix>Model__mdt records shipped with the project (the spec's models are
     # their values and the defaults), so a subscriber can point an alias at a model of their own org.
     subscriber_models: bool = False
+    # The lwc_targets of every prompt that does not choose its own; None: each prompt's default.
+    lwc_targets: tuple[str, ...] | None = None
 
     @property
     def model_type(self) -> str:

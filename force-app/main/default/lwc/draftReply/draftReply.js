@@ -35,25 +35,7 @@ export default class DraftReply extends LightningElement {
         this.values = { ...this.values, customerName: value };
     }
 
-    // Order Number: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get orderNumber() {
-        return this.values.orderNumber;
-    }
-    set orderNumber(value) {
-        this.values = { ...this.values, orderNumber: value };
-    }
-
-    // Due Date: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get dueDate() {
-        return this.values.dueDate;
-    }
-    set dueDate(value) {
-        this.values = { ...this.values, dueDate: value };
-    }
-
-    // On a Flow screen the answer are output properties the Flow can use.
+    // On a Flow screen the answer is an output property the Flow can use.
     @api
     get answerText() {
         return this.answer?.text;

@@ -1,5 +1,4 @@
-import { LightningElement, api } from 'lwc';
-import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
+import { LightningElement } from 'lwc';
 import chat from '@salesforce/apex/SummarizeCaseController.chat';
 import submitFeedback from '@salesforce/apex/RateAnswerController.submit';
 
@@ -21,30 +20,6 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class SummarizeCase extends LightningElement {
-    // Case Subject: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get subject() {
-        return this.values.subject;
-    }
-    set subject(value) {
-        this.values = { ...this.values, subject: value };
-    }
-
-    // Case Description: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get description() {
-        return this.values.description;
-    }
-    set description(value) {
-        this.values = { ...this.values, description: value };
-    }
-
-    // On a Flow screen the answer are output properties the Flow can use.
-    @api
-    get answerText() {
-        return this.answer?.text;
-    }
-
     values = {};
     isWaiting = false;
     errorMessage;
@@ -106,11 +81,6 @@ export default class SummarizeCase extends LightningElement {
         };
     }
 
-    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
-    announceAnswer() {
-        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
-    }
-
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -150,7 +120,6 @@ export default class SummarizeCase extends LightningElement {
             const reply = await chat({ ...this.inputValues(), history });
             this.messages = [...history, { role: 'assistant', content: reply.text }];
             this.answer = reply;
-            this.announceAnswer();
             this.followUp = '';
             this.resetFeedback();
         });

@@ -1,6 +1,5 @@
 import { LightningElement, api, wire } from 'lwc';
 import { getRecord } from 'lightning/uiRecordApi';
-import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import generate from '@salesforce/apex/TriageCaseController.generate';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
@@ -35,47 +34,8 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class TriageCase extends LightningElement {
-    // Case Subject: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get subject() {
-        return this.values.subject;
-    }
-    set subject(value) {
-        this.values = { ...this.values, subject: value };
-    }
-
-    // Case Description: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get description() {
-        return this.values.description;
-    }
-    set description(value) {
-        this.values = { ...this.values, description: value };
-    }
-
     // The record of a record page: its fields fill the inputs.
     @api recordId;
-
-    // On a Flow screen the answer and its outputs are output properties the Flow can use.
-    @api
-    get answerText() {
-        return this.answer?.text;
-    }
-
-    @api
-    get category() {
-        return this.answer?.outputs?.category;
-    }
-
-    @api
-    get priority() {
-        return this.answer?.outputs?.priority;
-    }
-
-    @api
-    get summary() {
-        return this.answer?.outputs?.summary;
-    }
 
     values = {};
     isWaiting = false;
@@ -117,14 +77,6 @@ export default class TriageCase extends LightningElement {
         };
     }
 
-    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
-    announceAnswer() {
-        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
-        this.dispatchEvent(new FlowAttributeChangeEvent('category', this.category));
-        this.dispatchEvent(new FlowAttributeChangeEvent('priority', this.priority));
-        this.dispatchEvent(new FlowAttributeChangeEvent('summary', this.summary));
-    }
-
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -142,7 +94,6 @@ export default class TriageCase extends LightningElement {
         return this.whileWaiting(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
-            this.announceAnswer();
         });
     }
 }

@@ -7,21 +7,6 @@ import submitFeedback from '@salesforce/apex/RateAnswerController.submit';
 jest.mock('@salesforce/apex/SummarizeCaseController.chat', () => ({ default: jest.fn() }), { virtual: true });
 jest.mock('@salesforce/apex/RateAnswerController.submit', () => ({ default: jest.fn() }), { virtual: true });
 
-// The Flow screen event, with the attribute name and value the real one carries.
-jest.mock(
-    'lightning/flowSupport',
-    () => ({
-        FlowAttributeChangeEvent: class extends CustomEvent {
-            constructor(attributeName, attributeValue) {
-                super('lightning__flowattributechange', { bubbles: true, composed: true });
-                this.attributeName = attributeName;
-                this.attributeValue = attributeValue;
-            }
-        }
-    }),
-    { virtual: true }
-);
-
 const ANSWER = {
     text: 'Sample answer',
     generationId: 'generation-1',
@@ -183,20 +168,6 @@ describe('c-summarize-case', () => {
         expect(shown(element, '.toxicity')).not.toBeNull();
     });
 
-    it('tells a Flow screen about the answer', async () => {
-        chat.mockResolvedValue(ANSWER);
-        const element = render();
-        const changes = [];
-        element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
-
-        await send(element);
-
-        expect(changes).toEqual([
-            ['answerText', 'Sample answer']
-        ]);
-        expect(element.answerText).toBe('Sample answer');
-    });
-
     it('shows the message of a failed call', async () => {
         chat.mockRejectedValue({ body: { message: 'The Models API is not available.' } });
         const element = render();
@@ -205,12 +176,6 @@ describe('c-summarize-case', () => {
 
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
-    });
-
-    it('takes its inputs from a Flow screen or a parent component', () => {
-        const element = render({ subject: 'Sample Case Subject' });
-
-        expect(control(element, 'subject').value).toBe('Sample Case Subject');
     });
 
     it('sends feedback about the answer with its generation id', async () => {

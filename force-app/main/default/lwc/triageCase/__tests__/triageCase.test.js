@@ -6,21 +6,6 @@ import { getRecord } from 'lightning/uiRecordApi';
 // Imperative Apex calls become Jest mock functions: no org and no Apex class are needed.
 jest.mock('@salesforce/apex/TriageCaseController.generate', () => ({ default: jest.fn() }), { virtual: true });
 
-// The Flow screen event, with the attribute name and value the real one carries.
-jest.mock(
-    'lightning/flowSupport',
-    () => ({
-        FlowAttributeChangeEvent: class extends CustomEvent {
-            constructor(attributeName, attributeValue) {
-                super('lightning__flowattributechange', { bubbles: true, composed: true });
-                this.attributeName = attributeName;
-                this.attributeValue = attributeValue;
-            }
-        }
-    }),
-    { virtual: true }
-);
-
 const ANSWER = {
     text: 'Sample answer',
     generationId: 'generation-1',
@@ -142,23 +127,6 @@ describe('c-triage-case', () => {
         expect(shown(element, '.toxicity')).not.toBeNull();
     });
 
-    it('tells a Flow screen about the answer and its outputs', async () => {
-        generate.mockResolvedValue(ANSWER);
-        const element = render();
-        const changes = [];
-        element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
-
-        await send(element);
-
-        expect(changes).toEqual([
-            ['answerText', 'Sample answer'],
-            ['category', ANSWER.outputs.category],
-            ['priority', ANSWER.outputs.priority],
-            ['summary', ANSWER.outputs.summary]
-        ]);
-        expect(element.answerText).toBe('Sample answer');
-    });
-
     it('shows each output of the answer with its label', async () => {
         generate.mockResolvedValue(ANSWER);
         const element = render();
@@ -184,12 +152,6 @@ describe('c-triage-case', () => {
 
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
-    });
-
-    it('takes its inputs from a Flow screen or a parent component', () => {
-        const element = render({ subject: 'Sample Case Subject' });
-
-        expect(control(element, 'subject').value).toBe('Sample Case Subject');
     });
 
     it('fills the inputs the user left blank from the fields of the page record', async () => {

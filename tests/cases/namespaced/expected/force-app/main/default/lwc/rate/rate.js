@@ -1,4 +1,4 @@
-import { LightningElement, api } from 'lwc';
+import { LightningElement } from 'lwc';
 import submit from '@salesforce/apex/RateController.submit';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
@@ -23,33 +23,6 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class Rate extends LightningElement {
-    // Generation ID: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get generationId() {
-        return this.values.generationId;
-    }
-    set generationId(value) {
-        this.values = { ...this.values, generationId: value };
-    }
-
-    // Rating: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get rating() {
-        return this.values.rating;
-    }
-    set rating(value) {
-        this.values = { ...this.values, rating: value };
-    }
-
-    // Comment: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get comment() {
-        return this.values.comment;
-    }
-    set comment(value) {
-        this.values = { ...this.values, comment: value };
-    }
-
     values = {};
     isWaiting = false;
     errorMessage;

@@ -1,4 +1,4 @@
-import { LightningElement, api } from 'lwc';
+import { LightningElement } from 'lwc';
 import compare from '@salesforce/apex/SimilarController.compare';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
@@ -19,24 +19,6 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class Similar extends LightningElement {
-    // First Text: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get first() {
-        return this.values.first;
-    }
-    set first(value) {
-        this.values = { ...this.values, first: value };
-    }
-
-    // Second Text: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get second() {
-        return this.values.second;
-    }
-    set second(value) {
-        this.values = { ...this.values, second: value };
-    }
-
     values = {};
     isWaiting = false;
     errorMessage;

@@ -1,5 +1,4 @@
-import { LightningElement, api } from 'lwc';
-import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
+import { LightningElement } from 'lwc';
 import chat from '@salesforce/apex/SummarizeController.chat';
 import submitFeedback from '@salesforce/apex/RateController.submit';
 
@@ -21,21 +20,6 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class Summarize extends LightningElement {
-    // Text: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get text() {
-        return this.values.text;
-    }
-    set text(value) {
-        this.values = { ...this.values, text: value };
-    }
-
-    // On a Flow screen the answer are output properties the Flow can use.
-    @api
-    get answerText() {
-        return this.answer?.text;
-    }
-
     values = {};
     isWaiting = false;
     errorMessage;
@@ -96,11 +80,6 @@ export default class Summarize extends LightningElement {
         };
     }
 
-    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
-    announceAnswer() {
-        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
-    }
-
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -140,7 +119,6 @@ export default class Summarize extends LightningElement {
             const reply = await chat({ ...this.inputValues(), history });
             this.messages = [...history, { role: 'assistant', content: reply.text }];
             this.answer = reply;
-            this.announceAnswer();
             this.followUp = '';
             this.resetFeedback();
         });

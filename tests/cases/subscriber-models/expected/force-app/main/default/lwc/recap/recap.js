@@ -1,5 +1,4 @@
-import { LightningElement, api } from 'lwc';
-import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
+import { LightningElement } from 'lwc';
 import generate from '@salesforce/apex/RecapController.generate';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
@@ -20,21 +19,6 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class Recap extends LightningElement {
-    // Text: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get text() {
-        return this.values.text;
-    }
-    set text(value) {
-        this.values = { ...this.values, text: value };
-    }
-
-    // On a Flow screen the answer are output properties the Flow can use.
-    @api
-    get answerText() {
-        return this.answer?.text;
-    }
-
     values = {};
     isWaiting = false;
     errorMessage;
@@ -56,11 +40,6 @@ export default class Recap extends LightningElement {
         };
     }
 
-    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
-    announceAnswer() {
-        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
-    }
-
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -78,7 +57,6 @@ export default class Recap extends LightningElement {
         return this.whileWaiting(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
-            this.announceAnswer();
         });
     }
 }

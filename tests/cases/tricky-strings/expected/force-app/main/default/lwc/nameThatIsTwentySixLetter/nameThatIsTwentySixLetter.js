@@ -1,5 +1,4 @@
-import { LightningElement, api } from 'lwc';
-import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
+import { LightningElement } from 'lwc';
 import chat from '@salesforce/apex/NameThatIsTwentySixLetterController.chat';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
@@ -20,39 +19,6 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class NameThatIsTwentySixLetter extends LightningElement {
-    // Subject — “quoted” ’s: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get subjectLine() {
-        return this.values.subjectLine;
-    }
-    set subjectLine(value) {
-        this.values = { ...this.values, subjectLine: value };
-    }
-
-    // A label long enough to push the annotation of this invocable variable past eighty columns: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get body() {
-        return this.values.body;
-    }
-    set body(value) {
-        this.values = { ...this.values, body: value };
-    }
-
-    // Backslash \ label: a Flow screen or a parent component may set it; the user can change it.
-    @api
-    get notAField() {
-        return this.values.notAField;
-    }
-    set notAField(value) {
-        this.values = { ...this.values, notAField: value };
-    }
-
-    // On a Flow screen the answer are output properties the Flow can use.
-    @api
-    get answerText() {
-        return this.answer?.text;
-    }
-
     values = {};
     isWaiting = false;
     errorMessage;
@@ -100,11 +66,6 @@ export default class NameThatIsTwentySixLetter extends LightningElement {
         };
     }
 
-    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
-    announceAnswer() {
-        this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
-    }
-
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -143,7 +104,6 @@ export default class NameThatIsTwentySixLetter extends LightningElement {
             const reply = await chat({ ...this.inputValues(), history });
             this.messages = [...history, { role: 'assistant', content: reply.text }];
             this.answer = reply;
-            this.announceAnswer();
             this.followUp = '';
         });
     }

@@ -117,10 +117,4 @@ describe('c-dot-score', () => {
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });
-
-    it('takes its inputs from a Flow screen or a parent component', () => {
-        const element = render({ first: 'Sample First Text' });
-
-        expect(control(element, 'first').value).toBe('Sample First Text');
-    });
 });

@@ -120,10 +120,4 @@ describe('c-rate', () => {
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });
-
-    it('takes its inputs from a Flow screen or a parent component', () => {
-        const element = render({ generationId: 'Sample Generation ID' });
-
-        expect(control(element, 'generationId').value).toBe('Sample Generation ID');
-    });
 });

@@ -5,21 +5,6 @@ import chat from '@salesforce/apex/NameThatIsTwentySixLetterController.chat';
 // Imperative Apex calls become Jest mock functions: no org and no Apex class are needed.
 jest.mock('@salesforce/apex/NameThatIsTwentySixLetterController.chat', () => ({ default: jest.fn() }), { virtual: true });
 
-// The Flow screen event, with the attribute name and value the real one carries.
-jest.mock(
-    'lightning/flowSupport',
-    () => ({
-        FlowAttributeChangeEvent: class extends CustomEvent {
-            constructor(attributeName, attributeValue) {
-                super('lightning__flowattributechange', { bubbles: true, composed: true });
-                this.attributeName = attributeName;
-                this.attributeValue = attributeValue;
-            }
-        }
-    }),
-    { virtual: true }
-);
-
 const ANSWER = {
     text: 'Sample answer',
     generationId: 'generation-1',
@@ -185,20 +170,6 @@ describe('c-name-that-is-twenty-six-letter', () => {
         expect(shown(element, '.toxicity')).not.toBeNull();
     });
 
-    it('tells a Flow screen about the answer', async () => {
-        chat.mockResolvedValue(ANSWER);
-        const element = render();
-        const changes = [];
-        element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
-
-        await send(element);
-
-        expect(changes).toEqual([
-            ['answerText', 'Sample answer']
-        ]);
-        expect(element.answerText).toBe('Sample answer');
-    });
-
     it('shows the message of a failed call', async () => {
         chat.mockRejectedValue({ body: { message: 'The Models API is not available.' } });
         const element = render();
@@ -207,11 +178,5 @@ describe('c-name-that-is-twenty-six-letter', () => {
 
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
-    });
-
-    it('takes its inputs from a Flow screen or a parent component', () => {
-        const element = render({ subjectLine: 'Sample Subject — “quoted” ’s' });
-
-        expect(control(element, 'subjectLine').value).toBe('Sample Subject — “quoted” ’s');
     });
 });
