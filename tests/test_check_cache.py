@@ -33,9 +33,9 @@ def looked_at(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[set[str]]]:
     calls: dict[str, list[set[str]]] = {"jorje-prettier": [], "pmd": []}
     parse_and_format, pmd_findings = deep.parse_and_format, deep.pmd_findings
 
-    def spy_format(toolchain, root, files):
+    def spy_format(toolchain, root, files, daemon=None):
         calls["jorje-prettier"].append({f.name for f in files})
-        return parse_and_format(toolchain, root, files)
+        return parse_and_format(toolchain, root, files, daemon)
 
     def spy_pmd(toolchain, project, files, categories, daemon=None):
         calls["pmd"].append({f.name for f in files})

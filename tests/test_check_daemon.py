@@ -86,10 +86,10 @@ def test_a_changed_forceignore_reloads_the_project(project, monkeypatch):
 
 
 def test_a_daemon_that_fails_leaves_the_tools_to_run_alone(project, monkeypatch):
-    def fails(self, payload):
+    def fails(self, call):
         raise daemon.DaemonError("the check daemon failed: planted")
 
-    monkeypatch.setattr(daemon.Daemon, "request", fails)
+    monkeypatch.setattr(daemon.Daemon, "_reach", fails)  # every request and stream
     assert runner.run_checks(project, deep=True) == without_daemon(project, monkeypatch)
     assert daemon.running_daemons() == []
 
@@ -135,3 +135,16 @@ def test_tools_stop_stops_the_daemons_and_status_lists_them(project, cli):
     assert stopped.exit_code == 0 and "Stopped 1 check daemon(s)." in stopped.output
     assert wait_for_exit(running["pid"], 15)
     assert daemon.running_daemons() == []
+
+
+def test_with_the_daemon_up_no_tool_starts_a_jvm_of_its_own(project, monkeypatch):
+    from apexgen.check import apex_ls, deep, pmd
+
+    runner.run_checks(project, deep=True)  # starts the daemon
+    search = project / CLASSES / "AccountSearch.cls"
+    search.write_text(search.read_text() + "// changed\n")
+    with monkeypatch.context() as only_daemon:
+        for module, name in ((deep, "_format_from_own_jvm"), (apex_ls, "_one_shot"), (pmd, "run_java")):
+            only_daemon.setattr(module, name, lambda *args, **kwargs: pytest.fail("a JVM of its own"))
+        through_daemon = runner.run_checks(project, deep=True)
+    assert through_daemon == without_daemon(project, monkeypatch)

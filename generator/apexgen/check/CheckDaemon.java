@@ -10,11 +10,15 @@ import com.nawforce.runtime.platform.Path;
 import io.github.apexdevtools.api.Issue;
 import io.github.apexdevtools.api.IssueLocation;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.Method;
 import java.net.StandardProtocolFamily;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
@@ -23,7 +27,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -34,15 +40,18 @@ import java.util.Set;
  * refresh of the changed files and their dependants (its editor mode), not a reload of the whole project,
  * and costs PMD no JVM start.
  *
- * <p>Usage: CheckDaemon SOCKET WORKSPACE APEX_LS_CACHE_DIR IDLE_SECONDS, on the class path of the jars
- * of apex-ls and PMD. It serves one request per connection on the Unix domain socket SOCKET (whose
- * folder only its user can enter): a line of JSON in, a line of JSON out.
+ * <p>Usage: CheckDaemon SOCKET WORKSPACE APEX_LS_CACHE_DIR IDLE_SECONDS JORJE_CLASS_PATH, on the class
+ * path of the jars of apex-ls and PMD; JorjeBatch and the jars of jorje load apart, from JORJE_CLASS_PATH.
+ * It serves one request per connection on the Unix domain socket SOCKET (whose folder only its user can
+ * enter): a line of JSON in, a line of JSON out.
  *
  * <ul>
  *   <li>{"op": "apex-ls", "config": DIGEST, "files": {PATH: DIGEST, ...}}: apex-ls' issues, as
  *       CheckForIssues -f json reports them, after refreshing the files whose digest changed since
  *       the last request (a new config digest, of sfdx-project.json and .forceignore, reloads all).
  *   <li>{"op": "pmd", "arguments": [...]}: Salesforce's PmdWrapper with these arguments.
+ *   <li>{"op": "jorje", "paths": [...]}: the line {"streaming": true}, then JorjeBatch's output for
+ *       these paths, to the end of the connection.
  *   <li>{"op": "status"}: {"workspace": WORKSPACE, "pid": PID, "idleSeconds": SECONDS}.
  *   <li>{"op": "stop"}: stop now.
  * </ul>
@@ -60,6 +69,9 @@ public final class CheckDaemon {
     private final long idleMillis;
     private final Object apexLsLock = new Object();
     private final Object pmdLock = new Object();
+    private final String jorjeClassPath;
+    private Method jorjeParseAll; // JorjeBatch.parseAll, loaded on first use; guarded by itself being set
+
     private volatile long lastRequest = System.currentTimeMillis();
     private volatile int running = 0;
 
@@ -68,21 +80,23 @@ public final class CheckDaemon {
     private String orgConfig;
     private Map<String, String> orgFiles = new HashMap<>();
 
-    private CheckDaemon(java.nio.file.Path socket, String workspace, String cacheDir, long idleMillis) {
+    private CheckDaemon(
+            java.nio.file.Path socket, String workspace, String cacheDir, long idleMillis, String jorjeClassPath) {
         this.socket = socket;
         this.workspace = workspace;
         this.cacheDir = cacheDir;
         this.idleMillis = idleMillis;
+        this.jorjeClassPath = jorjeClassPath;
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 4) {
-            System.err.println("usage: CheckDaemon SOCKET WORKSPACE APEX_LS_CACHE_DIR IDLE_SECONDS");
+        if (args.length != 5) {
+            System.err.println("usage: CheckDaemon SOCKET WORKSPACE APEX_LS_CACHE_DIR IDLE_SECONDS JORJE_CLASS_PATH");
             System.exit(2);
         }
         // The tools print progress on stdout; a daemon has no one to print it for.
         System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        new CheckDaemon(Paths.get(args[0]), args[1], args[2], Long.parseLong(args[3]) * 1000).serve();
+        new CheckDaemon(Paths.get(args[0]), args[1], args[2], Long.parseLong(args[3]) * 1000, args[4]).serve();
     }
 
     private void serve() throws IOException {
@@ -141,16 +155,20 @@ public final class CheckDaemon {
             BufferedReader in =
                     new BufferedReader(new InputStreamReader(Channels.newInputStream(client), StandardCharsets.UTF_8));
             String line = in.readLine();
+            OutputStream out = Channels.newOutputStream(client);
             JsonObject reply;
             try {
-                reply = handle(JsonParser.parseString(line == null ? "{}" : line).getAsJsonObject());
+                JsonObject request = JsonParser.parseString(line == null ? "{}" : line).getAsJsonObject();
+                if (request.has("op") && request.get("op").getAsString().equals("jorje")) {
+                    streamJorje(request, out);
+                    return;
+                }
+                reply = handle(request);
             } catch (Throwable failure) {
                 reply = new JsonObject();
                 reply.addProperty("error", String.valueOf(failure));
             }
-            OutputStream out = Channels.newOutputStream(client);
-            out.write((GSON.toJson(reply) + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
+            writeLine(out, reply);
         } catch (IOException e) {
             // The client went away: nothing to answer.
         } finally {
@@ -159,6 +177,45 @@ public final class CheckDaemon {
                 lastRequest = System.currentTimeMillis();
             }
         }
+    }
+
+    private static void writeLine(OutputStream out, JsonObject reply) throws IOException {
+        out.write((GSON.toJson(reply) + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /** JorjeBatch's output for the request's paths, after a first line that says it follows. */
+    private void streamJorje(JsonObject request, OutputStream out) throws Exception {
+        List<String> paths = new ArrayList<>();
+        request.getAsJsonArray("paths").forEach(path -> paths.add(path.getAsString()));
+        Method parseAll = jorje();
+        JsonObject header = new JsonObject();
+        header.addProperty("streaming", true);
+        writeLine(out, header);
+        parseAll.invoke(null, paths, out);
+    }
+
+    /**
+     * JorjeBatch.parseAll, from a class loader of its own: jorje's jars (with the web server the
+     * serializer ships) stay apart from apex-ls' and PMD's.
+     */
+    private synchronized Method jorje() throws Exception {
+        if (jorjeParseAll == null) {
+            List<URL> urls = new ArrayList<>();
+            for (String entry : jorjeClassPath.split(File.pathSeparator)) {
+                if (entry.endsWith("*")) {
+                    File[] jars = new File(entry.substring(0, entry.length() - 1)).listFiles((d, n) -> n.endsWith(".jar"));
+                    for (File jar : jars == null ? new File[0] : jars) {
+                        urls.add(jar.toURI().toURL());
+                    }
+                } else {
+                    urls.add(new File(entry).toURI().toURL());
+                }
+            }
+            ClassLoader loader = new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader());
+            jorjeParseAll = Class.forName("JorjeBatch", true, loader).getMethod("parseAll", List.class, OutputStream.class);
+        }
+        return jorjeParseAll;
     }
 
     private JsonObject handle(JsonObject request) throws Exception {

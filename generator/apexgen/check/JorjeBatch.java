@@ -4,6 +4,7 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -11,13 +12,15 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.logging.LogManager;
 import net.dangmai.serializer.Apex;
 
 /**
  * Parses many Apex files with jorje in one JVM, for apexgen's deep check (apexgen/check/deep.py).
  *
- * <p>stdin: one path per line. stdout: for each path, in order, one line with the JSON AST that
+ * <p>stdin: one path per line (read to its end first). stdout: for each path, in order, one line with the JSON AST that
  * prettier-plugin-apex's own serializer writes for that file (parse errors included), or a line
  * {"apexgenFailure": REASON} when jorje could not parse it at all.
  *
@@ -52,16 +55,21 @@ public class JorjeBatch {
   }
 
   public static void main(String[] args) throws IOException {
-    // jorje logs at INFO on stderr; the serializer's own main silences it the same way.
-    LogManager.getLogManager().reset();
     BufferedReader paths =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    Writer out =
-        new BufferedWriter(
-            new OutputStreamWriter(
-                new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8),
-            1 << 16);
+    List<String> all = new ArrayList<>();
     for (String path; (path = paths.readLine()) != null; ) {
+      all.add(path);
+    }
+    parseAll(all, new FileOutputStream(FileDescriptor.out));
+  }
+
+  /** Writes the line of each path, in order, to {@code stream} (apexgen's check daemon calls it too). */
+  public static void parseAll(List<String> paths, OutputStream stream) throws IOException {
+    // jorje logs at INFO on stderr; the serializer's own main silences it the same way.
+    LogManager.getLogManager().reset();
+    Writer out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
+    for (String path : paths) {
       out.write(parse(path));
       out.write('\n');
     }

@@ -1,9 +1,9 @@
-"""The deep check's daemon: one JVM per project that keeps apex-ls' model of it loaded, and PMD warm.
+"""The deep check's daemon: one JVM per project that keeps apex-ls' model of it loaded, and jorje and PMD warm.
 
 apex-ls must load a whole project before it can say anything about one file of it (NebulaLogger: 5 s
 from its cache, 12 s without). Between checks, ``CheckDaemon.java`` keeps that model in memory and
 refreshes only the files that changed and their dependants, as apex-ls does in an editor, and runs
-Salesforce's PmdWrapper in a JVM that has already loaded and compiled PMD. The first check starts it;
+Salesforce's PmdWrapper and apexgen's JorjeBatch in a JVM that has already loaded and compiled them. The first check starts it;
 it stops by itself after ``IDLE_SECONDS`` without a request, or with ``apexgen tools stop``.
 
 It listens on a Unix domain socket in a folder only its user can enter, one per project root and tool
@@ -21,15 +21,15 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from apexgen.check.cache import check_cache_dir
 from apexgen.check.jvm import java_command
-from apexgen.check.toolchain import CHECK_DAEMON, Toolchain, check_daemon_classes
+from apexgen.check.toolchain import CHECK_DAEMON, Toolchain, check_daemon_classes, jorje_classpath_of
 from apexgen.errors import ToolsMissingError
 
 NO_DAEMON_ENV = "APEXGEN_NO_DAEMON"
@@ -38,6 +38,9 @@ START_SECONDS = 20.0  # for the JVM to bind the socket; loading the project come
 # A long-running JVM: C2 compiles apex-ls' refresh paths (the refresh after a change to NebulaLogger's Logger
 # class went from 2.4 s to 1.3 s over four runs), where the one-shot tools stop at C1.
 DAEMON_JVM_OPTIONS = ("-XX:+UseSerialGC", "-Xss16m", "-Xlog:disable", "-Xlog:all=warning:stderr")
+
+
+T = TypeVar("T")
 
 
 class DaemonError(Exception):
@@ -94,8 +97,8 @@ class Daemon:
 
     @classmethod
     def for_project(cls, toolchain: Toolchain, root: Path) -> Daemon:
-        classes = check_daemon_classes(toolchain)
-        key = hashlib.sha256(f"{root}\0{classes}\0{toolchain.java_lib}".encode()).hexdigest()[:16]
+        classes = [check_daemon_classes(toolchain), toolchain.java_lib, *jorje_classpath_of(toolchain)]
+        key = hashlib.sha256("\0".join(map(str, [root, *classes])).encode()).hexdigest()[:16]
         return cls(private_sockets_dir() / f"{key}.sock", root, toolchain)
 
     def request(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -103,22 +106,27 @@ class Daemon:
 
         Raises DaemonError when it cannot be started, reached or answer.
         """
+        return self._reach(lambda: ask(self.socket_path, payload))
+
+    def stream(self, payload: dict[str, Any]) -> socket.socket:
+        """A connection on which the daemon's answer to ``payload`` streams (see ``open_stream``), starting
+        the daemon first when none listens. Raises DaemonError as ``request`` does."""
+        return self._reach(lambda: open_stream(self.socket_path, payload))
+
+    def _reach(self, call: Callable[[], T]) -> T:
         try:
-            return self._request(payload)
+            try:
+                return call()
+            except (FileNotFoundError, ConnectionRefusedError):
+                pass  # none listens: start one
+            with self._starting():
+                try:
+                    return call()  # another check started it meanwhile
+                except (FileNotFoundError, ConnectionRefusedError):
+                    self._start()
+            return call()
         except OSError as exc:
             raise DaemonError(f"the check daemon cannot be reached: {exc}") from None
-
-    def _request(self, payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return ask(self.socket_path, payload)
-        except (FileNotFoundError, ConnectionRefusedError):
-            pass  # none listens: start one
-        with self._starting():
-            try:
-                return ask(self.socket_path, payload)  # another check started it meanwhile
-            except (FileNotFoundError, ConnectionRefusedError):
-                self._start()
-        return ask(self.socket_path, payload)
 
     @contextmanager
     def _starting(self) -> Iterator[None]:
@@ -136,7 +144,15 @@ class Daemon:
         apex_ls_cache = check_cache_dir() / "apex-ls"
         apex_ls_cache.mkdir(parents=True, exist_ok=True)
         classpath = [check_daemon_classes(self.toolchain), self.toolchain.java_lib / "*"]
-        arguments = [CHECK_DAEMON, str(self.socket_path), str(self.root), str(apex_ls_cache), str(IDLE_SECONDS)]
+        jorje_classpath = os.pathsep.join(map(str, jorje_classpath_of(self.toolchain)))
+        arguments = [
+            CHECK_DAEMON,
+            str(self.socket_path),
+            str(self.root),
+            str(apex_ls_cache),
+            str(IDLE_SECONDS),
+            jorje_classpath,
+        ]
         command = java_command(classpath, arguments, DAEMON_JVM_OPTIONS)
         with open(log_dir / f"{self.socket_path.stem}.log", "ab") as log:
             try:
@@ -187,26 +203,60 @@ def running_daemons() -> list[dict[str, Any]]:
     return found
 
 
+def _send(socket_path: Path, payload: dict[str, Any]) -> socket.socket:
+    """A connection to the daemon on ``socket_path`` that has sent it ``payload``."""
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(str(socket_path))
+        connection.sendall(json.dumps(payload).encode() + b"\n")
+        connection.shutdown(socket.SHUT_WR)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _reply(line: bytes) -> dict[str, Any]:
+    try:
+        reply = json.loads(line)
+    except ValueError:
+        raise DaemonError("the check daemon stopped before it answered") from None
+    if not isinstance(reply, dict):
+        raise DaemonError("the check daemon answered something else than JSON object")
+    if "error" in reply:
+        raise DaemonError(f"the check daemon failed: {reply['error']}")
+    return reply
+
+
 def ask(socket_path: Path, payload: dict[str, Any]) -> dict[str, Any]:
     """The answer of the daemon listening on ``socket_path`` to ``payload``.
 
     Raises FileNotFoundError or ConnectionRefusedError when none listens there, DaemonError when it fails.
     """
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-            connection.connect(str(socket_path))
-            connection.sendall(json.dumps(payload).encode() + b"\n")
-            connection.shutdown(socket.SHUT_WR)
-            with connection.makefile("rb") as answer:
-                text = answer.read()
+        with _send(socket_path, payload) as connection, connection.makefile("rb") as answer:
+            text = answer.read()
     except (FileNotFoundError, ConnectionRefusedError):
         raise
     except OSError as exc:
         raise DaemonError(f"the check daemon went away: {exc}") from None
+    return _reply(text)
+
+
+def open_stream(socket_path: Path, payload: dict[str, Any]) -> socket.socket:
+    """A connection on which the daemon's answer to ``payload`` follows its first line ``{"streaming": true}``,
+    to be read by whoever reads that connection (Node reads jorje's ASTs from it). Raises as ``ask`` does."""
+    connection = _send(socket_path, payload)
     try:
-        reply: dict[str, Any] = json.loads(text)
-    except ValueError:
-        raise DaemonError("the check daemon stopped before it answered") from None
-    if "error" in reply:
-        raise DaemonError(f"the check daemon failed: {reply['error']}")
-    return reply
+        header = b""
+        while not header.endswith(b"\n"):  # byte by byte: what follows the line is the stream's
+            byte = connection.recv(1)
+            if not byte:
+                break
+            header += byte
+        if not _reply(header).get("streaming"):
+            raise DaemonError("the check daemon did not stream its answer")
+    except BaseException:
+        connection.close()
+        raise
+    return connection

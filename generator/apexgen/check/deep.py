@@ -18,17 +18,18 @@ from dataclasses import dataclass, replace
 from functools import partial, wraps
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from apexgen.check.apex_ls import apex_ls_findings
 from apexgen.check.cache import FindingsCache
-from apexgen.check.daemon import daemon_for
+from apexgen.check.daemon import Daemon, DaemonError, daemon_for
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles, ToolFailedError, last_line, not_run
 from apexgen.check.jvm import java_command
 from apexgen.check.pmd import pmd_findings
 from apexgen.check.toolchain import (
     JORJE_BATCH,
     Toolchain,
-    jorje_batch_classes,
+    jorje_classpath_of,
     require_toolchain,
 )
 from apexgen.errors import UsageError
@@ -52,17 +53,19 @@ class FormatResult:
     failure: str | None = None  # why jorje could not parse the file at all
 
 
-def parse_and_format(toolchain: Toolchain, root: Path, files: list[Path]) -> list[FormatResult]:
+def parse_and_format(
+    toolchain: Toolchain, root: Path, files: list[Path], daemon: Daemon | None = None
+) -> list[FormatResult]:
     """Parse ``files`` with jorje and format those that parse with prettier-plugin-apex.
 
-    jorje runs in one JVM (JorjeBatch) whose ASTs stream into one Node process (prettier_format.mjs), so
-    every file is parsed once, with no process per file, while Node formats the files already parsed.
-    Formatting follows the project's .prettierrc (any format prettier reads, overrides included); files
-    it does not format with prettier-plugin-apex are parsed but not formatted.
+    jorje runs in one JVM (JorjeBatch: ``daemon``'s, or else one of its own) whose ASTs stream into one
+    Node process (prettier_format.mjs), so every file is parsed once, with no process per file, while
+    Node formats the files already parsed. Formatting follows the project's .prettierrc (any format
+    prettier reads, overrides included); files it does not format with prettier-plugin-apex are parsed
+    but not formatted.
     """
     if not files:
         return []
-    classpath = [jorje_batch_classes(toolchain), toolchain.serializer_lib / "*"]
     config = root / PRETTIER_CONFIG
     absolute = [str(f.resolve()) for f in files]
     request = {
@@ -70,52 +73,18 @@ def parse_and_format(toolchain: Toolchain, root: Path, files: list[Path]) -> lis
         "files": absolute,
         "prettierConfig": str(config) if config.exists() else None,
     }
-    with tempfile.TemporaryDirectory(prefix="apexgen-format-") as scratch:
-        paths, request_file = Path(scratch, "paths.txt"), Path(scratch, "request.json")
-        paths.write_text("".join(f"{path}\n" for path in absolute), "utf-8")
+    with (
+        tempfile.TemporaryDirectory(prefix="apexgen-format-") as scratch,
+        resources.as_file(resources.files("apexgen.check").joinpath(PRETTIER_SCRIPT)) as script,
+    ):
+        request_file = Path(scratch, "request.json")
         request_file.write_text(json.dumps(request), "utf-8")
-        with (
-            resources.as_file(resources.files("apexgen.check").joinpath(PRETTIER_SCRIPT)) as script,
-            open(paths, "rb") as path_list,
-            tempfile.TemporaryFile() as jorje_log,
-            tempfile.TemporaryFile() as node_log,
-        ):
-            try:
-                jorje = subprocess.Popen(
-                    java_command(classpath, [JORJE_BATCH]), stdin=path_list, stdout=subprocess.PIPE, stderr=jorje_log
-                )
-            except OSError as exc:
-                raise ToolFailedError("jorje", str(exc)) from None
-            try:
-                node = subprocess.Popen(
-                    ["node", str(script), str(request_file)],
-                    stdin=jorje.stdout,
-                    stdout=subprocess.PIPE,
-                    stderr=node_log,
-                    cwd=root,
-                )
-            except OSError as exc:
-                jorje.kill()
-                raise ToolFailedError("prettier", str(exc)) from None
-            finally:
-                if jorje.stdout is not None:  # always: stdout=PIPE
-                    jorje.stdout.close()  # Node holds the pipe now; jorje sees it close if Node stops
-            output, _ = node.communicate()
-            jorje.wait()
-            jorje_log.seek(0)
-            node_log.seek(0)
-            jorje_errors, node_errors = jorje_log.read(), node_log.read()
-    try:
-        report = json.loads(output)
-    except ValueError:
-        report = {}
-    if "configError" in report:
-        raise UsageError(f"{PRETTIER_CONFIG}: cannot be read: {report['configError']}")
-    # When Node fails first, jorje fails too, writing into the closed pipe: blame the one that started it.
-    if node.returncode not in (0, JORJE_STOPPED_EXIT) or (node.returncode == 0 and "files" not in report):
-        raise ToolFailedError("prettier", f"exit {node.returncode}: {last_line(node_errors, output)}")
-    if jorje.returncode != 0 or node.returncode == JORJE_STOPPED_EXIT:
-        raise ToolFailedError("jorje", f"exit {jorje.returncode}: {last_line(jorje_errors)}")
+        node_command = ["node", str(script), str(request_file)]
+        report = _format_from_daemon(daemon, absolute, node_command, root) if daemon is not None else None
+        if report is None:
+            paths = Path(scratch, "paths.txt")
+            paths.write_text("".join(f"{path}\n" for path in absolute), "utf-8")
+            report = _format_from_own_jvm(toolchain, paths, node_command, root)
     return [
         FormatResult(
             Path(r["path"]),
@@ -126,6 +95,66 @@ def parse_and_format(toolchain: Toolchain, root: Path, files: list[Path]) -> lis
         )
         for r in report["files"]
     ]
+
+
+def _run_node(command: list[str], stdin: Any, root: Path) -> tuple[int, dict[str, Any]]:
+    """prettier_format.mjs reading ASTs from ``stdin``: its exit code (0, or JORJE_STOPPED_EXIT) and its report."""
+    with tempfile.TemporaryFile() as node_log:
+        try:
+            node = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE, stderr=node_log, cwd=root)
+        except OSError as exc:
+            raise ToolFailedError("prettier", str(exc)) from None
+        output, _ = node.communicate()
+        node_log.seek(0)
+        errors = node_log.read()
+    try:
+        report = json.loads(output)
+    except ValueError:
+        report = {}
+    if "configError" in report:
+        raise UsageError(f"{PRETTIER_CONFIG}: cannot be read: {report['configError']}")
+    if node.returncode not in (0, JORJE_STOPPED_EXIT) or (node.returncode == 0 and "files" not in report):
+        raise ToolFailedError("prettier", f"exit {node.returncode}: {last_line(errors, output)}")
+    return node.returncode, report
+
+
+def _format_from_daemon(daemon: Daemon, paths: list[str], node_command: list[str], root: Path) -> dict[str, Any] | None:
+    """Node's report on the ASTs the daemon's jorje streams straight into it; None when the daemon fails
+    (jorje then runs in a JVM of its own)."""
+    try:
+        connection = daemon.stream({"op": "jorje", "paths": paths})
+    except DaemonError:
+        return None
+    with connection:
+        returncode, report = _run_node(node_command, connection.fileno(), root)
+    return report if returncode == 0 else None  # the stream ended early: the daemon went away
+
+
+def _format_from_own_jvm(toolchain: Toolchain, paths: Path, node_command: list[str], root: Path) -> dict[str, Any]:
+    """Node's report on the ASTs JorjeBatch, in a JVM of its own, streams into it through a pipe."""
+    classpath = jorje_classpath_of(toolchain)
+    with open(paths, "rb") as path_list, tempfile.TemporaryFile() as jorje_log:
+        try:
+            jorje = subprocess.Popen(
+                java_command(classpath, [JORJE_BATCH]), stdin=path_list, stdout=subprocess.PIPE, stderr=jorje_log
+            )
+        except OSError as exc:
+            raise ToolFailedError("jorje", str(exc)) from None
+        try:
+            # When Node fails first, jorje fails too, writing into the closed pipe: _run_node blames Node.
+            returncode, report = _run_node(node_command, jorje.stdout, root)
+        except ToolFailedError:
+            jorje.kill()
+            raise
+        finally:
+            if jorje.stdout is not None:  # always: stdout=PIPE
+                jorje.stdout.close()  # Node holds the pipe now; jorje sees it close if Node stops
+            jorje.wait()
+        jorje_log.seek(0)
+        jorje_errors = jorje_log.read()
+    if jorje.returncode != 0 or returncode == JORJE_STOPPED_EXIT:
+        raise ToolFailedError("jorje", f"exit {jorje.returncode}: {last_line(jorje_errors)}")
+    return report
 
 
 def prettier_format(root: Path, files: list[Path]) -> dict[Path, str]:
@@ -168,10 +197,12 @@ def cached(
     return known + found
 
 
-def jorje_prettier_findings(toolchain: Toolchain, project: ProjectFiles, files: list[Path]) -> list[Finding]:
+def jorje_prettier_findings(
+    toolchain: Toolchain, project: ProjectFiles, files: list[Path], daemon: Daemon | None = None
+) -> list[Finding]:
     """Syntax errors from jorje (blockers), then formatting findings from prettier on the files that parse."""
     findings = []
-    for result in parse_and_format(toolchain, project.root, files):
+    for result in parse_and_format(toolchain, project.root, files, daemon):
         file = project.relative(result.path)
         if result.failure:
             findings.append(not_run(file, "jorje", f"{result.failure}; syntax and formatting not checked"))
@@ -225,13 +256,12 @@ def deep_checks(
         prettier_settings = config.read_text("utf-8", errors="replace") if config.exists() else ""
         pmd_settings = ",".join(pmd_rules) if "PMD_APEX_ROOT_DIRECTORY" not in os.environ else None
 
-    def jorje_prettier() -> list[Finding]:
-        return cached(
-            "jorje-prettier", project, files, prettier_settings, partial(jorje_prettier_findings, toolchain, project)
-        )
-
-    # apex-ls kept loaded and PMD kept warm between checks (None: each tool runs alone).
+    # jorje, apex-ls and PMD kept loaded between checks (None: each tool runs in a JVM of its own).
     daemon = daemon_for(toolchain, project.root, use_cache)
+
+    def jorje_prettier() -> list[Finding]:
+        run_jorje_prettier = partial(jorje_prettier_findings, toolchain, project, daemon=daemon)
+        return cached("jorje-prettier", project, files, prettier_settings, run_jorje_prettier)
 
     def pmd() -> list[Finding]:
         run_pmd = partial(pmd_findings, toolchain, project, categories=pmd_rules, daemon=daemon)

@@ -166,6 +166,11 @@ def jorje_batch_classes(toolchain: Toolchain) -> Path:
     return compiled_classes(JORJE_BATCH, toolchain.serializer_lib)
 
 
+def jorje_classpath_of(toolchain: Toolchain) -> list[Path]:
+    """The class path JorjeBatch runs on: its compiled class and jorje's jars."""
+    return [jorje_batch_classes(toolchain), toolchain.serializer_lib / "*"]
+
+
 def check_daemon_classes(toolchain: Toolchain) -> Path:
     """The folder holding CheckDaemon compiled against the jars of apex-ls and PMD; javac runs on first use."""
     return compiled_classes(CHECK_DAEMON, toolchain.java_lib)
