@@ -328,22 +328,27 @@ def test_check_errors_stop_the_deploy(org: FakeOrg, project: Path, monkeypatch: 
     assert org.calls == []
 
 
-def test_check_warnings_are_shown_and_deep_checks_are_asked_for(
+def test_high_rule_findings_are_shown_the_others_counted_and_deep_checks_are_asked_for(
     org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = []
-    warning = Finding(
-        "force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc"
-    )
+    service = "force-app/main/default/classes/FooService.cls"
+    findings = [
+        Finding(service, 4, 31, "high", "pmd", "ApexSOQLInjection", "Avoid untrusted/unescaped variables"),
+        *(Finding(service, line, 1, "low", "pmd", "ApexDoc", "missing ApexDoc") for line in range(1, 4)),
+        Finding(service, 9, 1, "moderate", "apex-ls", "Missing", "may be a platform type"),
+    ]
     monkeypatch.setattr(
-        "apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning]
+        "apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or findings
     )
     result = deploy(org, project, "--deep-checks")
     assert result.exit_code == 0
     assert seen == ["deep"]
-    assert (
-        "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd ApexDoc missing ApexDoc" in result.stderr
-    )
+    check_lines = [line for line in result.stderr.splitlines() if line.startswith("check: ")]
+    assert check_lines == [
+        f"check: {service}:4:31 high pmd ApexSOQLInjection Avoid untrusted/unescaped variables",
+        "check: 1 moderate, 3 low rule finding(s) not shown: 'apexgen check' lists them",
+    ]
 
 
 def test_skip_checks_does_not_run_them(org: FakeOrg, project: Path, checks_pass: list) -> None:

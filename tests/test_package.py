@@ -336,21 +336,24 @@ def test_check_errors_stop_the_version_before_anything_is_sent(
     assert org.call_count("create:Package2VersionCreateRequest") == 0
 
 
-def test_deep_checks_run_and_warnings_are_shown(org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deep_checks_run_and_their_findings_are_shown(
+    org: FakeOrg, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     created_package(org, project)
     seen: list = []
-    warning = Finding(
-        "force-app/main/default/classes/FooService.cls", 1, 1, "warning", "pmd", "ApexDoc", "missing ApexDoc"
-    )
+    service = "force-app/main/default/classes/FooService.cls"
+    findings = [
+        Finding(service, 4, 31, "high", "pmd", "ApexSOQLInjection", "Avoid untrusted/unescaped variables"),
+        Finding(service, 1, 1, "low", "pmd", "ApexDoc", "missing ApexDoc"),
+    ]
     monkeypatch.setattr(
-        "apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or [warning]
+        "apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: seen.append(checks) or findings
     )
     result = new_version(org, project, "--deep-checks")
     assert result.exit_code == 0, result.output
     assert seen == ["deep"]
-    assert (
-        "check: force-app/main/default/classes/FooService.cls:1:1 warning pmd ApexDoc missing ApexDoc" in result.stderr
-    )
+    assert f"check: {service}:4:31 high pmd ApexSOQLInjection Avoid untrusted/unescaped variables" in result.stderr
+    assert "check: 1 low rule finding(s) not shown: 'apexgen check' lists them" in result.stderr
     assert new_version(org, project, "--skip-checks").exit_code == 0
     assert seen == ["deep"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -163,3 +164,20 @@ def tools_stop() -> None:
 
     stopped = stop_daemons()
     click.echo(f"Stopped {stopped} check daemon(s).", err=True)
+
+
+def echo_pre_deploy_findings(findings: list[Any]) -> None:
+    """The rule findings of the checks a deploy or a package build ran, on stderr: each one at ``high`` or
+    above (what Code Analyzer ranks as security and likely bugs), and a count of the others, which
+    'apexgen check' lists. (Deploy blockers stopped the deploy before this.)"""
+    from apexgen.check.findings import RULE_SEVERITIES, at_or_above
+
+    shown = [finding for finding in findings if at_or_above(finding, "high")]
+    for finding in shown:
+        click.echo(f"check: {finding}", err=True)
+    rest = {
+        severity: sum(1 for f in findings if f.severity == severity and f not in shown) for severity in RULE_SEVERITIES
+    }
+    counts = ", ".join(f"{count} {severity}" for severity, count in rest.items() if count)
+    if counts:
+        click.echo(f"check: {counts} rule finding(s) not shown: 'apexgen check' lists them", err=True)

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from apexgen import __version__
+from apexgen.cli.check import echo_pre_deploy_findings
 from apexgen.cli.options import (
     TEST_LEVEL_CHOICES,
     org_connection,
@@ -146,8 +147,7 @@ def deploy(**options: Any) -> None:
                 package_dirs=list(options["package_dirs"]) or None,
                 package_name=options["package_name"],
             )
-            for warning in prepared.check_warnings:
-                click.echo(f"check: {warning}", err=True)
+            echo_pre_deploy_findings(prepared.check_warnings)
             for note in prepared.project.notes:
                 click.echo(note, err=True)
             sources, api_version = SourceMap(prepared.project.source_paths), prepared.project.api_version

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from apexgen.cli.check import echo_pre_deploy_findings
 from apexgen.cli.options import (
     json_option,
     org_connection,
@@ -314,8 +315,7 @@ def package_version_create(**options: Any) -> None:
                 code_coverage=code_coverage,
             )
             branch = branch_of(project, build.directory, options["branch"])
-            for warning in build.check_warnings:
-                click.echo(f"check: {warning}", err=True)
+            echo_pre_deploy_findings(build.check_warnings)
             for note in build.notes:
                 click.echo(note, err=True)
             tooling = PackagingTooling(connect_org(options, build.api_version))
