@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from apexgen.check import daemon, runner
-from apexgen.check.toolchain import Toolchain
+from apexgen.check.toolchain import Toolchain, require_toolchain
 from tests.check_cases.projects import copy_case
 
 CLASSES = "force-app/main/default/classes"
@@ -118,17 +118,15 @@ def wait_for_exit(pid: int, seconds: float) -> bool:
 
 @pytest.mark.tools
 def test_the_daemon_stops_when_idle_and_when_its_socket_goes(project, monkeypatch):
+    tools = require_toolchain(project)
     monkeypatch.setattr(daemon, "IDLE_SECONDS", 1)
-    runner.run_checks(project, deep=True)
-    [idle] = daemon.running_daemons()
+    # The status request starts the daemon and is its last request: its idle time runs from there.
+    idle = daemon.Daemon.for_project(tools, project).request({"op": "status"})
     assert wait_for_exit(idle["pid"], 15), "the daemon outlived its idle time"
     assert list(daemon.sockets_dir().glob("*.sock")) == []  # it removed its socket
 
     monkeypatch.setattr(daemon, "IDLE_SECONDS", 600)
-    with (project / CLASSES / "SummaryCaller.cls").open("a") as caller:
-        caller.write("// changed: apex-ls must look again\n")
-    runner.run_checks(project, deep=True)
-    [orphan] = daemon.running_daemons()
+    orphan = daemon.Daemon.for_project(tools, project).request({"op": "status"})
     next(daemon.sockets_dir().glob("*.sock")).unlink()
     assert wait_for_exit(orphan["pid"], 15), "the daemon outlived its socket"
 
