@@ -28,16 +28,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from apexgen.check.cache import check_cache_dir
-from apexgen.check.jvm import java_command
+from apexgen.check.jvm import JVM_OPTIONS, java_command
 from apexgen.check.toolchain import CHECK_DAEMON, Toolchain, check_daemon_classes, jorje_classpath_of
 from apexgen.errors import ToolsMissingError
 
 NO_DAEMON_ENV = "APEXGEN_NO_DAEMON"
 IDLE_SECONDS = 30 * 60
 START_SECONDS = 20.0  # for the JVM to bind the socket; loading the project comes later, per request
-# A long-running JVM: C2 compiles apex-ls' refresh paths (the refresh after a change to NebulaLogger's Logger
-# class went from 2.4 s to 1.3 s over four runs), where the one-shot tools stop at C1.
-DAEMON_JVM_OPTIONS = ("-XX:+UseSerialGC", "-Xss16m", "-Xlog:disable", "-Xlog:all=warning:stderr")
+# The one-shot tools' options: with C1 alone a first check of NebulaLogger through the daemon took 9.4 s where
+# C2 took 13-17 s, and checks after a change to the class most others use took no longer (1.8-2.3 s).
+# apex-ls and PMD recurse deeply on long expressions and nested blocks: a larger thread stack.
+DAEMON_JVM_OPTIONS = (*JVM_OPTIONS, "-Xss16m")
 
 
 T = TypeVar("T")
