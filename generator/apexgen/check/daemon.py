@@ -168,13 +168,23 @@ class Daemon:
             except OSError as exc:
                 raise DaemonError(f"cannot start the check daemon: {exc}") from None
         deadline = time.monotonic() + START_SECONDS
-        while not self.socket_path.exists():
+        while not _listening_on(self.socket_path):
             if process.poll() is not None:
                 raise DaemonError(f"the check daemon exited at start ({process.returncode}); see {log.name}")
             if time.monotonic() > deadline:
                 process.kill()
                 raise DaemonError(f"the check daemon did not start within {START_SECONDS:.0f} s")
             time.sleep(0.02)
+
+
+def _listening_on(socket_path: Path) -> bool:
+    """Whether a daemon accepts connections on ``socket_path`` (its file appears at bind, a moment before it listens)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(socket_path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            return False
+    return True
 
 
 def stop_daemons() -> int:
