@@ -38,8 +38,8 @@ SEED = int(os.environ.get("APEXGEN_FUZZ_SEED", "20261202"))
 INTERNAL_ERROR = int(ExitCode.INTERNAL)
 OUTCOMES: Counter[str] = Counter()  # how the examples of this process ended, for scripts/fuzz.py
 
-# Small on purpose: every example generates it; it still has a generate, a chat and a feedback prompt,
-# Flows and components (one with chosen targets and public inputs).
+# Small on purpose: every example generates it; it still has a generate and a feedback prompt, a Flow
+# and components (one with chosen targets and public inputs).
 BASE_SPEC = """\
 [project]
 api_version = "65.0"
