@@ -169,6 +169,9 @@ public final class CheckDaemon {
                 reply.addProperty("error", String.valueOf(failure));
             }
             writeLine(out, reply);
+            if (reply.has("stopping")) {
+                stop(true);
+            }
         } catch (IOException e) {
             // The client went away: nothing to answer.
         } finally {
@@ -224,7 +227,12 @@ public final class CheckDaemon {
         switch (op) {
             case "apex-ls":
                 synchronized (apexLsLock) {
-                    reply.add("report", apexLsReport(request));
+                    try {
+                        reply.add("report", apexLsReport(request));
+                    } catch (RuntimeException | Error failure) {
+                        org = null; // a refresh that failed half-way: load the project anew next time
+                        throw failure;
+                    }
                 }
                 return reply;
             case "pmd":
@@ -244,8 +252,7 @@ public final class CheckDaemon {
                 reply.addProperty("idleSeconds", (System.currentTimeMillis() - lastRequest) / 1000);
                 return reply;
             case "stop":
-                new Thread(() -> stop(true)).start();
-                reply.addProperty("stopping", true);
+                reply.addProperty("stopping", true); // answer() stops once the client has it
                 return reply;
             default:
                 throw new IllegalArgumentException("unknown op '" + op + "'");
