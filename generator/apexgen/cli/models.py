@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from apexgen.cli.options import json_option, models_connection
+from apexgen.cli.options import json_option, models_connection, spec_option
 from apexgen.errors import UsageError
 
 
@@ -306,12 +306,14 @@ def _input_values(prompt: Any, pairs: tuple[str, ...]) -> dict[str, str]:
     metavar="NAME=VALUE",
     help="A value of one of the prompt's inputs (repeatable).",
 )
-@click.option("--spec", default="apexgen.toml", show_default=True, metavar="FILE", help="The spec to read.")
+@spec_option
 @click.option(
     "--dry-run", is_flag=True, help="Print the request that would be sent (method, path, body) and send nothing."
 )
 @models_connection
-def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_json: bool, **connection: Any) -> None:
+def models_try(
+    name: str, inputs: tuple[str, ...], spec_path: str, dry_run: bool, as_json: bool, **connection: Any
+) -> None:
     """Run a prompt of the spec as its generated Apex would.
 
     NAME is a generate or chat prompt of the spec. The request has the same template merge,
@@ -320,11 +322,11 @@ def models_try(name: str, inputs: tuple[str, ...], spec: str, dry_run: bool, as_
     from apexgen.models_api.client import prompt_request
     from apexgen.spec.load import load_spec
 
-    loaded = load_spec(spec)
+    loaded = load_spec(spec_path)
     by_name = {p.name.lower(): p for p in loaded.prompts}
     prompt = by_name.get(name.lower())
     if prompt is None:
-        raise UsageError(f"{spec} has no prompt '{name}' (prompts: {', '.join(p.name for p in loaded.prompts)})")
+        raise UsageError(f"{spec_path} has no prompt '{name}' (prompts: {', '.join(p.name for p in loaded.prompts)})")
     if prompt.capability not in ("generate", "chat"):
         model = prompt.model.api_name if prompt.model else "API_NAME"
         command = (
