@@ -45,10 +45,18 @@ SF_PROJECT = """{
 """
 
 
-@pytest.fixture
-def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
+def packaging_org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
+    """The fake Dev Hub and packaging org on loopback, for a fixture to yield from; after the test, no
+    VersionInfo zip may have broken the rules of a 2GP version."""
     with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
         fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
+        yield fake
+    assert fake.package_problems == [], "a VersionInfo zip broke the rules of a 2GP version"
+
+
+@pytest.fixture
+def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
+    for fake in packaging_org(request, monkeypatch):
         fake.metadata_packages["033000000000001AAA"] = {
             "Id": "033000000000001AAA",
             "Name": "Acme AI",
@@ -56,7 +64,6 @@ def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
             "Members": {("ApexClass", "FooService"), ("ApexClass", "FooServiceTest")},  # deployed with its name
         }
         yield fake
-    assert fake.package_problems == [], "a VersionInfo zip broke the rules of a 2GP version"
 
 
 @pytest.fixture

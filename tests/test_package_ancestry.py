@@ -11,19 +11,15 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.fakes.clock import clock_for
-from tests.fakes.org import FakeOrg, running_org, write_sample_project
-from tests.test_package import SF_PROJECT, created_package, new_version, no_traceback, package
+from tests.fakes.org import FakeOrg, write_sample_project
+from tests.test_package import SF_PROJECT, created_package, new_version, no_traceback, package, packaging_org
 
 SKIP_HINT = "You can also specify --skip-ancestor-check to override the ancestry requirement."
 
 
 @pytest.fixture
 def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
-    with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
-        fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
-        yield fake
-    assert fake.package_problems == [], "a VersionInfo zip broke the rules of a 2GP version"
+    yield from packaging_org(request, monkeypatch)
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ import pytest
 from lxml import etree
 
 from apexgen.project.sfdx_project import SfdxProject
-from tests.fakes.clock import clock_for
-from tests.fakes.org import FakeOrg, metadata_schema, running_org, write_sample_project
-from tests.test_package import SF_PROJECT, created_package, new_version, no_traceback
+from tests.fakes.org import FakeOrg, metadata_schema, write_sample_project
+from tests.test_package import SF_PROJECT, created_package, new_version, no_traceback, packaging_org
 from tests.test_package_ancestry import error_line, set_directory
 
 DEFINITION = {
@@ -28,10 +27,7 @@ DEFINITION = {
 
 @pytest.fixture
 def org(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrg]:
-    with running_org(FakeOrg(clock_for(request, monkeypatch))) as (fake, server):
-        fake.ca_bundle = server.ca_bundle  # type: ignore[attr-defined]
-        yield fake
-    assert fake.package_problems == [], "a VersionInfo zip broke the rules of a 2GP version"
+    yield from packaging_org(request, monkeypatch)
 
 
 @pytest.fixture
