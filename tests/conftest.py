@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ REFERENCE_SPEC = REPO / "apexgen.toml"
 # Projects the tests make live in temporary folders: they use the Node tools the test command
 # installs into the repository (npm ci), not a per-user cache.
 os.environ.setdefault("APEXGEN_TOOLS_DIR", str(REPO))
+# A shell starts background jobs with SIGINT ignored, and children inherit that: the Ctrl-C tests
+# (tests/fakes/terminal.py) would press a key no one hears. Each test process takes SIGINT back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # A deep check starts a daemon that outlives it; the tests of the daemon turn it on for themselves
 # (tests/test_check_daemon.py) and stop what they start.
 os.environ["APEXGEN_NO_DAEMON"] = "1"
