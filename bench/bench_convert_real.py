@@ -34,15 +34,11 @@ from typing import NoReturn
 
 from lxml import etree
 
+# The sf settings and the package.xml reading that scripts/compare_convert.py, the comparison of outputs, owns.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from compare_convert import SF_QUIET_ENV, package_members  # noqa: E402
+
 TARGET_SPEEDUP = 10.0
-METADATA_NS = "{http://soap.sforce.com/2006/04/metadata}"
-# sf must never ask anything of the network while it is timed.
-SF_QUIET_ENV = {
-    "SF_DISABLE_TELEMETRY": "true",
-    "SF_AUTOUPDATE_DISABLE": "true",
-    "SF_SKIP_NEW_VERSION_CHECK": "true",
-    "SF_HIDE_RELEASE_NOTES": "true",
-}
 
 
 def fail(message: str) -> NoReturn:
@@ -69,13 +65,7 @@ def timed_run(label: str, command: list[str], project: Path, out: Path, env: dic
 
 
 def members(package_xml: Path) -> dict[str, set[str]]:
-    root = etree.parse(str(package_xml)).getroot()
-    return {
-        (types.findtext(f"{METADATA_NS}name") or "").strip(): {
-            (m.text or "").strip() for m in types.iter(f"{METADATA_NS}members")
-        }
-        for types in root.iter(f"{METADATA_NS}types")
-    }
+    return package_members(etree.parse(str(package_xml)).getroot())[1]
 
 
 def default_apexgen() -> list[str]:
