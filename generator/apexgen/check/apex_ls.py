@@ -32,7 +32,7 @@ from apexgen.check.findings import (
     last_line,
     starts_with_bom,
 )
-from apexgen.check.jvm import run_java
+from apexgen.check.jvm import LARGE_STACK, run_java
 from apexgen.check.toolchain import Toolchain
 from apexgen.salesforce import SFDX_PROJECT_FILE
 
@@ -209,8 +209,7 @@ def _one_shot(toolchain: Toolchain, workspace: Path, use_cache: bool) -> dict[st
             cache_option = ["-c", str(cache_dir)]
         except OSError:
             pass
-    # apex-ls recurses deeply on long expressions: a larger thread stack, as apex-ls' own launchers use.
-    arguments = ["-Xss16m", APEX_LS_MAIN, *cache_option, "-w", str(workspace), "-f", "json"]
+    arguments = [LARGE_STACK, APEX_LS_MAIN, *cache_option, "-w", str(workspace), "-f", "json"]
     result = run_java("apex-ls", toolchain, arguments, ok_codes=(0, APEX_LS_ISSUES_EXIT))
     try:
         report: dict[str, Any] = json.loads(result.stdout)

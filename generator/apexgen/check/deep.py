@@ -25,7 +25,7 @@ from apexgen.check.cache import FindingsCache
 from apexgen.check.daemon import Daemon, DaemonError, daemon_for
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles, ToolFailedError, last_line, not_run
 from apexgen.check.jvm import java_command
-from apexgen.check.pmd import pmd_findings
+from apexgen.check.pmd import CROSS_FILE_ENV, pmd_findings
 from apexgen.check.toolchain import (
     JORJE_BATCH,
     Toolchain,
@@ -254,7 +254,7 @@ def deep_checks(
     if use_cache:
         config = project.root / PRETTIER_CONFIG
         prettier_settings = config.read_text("utf-8", errors="replace") if config.exists() else ""
-        pmd_settings = ",".join(pmd_rules) if "PMD_APEX_ROOT_DIRECTORY" not in os.environ else None
+        pmd_settings = ",".join(pmd_rules) if CROSS_FILE_ENV not in os.environ else None
 
     # jorje, apex-ls and PMD kept loaded between checks (None: each tool runs in a JVM of its own).
     daemon = daemon_for(toolchain, project.root, use_cache)

@@ -13,6 +13,9 @@ from apexgen.check.toolchain import Toolchain
 # C1 only and the serial collector: these JVMs run for seconds, where C2 compiler threads and a parallel
 # collector cost more CPU than they save, and the deep check runs two of them side by side on few cores.
 # JVM warnings go to stderr: stdout carries apex-ls' JSON report.
+# apex-ls and PMD recurse once per nested block or long expression: a larger thread stack, as apex-ls' own
+# launchers use.
+LARGE_STACK = "-Xss16m"
 JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xlog:disable", "-Xlog:all=warning:stderr")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from apexgen.check.daemon import Daemon, DaemonError
 from apexgen.check.findings import Finding, ProjectFiles, ToolFailedError, last_line
-from apexgen.check.jvm import run_java
+from apexgen.check.jvm import LARGE_STACK, run_java
 from apexgen.check.toolchain import Toolchain
 from apexgen.errors import UsageError
 
@@ -36,6 +36,8 @@ PMD_CATEGORIES = (
 )
 DEFAULT_PMD_CATEGORIES = ("security", "bestpractices")
 PMD_MAIN = "com.salesforce.sfca.pmdwrapper.PmdWrapper"
+# Set, it turns on PMD's cross-file analysis: a file's findings then depend on the others.
+CROSS_FILE_ENV = "PMD_APEX_ROOT_DIRECTORY"
 RULE_MAPPINGS = "@salesforce/code-analyzer-pmd-engine/dist/pmd-rule-mappings.js"
 # Code Analyzer's toSeverityLevel: PMD priority 1 (High) .. 5 (Low) -> its level.
 PRIORITY_SEVERITY = {"1": "high", "2": "moderate", "3": "moderate", "4": "low", "5": "low"}
@@ -151,16 +153,15 @@ def pmd_findings(
 
 def _run_pmd_wrapper(toolchain: Toolchain, arguments: list[str], output: Path, daemon: Daemon | None) -> dict[str, Any]:
     """PmdWrapper's report, from ``daemon`` or else from a JVM of its own."""
-    # PMD_APEX_ROOT_DIRECTORY turns on PMD's cross-file analysis in the JVM whose environment has it.
-    if daemon is not None and "PMD_APEX_ROOT_DIRECTORY" not in os.environ:
+    # The cross-file analysis is on in the JVM whose environment turns it on: not in the daemon's.
+    if daemon is not None and CROSS_FILE_ENV not in os.environ:
         try:
             daemon.request({"op": "pmd", "arguments": arguments})
             report: dict[str, Any] = json.loads(output.read_text("utf-8"))
             return report
         except (DaemonError, OSError, ValueError):
             pass  # PMD runs alone
-    # PMD's parser recurses once per nested block: the larger thread stack apex-ls runs with too.
-    result = run_java("pmd", toolchain, ["-Xss16m", PMD_MAIN, *arguments])
+    result = run_java("pmd", toolchain, [LARGE_STACK, PMD_MAIN, *arguments])
     try:
         report = json.loads(output.read_text("utf-8"))
     except (OSError, ValueError):
