@@ -70,7 +70,7 @@ public final class CheckDaemon {
     private final Object apexLsLock = new Object();
     private final Object pmdLock = new Object();
     private final String jorjeClassPath;
-    private Method jorjeParseAll; // JorjeBatch.parseAll, loaded on first use; guarded by itself being set
+    private Method jorjeParseAll; // JorjeBatch.parseAll, loaded on first use by jorje(), which holds this
 
     private volatile long lastRequest = System.currentTimeMillis();
     private volatile int running = 0;
@@ -266,18 +266,15 @@ public final class CheckDaemon {
         request.getAsJsonObject("files").entrySet().forEach(e -> files.put(e.getKey(), e.getValue().getAsString()));
         if (org == null || !config.equals(orgConfig)) {
             org = null; // let the old model go before the new one loads
-            // As CheckForIssues opens a workspace, with its cache unless none is given.
+            // As CheckForIssues -c CACHE_DIR opens a workspace.
             OpenOptions options = OpenOptions.create()
                     .withParser("OutlineSingle")
                     .withAutoFlush(false)
                     .withExternalAnalysisMode(
                             LoadAndRefreshAnalysis$.MODULE$.shortName(), scala.collection.immutable.Map$.MODULE$.empty())
                     .withLoggingLevel("none")
-                    .withCache(!cacheDir.isEmpty())
+                    .withCacheDirectory(cacheDir)
                     .withUnused(false);
-            if (!cacheDir.isEmpty()) {
-                options = options.withCacheDirectory(cacheDir);
-            }
             org = Org.newOrg(Path.apply(workspace), options);
             orgConfig = config;
         } else {
@@ -292,9 +289,7 @@ public final class CheckDaemon {
             }
         }
         orgFiles = files;
-        if (!cacheDir.isEmpty() || org.isDirty()) {
-            org.flush(); // runs the queued refreshes (and writes apex-ls' cache when it has one)
-        }
+        org.flush(); // runs the queued refreshes and writes apex-ls' cache
         return issues(org);
     }
 

@@ -1,8 +1,9 @@
 """What the per-file tools of a check found in each file, kept between runs of one project.
 
 jorje, prettier and PMD's Apex rules judge a file by its own content, its path (prettier's overrides) and
-their settings, as the Metadata API schema check judges a metadata file. A file whose bytes, path and settings are what they were at the last check need not go
-through them again: its findings are taken from here. An entry's key is a digest of all of that, of the
+their settings, as the Metadata API schema check judges a metadata file. A file whose bytes, path and
+settings are what they were at the last check need not go through them again: its findings are taken
+from here. An entry's key is a digest of all of that, of the
 pinned tool versions and of apexgen's own checking code, so any change to one of them misses. Each run
 writes back only the entries of the files it saw, so the cache of a project never outgrows it.
 
@@ -126,7 +127,7 @@ class ProjectCache:
         self.path = check_cache_dir() / "findings" / project_key / f"{tool}.json"
         configuration = hashlib.sha256(f"{_code_digest()}\0".encode())
         for file in settings:
-            configuration.update(project.relative(file).encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+            configuration.update(f"{project.relative(file)}\0{project.digest(file)}\0".encode())
         self.settings_key = configuration.hexdigest()
         # The content digest of each file the tool reads, by absolute path.
         self.digests = {str(file): project.digest(file) for file in files}

@@ -3,8 +3,9 @@
 apex-ls must load a whole project before it can say anything about one file of it (NebulaLogger: 5 s
 from its cache, 12 s without). Between checks, ``CheckDaemon.java`` keeps that model in memory and
 refreshes only the files that changed and their dependants, as apex-ls does in an editor, and runs
-Salesforce's PmdWrapper and apexgen's JorjeBatch in a JVM that has already loaded and compiled them. The first check starts it;
-it stops by itself after ``IDLE_SECONDS`` without a request, or with ``apexgen tools stop``.
+Salesforce's PmdWrapper and apexgen's JorjeBatch in a JVM that has already loaded and compiled them. The
+first check starts it; it stops by itself after ``IDLE_SECONDS`` without a request, or with
+``apexgen tools stop``.
 
 It listens on a Unix domain socket in a folder only its user can enter, one per project root and tool
 versions. Whenever it cannot be reached or answers with an error, the tool runs alone as it does without a
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from apexgen.check.cache import check_cache_dir
-from apexgen.check.jvm import JVM_OPTIONS, java_command
+from apexgen.check.jvm import JVM_OPTIONS, LARGE_STACK, java_command
 from apexgen.check.toolchain import CHECK_DAEMON, Toolchain, check_daemon_classes, jorje_classpath_of
 from apexgen.errors import ToolsMissingError
 
@@ -37,8 +38,7 @@ IDLE_SECONDS = 30 * 60
 START_SECONDS = 20.0  # for the JVM to bind the socket; loading the project comes later, per request
 # The one-shot tools' options: with C1 alone a first check of NebulaLogger through the daemon took 9.4 s where
 # C2 took 13-17 s, and checks after a change to the class most others use took no longer (1.8-2.3 s).
-# apex-ls and PMD recurse deeply on long expressions and nested blocks: a larger thread stack.
-DAEMON_JVM_OPTIONS = (*JVM_OPTIONS, "-Xss16m")
+DAEMON_JVM_OPTIONS = (*JVM_OPTIONS, LARGE_STACK)
 
 
 T = TypeVar("T")
@@ -94,13 +94,15 @@ class Daemon:
 
     socket_path: Path
     root: Path
-    toolchain: Toolchain
+    classpath: list[Path]  # CheckDaemon's: apex-ls and PMD
+    jorje_classpath: list[Path]  # JorjeBatch's, loaded apart
 
     @classmethod
     def for_project(cls, toolchain: Toolchain, root: Path) -> Daemon:
-        classes = [check_daemon_classes(toolchain), toolchain.java_lib, *jorje_classpath_of(toolchain)]
-        key = hashlib.sha256("\0".join(map(str, [root, *classes])).encode()).hexdigest()[:16]
-        return cls(private_sockets_dir() / f"{key}.sock", root, toolchain)
+        classpath = [check_daemon_classes(toolchain), toolchain.java_lib / "*"]
+        jorje_classpath = jorje_classpath_of(toolchain)
+        key = hashlib.sha256("\0".join(map(str, [root, *classpath, *jorje_classpath])).encode()).hexdigest()[:16]
+        return cls(private_sockets_dir() / f"{key}.sock", root, classpath, jorje_classpath)
 
     def request(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The daemon's answer to ``payload``, starting the daemon first when none listens.
@@ -144,17 +146,15 @@ class Daemon:
         log_dir.mkdir(parents=True, exist_ok=True)
         apex_ls_cache = check_cache_dir() / "apex-ls"
         apex_ls_cache.mkdir(parents=True, exist_ok=True)
-        classpath = [check_daemon_classes(self.toolchain), self.toolchain.java_lib / "*"]
-        jorje_classpath = os.pathsep.join(map(str, jorje_classpath_of(self.toolchain)))
         arguments = [
             CHECK_DAEMON,
             str(self.socket_path),
             str(self.root),
             str(apex_ls_cache),
             str(IDLE_SECONDS),
-            jorje_classpath,
+            os.pathsep.join(map(str, self.jorje_classpath)),
         ]
-        command = java_command(classpath, arguments, DAEMON_JVM_OPTIONS)
+        command = java_command(self.classpath, arguments, DAEMON_JVM_OPTIONS)
         with open(log_dir / f"{self.socket_path.stem}.log", "ab") as log:
             try:
                 process = subprocess.Popen(
@@ -189,29 +189,24 @@ def _listening_on(socket_path: Path) -> bool:
 
 def stop_daemons() -> int:
     """Stop every check daemon of this user; how many were running."""
-    folder = sockets_dir()
-    if not folder.is_dir():
-        return 0
-    stopped = 0
-    for path in sorted(folder.glob("*.sock")):
-        try:
-            ask(path, {"op": "stop"})
-        except (OSError, DaemonError):
-            continue  # none listens there
-        stopped += 1
-    return stopped
+    return len(_ask_every_daemon("stop"))
 
 
 def running_daemons() -> list[dict[str, Any]]:
     """What each running check daemon of this user says of itself: its project, process id and idle time."""
+    return _ask_every_daemon("status")
+
+
+def _ask_every_daemon(op: str) -> list[dict[str, Any]]:
+    """The answers to ``op`` of the daemons that listen on a socket in ``sockets_dir()``."""
     folder = sockets_dir()
-    found = []
+    answers = []
     for path in sorted(folder.glob("*.sock")) if folder.is_dir() else []:
         try:
-            found.append(ask(path, {"op": "status"}))
+            answers.append(ask(path, {"op": op}))
         except (OSError, DaemonError):
-            continue
-    return found
+            continue  # none listens there
+    return answers
 
 
 def _send(socket_path: Path, payload: dict[str, Any]) -> socket.socket:
@@ -233,7 +228,7 @@ def _reply(line: bytes) -> dict[str, Any]:
     except ValueError:
         raise DaemonError("the check daemon stopped before it answered") from None
     if not isinstance(reply, dict):
-        raise DaemonError("the check daemon answered something else than JSON object")
+        raise DaemonError("the check daemon answered something other than a JSON object")
     if "error" in reply:
         raise DaemonError(f"the check daemon failed: {reply['error']}")
     return reply
