@@ -78,7 +78,7 @@ def check(
         for finding in findings:
             click.echo(str(finding))
         kind = "deep" if deep else "fast"
-        counts = ", ".join(f"{count} {severity}" for severity, count in summary["rule_findings"].items() if count)
+        counts = counted(summary["rule_findings"])
         click.echo(f"{summary['errors']} deploy blocker(s), rule findings: {counts or 'none'} ({kind} check)", err=True)
         for tool, files in summary["not_run"].items():
             where = "the project" if files == ["."] else ", ".join(files)
@@ -170,14 +170,16 @@ def echo_pre_deploy_findings(findings: list[Any]) -> None:
     """The rule findings of the checks a deploy or a package build ran, on stderr: each one at ``high`` or
     above (what Code Analyzer ranks as security and likely bugs), and a count of the others, which
     'apexgen check' lists. (Deploy blockers stopped the deploy before this.)"""
-    from apexgen.check.findings import RULE_SEVERITIES, at_or_above
+    from apexgen.check.findings import at_or_above, summarize
 
-    shown = [finding for finding in findings if at_or_above(finding, "high")]
-    for finding in shown:
-        click.echo(f"check: {finding}", err=True)
-    rest = {
-        severity: sum(1 for f in findings if f.severity == severity and f not in shown) for severity in RULE_SEVERITIES
-    }
-    counts = ", ".join(f"{count} {severity}" for severity, count in rest.items() if count)
+    for finding in findings:
+        if at_or_above(finding, "high"):
+            click.echo(f"check: {finding}", err=True)
+    counts = counted(summarize([f for f in findings if not at_or_above(f, "high")])["rule_findings"])
     if counts:
         click.echo(f"check: {counts} rule finding(s) not shown: 'apexgen check' lists them", err=True)
+
+
+def counted(by_severity: dict[str, int]) -> str:
+    """'3 high, 16 moderate' for the severities that have findings, most severe first."""
+    return ", ".join(f"{count} {severity}" for severity, count in by_severity.items() if count)
