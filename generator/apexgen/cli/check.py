@@ -63,17 +63,24 @@ def check(
 
     Prints one line per finding, sorted: file:line:col severity tool rule message.
     Exits 1 when there is a deploy blocker or a rule finding at or above
-    --severity-threshold, 0 otherwise, 2 when --deep tools are missing.
+    --severity-threshold; else 5 when a tool analysed nothing or only part of
+    what it was given (listed as not-run; nothing is cached for those files);
+    0 otherwise; 2 when --deep tools are missing.
     """
+    from apexgen.check.findings import check_exit_code, summarize
     from apexgen.check.findings import severity_threshold as read_threshold
-    from apexgen.check.findings import summarize
     from apexgen.check.runner import run_checks
 
     threshold = read_threshold(severity_threshold)
     findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
     summary = {**summarize(findings, threshold), "deep": deep}
     if as_json:
-        click.echo(json.dumps({"findings": [f.to_dict() for f in findings], "summary": summary}, indent=2))
+        document = {
+            "findings": [f.to_dict() for f in findings],
+            "summary": summary,
+            "incomplete": summary["incomplete"],
+        }
+        click.echo(json.dumps(document, indent=2))
     else:
         for finding in findings:
             click.echo(str(finding))
@@ -83,7 +90,9 @@ def check(
         for tool, files in summary["not_run"].items():
             where = "the project" if files == ["."] else ", ".join(files)
             click.echo(f"did not run: {tool} on {where}", err=True)
-    sys.exit(ExitCode.FINDINGS if summary["failed"] else ExitCode.OK)
+        if summary["incomplete"] and not summary["failed"]:
+            click.echo(f"the check did not complete: exit {int(ExitCode.INCOMPLETE)}", err=True)
+    sys.exit(check_exit_code(summary))
 
 
 @click.group()
@@ -145,10 +154,14 @@ def tools_status(project_dir: str | None) -> None:
         else:
             state = "; ".join(place.problems)
         click.echo(f"  {place.directory}: {state}")
+    from pathlib import Path
+
+    from apexgen.check.apex_ls import mirrored_project
     from apexgen.check.daemon import running_daemons
 
     for daemon in running_daemons():
-        click.echo(f"daemon   pid {daemon['pid']} for {daemon['workspace']}, idle {daemon['idleSeconds']} s")
+        project = mirrored_project(Path(daemon["workspace"]))
+        click.echo(f"daemon   pid {daemon['pid']} for {project}, idle {daemon['idleSeconds']} s")
     if not ready:
         click.echo(f"'apexgen check --deep' cannot run yet: see above, and run '{INSTALL_COMMAND}'", err=True)
         sys.exit(ExitCode.USAGE)
