@@ -28,7 +28,7 @@ def leaf_commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[
 
 @pytest.mark.parametrize("path", [" ".join(path) for path, _ in leaf_commands(main)])
 def test_every_command_has_json(path: str) -> None:
-    command = dict((" ".join(p), c) for p, c in leaf_commands(main))[path]
+    command = {" ".join(p): c for p, c in leaf_commands(main)}[path]
     assert "--json" in {option for parameter in command.params for option in parameter.opts}, path
 
 
@@ -57,7 +57,7 @@ def test_a_click_usage_error_is_sf_s_error_document(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["package", "version", "create", "--bogus", "--json"])
     assert result.exit_code == ExitCode.USAGE
     document = json.loads(result.stdout)
-    assert FAILURE_KEYS <= set(document)
+    assert set(document) >= FAILURE_KEYS
     assert document["name"] == "NoSuchOption" and document["exitCode"] == document["status"] == 2
     assert document["code"] == "2" and document["commandName"] == "package version create"
     assert "Error: No such option" in result.stderr  # the person at the terminal still reads click's message
@@ -87,7 +87,9 @@ def test_warnings_are_listed_in_the_envelope(tmp_path: Path) -> None:
     CliRunner().invoke(main, ["init", str(root)])
     CliRunner().invoke(main, ["generate", "--spec", str(root / "apexgen.toml")])
     (root / "force-app/main/default/classes/README.md").write_text("not metadata")
-    result = CliRunner().invoke(main, ["convert", "--project-dir", str(root), "--zip", str(tmp_path / "d.zip"), "--json"])
+    result = CliRunner().invoke(
+        main, ["convert", "--project-dir", str(root), "--zip", str(tmp_path / "d.zip"), "--json"]
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["warnings"] and all(f"Warning: {w}" in result.stderr for w in document["warnings"])

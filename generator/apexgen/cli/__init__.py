@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -22,7 +22,7 @@ from apexgen.cli.models import models
 from apexgen.cli.output import echo_failure, echo_failure_json, remember_command_line
 from apexgen.cli.package import package_group
 from apexgen.cli.project import generate, init
-from apexgen.errors import EXIT_CODE_MEANINGS, ApexgenError, ExitCode, one_line
+from apexgen.errors import EXIT_CODE_MEANINGS, ApexgenError, ExitCode
 
 DEBUG_VARIABLE = "APEXGEN_DEBUG"
 EXIT_CODES_HELP = "\b\nExit codes:\n" + "".join(
@@ -68,7 +68,7 @@ class ApexgenGroup(click.Group):
             ctx.exit(ExitCode.INTERNAL)
 
 
-def _usage_failure(ctx: click.Context, exc: click.ClickException) -> Any:
+def _usage_failure(ctx: click.Context, exc: click.ClickException) -> NoReturn:
     """click's own message (with its usage line) on stderr; in JSON mode also sf's error document."""
     # The name is click's: NoSuchOption, BadParameter, MissingParameter, UsageError.
     echo_failure_json(type(exc).__name__, exc.format_message(), exc.exit_code)

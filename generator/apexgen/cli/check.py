@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -130,9 +129,8 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
 
     Exits 0 when 'apexgen check --deep' can run, 2 when something is missing.
     """
-    from apexgen.check.toolchain import INSTALL_COMMAND, MIN_JAVA, MIN_NODE, tools_status
-
     from apexgen.check.daemon import running_daemons
+    from apexgen.check.toolchain import INSTALL_COMMAND, MIN_JAVA, MIN_NODE, tools_status
 
     status = tools_status(project_root(project_dir))
     ready = status.selected is not None and status.javac is not None
