@@ -306,7 +306,11 @@ def test_rewrite_lets_the_answer_replace_a_field_the_prompt_reads():
 
 def test_picklist_values_the_table_does_not_know_are_left_to_the_run_time_check():
     # Case.Type ships with different values in different editions: the table does not guess them
-    spec = HEADER + PROMPT + 'record = { object = "Case", inputs = { subject = "Subject" }, write = { category = "Type" } }\n'
+    spec = (
+        HEADER
+        + PROMPT
+        + 'record = { object = "Case", inputs = { subject = "Subject" }, write = { category = "Type" } }\n'
+    )
 
     (prompt,) = parse_spec(spec).prompts
 
