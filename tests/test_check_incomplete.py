@@ -92,7 +92,7 @@ def test_an_interrupted_generate_makes_the_check_incomplete_at_any_threshold(cli
     (root / ".apexgen" / "journal.json").write_text('{"version": 1, "files": {}}', "utf-8")
     result = cli("check", "--json", "--severity-threshold", "info", "--project-dir", str(root))
     assert result.exit_code == ExitCode.INCOMPLETE, result.output
-    document = json.loads(result.output)
+    document = json.loads(result.output)["result"]
     assert [(part["tool"], part["files"]) for part in document["incomplete"]] == [
         ("manifest", [".apexgen/journal.json"])
     ]
@@ -159,7 +159,7 @@ def test_a_clean_project_apex_ls_did_not_analyse_exits_5_and_caches_nothing(tmp_
     root = three_part_version(shutil.copytree(CASES / "clean", tmp_path / "clean"))
     result = cli("check", "--deep", "--json", "--project-dir", str(root))
     assert result.exit_code == ExitCode.INCOMPLETE, result.output
-    (part,) = json.loads(result.output)["incomplete"]
+    (part,) = json.loads(result.output)["result"]["incomplete"]
     _, project = check_sfdx_project(root)
     assert part["tool"] == "apex-ls" and "did not analyse package directory force-app" in part["reason"]
     assert part["files"] == [project.relative(path) for path in project.apex_files()]
@@ -170,4 +170,4 @@ def test_a_clean_project_apex_ls_did_not_analyse_exits_5_and_caches_nothing(tmp_
     )
     fixed = cli("check", "--deep", "--json", "--project-dir", str(root))
     assert fixed.exit_code == ExitCode.OK, fixed.output
-    assert json.loads(fixed.output)["incomplete"] == []
+    assert json.loads(fixed.output)["result"]["incomplete"] == []
