@@ -233,3 +233,21 @@ def check_against_release(root: Path, package_dir: Path, ancestor: str, what: st
             f"never take back ({len(changes)}): " + "; ".join(changes)
         )
     return candidate
+
+
+def record_built(root: Path, subscriber_version_id: str, surface: Surface, version_number: str) -> str:
+    """Keep the surface a 2GP version was built from (``.apexgen/built/<04t>.json``) until it is promoted."""
+    return write_surface(root, BUILT_DIR, subscriber_version_id, surface, {"version": version_number})
+
+
+def record_release(root: Path, package_dir: Path, subscriber_version_id: str, version_number: str) -> tuple[str, bool]:
+    """Record the surface of released version ``M.m.p[-build]`` in ``.apexgen/released/<M.m.p>.json``: the surface
+    kept when the version was built, else the package directory's as it is now. (path, whether it was kept)."""
+    number = version_number.split("-")[0]
+    built = read_recorded(root, BUILT_DIR, subscriber_version_id)
+    surface = built if built is not None else read_surface(package_dir)
+    about = {"version": number, "subscriberPackageVersionId": subscriber_version_id}
+    path = write_surface(root, RELEASED_DIR, number, surface, about)
+    if built is not None:
+        _path(root, BUILT_DIR, subscriber_version_id).unlink()
+    return path, built is not None
