@@ -107,7 +107,9 @@ class ProjectPaths:
         try:
             return sorted(os.listdir(folder))
         except OSError as exc:
-            raise UnsafeEntry(f"{os.path.relpath(folder, self.root)}: cannot read the folder ({exc.strerror})") from None
+            raise UnsafeEntry(
+                f"{os.path.relpath(folder, self.root)}: cannot read the folder ({exc.strerror})"
+            ) from None
 
     def _escape(self, relative: str) -> Path | None:
         """Where ``relative`` really leads, when that is outside the project; else None."""

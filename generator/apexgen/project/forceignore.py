@@ -75,7 +75,9 @@ _JS_ESCAPES = {
     "B": r"(?:(?<=[A-Za-z0-9_])(?=[A-Za-z0-9_])|(?<![A-Za-z0-9_])(?![A-Za-z0-9_]))",
 }
 # One escape of a JavaScript (non-unicode) regular expression: legacy octal, \xHH, \uHHHH, \cX, any other.
-_JS_ESCAPE = re.compile(r"\\(?:([0-3][0-7]{0,2}|[4-7][0-7]?)|x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|c([A-Za-z])|(.))", re.S)
+_JS_ESCAPE = re.compile(
+    r"\\(?:([0-3][0-7]{0,2}|[4-7][0-7]?)|x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|c([A-Za-z])|(.))", re.S
+)
 
 
 def _js_escape(match: re.Match[str], in_class: bool) -> str:
