@@ -20,6 +20,7 @@ APPLY_REPLACEMENTS_VARIABLE = "SF_APPLY_REPLACEMENTS_ON_CONVERT"
 @project_dir_option
 @click.option(
     "--output-dir",
+    "-d",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the metadata-format folder here (package.xml at its root); it must be new or empty.",
 )
@@ -29,7 +30,7 @@ APPLY_REPLACEMENTS_VARIABLE = "SF_APPLY_REPLACEMENTS_ON_CONVERT"
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the zip apexgen deploy would send (replacements of sfdx-project.json applied).",
 )
-@package_dir_option
+@package_dir_option("-p")
 @json_option("what was written")
 def convert(
     project_dir: str | None,
