@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from apexgen.cli.options import json_option, project_dir_option, project_root
-from apexgen.cli.org import emit_json_error
-from apexgen.errors import ApexgenError
+from apexgen.cli.output import echo_result
 
 
 def guard_version(tooling: Any, root: Path, build: Any, ancestor: Any) -> Any:
@@ -93,19 +91,15 @@ def package_surface(version: str | None, as_json: bool, project_dir: str | None)
     from apexgen.packaging.surface import RELEASED_DIR, read_surface, write_surface
     from apexgen.project.sfdx_project import SfdxProject
 
-    try:
-        project = SfdxProject.load(project_root(project_dir))
-        surface = read_surface(_package_dir(project))
-        if version is not None:
-            if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-                raise UsageError(f"--record: {version!r} is not a version number M.m.p, such as 1.2.0")
-            path = write_surface(Path(project.root), RELEASED_DIR, version, surface, {"version": version})
-            click.echo(f"Recorded the project's surface as released version {version} in {path}", err=True)
-    except ApexgenError as exc:
-        emit_json_error(as_json, exc, None)
-        raise
+    project = SfdxProject.load(project_root(project_dir))
+    surface = read_surface(_package_dir(project))
+    if version is not None:
+        if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+            raise UsageError(f"--record: {version!r} is not a version number M.m.p, such as 1.2.0")
+        path = write_surface(Path(project.root), RELEASED_DIR, version, surface, {"version": version})
+        click.echo(f"Recorded the project's surface as released version {version} in {path}", err=True)
     if as_json:
-        click.echo(json.dumps(surface.to_json(), indent=2))
+        echo_result(surface.to_json())
     else:
         for key, declaration in sorted(surface.apex.items()):
             click.echo(f"{key}: {declaration}")
