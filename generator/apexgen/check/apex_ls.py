@@ -27,7 +27,6 @@ from apexgen.check.daemon import Daemon, DaemonError
 from apexgen.check.findings import (
     APEX_SUFFIXES,
     BLOCKER,
-    SKIPPED_DIRS,
     UTF8_BOM,
     Finding,
     ProjectFiles,
@@ -233,15 +232,11 @@ def _sync_mirror(project: ProjectFiles, mirror: Path, probes: dict[Path, str]) -
     for name in (SFDX_PROJECT_FILE, ".forceignore"):
         if (project.root / name).is_file():
             wanted[mirror / name] = project.root / name
+    # The files a deploy would take (inside the project, kept by .forceignore): apex-ls reads no other.
+    for source in project.files(lambda name: True):
+        marked = source.name.endswith(APEX_SUFFIXES) and starts_with_bom(source)
+        wanted[mirror / source.relative_to(project.root)] = source.read_bytes()[len(UTF8_BOM) :] if marked else source
     for package_dir in project.package_dirs:
-        for folder, dirs, names in os.walk(package_dir):
-            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
-            for name in names:
-                source = Path(folder, name)
-                marked = name.endswith(APEX_SUFFIXES) and starts_with_bom(source)
-                wanted[mirror / source.relative_to(project.root)] = (
-                    source.read_bytes()[len(UTF8_BOM) :] if marked else source
-                )
         target = mirror / package_dir.relative_to(project.root)
         name = probes[package_dir]
         wanted[target / f"{name}.cls"] = probe_source(name).encode()
