@@ -20,6 +20,7 @@ from apexgen.project.containment import outside_reason
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
+from apexgen.untrusted import json_loads
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -68,7 +69,7 @@ def json_positions(text: str) -> dict[tuple[str | int, ...], int]:
 def sfdx_project_schema() -> dict[str, Any]:
     """Salesforce's JSON Schema of sfdx-project.json (a copy from @salesforce/schemas, see schemas/README.md)."""
     text = resources.files("apexgen.check").joinpath("schemas", "sfdx-project.schema.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
+    document: dict[str, Any] = json_loads(text)
     return document
 
 
