@@ -95,12 +95,11 @@ class Connection:
 
 
 def _http_sessions() -> tuple[Any, Any]:
-    import requests
     from requests.adapters import HTTPAdapter
 
-    from apexgen.web import lenient_retry
+    from apexgen.web import credential_session_class, lenient_retry
 
-    polling = requests.Session()
+    polling = credential_session_class()()
     retry = lenient_retry()(
         total=4,
         connect=4,
@@ -113,7 +112,7 @@ def _http_sessions() -> tuple[Any, Any]:
         raise_on_status=True,
     )
     polling.mount("https://", HTTPAdapter(max_retries=retry))
-    return polling, requests.Session()
+    return polling, credential_session_class()()
 
 
 def normalise_url(flag: str, url: str) -> str:
