@@ -323,7 +323,7 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
 
 
 def _closest(error: Any) -> str:
-    """"; did you mean 'chat'?" for a misspelt choice."""
+    """The hint "; did you mean 'chat'?" for a misspelt choice, or nothing."""
     if not isinstance(error.instance, str):
         return ""
     choices = [str(choice) for choice in error.validator_value]
