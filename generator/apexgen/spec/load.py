@@ -395,7 +395,9 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
         namespace=namespace,
         package_dir=package_dir,
         category=raw.get("category", "Models API"),
-        subscriber_models=raw.get("subscriber_models", False),
+        # On by default in a managed package: a model fixed in the package cannot be changed by a subscriber
+        # whose org turns its provider off, short of a new version.
+        subscriber_models=raw.get("subscriber_models", bool(namespace)),
         lwc_targets=tuple(raw["lwc_targets"]) if "lwc_targets" in raw else None,
     )
 
