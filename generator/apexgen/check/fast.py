@@ -157,7 +157,7 @@ def check_spec(root: Path) -> tuple[list[Finding], Any]:
         return [], load_spec(root / SPEC_FILE)
     except SpecError as exc:
         message = f"{exc.key}: {exc.rule}" if exc.key else exc.rule
-        return [Finding(SPEC_FILE, 0, 0, "error", "spec", "invalid", message)], None
+        return [Finding(SPEC_FILE, exc.line, exc.column, "error", "spec", "invalid", message)], None
 
 
 def check_manifest(root: Path) -> list[Finding]:
