@@ -106,3 +106,16 @@ def test_wait_running_out(org: FakeOrg, project: Path) -> None:
     result = run_tests(org, project, "--wait", "1s")
     assert result.exit_code == 1
     assert "error: the wait of 1 s ran out; 707000000000001AAA is still Processing in the org" in result.stderr
+
+
+def test_every_page_of_the_results_is_read(org: FakeOrg, project: Path) -> None:
+    # One record per page: each query answer names the next page in nextRecordsUrl until the last.
+    org.query_page_size = 1
+    org.scenario = Scenario(outcome="failing")
+    result = run_tests(org, project, "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)["result"]
+    outcomes = [(t["method"], t["outcome"]) for t in document["tests"]["results"]]
+    assert sorted(outcomes) == [("greetsByName", "Fail"), ("greetsNobody", "Pass")]  # the second on page 2
+    assert [call for _, call in org.calls].count("query:more") >= 1
+    assert org.query_cursors == {}  # every page was read

@@ -194,6 +194,11 @@ class FakeOrg:
         self._package_version_ids = _ids("05i")
         self._subscriber_version_ids = _ids("04t")
         self._upload_ids = _ids("0HD")
+        # Records per page of a query answer: the real org's is 2,000 (at most); tests set it small so that
+        # every reader must follow nextRecordsUrl. Pages not yet read, by cursor id.
+        self.query_page_size = 2000
+        self.query_cursors: dict[str, list[dict]] = {}
+        self._cursor_ids = _ids("01g")
         self.packages: dict[str, dict] = {}  # Package2 rows by 0Ho id
         self.version_requests: dict[str, FakeVersionRequest] = {}
         self.package_versions: dict[str, dict] = {}  # Package2Version rows by 05i id
@@ -1022,6 +1027,9 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if re.fullmatch(r"/services/data/v[\d.]+/tooling/query/?", parts.path):
             return self._tooling_query(parse_qs(parts.query).get("q", [""])[0])
+        more = re.fullmatch(r"/services/data/v([\d.]+)/tooling/query/(01g[\w-]+)", parts.path)
+        if more:
+            return self._query_more(more.group(1), more.group(2))
         self._json(404, [{"errorCode": "NOT_FOUND", "message": f"no such resource {parts.path}"}])
 
     # -- authentication
@@ -1334,7 +1342,7 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             run = org.test_runs.get(job.group(1)) if job else None
         table = source.group(1) if source else ""
         if table in PACKAGING_TABLES:
-            return self._json(*packaging_query(org, table, soql))
+            return self._query_answer(*packaging_query(org, table, soql))
         if table in ("ApexTestRunResult", "ApexTestResult") and run is None:
             return self._json(200, {"totalSize": 0, "done": True, "records": []})
         records: list[dict] = []
@@ -1396,7 +1404,36 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
             ]
         else:
             return self._json(400, [{"errorCode": "INVALID_TYPE", "message": f"fake org cannot answer: {soql}"}])
-        self._json(200, {"totalSize": len(records), "done": True, "records": records})
+        self._query_answer(200, {"totalSize": len(records), "done": True, "records": records})
+
+    def _query_answer(self, status: int, answer: Any) -> None:
+        """``answer`` in pages of ``org.query_page_size`` records, as the org sends them: the first page with
+        ``done`` false and a ``nextRecordsUrl`` while records remain."""
+        if status != 200 or not isinstance(answer, dict) or "records" not in answer:
+            return self._json(status, answer)
+        self._json(200, self._page(answer["records"], answer.get("totalSize", len(answer["records"]))))
+
+    def _page(self, records: list[dict], total: int, version: str = "65.0") -> dict:
+        org = self.org
+        page, rest = records[: org.query_page_size], records[org.query_page_size :]
+        answer: dict[str, Any] = {"totalSize": total, "done": not rest, "records": page}
+        if rest:
+            with org.lock:
+                cursor = f"{next(org._cursor_ids)}-{org.query_page_size}"
+                org.query_cursors[cursor] = rest
+            answer["nextRecordsUrl"] = f"/services/data/v{version}/tooling/query/{cursor}"
+        return answer
+
+    def _query_more(self, version: str, cursor: str) -> None:
+        org = self.org
+        if not self._rest_session_valid():
+            return self._rest_unauthorized()
+        with org.lock:
+            org.calls.append((org.clock.time(), "query:more"))
+            rest = org.query_cursors.pop(cursor, None)
+        if rest is None:
+            return self._json(400, [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}])
+        self._json(200, self._page(rest, -1, version))
 
     # -- packaging (Tooling API sobjects)
     def _tooling_create(self, sobject: str, body: bytes) -> None:

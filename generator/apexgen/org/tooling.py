@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from apexgen.org.connect import Connection
 from apexgen.org.polling import TransientError
 
 RUN_LEVELS = ("RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg")
+_NEXT_RECORDS = re.compile(r"^/services/data/v[\d.]+/")
 
 
 class ToolingError(ApexgenError):
@@ -63,11 +65,18 @@ class ToolingSession:
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     def query(self, soql: str) -> list[dict[str, Any]]:
+        """Every record ``soql`` selects: the org answers in pages (2,000 records at most), each but the last
+        naming the next in ``nextRecordsUrl``; all are read."""
         timeout = self.connection.timeout
         self.connection.log(f"GET tooling/query {soql.split(' WHERE ')[0]}")
-        records: list[dict[str, Any]] = self._call(
-            True, lambda sf: sf.restful("tooling/query/", params={"q": soql}, timeout=timeout)
-        )["records"]
+        answer = self._call(True, lambda sf: sf.restful("tooling/query/", params={"q": soql}, timeout=timeout))
+        records: list[dict[str, Any]] = list(answer["records"])
+        while not answer.get("done", True) and answer.get("nextRecordsUrl"):
+            # /services/data/vNN.N/tooling/query/01g...-2000, relative to the REST base URL restful() takes
+            path = _NEXT_RECORDS.sub("", answer["nextRecordsUrl"])
+            self.connection.log("GET tooling/query (next page)")
+            answer = self._call(True, lambda sf: sf.restful(path, timeout=timeout))
+            records += answer["records"]
         return records
 
     def start(self, test_level: str, class_names: list[str]) -> str:
