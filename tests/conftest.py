@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
 import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,11 @@ os.environ.setdefault("APEXGEN_TOOLS_DIR", str(REPO))
 # (tests/fakes/terminal.py) would press a key no one hears. Each test process takes SIGINT back.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+# Each test process has a cache of its own: no test passes on what the user's cache holds (a metadata
+# schema built by older code, an earlier check's findings), and none leaves anything there.
+_OWN_CACHE = tempfile.mkdtemp(prefix="apexgen-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _OWN_CACHE
+atexit.register(shutil.rmtree, _OWN_CACHE, True)
 # A deep check starts a daemon that outlives it; the tests of the daemon turn it on for themselves
 # (tests/test_check_daemon.py) and stop what they start.
 os.environ["APEXGEN_NO_DAEMON"] = "1"

@@ -534,23 +534,23 @@ def test_the_command_line_starts_without_the_heavy_modules():
     assert result.stdout.strip() == "[]"
 
 
-def test_metadata_xsd_is_cached_per_simple_salesforce_version(tmp_path, monkeypatch):
+def test_metadata_xsd_is_cached_by_the_wsdl_and_the_code_that_builds_it(tmp_path, monkeypatch):
     from importlib import metadata
 
     from apexgen.check import xsd
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     path = xsd.metadata_xsd_path()
-    assert (
-        path
-        == tmp_path
-        / "apexgen"
-        / "metadata-xsd"
-        / f"simple-salesforce-{metadata.version('simple-salesforce')}"
-        / "metadata.xsd"
-    )
+    assert path.parent.parent == tmp_path / "apexgen" / "metadata-xsd"
+    assert path.parent.name.startswith(f"simple-salesforce-{metadata.version('simple-salesforce')}-")
     built = path.read_bytes()
     assert b'name="ApexClass" type="tns:ApexClass"' in built
     path.write_bytes(built + b"<!-- cached -->")
     assert xsd.metadata_xsd_path().read_bytes().endswith(b"<!-- cached -->")
+    # New building code (an upgrade of apexgen) builds the schema again, beside the old one.
+    monkeypatch.setattr(xsd, "builder_code", lambda: b"a newer apexgen's patches")
+    xsd._build_key.cache_clear()
+    rebuilt = xsd.metadata_xsd_path()
+    xsd._build_key.cache_clear()
+    assert rebuilt != path and rebuilt.read_bytes() == built
     shutil.rmtree(tmp_path / "apexgen")

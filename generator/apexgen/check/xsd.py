@@ -6,18 +6,19 @@ XSD built here (1) adds a global element for each complex type, so ``<ApexClass>
 ``<Package>``... can be document roots, and (2) patches LightningComponentBundle for source format:
 in a ``.js-meta.xml`` ``targetConfigs`` is nested XML (base64Binary on the wire) and ``<targets>``
 usually comes before it, so the bundle's children become an ``xsd:all`` with ``targetConfigs`` of
-any type. Building takes about a third of a second, so the result is cached per simple-salesforce
-version.
+any type. Building takes about a third of a second, so the result is cached, keyed by the WSDL and by
+this module's code.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import os
 import tempfile
 from functools import cache
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,21 @@ XSD_NS = "http://www.w3.org/2001/XMLSchema"
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
 
 
+def builder_code() -> bytes:
+    """The code that builds the XSD (this module): a change to it must build the XSD again."""
+    return resources.files("apexgen.check").joinpath("xsd.py").read_bytes()
+
+
 def xsd_cache_path() -> Path:
+    """Where the XSD is cached: under a digest of the WSDL it is built from and of the code that builds it,
+    so a new simple-salesforce or a new apexgen builds it again."""
     version = metadata.version("simple-salesforce")
-    return user_cache_dir() / "metadata-xsd" / f"simple-salesforce-{version}" / "metadata.xsd"
+    return user_cache_dir() / "metadata-xsd" / f"simple-salesforce-{version}-{_build_key()}" / "metadata.xsd"
+
+
+@cache
+def _build_key() -> str:
+    return hashlib.sha256(metadata_wsdl_path().read_bytes() + b"\0" + builder_code()).hexdigest()[:16]
 
 
 def build_metadata_xsd(wsdl: bytes) -> bytes:
