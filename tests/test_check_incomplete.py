@@ -171,3 +171,62 @@ def test_a_clean_project_apex_ls_did_not_analyse_exits_5_and_caches_nothing(tmp_
     fixed = cli("check", "--deep", "--json", "--project-dir", str(root))
     assert fixed.exit_code == ExitCode.OK, fixed.output
     assert json.loads(fixed.output)["result"]["incomplete"] == []
+
+
+# --- how certain a metadata schema finding is (quick) ---------------------------------------------
+
+PERMISSION_SET = "force-app/main/default/permissionsets/Scoring.permissionset-meta.xml"
+
+
+def permission_set_xml(extra: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        f"{extra}\n    <description>Scores</description>\n    <hasActivationRequired>false</hasActivationRequired>\n"
+        "    <label>Scoring</label>\n</PermissionSet>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "severity"),
+    [
+        ("    <descripton>Scores</descripton>", "error"),  # a typo of <description>: the org rejects it
+        ("    <plantedNothing>true</plantedNothing>", "moderate"),  # no source knows it: not checked
+        ("    <agentAccesses><agentName>Helper</agentName><enabled>true</enabled></agentAccesses>", "info"),  # newer
+    ],
+    ids=["typo", "unknown-to-every-source", "known-to-newer-source"],
+)
+def test_unknown_elements_block_only_when_a_source_says_so(tmp_path, extra, severity):
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    path = root / PERMISSION_SET
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(permission_set_xml(extra), "utf-8")
+    findings = [f for f in run_checks(root) if f.file == PERMISSION_SET and f.rule == "unknown-element"]
+    assert [(f.line, f.severity) for f in findings] == [(3, severity)], findings
+
+
+@pytest.mark.parametrize(
+    ("status", "severity"),
+    [("Actve", "error"), ("Enabled", "moderate"), ("", "moderate")],
+    ids=["typo", "unknown-to-every-source", "empty"],
+)
+def test_enumeration_values_block_only_when_close_to_a_known_one(tmp_path, status, severity):
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    meta = next((root / CLASSES).glob("*.cls-meta.xml"))
+    meta.write_text(meta.read_text("utf-8").replace("<status>Active</status>", f"<status>{status}</status>"), "utf-8")
+    findings = [f for f in run_checks(root) if f.tool == "xsd"]
+    assert [(f.file, f.severity, f.rule) for f in findings] == [
+        (root.joinpath(meta).relative_to(root).as_posix(), severity, "schema")
+    ]
+
+
+def test_a_root_type_only_the_newer_source_knows_is_no_blocker(tmp_path):
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    folder = root / "force-app/main/default/aiAuthoringBundles/Agent"
+    folder.mkdir(parents=True)
+    for name, kind in (("Agent.bundle-meta.xml", "AiAuthoringBundle"), ("Other.thing-meta.xml", "NoSuchMetadataType")):
+        (folder / name).write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<{kind} xmlns="http://soap.sforce.com/2006/04/metadata">\n</{kind}>\n',
+            "utf-8",
+        )
+    found = {(Path(f.file).name, f.severity) for f in run_checks(root) if f.tool == "xsd" and f.rule == "schema"}
+    assert found == {("Agent.bundle-meta.xml", "info"), ("Other.thing-meta.xml", "moderate")}

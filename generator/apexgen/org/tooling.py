@@ -75,7 +75,7 @@ class ToolingSession:
             # /services/data/vNN.N/tooling/query/01g...-2000, relative to the REST base URL restful() takes
             path = _NEXT_RECORDS.sub("", answer["nextRecordsUrl"])
             self.connection.log("GET tooling/query (next page)")
-            answer = self._call(True, lambda sf: sf.restful(path, timeout=timeout))
+            answer = self._call(True, lambda sf, path=path: sf.restful(path, timeout=timeout))
             records += answer["records"]
         return records
 
