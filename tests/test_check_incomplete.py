@@ -230,3 +230,20 @@ def test_a_root_type_only_the_newer_source_knows_is_no_blocker(tmp_path):
         )
     found = {(Path(f.file).name, f.severity) for f in run_checks(root) if f.tool == "xsd" and f.rule == "schema"}
     assert found == {("Agent.bundle-meta.xml", "info"), ("Other.thing-meta.xml", "moderate")}
+
+
+@pytest.mark.parametrize(
+    ("name", "severity"),
+    [
+        ("fflib_SObjectDomain", "moderate"),  # a package's type the CI installs: the org must provide it
+        ("di_Injector", "moderate"),
+        ("CaseTriggerHandlr", "error"),  # a typo of the project's own CaseTriggerHandler
+        ("CaseTriggerHandler", "error"),
+    ],
+)
+def test_a_name_the_project_lacks_blocks_only_when_it_is_meant_as_the_projects_own(tmp_path, name, severity):
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    _, project = check_sfdx_project(root)
+    types = apex_ls.ProjectTypes(project)
+    message = f"No variable or type found for '{name}'"
+    assert apex_ls.certainty(message, root / CLASSES / "CaseTriggerHandler.cls", types) == severity

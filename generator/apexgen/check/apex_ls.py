@@ -119,6 +119,16 @@ class ProjectTypes:
             return True
         return len(parts) > 1 and parts[0] in EXACT_NAMESPACES
 
+    def own_name(self, name: str) -> bool:
+        """Whether ``name`` (the first part of a dotted name) is meant as one of the project's own: it carries
+        the project's namespace, or is a type of the project's or close to one (a typo)."""
+        import difflib
+
+        first = name.split(".")[0].lower()
+        if self.namespace and (first == self.namespace or first.startswith(f"{self.namespace}__")):
+            return True
+        return first in self.apex or bool(difflib.get_close_matches(first, self.apex, n=1, cutoff=0.85))
+
     def own_custom_field(self, sobject: str, field: str) -> bool:
         """Whether ``field`` is a custom field (of no other namespace) of an sObject the project defines."""
         parts = self.own(field.replace("__", "."))  # ns__Field__c -> ns.field.c
@@ -142,8 +152,11 @@ def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
         declared_interface = re.search(rf"\binterface\s+{re.escape(exception[1])}\b", source, re.IGNORECASE)
         return UNCERTAIN if declared_interface else BLOCKER
     unknown = _UNKNOWN_NAME.search(message)
-    if unknown and unknown[1][:1].isupper():
-        # By Apex convention a capitalised name is a type or namespace, which may be the platform's.
+    member = " on '" in message and not unknown[1][:1].isupper() if unknown else False  # a field of a type
+    if unknown and not member and not types.own_name(unknown[1]):
+        # A name the project does not define may be a type or namespace of the platform or of a package the
+        # target org has installed (fflib_*, di_* from a CI's install), whatever its case; a name close to one
+        # of the project's own types, or carrying the project's namespace, is the project's own mistake.
         return UNCERTAIN
     for shape in _ARGUMENTS:
         for arguments in shape.findall(message):

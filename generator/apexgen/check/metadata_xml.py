@@ -307,7 +307,12 @@ def _file_findings(project: ProjectFiles, files: list[Path]) -> list[Finding]:
             if unknown_name in newer_elements:
                 message = f"{kind} '{unknown_name}' is not in {parent} of the bundled v{schema_version} schema; a newer API has it ({NEWER_SOURCE_NOTE})"
                 severity = NEWER
-            elif kind == "element" and is_typo(unknown_name, declared | set(newer_elements)):
+            elif kind == "attribute":  # no metadata type has attributes: none was accepted on the corpus
+                message = (
+                    f"{parent} has no {kind} '{unknown_name}' (Metadata API v{schema_version}); the org rejects it"
+                )
+                severity = BLOCKER
+            elif is_typo(unknown_name, declared | set(newer_elements)):
                 message = f"{parent} has no {kind} '{unknown_name}' (Metadata API v{schema_version} nor {NEWER_SOURCE}), only one of a close name; the org rejects it"
                 severity = BLOCKER
             elif newer and not newer_elements:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from apexgen.errors import ApexgenError, ExitCode, UsageError
@@ -22,6 +23,11 @@ class ToolingConnectionError(ApexgenError):
     """The org could not be reached, or the session is no longer valid: exit 4, as for every command."""
 
     exit_code = ExitCode.CONNECTION
+
+
+def _get(sf: Any, path: str, timeout: Any) -> Any:
+    """simple-salesforce's GET of ``path``, relative to the REST base URL."""
+    return sf.restful(path, timeout=timeout)
 
 
 def soql_quote(value: str) -> str:
@@ -75,7 +81,7 @@ class ToolingSession:
             # /services/data/vNN.N/tooling/query/01g...-2000, relative to the REST base URL restful() takes
             path = _NEXT_RECORDS.sub("", answer["nextRecordsUrl"])
             self.connection.log("GET tooling/query (next page)")
-            answer = self._call(True, lambda sf, path=path: sf.restful(path, timeout=timeout))
+            answer = self._call(True, partial(_get, path=path, timeout=timeout))
             records += answer["records"]
         return records
 
