@@ -8,7 +8,7 @@ import click
 
 from apexgen.cli.options import json_option, project_dir_option, project_root
 from apexgen.cli.output import echo_result, finish
-from apexgen.errors import ExitCode, ToolsMissingError
+from apexgen.errors import ExitCode, ToolsMissingError, one_line
 from apexgen.pins import PINNED_PACKAGES
 
 
@@ -155,7 +155,8 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
         lines.append(f"  {place.directory}: {state}")
     daemons = running_daemons()
     for daemon in daemons:
-        lines.append(f"daemon   pid {daemon['pid']} for {daemon['workspace']}, idle {daemon['idleSeconds']} s")
+        workspace = one_line(str(daemon.get("workspace")))  # a folder's name may hold escape sequences
+        lines.append(f"daemon   pid {daemon.get('pid')} for {workspace}, idle {daemon.get('idleSeconds')} s")
     if not as_json:
         click.echo("\n".join(lines))
     if not ready:
@@ -172,15 +173,18 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
 
 
 @tools.command("stop")
+@project_dir_option
+@click.option("--all", "every", is_flag=True, help="Stop the check daemons of every project, not this one's.")
 @json_option("how many stopped")
-def tools_stop(as_json: bool) -> None:
-    """Stop the check daemons: the JVMs that keep apex-ls and PMD loaded between deep checks.
+def tools_stop(project_dir: str | None, every: bool, as_json: bool) -> None:
+    """Stop the project's check daemon: the JVM that keeps apex-ls and PMD loaded between deep checks.
 
-    Each stops by itself after half an hour without a check; the next deep check starts one again.
+    Each stops by itself after half an hour without a check, and at most three run (the one idle longest
+    stops first); the next deep check starts one again. --all stops those of every project.
     """
     from apexgen.check.daemon import stop_daemons
 
-    stopped = stop_daemons()
+    stopped = stop_daemons(None if every else project_root(project_dir).resolve())
     click.echo(f"Stopped {stopped} check daemon(s).", err=True)
     if as_json:
         echo_result({"stopped": stopped})
