@@ -69,7 +69,7 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
     counts: dict[str, int] = {}
     for change in changes:
         counts[change.action.value] = counts.get(change.action.value, 0) + 1
-        if change.action is not Action.UNCHANGED and not as_json:
+        if change.action not in (Action.UNCHANGED, Action.OWNED) and not as_json:
             note = f" ({change.reason})" if change.reason else ""
             click.echo(f"  {change.action.value:>9} {change.path}{note}", err=True)
     summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
