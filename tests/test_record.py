@@ -396,7 +396,7 @@ def metadata_documents(spec_text: str) -> dict[str, etree._Element]:
     return {
         f.path.rsplit("/", 1)[1]: etree.fromstring(f.content.encode())
         for f in render_plan(parse_spec(spec_text))
-        if f.path.endswith(("-meta.xml",)) and ("/objects/" in f.path or "/customMetadata/" in f.path)
+        if f.path.endswith("-meta.xml") and any(part in f.path for part in ("/objects/", "/customMetadata/", "/report"))
     }
 
 
@@ -434,6 +434,14 @@ def test_settings_and_run_log_are_valid_metadata():
         "Failed",
         "Skipped",
     ]
+    report = documents["AiModelTokensPerPromptPerDay.report-meta.xml"]
+    assert report.findtext("m:reportType", namespaces=NS) == "AiModelRuns__c"
+    assert [g.findtext("m:field", namespaces=NS) for g in report.iterfind("m:groupingsDown", NS)] == [
+        "AiModelRun__c.CalledAt__c",
+        "AiModelRun__c.Prompt__c",
+    ]
+    assert report.findtext("m:groupingsDown/m:dateGranularity", namespaces=NS) == "Day"
+    assert documents["AiModelRuns.reportType-meta.xml"].findtext("m:baseObject", namespaces=NS) == "AiModelRun__c"
     for name in ("Enabled__c", "RunOnRecords__c", "CallsPerHour__c", "MaxInputLength__c"):
         assert documents[f"{name}.field-meta.xml"].findtext("m:fieldManageability", namespaces=NS) == (
             "SubscriberControlled"

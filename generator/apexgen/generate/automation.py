@@ -180,4 +180,26 @@ def automation_metadata(spec: Spec) -> list[PlannedFile]:
             render("metadata/run_failed.listView-meta.xml.jinja", project=project),
         )
     )
-    return files
+    return files + token_report(spec)
+
+
+def token_report(spec: Spec) -> list[PlannedFile]:
+    """A report type over the run log and a report of token use per prompt per day (Einstein Requests are billed)."""
+    project = spec.project
+    base = f"{project.package_dir}/{METADATA_DIR}"
+    context = {"project": project, "run_object": run_object(spec), "report_type": f"{project.prefix}ModelRuns"}
+    folder = f"{project.prefix}ModelReports"
+    return [
+        PlannedFile(
+            f"{base}/reportTypes/{context['report_type']}.reportType-meta.xml",
+            render("metadata/run.reportType-meta.xml.jinja", fields=[f.name for f in RUN_FIELDS], **context),
+        ),
+        PlannedFile(
+            f"{base}/reports/{folder}.reportFolder-meta.xml",
+            render("metadata/report_folder.reportFolder-meta.xml.jinja", **context),
+        ),
+        PlannedFile(
+            f"{base}/reports/{folder}/{project.prefix}ModelTokensPerPromptPerDay.report-meta.xml",
+            render("metadata/tokens.report-meta.xml.jinja", **context),
+        ),
+    ]
