@@ -47,9 +47,10 @@ class UsageError(ApexgenError):
 class SpecError(UsageError):
     """The spec (or another input file) breaks a rule: names the file, the key and the rule."""
 
-    def __init__(self, file: str, key: str, rule: str):
-        self.file, self.key, self.rule = file, key, rule
-        where = f"{file}: {key}" if key else file
+    def __init__(self, file: str, key: str, rule: str, line: int = 0, column: int = 0):
+        self.file, self.key, self.rule, self.line, self.column = file, key, rule, line, column
+        place = f"{file}:{line}:{column}" if line else file  # file:line:col, where editors and terminals jump
+        where = f"{place}: {key}" if key else place
         super().__init__(f"{where}: {rule}")
 
 
