@@ -82,7 +82,7 @@ def generate(
     except EditedFilesError as exc:
         exc.data = _changes_json(changes, written=False)  # the JSON error says what would have changed
         raise
-    stale = check_only and any(change.action is not Action.UNCHANGED for change in changes)
+    stale = check_only and any(change.action not in (Action.UNCHANGED, Action.OWNED) for change in changes)
     status = ExitCode.FINDINGS if stale else ExitCode.OK
     if as_json:
         echo_result(_changes_json(changes, written=writes), status)
