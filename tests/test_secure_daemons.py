@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from apexgen.check import daemon, runner
+from apexgen.check.apex_ls import mirrored_project
 from apexgen.cli import main
 from tests.check_cases.projects import copy_case
 
@@ -140,7 +141,7 @@ def test_a_check_of_another_project_stops_the_daemon_idle_longest(
     first, second = (copy_case("defects", tmp_path / name) for name in ("first", "second"))
     runner.run_checks(first, deep=True)
     [running] = daemon.running_daemons()
-    assert running["workspace"] == str(first.resolve())
+    assert mirrored_project(Path(running["workspace"])) == first.resolve()
     runner.run_checks(second, deep=True)
     assert wait_for_exit(running["pid"], 15)
-    assert [d["workspace"] for d in daemon.running_daemons()] == [str(second.resolve())]
+    assert [mirrored_project(Path(d["workspace"])) for d in daemon.running_daemons()] == [second.resolve()]

@@ -204,11 +204,12 @@ def _listening_on(socket_path: Path) -> bool:
     return True
 
 
-def stop_daemons(root: Path | None = None) -> int:
-    """Stop the check daemon of the project at ``root`` (every one of this user's without it); how many stopped."""
+def stop_daemons(which: Callable[[dict[str, Any]], bool] | None = None) -> int:
+    """Stop the check daemons whose status ``which`` accepts (every one of this user's without it); how many
+    stopped."""
     stopped = 0
     for path, status in _running():
-        if root is None or status.get("workspace") == str(root):
+        if which is None or which(status):
             with suppress(OSError, DaemonError):
                 ask(path, {"op": "stop"})
                 stopped += 1
