@@ -6,6 +6,7 @@ bytes for the same spec.
 
 from __future__ import annotations
 
+from apexgen.generate.agent import agent_files
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.flows import flow_files
 from apexgen.generate.lwc import lwc_bundle
@@ -47,4 +48,4 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if "lwc" in prompt.expose:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    return files + permission_set(spec) + model_metadata(spec)
+    return files + agent_files(spec, files) + permission_set(spec) + model_metadata(spec)

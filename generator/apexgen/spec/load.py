@@ -23,6 +23,7 @@ from apexgen.errors import SpecError
 from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
+from apexgen.spec.agent import check_agent_keys, expose_of, read_topics
 from apexgen.spec.consistency import check_collisions, check_feedback_references
 from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
@@ -317,6 +318,7 @@ def _build(data: dict[str, Any], name: str) -> Spec:
         project=project,
         models=models,
         prompts=prompts,
+        topics=read_topics(data.get("topic", []), prompts, name),
     )
 
 
@@ -473,7 +475,7 @@ def _prompt(
                     name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})"
                 )
 
-    expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
+    expose = expose_of(raw, DEFAULT_EXPOSE)
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
         raise SpecError(name, f"{at}.flows", 'needs the prompt exposed to flow (add "flow" to expose)')
@@ -497,6 +499,7 @@ def _prompt(
         raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at
     )
     label = raw.get("label", words(prompt_name))
+    check_agent_keys(raw, expose, label, name, at)
     loc = raw.get("localization")
     return Prompt(
         name=prompt_name,
@@ -525,6 +528,7 @@ def _prompt(
         record=record,
         lwc_targets=lwc_targets,
         lwc_public=lwc_public,
+        confirm=raw.get("confirm", False),
     )
 
 
@@ -551,4 +555,5 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
         description=raw.get("description", label),
         required=raw.get("required", False),
         multiline=raw.get("multiline", False),
+        pii=raw.get("pii", False),
     )
