@@ -126,7 +126,7 @@ def test_dry_run_and_diff_write_nothing(cli, project):
 
 def test_json_lists_every_file_with_its_action(cli, project):
     result = cli("generate", "--dry-run", "--json", cwd=project)
-    document = json.loads(result.stdout)
+    document = json.loads(result.stdout)["result"]
     assert document["written"] is False
     assert len(document["files"]) == planned_count(project)
     assert {f["action"] for f in document["files"]} == {"create"}

@@ -374,7 +374,7 @@ def test_a_manifest_entry_naming_a_folder_is_refused_by_generate_and_check(cli, 
         line
         == f"error: {MANIFEST}: files[\"force-app/main/default\"]: 'force-app/main/default' is a folder; the manifest lists files"
     )
-    findings = json.loads(check.stdout)["findings"]
+    findings = json.loads(check.stdout)["result"]["findings"]
     assert [(f["file"], f["rule"]) for f in findings] == [(MANIFEST, "unreadable")]
 
 
@@ -385,7 +385,7 @@ def test_a_corrupt_manifest_is_a_finding_and_check_goes_on(cli, generated: Path)
     check = cli("check", "--project-dir", str(generated), "--json")
 
     assert check.exit_code == 1
-    rules = {(f["file"], f["rule"]) for f in json.loads(check.stdout)["findings"]}
+    rules = {(f["file"], f["rule"]) for f in json.loads(check.stdout)["result"]["findings"]}
     assert (MANIFEST, "unreadable") in rules and (f"{CLASSES}/Orphan.cls", "missing-meta") in rules
 
 
@@ -423,7 +423,7 @@ def test_a_package_directory_outside_the_project_is_refused(tmp_path: Path, outs
     check = CliRunner().invoke(main, ["check", "--project-dir", str(project), "--json"])
 
     assert "packageDirectories[1].path" in str(refused.value) and "project folder" in str(refused.value)
-    findings = json.loads(check.stdout)["findings"]
+    findings = json.loads(check.stdout)["result"]["findings"]
     assert check.exit_code == 1
     assert any(f["rule"] == "path" and "project folder" in f["message"] for f in findings)
     assert not any("Secret" in f["file"] for f in findings)
@@ -628,10 +628,11 @@ def test_generate_json_prints_its_document_on_exit_3(generated: Path) -> None:
 
     assert result.exit_code == 3
     document = json.loads(result.stdout)
-    assert document["written"] is False and document["exitCode"] == 3
+    assert document["name"] == "EditedFilesError" and document["exitCode"] == 3
+    assert document["data"]["written"] is False
     assert {"path": f"{CLASSES}/DraftReplyService.cls", "action": "conflict", "reason": "edited by hand"} in document[
-        "files"
-    ]
+        "data"
+    ]["files"]
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder", "huge"])

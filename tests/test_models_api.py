@@ -100,7 +100,7 @@ def test_list_json_and_capability_filter_come_from_the_same_table(cli: ModelsCli
         for m in STANDARD_MODELS.values()
         if "embed" in m.capabilities
     ]
-    assert json.loads(result.stdout) == expected
+    assert json.loads(result.stdout)["result"] == expected
     assert {m["api_name"] for m in expected} == {
         "sfdc_ai__DefaultAzureOpenAITextEmbeddingAda_002",
         "sfdc_ai__DefaultOpenAITextEmbeddingAda_002",
@@ -159,7 +159,7 @@ def test_generate_json_prints_exactly_the_raw_response(cli: ModelsCli) -> None:
     result = cli.run("generate", "-m", CHAT_MODEL, "Hi", "--json")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == cli.answer()
+    assert json.loads(result.stdout)["result"] == cli.answer()
     assert result.stderr == ""
 
 
@@ -283,7 +283,7 @@ def test_embed_json_prints_the_raw_response(cli: ModelsCli) -> None:
     result = cli.run("embed", "-m", EMBED_MODEL, "a", "b", "--json")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == cli.answer()
+    assert json.loads(result.stdout)["result"] == cli.answer()
 
 
 def test_feedback_sends_the_documented_body_and_prints_the_feedback_id(cli: ModelsCli) -> None:
@@ -309,7 +309,7 @@ def test_feedback_json_prints_the_raw_202_response(cli: ModelsCli) -> None:
     result = cli.run("feedback", "g-1", "GOOD", "--source", "app", "--json")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"message": FEEDBACK_MESSAGE}
+    assert json.loads(result.stdout)["result"] == {"message": FEEDBACK_MESSAGE}
     assert cli.fake.api_requests[0].json()["source"] == "app"
 
 
@@ -697,7 +697,7 @@ def test_try_json_prints_the_raw_response(cli: ModelsCli, spec_file: Path) -> No
     result = cli.run("try", "DraftReply", "-i", "topic=x", "--spec", str(spec_file), "--json")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == cli.answer()
+    assert json.loads(result.stdout)["result"] == cli.answer()
 
 
 @pytest.mark.parametrize(

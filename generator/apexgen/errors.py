@@ -31,9 +31,11 @@ EXIT_CODE_MEANINGS = {
 
 
 class ApexgenError(Exception):
-    """Base of every error meant for the user: one line, no traceback."""
+    """Base of every error meant for the user: one line, no traceback. ``data`` is what a command adds for
+    its JSON error document (the id of a job still running in the org, the files that would have changed)."""
 
     exit_code = ExitCode.FINDINGS
+    data: object = None
 
 
 class UsageError(ApexgenError):

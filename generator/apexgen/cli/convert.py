@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from apexgen.cli.options import package_dir_option, project_dir_option, project_root
+from apexgen.cli.options import json_option, package_dir_option, project_dir_option, project_root
+from apexgen.cli.output import echo_result, warn
 from apexgen.errors import UsageError
 
 # As with sf: a folder conversion applies sfdx-project.json's replacements only when this is "true".
@@ -29,8 +30,13 @@ APPLY_REPLACEMENTS_VARIABLE = "SF_APPLY_REPLACEMENTS_ON_CONVERT"
     help="Write the zip apexgen deploy would send (replacements of sfdx-project.json applied).",
 )
 @package_dir_option
+@json_option("what was written")
 def convert(
-    project_dir: str | None, output_dir: Path | None, zip_file: Path | None, package_dirs: tuple[str, ...]
+    project_dir: str | None,
+    output_dir: Path | None,
+    zip_file: Path | None,
+    package_dirs: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Convert the SFDX project to the metadata format, as sf project convert source does, without Node.
 
@@ -49,6 +55,7 @@ def convert(
     root = project_root(project_dir)
     chosen = list(package_dirs) or None
     notes: list[str] = []
+    result: dict[str, object] = {}
     if output_dir is not None:
         replacements = os.environ.get(APPLY_REPLACEMENTS_VARIABLE) == "true"
         conversion = convert_project(root, chosen, replacements=replacements)
@@ -59,13 +66,21 @@ def convert(
             err=True,
         )
         notes = conversion.notes
+        result.update(
+            outputDir=str(output_dir),
+            components=conversion.component_count,
+            packageDirectories=[str(d) for d in conversion.package_dirs],
+        )
     if zip_file is not None:
         deployable = deploy_zip(root, chosen)
         _write_file(deployable.zip_bytes, zip_file)
         click.echo(f"Wrote the deploy zip of {deployable.component_count} components to {zip_file}", err=True)
         notes = deployable.notes
+        result.update(zip=str(zip_file), components=deployable.component_count)
     for note in notes:
-        click.echo(note, err=True)
+        warn(note)
+    if as_json:
+        echo_result(result)
 
 
 def _write_folder(write: Callable[[Path], None], target: Path) -> None:

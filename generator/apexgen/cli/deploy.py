@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -22,7 +21,8 @@ from apexgen.cli.options import (
     report_options,
     wait_option,
 )
-from apexgen.cli.org import connect_org, emit_json_error
+from apexgen.cli.org import connect_org
+from apexgen.cli.output import echo_result, finish, interrupted
 from apexgen.cli.progress import DeployProgress
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
@@ -172,7 +172,7 @@ def deploy(**options: Any) -> None:
             )
         if wait_seconds == 0:
             if as_json:
-                click.echo(json.dumps({"id": deploy_id, "status": "Queued"}, indent=2))
+                echo_result({"id": deploy_id, "status": "Queued"})
             else:
                 click.echo(deploy_id)
             click.echo(f"Not waiting. Report it with: apexgen deploy --resume {deploy_id}", err=True)
@@ -183,33 +183,29 @@ def deploy(**options: Any) -> None:
             )
     except KeyboardInterrupt:
         if deploy_id:
-            click.echo(
+            interrupted(
                 f"interrupted; {deploy_id} goes on in the org. Follow it: apexgen deploy --resume {deploy_id}"
                 f"  Cancel it: apexgen deploy --cancel {deploy_id}",
-                err=True,
+                {"id": deploy_id},
             )
-        elif in_flight:
-            click.echo(
+        if in_flight:
+            interrupted(
                 "interrupted while the deploy request was on its way; it may have started in the org "
-                "(Setup > Deployment Status)",
-                err=True,
+                "(Setup > Deployment Status)"
             )
-        else:
-            click.echo("interrupted before a deploy was started", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        interrupted("interrupted before a deploy was started")
     except ApexgenError as exc:
-        emit_json_error(as_json, exc, deploy_id)
+        if deploy_id:
+            exc.data = {"id": deploy_id}
         if deploy_id and exc.exit_code != ExitCode.USAGE:
             click.echo(f"{deploy_id} may still be running in the org: apexgen deploy --resume {deploy_id}", err=True)
         raise
     _write_reports(result.test_result, sources, root, options["junit"], options["coverage"], "apexgen deploy")
-    if as_json:
-        click.echo(json.dumps(deploy_json(result, sources), indent=2))
-    else:
+    if not as_json:
         click.echo(deploy_summary(result, sources), nl=False)
     if result.check_only and result.success:
         click.echo(f"Deploy this validation without running tests again: apexgen deploy --quick {result.id}", err=True)
-    sys.exit(deploying.exit_code_for(result, canceling=bool(options["cancel"])))
+    finish(deploy_json(result, sources), deploying.exit_code_for(result, canceling=bool(options["cancel"])), as_json)
 
 
 def _test_names(value: str | None, test_level: str) -> list[str]:
@@ -279,26 +275,22 @@ def test_command(**options: Any) -> None:
             )
         results = apex_tests.collect_results(tooling, run_id, covered)
     except KeyboardInterrupt:
-        where = f"; {run_id} goes on in the org" if run_id else ""
-        click.echo(f"interrupted{where}", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        if run_id:
+            interrupted(f"interrupted; {run_id} goes on in the org", {"id": run_id})
+        interrupted("interrupted")
     except ApexgenError as exc:
-        emit_json_error(as_json, exc, run_id)
+        if run_id:
+            exc.data = {"id": run_id}
         raise
     _write_reports(results, sources, root, options["junit"], options["coverage"], "apexgen test")
     _, _, percent = total_coverage(results.coverage)
     passed = not results.failures and run.status == "Completed" and percent >= REQUIRED_COVERAGE
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"id": run_id, "status": run.status, "success": passed, **test_run_json(results, sources)}, indent=2
-            )
-        )
-    else:
+    if not as_json:
         lines = [
             f"Test run {run_id}: {run.status}",
             *tests_summary(results, sources),
             *coverage_summary(results, sources),
         ]
         click.echo("\n".join(lines))
-    sys.exit(ExitCode.OK if passed else ExitCode.FINDINGS)
+    result = {"id": run_id, "status": run.status, "success": passed, **test_run_json(results, sources)}
+    finish(result, ExitCode.OK if passed else ExitCode.FINDINGS, as_json)

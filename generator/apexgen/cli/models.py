@@ -97,7 +97,9 @@ def _check_capability(model: str, capability: str) -> None:
 
 
 def _echo_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    from apexgen.cli.output import echo_result
+
+    echo_result(document)
 
 
 def _echo_generation(response: dict[str, Any], as_json: bool) -> None:
@@ -131,7 +133,11 @@ model_option = click.option(
 
 
 @models.command("list")
-@click.option("--capability", type=click.Choice(["generate", "chat", "embed"]), help="Only models that can do this.")
+@click.option(
+    "--capability",
+    type=click.Choice(["generate", "chat", "embed"], case_sensitive=False),
+    help="Only models that can do this.",
+)
 @json_option("the table")
 def models_list(capability: str | None, as_json: bool) -> None:
     """List the standard model API names and their capabilities.
@@ -336,8 +342,11 @@ def models_try(
             f"prompt '{prompt.name}' ({prompt.capability}) has no template to try; use 'apexgen models {command}'"
         )
     request = prompt_request(prompt, _input_values(prompt, inputs))
-    if dry_run:
-        _echo_json(request.document())
+    if dry_run:  # the request is the output: plain JSON, or in sf's envelope with --json
+        if as_json:
+            _echo_json(request.document())
+        else:
+            click.echo(json.dumps(request.document(), indent=2, ensure_ascii=False))
         return
     click.echo(f"trying {prompt.name} ({prompt.capability}) on {request.model}", err=True)
     response = _models_client(**connection).send(request)

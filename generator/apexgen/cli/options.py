@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from apexgen.cli.output import json_from_environment
+
 Decorator = Callable[[Any], Any]  # click's option decorators are generic; any command goes in and out
 
 project_dir_option = click.option(
@@ -48,8 +50,16 @@ spec_option = click.option(
 
 
 def json_option(what: str) -> Decorator:
-    """``--json``: print ``what`` as one JSON document on stdout instead of text."""
-    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as one JSON document on stdout.")
+    """``--json``: print ``what`` in sf's JSON envelope on stdout instead of text (cli/output.py); on also when
+    SF_CONTENT_TYPE=JSON, as with sf."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=lambda context, parameter, value: bool(value) or json_from_environment(),
+        help=f"Print {what} as one JSON document on stdout: sf's envelope {{status, result, warnings}} "
+        "(also with SF_CONTENT_TYPE=JSON).",
+    )
 
 
 def wait_option(default: str, zero: str | None) -> Decorator:

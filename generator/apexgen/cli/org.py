@@ -1,14 +1,13 @@
-"""What commands that talk to an org share: logging in (with prompts on a terminal) and JSON errors."""
+"""What commands that talk to an org share: logging in, with prompts on a terminal."""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 
-from apexgen.errors import ApexgenError, UsageError
+from apexgen.errors import UsageError
 
 
 def connect_org(options: dict[str, Any], api_version: str) -> Any:
@@ -40,8 +39,3 @@ def connect_org(options: dict[str, Any], api_version: str) -> Any:
     else:  # nothing was checked yet: the org judges the token on the first call
         click.echo(f"Using the {connection.method} for {connection.instance_url}", err=True)
     return connection
-
-
-def emit_json_error(as_json: bool, exc: ApexgenError, job_id: str | None) -> None:
-    if as_json:
-        click.echo(json.dumps({"error": str(exc), "exitCode": int(exc.exit_code), "id": job_id}, indent=2))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,7 +17,8 @@ from apexgen.cli.options import (
     project_root,
     wait_option,
 )
-from apexgen.cli.org import connect_org, emit_json_error
+from apexgen.cli.org import connect_org
+from apexgen.cli.output import echo_result, finish, interrupted
 from apexgen.cli.progress import StatusLine
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
@@ -54,23 +54,24 @@ class PackagingJob:
     def __exit__(self, kind: Any, exc: Any, traceback: Any) -> None:
         if kind is KeyboardInterrupt:
             if self.id:
-                click.echo(
-                    f"interrupted; {self.id} goes on in {self.where}. Follow it: {self.resume} {self.id}", err=True
+                interrupted(
+                    f"interrupted; {self.id} goes on in {self.where}. Follow it: {self.resume} {self.id}",
+                    {"id": self.id},
                 )
             elif self.in_flight:
-                click.echo(
-                    f"interrupted while the {self.what} was on its way; it may have started in {self.where}", err=True
-                )
-            else:
-                click.echo(f"interrupted before the {self.what} was sent", err=True)
-            sys.exit(ExitCode.INTERRUPTED)
+                interrupted(f"interrupted while the {self.what} was on its way; it may have started in {self.where}")
+            interrupted(f"interrupted before the {self.what} was sent")
         if isinstance(exc, ApexgenError):
-            emit_json_error(self.as_json, exc, self.id)
+            if self.id:
+                exc.data = {"id": self.id}
             if self.id and exc.exit_code != ExitCode.USAGE:
                 click.echo(f"{self.id} may still be running in {self.where}: {self.resume} {self.id}", err=True)
 
     def not_waiting(self, status: str) -> None:
-        click.echo(json.dumps({"id": self.id, "status": status}, indent=2) if self.as_json else self.id)
+        if self.as_json:
+            echo_result({"id": self.id, "status": status})
+        else:
+            click.echo(self.id)
         click.echo(f"Not waiting. Report it with: {self.resume} {self.id}", err=True)
 
 
@@ -104,35 +105,22 @@ def package_create(
     from apexgen.packaging.versions import package_fields
     from apexgen.project.sfdx_project import default_directory_path
 
-    try:
-        project = _package_project(project_root(options["project_dir"]))
-        path = directory or default_directory_path(project)
-        project.check_new_package(name, path)
-        fields = package_fields(name, container, description, project.namespace)
-        tooling = PackagingTooling(connect_org(options, project.api_version))
-        package_id = tooling.create("Package2", fields)
-        project.add_package(name, package_id, path, description)
-        project.save()
-    except ApexgenError as exc:
-        emit_json_error(as_json, exc, None)
-        raise
+    project = _package_project(project_root(options["project_dir"]))
+    path = directory or default_directory_path(project)
+    project.check_new_package(name, path)
+    fields = package_fields(name, container, description, project.namespace)
+    tooling = PackagingTooling(connect_org(options, project.api_version))
+    package_id = tooling.create("Package2", fields)
+    project.add_package(name, package_id, path, description)
+    project.save()
     click.echo(
         f"Created {container.lower()} package {name} ({package_id}); recorded it on package directory "
         f"{path} and in packageAliases of {project.path.name}",
         err=True,
     )
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": package_id,
-                    "name": name,
-                    "type": container,
-                    "path": path,
-                    "namespace": project.namespace or None,
-                },
-                indent=2,
-            )
+        echo_result(
+            {"id": package_id, "name": name, "type": container, "path": path, "namespace": project.namespace or None}
         )
     else:
         click.echo(package_id)
@@ -363,11 +351,9 @@ def package_version_create(**options: Any) -> None:
         click.echo(
             f"Wrote {request.alias}: {request.subscriber_version_id} to packageAliases of {project.path.name}", err=True
         )
-    if as_json:
-        click.echo(json.dumps(_version_json(request), indent=2))
-    else:
+    if not as_json:
         click.echo(_version_summary(request), nl=False)
-    sys.exit(ExitCode.OK if version_passed(request) else ExitCode.FINDINGS)
+    finish(_version_json(request), ExitCode.OK if version_passed(request) else ExitCode.FINDINGS, as_json)
 
 
 @package_version.command("promote")
@@ -388,29 +374,22 @@ def package_version_promote(version: str, as_json: bool, **options: Any) -> None
     from apexgen.packaging.tooling import PackagingTooling
     from apexgen.packaging.versions import promote_version
 
-    try:
-        project = _package_project(project_root(options["project_dir"]))
-        subscriber_id = project.resolve(version, "04t", "package version")
-        tooling = PackagingTooling(connect_org(options, project.api_version))
-        promoted = promote_version(tooling, subscriber_id)
-    except ApexgenError as exc:
-        emit_json_error(as_json, exc, None)
-        raise
+    project = _package_project(project_root(options["project_dir"]))
+    subscriber_id = project.resolve(version, "04t", "package version")
+    tooling = PackagingTooling(connect_org(options, project.api_version))
+    promoted = promote_version(tooling, subscriber_id)
     state = "was already released" if promoted.already_released else "is released"
     click.echo(f"{promoted.package_name} {promoted.version_number} ({subscriber_id}) {state}", err=True)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "subscriberPackageVersionId": subscriber_id,
-                    "versionId": promoted.version_id,
-                    "package": promoted.package_name,
-                    "version": promoted.version_number,
-                    "released": True,
-                    "alreadyReleased": promoted.already_released,
-                },
-                indent=2,
-            )
+        echo_result(
+            {
+                "subscriberPackageVersionId": subscriber_id,
+                "versionId": promoted.version_id,
+                "package": promoted.package_name,
+                "version": promoted.version_number,
+                "released": True,
+                "alreadyReleased": promoted.already_released,
+            }
         )
     else:
         click.echo(subscriber_id)
@@ -555,23 +534,17 @@ def package_upload(**options: Any) -> None:
             upload = wait_for_upload(
                 tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update, on_retry=status.note
             )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": upload.id,
-                    "status": upload.status,
-                    "success": upload.status == "SUCCESS",
-                    "packageId": upload.package_id,
-                    "subscriberPackageVersionId": upload.version_id,
-                    "version": upload.version_number,
-                    "releaseState": upload.release_state,
-                    "installUrl": upload.install_url,
-                    "errors": upload.errors,
-                },
-                indent=2,
-            )
-        )
-    else:
+    if not as_json:
         click.echo(_upload_summary(upload), nl=False)
-    sys.exit(ExitCode.OK if upload.status == "SUCCESS" else ExitCode.FINDINGS)
+    result = {
+        "id": upload.id,
+        "status": upload.status,
+        "success": upload.status == "SUCCESS",
+        "packageId": upload.package_id,
+        "subscriberPackageVersionId": upload.version_id,
+        "version": upload.version_number,
+        "releaseState": upload.release_state,
+        "installUrl": upload.install_url,
+        "errors": upload.errors,
+    }
+    finish(result, ExitCode.OK if upload.status == "SUCCESS" else ExitCode.FINDINGS, as_json)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from apexgen.cli.options import json_option, project_root, spec_option
-from apexgen.errors import ApexgenError, EditedFilesError
+from apexgen.cli.output import echo_result
+from apexgen.errors import EditedFilesError
 from apexgen.salesforce import API_VERSION
 
 if TYPE_CHECKING:
@@ -19,14 +19,18 @@ if TYPE_CHECKING:
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--api-version", default=API_VERSION, show_default=True, help="Salesforce API version of the project.")
 @click.option("--namespace", default="", help="Managed-package namespace prefix (default: none).")
-def init(directory: str | None, api_version: str, namespace: str) -> None:
+@json_option("the files created")
+def init(directory: str | None, api_version: str, namespace: str, as_json: bool) -> None:
     """Create a new SFDX project with a commented example apexgen.toml."""
     from apexgen.generate.scaffold import init_project
 
     root = project_root(directory)
-    for path in init_project(root, api_version, namespace):
+    created = init_project(root, api_version, namespace)
+    for path in created:
         click.echo(f"  create {path}", err=True)
     click.echo(f"Created project in {root}. Next: edit apexgen.toml, then run 'apexgen generate'.", err=True)
+    if as_json:
+        echo_result({"projectDir": str(root), "created": [str(path) for path in created]})
 
 
 @click.command()
@@ -58,11 +62,10 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
         if writes:
             changes = apply_changes(root, changes, force=force)
     except EditedFilesError as exc:
-        if as_json:  # the document still comes, saying what would have changed and why nothing was
-            click.echo(json.dumps(_changes_json(changes, written=False, error=exc), indent=2))
+        exc.data = _changes_json(changes, written=False)  # the JSON error says what would have changed
         raise
     if as_json:
-        click.echo(json.dumps(_changes_json(changes, written=writes), indent=2))
+        echo_result(_changes_json(changes, written=writes))
     elif show_diff:
         for change in changes:
             click.echo(change.diff(), nl=False)
@@ -76,7 +79,6 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
     click.echo(f"{'Would change' if not writes else 'Generated'} {len(changes)} files: {summary}", err=True)
 
 
-def _changes_json(changes: list[Change], written: bool, error: ApexgenError | None = None) -> dict[str, Any]:
+def _changes_json(changes: list[Change], written: bool) -> dict[str, Any]:
     files = [{"path": c.path, "action": c.action.value, **({"reason": c.reason} if c.reason else {})} for c in changes]
-    failure = {"error": str(error), "exitCode": int(error.exit_code)} if error else {}
-    return {"written": written, "files": files, **failure}
+    return {"written": written, "files": files}
