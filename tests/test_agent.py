@@ -163,7 +163,8 @@ def test_a_record_prompt_hides_the_record_id_from_the_agent():
     spec = HEADER + (
         '\n[[prompt]]\nname = "Tag"\ncapability = "generate"\nmodel = "fast"\ntemplate = "Tag: {subject}"\n'
         'inputs = [{ name = "subject", description = "The subject of the case" }]\n'
-        'outputs = [{ name = "tag", description = "One word that tags the case" }]\nexpose = ["agent"]\n'
+        'outputs = [{ name = "tag", choices = ["Billing", "Other"], description = "The kind of case" }]\n'
+        'expose = ["agent"]\n'
         'record = { object = "Case", inputs = { subject = "Subject" }, write = { tag = "Type" } }\n'
         'description = "Tags a case with one word."\n'
     )
