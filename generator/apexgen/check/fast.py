@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from apexgen.check.agent import check_agent_metadata
 from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles, starts_with_bom
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
@@ -271,4 +272,5 @@ def project_checks(project: ProjectFiles, use_cache: bool = True) -> list[Findin
     findings += check_meta_pairs(project)
     findings += check_byte_order_marks(project)
     findings += check_metadata_xml(project, spec, use_cache)
+    findings += check_agent_metadata(project)
     return findings
