@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles
+from apexgen.check.json_positions import json_positions
 from apexgen.generate.agent_schema import DISPLAYABLE, PII, TYPE, USED_BY_PLANNER, USER_INPUT, class_type_namer
 from apexgen.generate.invocable import ApexClass, ApexSource, element_type
 
@@ -91,8 +92,6 @@ class SchemaFile:
 
     @classmethod
     def read(cls, project: ProjectFiles, path: Path) -> SchemaFile | None:
-        from apexgen.check.fast import json_positions
-
         if not path.is_file():
             return None
         file = project.relative(path)
