@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from apexgen.errors import SpecError
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
+from apexgen.spec.naming import UNPRINTABLE, require_identifier, words
 from apexgen.spec.types import Prompt, Topic
 
 AGENT = "agent"
@@ -64,9 +64,7 @@ def read_topics(raw: list[dict[str, Any]], prompts: tuple[Prompt, ...], file: st
     for index, item in enumerate(raw):
         at = f"topic[{index}]"
         name = item["name"]
-        problem = identifier_problem(name)
-        if problem:
-            raise SpecError(file, f"{at}.name", problem)
+        require_identifier(name, file, f"{at}.name")
         if name.lower() in seen:
             raise SpecError(file, f"{at}.name", f"'{name}' repeats topic[{seen[name.lower()]}] (names ignore case)")
         seen[name.lower()] = index

@@ -26,7 +26,7 @@ from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.agent import check_agent_keys, expose_of, read_topics
 from apexgen.spec.consistency import check_collisions, check_feedback_references
 from apexgen.spec.lwc import read_lwc
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
+from apexgen.spec.naming import UNPRINTABLE, require_identifier, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
@@ -322,12 +322,6 @@ def _build(data: dict[str, Any], name: str) -> Spec:
     )
 
 
-def _identifier(value: str, file: str, key: str) -> None:
-    problem = identifier_problem(value)
-    if problem:
-        raise SpecError(file, key, problem)
-
-
 def _printable(raw: dict[str, Any], keys: tuple[str, ...], file: str, at: str) -> None:
     """Labels, descriptions and categories end up in Flow Builder: no control characters."""
     for key in keys:
@@ -343,10 +337,10 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
             name, "project.api_version", f"must be {MIN_API_VERSION}.0 or later (the aiplatform namespace needs it)"
         )
     prefix = raw.get("prefix", "Ai")
-    _identifier(prefix, name, "project.prefix")
+    require_identifier(prefix, name, "project.prefix")
     namespace = raw.get("namespace", "")
     if namespace:
-        _identifier(namespace, name, "project.namespace")
+        require_identifier(namespace, name, "project.namespace")
         if len(namespace) > 15:
             raise SpecError(name, "project.namespace", "must be at most 15 characters (a Salesforce namespace prefix)")
     _printable(raw, ("category",), name, "project")
@@ -370,7 +364,7 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
     aliases: dict[str, str] = {}
     for alias, value in raw.items():
         key = f"models.{alias}"
-        _identifier(alias, name, key)
+        require_identifier(alias, name, key)
         if alias.lower() in aliases:
             raise SpecError(
                 name,
@@ -415,7 +409,7 @@ def _prompt(
 ) -> Prompt:
     at = f"prompt[{index}]"
     prompt_name = raw["name"]
-    _identifier(prompt_name, name, f"{at}.name")
+    require_identifier(prompt_name, name, f"{at}.name")
     capability = raw["capability"]
     if prompt_name.lower() in JEST_TEST_FILE_NAMES and "lwc" in raw.get("expose", DEFAULT_EXPOSE):
         raise SpecError(
@@ -534,7 +528,7 @@ def _prompt(
 
 def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     input_name = raw["name"]
-    _identifier(input_name, name, f"{at}.name")
+    require_identifier(input_name, name, f"{at}.name")
     _printable(raw, ("label", "description"), name, at)
     if input_name in OBJECT_MEMBERS:
         raise SpecError(
