@@ -385,3 +385,20 @@ def test_new_flow_action_types_are_not_checked_in_newer_files(tmp_path, action_t
 
     found = [f.severity for f in xml_findings(root) if f.file == path and f.line == 9]
     assert found == ([severity] if severity else [])
+
+
+def test_the_example_project_agrees_silently_and_an_edit_is_found_and_compared(cli, project):
+    assert cli("generate", cwd=project).exit_code == 0
+    function = "force-app/main/default/genAiFunctions/SummarizeCase"
+    assert findings_of(project) == []  # generated over a generated class: agrees by construction, no note
+
+    schema = project / function / "input/schema.json"
+    schema.write_text(schema.read_text("utf-8").replace('"subject": {', '"caseSubject": {'), "utf-8")
+
+    findings = findings_of(project)
+    assert {(f.file, f.rule) for f in findings} == {
+        (f"{function}/input/schema.json", "unknown-property"),
+        (f"{function}/input/schema.json", "missing-property"),
+        (f"{function}/input/schema.json", "schema"),  # required names the old key
+        (f"{function}/SummarizeCase.genAiFunction-meta.xml", "compared"),
+    }

@@ -18,7 +18,9 @@ from typing import Any
 
 from apexgen.check.agent_schema_check import SchemaFile, compare_with_class, schema_findings
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles
+from apexgen.errors import SpecError
 from apexgen.generate.invocable import ApexClass, ApexSource, InvocableMethod, element_type, read_apex
+from apexgen.generate.write import generated_file_states
 from apexgen.salesforce import METADATA_NAMESPACE
 
 TOOL = "agent"
@@ -51,10 +53,19 @@ def _child(root: Any, name: str) -> Any:
     return root.find(f"{{{METADATA_NAMESPACE}}}{name}")
 
 
-class ApexIndex:
-    """The project's Apex classes by name, read on first use."""
+def _unedited_generated_files(project: ProjectFiles) -> set[str]:
+    """The files apexgen generated and nobody edited since (none when its manifest cannot be read)."""
+    try:
+        return {path for path, state in generated_file_states(project.root) if state == "ok"}
+    except SpecError:
+        return set()
 
-    def __init__(self, project: ProjectFiles):
+
+class ApexIndex:
+    """The project's Apex classes by name, read on first use; ``generated``: apexgen's unedited files."""
+
+    def __init__(self, project: ProjectFiles, generated: set[str]):
+        self.generated = generated
         self.paths = {path.stem.lower(): path for path in project.files(lambda name: name.endswith(".cls"))}
         self._read: dict[str, ApexSource] = {}
 
@@ -86,7 +97,7 @@ def check_agent_metadata(project: ProjectFiles) -> list[Finding]:
     if not functions and not plugins and not project.files(lambda name: "genAi" in name):
         return []
     version = _version(project.source_api_version)
-    apex = ApexIndex(project)
+    apex = ApexIndex(project, _unedited_generated_files(project))
     findings: list[Finding] = []
     for path in functions:
         findings += _function_findings(project, path, apex)
@@ -186,7 +197,9 @@ def _class_findings(
         found, keys = compare_with_class(schema, part, owner, project.namespace or "", source, project)
         findings += found
         compared.append(f"{part} {owner.name}: {', '.join(keys) or 'none'}")
-    if compared:
+    # An action apexgen generated over a class it generated agrees by construction: only others get the note.
+    by_apexgen = {file, project.relative(class_path)} | {s.file for s in schemas.values() if s} <= apex.generated
+    if compared and not by_apexgen:
         message = f"compared with {method.owner}.{method.name} (keys, types, required): " + "; ".join(compared)
         findings.append(Finding(file, line, 0, INFO, TOOL, "compared", message))
     if project.namespace:
