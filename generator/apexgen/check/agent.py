@@ -53,18 +53,19 @@ def _child(root: Any, name: str) -> Any:
     return root.find(f"{{{METADATA_NAMESPACE}}}{name}")
 
 
-def _unedited_generated_files(project: ProjectFiles) -> set[str]:
-    """The files apexgen generated and nobody edited since (none when its manifest cannot be read)."""
+def _unedited_generated_files(project: ProjectFiles) -> set[str] | None:
+    """The files apexgen generated and nobody edited since; None when its manifest cannot be read (the
+    manifest check reports that), so which actions are apexgen's is not known."""
     try:
         return {path for path, state in generated_file_states(project.root) if state == "ok"}
     except SpecError:
-        return set()
+        return None
 
 
 class ApexIndex:
     """The project's Apex classes by name, read on first use; ``generated``: apexgen's unedited files."""
 
-    def __init__(self, project: ProjectFiles, generated: set[str]):
+    def __init__(self, project: ProjectFiles, generated: set[str] | None):
         self.generated = generated
         self.paths = {path.stem.lower(): path for path in project.files(lambda name: name.endswith(".cls"))}
         self._read: dict[str, ApexSource] = {}
@@ -197,9 +198,10 @@ def _class_findings(
         found, keys = compare_with_class(schema, part, owner, project.namespace or "", source, project)
         findings += found
         compared.append(f"{part} {owner.name}: {', '.join(keys) or 'none'}")
-    # An action apexgen generated over a class it generated agrees by construction: only others get the note.
-    by_apexgen = {file, project.relative(class_path)} | {s.file for s in schemas.values() if s} <= apex.generated
-    if compared and not by_apexgen:
+    # An action apexgen generated over a class it generated agrees by construction: only others get the note
+    # (and none when the manifest that tells them apart cannot be read).
+    ours = {file, project.relative(class_path)} | {s.file for s in schemas.values() if s}
+    if compared and apex.generated is not None and not ours <= apex.generated:
         message = f"compared with {method.owner}.{method.name} (keys, types, required): " + "; ".join(compared)
         findings.append(Finding(file, line, 0, INFO, TOOL, "compared", message))
     if project.namespace:
