@@ -93,3 +93,25 @@ def test_warnings_are_listed_in_the_envelope(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["warnings"] and all(f"Warning: {w}" in result.stderr for w in document["warnings"])
+
+
+def test_commands_find_their_project_from_any_folder_inside_it(tmp_path: Path) -> None:
+    """As sf finds its project: the nearest folder upwards with sfdx-project.json, never a folder above it."""
+    import contextlib
+
+    root = tmp_path / "outer" / "demo"
+    CliRunner().invoke(main, ["init", str(root)])
+    (tmp_path / "outer" / "sfdx-project.json").write_text("{}")  # an enclosing project is never reached
+    inside = root / "force-app" / "main" / "default"
+    inside.mkdir(parents=True)
+    with contextlib.chdir(inside):
+        generated = CliRunner().invoke(main, ["generate", "--json"])
+        assert generated.exit_code == 0, generated.output
+        assert (root / "force-app/main/default/classes").is_dir()
+        checked = CliRunner().invoke(main, ["check", "--json"])
+        assert checked.exit_code == 0, checked.output
+        converted = CliRunner().invoke(main, ["convert", "--zip", str(tmp_path / "out.zip"), "--json"])
+        assert converted.exit_code == 0, converted.output
+    with contextlib.chdir(tmp_path):
+        elsewhere = CliRunner().invoke(main, ["generate", "--project-dir", str(root), "--dry-run", "--json"])
+        assert elsewhere.exit_code == 0 and json.loads(elsewhere.stdout)["result"]["written"] is False

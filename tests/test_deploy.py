@@ -508,3 +508,24 @@ def test_every_package_directory_deploys_unless_some_are_named(org: FakeOrg, pro
     first, second = org.deploys.values()
     assert ("ApexClass", "Extra") in [(m.type, m.name) for m in first.members]
     assert ("ApexClass", "Extra") not in [(m.type, m.name) for m in second.members]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--tests", "FooServiceTest", "--tests", "BarTest"],
+        ["-t", "FooServiceTest,BarTest"],
+        ["-t", "FooServiceTest", "BarTest"],
+        ["-t", "FooServiceTest", "-t", "BarTest", "-l", "runspecifiedtests"],
+    ],
+    ids=["repeated", "comma-separated", "space-separated", "short-flags-any-case"],
+)
+def test_tests_take_sf_s_forms_and_every_name_counts(org: FakeOrg, project: Path, args: list[str]) -> None:
+    result = deploy(org, project, "-w", "10", *args)
+    assert "started: 4 components, RunSpecifiedTests, tests: FooServiceTest, BarTest" in result.stderr, result.output
+
+
+def test_dry_run_is_sf_s_name_for_a_validation(org: FakeOrg, project: Path) -> None:
+    result = deploy(org, project, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert org.deploys["0Af000000000001AAA"].check_only

@@ -7,6 +7,7 @@ client secret or an access token the fake issued) in stdout or stderr.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -729,3 +730,29 @@ def test_try_reports_a_missing_spec(cli: ModelsCli, tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "file not found" in result.stderr
+
+
+def test_the_org_of_the_sf_cli_gives_the_my_domain_and_client_credentials_the_token(
+    cli: ModelsCli, tmp_path: Path
+) -> None:
+    """-o (or SF_TARGET_ORG) names the org as for deploy; sf's own session token is never sent to the Models API."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    answer = json.dumps({"status": 0, "result": {"accessToken": "00Dsf-session", "instanceUrl": cli.server.url}})
+    (bin_dir / "sf").write_text(f"#!/bin/sh\n[ \"$4\" = dev ] && echo '{answer}'\n")
+    (bin_dir / "sf").chmod(0o755)
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    for how in (["-o", "dev"], []):
+        result = cli.run(
+            "generate",
+            "-m",
+            CHAT_MODEL,
+            "hi",
+            *how,
+            SF_INSTANCE_URL=None,
+            PATH=path,
+            SF_TARGET_ORG="dev" if not how else None,
+        )
+        assert result.exit_code == 0, result.output
+    assert len(cli.fake.token_requests) == 2
+    assert all("00Dsf-session" not in str(request) for request in cli.fake.api_requests)

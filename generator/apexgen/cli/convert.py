@@ -20,6 +20,7 @@ APPLY_REPLACEMENTS_VARIABLE = "SF_APPLY_REPLACEMENTS_ON_CONVERT"
 @project_dir_option
 @click.option(
     "--output-dir",
+    "-d",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the metadata-format folder here (package.xml at its root); it must be new or empty.",
 )
@@ -29,7 +30,7 @@ APPLY_REPLACEMENTS_VARIABLE = "SF_APPLY_REPLACEMENTS_ON_CONVERT"
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the zip apexgen deploy would send (replacements of sfdx-project.json applied).",
 )
-@package_dir_option
+@package_dir_option("-p")
 @json_option("what was written")
 def convert(
     project_dir: str | None,
@@ -50,6 +51,8 @@ def convert(
 
     if output_dir is None and zip_file is None:
         raise UsageError("say where to write: --output-dir DIR (a metadata-format folder) or --zip FILE")
+    if zip_file is not None and not zip_file.name:  # "" and "." are Path(".")
+        raise UsageError("--zip: name the file to write, such as deploy.zip")
     if output_dir is not None and output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
         raise UsageError(f"--output-dir {output_dir}: exists and is not empty; name a new or empty folder")
     root = project_root(project_dir)

@@ -17,7 +17,7 @@ from apexgen.cli.options import (
     project_root,
     wait_option,
 )
-from apexgen.cli.org import connect_org
+from apexgen.cli.org import OrgLogin
 from apexgen.cli.output import echo_result, finish, interrupted
 from apexgen.cli.progress import StatusLine
 from apexgen.errors import ApexgenError, ExitCode, UsageError
@@ -105,11 +105,13 @@ def package_create(
     from apexgen.packaging.versions import package_fields
     from apexgen.project.sfdx_project import default_directory_path
 
-    project = _package_project(project_root(options["project_dir"]))
+    root = project_root(options["project_dir"])
+    org = OrgLogin(options, root)
+    project = _package_project(root)
     path = directory or default_directory_path(project)
     project.check_new_package(name, path)
     fields = package_fields(name, container, description, project.namespace)
-    tooling = PackagingTooling(connect_org(options, project.api_version))
+    tooling = PackagingTooling(org.connect(project.api_version))
     package_id = tooling.create("Package2", fields)
     project.add_package(name, package_id, path, description)
     project.save()
@@ -255,6 +257,7 @@ def package_version_create(**options: Any) -> None:
     root = project_root(options["project_dir"])
     as_json = options["as_json"]
     with PackagingJob("version request", "the Dev Hub", "apexgen package version create --resume", as_json) as job:
+        org = OrgLogin(options, root)
         wait_seconds = parse_wait(options["wait"])
         skip_validation = options["skip_validation"]
         if options["code_coverage"] and skip_validation:
@@ -288,7 +291,7 @@ def package_version_create(**options: Any) -> None:
             if given:
                 raise UsageError(f"--resume follows a request already sent; {given[0]} cannot be combined with it")
             job.id = options["resume"]
-            tooling = PackagingTooling(connect_org(options, project.api_version))
+            tooling = PackagingTooling(org.connect(project.api_version))
         else:
             key = installation_key(
                 options["installation_key_file"], options["installation_key_bypass"], dict(os.environ)
@@ -306,7 +309,7 @@ def package_version_create(**options: Any) -> None:
             echo_pre_deploy_findings(build.check_warnings)
             for note in build.notes:
                 click.echo(note, err=True)
-            tooling = PackagingTooling(connect_org(options, build.api_version))
+            tooling = PackagingTooling(org.connect(build.api_version))
             ancestor = resolve_ancestor(
                 tooling,
                 project,
@@ -374,9 +377,11 @@ def package_version_promote(version: str, as_json: bool, **options: Any) -> None
     from apexgen.packaging.tooling import PackagingTooling
     from apexgen.packaging.versions import promote_version
 
-    project = _package_project(project_root(options["project_dir"]))
+    root = project_root(options["project_dir"])
+    org = OrgLogin(options, root)
+    project = _package_project(root)
     subscriber_id = project.resolve(version, "04t", "package version")
-    tooling = PackagingTooling(connect_org(options, project.api_version))
+    tooling = PackagingTooling(org.connect(project.api_version))
     promoted = promote_version(tooling, subscriber_id)
     state = "was already released" if promoted.already_released else "is released"
     click.echo(f"{promoted.package_name} {promoted.version_number} ({subscriber_id}) {state}", err=True)
@@ -456,6 +461,7 @@ def package_upload(**options: Any) -> None:
     root = project_root(options["project_dir"])
     as_json = options["as_json"]
     with PackagingJob("upload request", "the org", "apexgen package upload --resume", as_json) as job:
+        org = OrgLogin(options, root)
         wait_seconds = parse_wait(options["wait"])
         version = parse_major_minor(options["major_minor"])
         # The packaging org of a 1GP package need not be built from an SFDX project: the project is optional.
@@ -482,7 +488,7 @@ def package_upload(**options: Any) -> None:
                     "be combined with it"
                 )
             job.id = options["resume"]
-            tooling = PackagingTooling(connect_org(options, api_version))
+            tooling = PackagingTooling(org.connect(api_version))
         else:
             if not options["version_name"]:
                 raise UsageError("--name: name the new version (or pass --resume UPLOAD_ID)")
@@ -502,7 +508,7 @@ def package_upload(**options: Any) -> None:
                     "--package-id: pass the package's 033 id, or run in a project whose "
                     "sfdx-project.json has the package's namespace"
                 )
-            tooling = PackagingTooling(connect_org(options, api_version))
+            tooling = PackagingTooling(org.connect(api_version))
             if options["package_id"]:
                 package_id = options["package_id"]
                 package_name = metadata_package_name(tooling, package_id)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from apexgen.cli.options import json_option, project_root, spec_option
+from apexgen.cli.options import json_option, project_dir_option, spec_option, spec_path_of
 from apexgen.cli.output import echo_result
 from apexgen.errors import EditedFilesError
 from apexgen.salesforce import API_VERSION
@@ -24,7 +25,7 @@ def init(directory: str | None, api_version: str, namespace: str, as_json: bool)
     """Create a new SFDX project with a commented example apexgen.toml."""
     from apexgen.generate.scaffold import init_project
 
-    root = project_root(directory)
+    root = Path(directory or ".").resolve()
     created = init_project(root, api_version, namespace)
     for path in created:
         click.echo(f"  create {path}", err=True)
@@ -35,6 +36,7 @@ def init(directory: str | None, api_version: str, namespace: str, as_json: bool)
 
 @click.command()
 @spec_option
+@project_dir_option
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
 @click.option(
@@ -43,7 +45,9 @@ def init(directory: str | None, api_version: str, namespace: str, as_json: bool)
     help="Overwrite generated files that were edited by hand (one no longer generated is kept, not deleted).",
 )
 @json_option("the changes")
-def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_json: bool) -> None:
+def generate(
+    spec_path: str | None, project_dir: str | None, dry_run: bool, show_diff: bool, force: bool, as_json: bool
+) -> None:
     """Generate the Apex of apexgen.toml: services, Flow actions, LWC controllers and their tests.
 
     A generated file that was edited by hand is never overwritten: generate names it, writes
@@ -53,6 +57,7 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
     from apexgen.generate.write import Action, apply_changes, plan_changes
     from apexgen.spec.load import check_project_file, load_spec, spec_root
 
+    spec_path = spec_path_of(spec_path, project_dir)
     root = spec_root(spec_path)
     spec = load_spec(spec_path)
     check_project_file(spec, root)

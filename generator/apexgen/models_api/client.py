@@ -304,7 +304,7 @@ class ModelsClient:
         import requests
         from requests.adapters import HTTPAdapter
 
-        from apexgen.web import https_url, lenient_retry
+        from apexgen.web import credential_session_class, https_url, lenient_retry
 
         for flag, url in (("--instance-url", credentials.instance_url), ("--api-url", api_url)):
             https_url(flag, url, assume_https=False)
@@ -331,7 +331,7 @@ class ModelsClient:
             retry_after_max=MAX_RETRY_AFTER_SECONDS,
             raise_on_status=False,
         )
-        self._session = requests.Session()
+        self._session = credential_session_class()()
         self._session.mount("https://", HTTPAdapter(max_retries=retry))
         self._requests = requests
 

@@ -27,6 +27,15 @@ FIRST_VERSION_NUMBER = "0.1.0.NEXT"
 DEFINITION_FILE = "config/project-scratch-def.json"
 
 
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds sfdx-project.json, as sf finds its project
+    (sfdx-core's resolveProjectPath): a command run in force-app/main/default works on its project."""
+    for folder in (start, *start.parents):
+        if (folder / SFDX_PROJECT_FILE).is_file():
+            return folder
+    return None
+
+
 def is_record_id(value: str, prefix: str) -> bool:
     """A Salesforce id of the object whose key prefix is ``prefix`` (0Ho, 04t, ...), 15 or 18 characters."""
     return re.fullmatch(rf"{prefix}[a-zA-Z0-9]{{12}}(?:[a-zA-Z0-9]{{3}})?", value) is not None
