@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from apexgen.check.agent import check_agent_metadata
-from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles, starts_with_bom
+from apexgen.check.findings import (
+    APEX_SUFFIXES,
+    INTERRUPTED_RULE,
+    NOT_RUN_SEVERITY,
+    Finding,
+    ProjectFiles,
+    starts_with_bom,
+)
 from apexgen.check.json_positions import json_positions
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
@@ -22,6 +29,7 @@ from apexgen.project.containment import outside_reason
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
+from apexgen.untrusted import json_loads
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -32,7 +40,7 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 def sfdx_project_schema() -> dict[str, Any]:
     """Salesforce's JSON Schema of sfdx-project.json (a copy from @salesforce/schemas, see schemas/README.md)."""
     text = resources.files("apexgen.check").joinpath("schemas", "sfdx-project.schema.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
+    document: dict[str, Any] = json_loads(text)
     return document
 
 
@@ -120,7 +128,7 @@ def check_spec(root: Path) -> tuple[list[Finding], Any]:
         return [], load_spec(root / SPEC_FILE)
     except SpecError as exc:
         message = f"{exc.key}: {exc.rule}" if exc.key else exc.rule
-        return [Finding(SPEC_FILE, 0, 0, "error", "spec", "invalid", message)], None
+        return [Finding(SPEC_FILE, exc.line, exc.column, "error", "spec", "invalid", message)], None
 
 
 def check_manifest(root: Path) -> list[Finding]:
@@ -144,9 +152,9 @@ def check_manifest(root: Path) -> list[Finding]:
                 str(JOURNAL),
                 0,
                 0,
-                "warning",
+                NOT_RUN_SEVERITY,
                 "manifest",
-                "interrupted",
+                INTERRUPTED_RULE,
                 "the last 'apexgen generate' did not finish; run it again to finish the job",
             )
         )

@@ -19,6 +19,7 @@ from apexgen.cli.options import (
 )
 from apexgen.cli.org import OrgLogin
 from apexgen.cli.output import echo_result, finish, interrupted
+from apexgen.cli.package_surface import package_surface
 from apexgen.cli.progress import StatusLine
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
@@ -36,7 +37,12 @@ def package_group() -> None:
     1GP (first-generation): the org you connect to is the packaging org.
       apexgen package upload --name VERSION_NAME
     sfdx-project.json keeps the same keys as `sf package ...`, so both tools work on one project.
+    Managed packages: what a released version made public is recorded in .apexgen/released/
+    (apexgen package surface shows it) and every later version must keep it.
     """
+
+
+package_group.add_command(package_surface)
 
 
 class PackagingJob:
@@ -239,8 +245,10 @@ def package_version_create(**options: Any) -> None:
     never a flag value (it would land in shell history).
     Exit codes: 0 built (with 75% coverage, unless coverage was off); 1 checks failed, the request
     failed (every error is shown), coverage is under 75%, or --wait ran out (the resume command is printed);
-    2 bad input (including an ancestor sf would refuse, or a bad definition file); 4 connection or login failed; 130 interrupted (the request goes on in the Dev Hub).
+    2 bad input (an ancestor sf would refuse, a bad definition file, a version that drops what its
+    ancestor released, or a patch with Flows); 4 connection or login failed; 130 interrupted (the request goes on in the Dev Hub).
     """
+    from apexgen.cli.package_surface import guard_version, keep_built_surface
     from apexgen.org.polling import parse_wait
     from apexgen.packaging.ancestry import resolve_ancestor
     from apexgen.packaging.tooling import PackagingTooling, check_record_id
@@ -256,6 +264,7 @@ def package_version_create(**options: Any) -> None:
 
     root = project_root(options["project_dir"])
     as_json = options["as_json"]
+    surface = None  # the surface the version is built from, kept until it is promoted (managed packages)
     with PackagingJob("version request", "the Dev Hub", "apexgen package version create --resume", as_json) as job:
         org = OrgLogin(options, root)
         wait_seconds = parse_wait(options["wait"])
@@ -319,6 +328,7 @@ def package_version_create(**options: Any) -> None:
                 skip_ancestor_check=options["skip_ancestor_check"],
             )
             build.descriptor["ancestorId"] = ancestor.version_id
+            surface = guard_version(tooling, root, build, ancestor)
             job.in_flight = True
             job.id = start_version(
                 tooling,
@@ -354,6 +364,7 @@ def package_version_create(**options: Any) -> None:
         click.echo(
             f"Wrote {request.alias}: {request.subscriber_version_id} to packageAliases of {project.path.name}", err=True
         )
+        keep_built_surface(root, request, surface)
     if not as_json:
         click.echo(_version_summary(request), nl=False)
     finish(_version_json(request), ExitCode.OK if version_passed(request) else ExitCode.FINDINGS, as_json)
@@ -374,6 +385,7 @@ def package_version_promote(version: str, as_json: bool, **options: Any) -> None
     Exit codes: 0 released (or released before); 1 the Dev Hub refused; 2 bad input;
     4 connection or login failed.
     """
+    from apexgen.cli.package_surface import record_released
     from apexgen.packaging.tooling import PackagingTooling
     from apexgen.packaging.versions import promote_version
 
@@ -385,6 +397,8 @@ def package_version_promote(version: str, as_json: bool, **options: Any) -> None
     promoted = promote_version(tooling, subscriber_id)
     state = "was already released" if promoted.already_released else "is released"
     click.echo(f"{promoted.package_name} {promoted.version_number} ({subscriber_id}) {state}", err=True)
+    if project.namespace:
+        record_released(project, subscriber_id, promoted.version_number)
     if as_json:
         echo_result(
             {
@@ -441,6 +455,7 @@ def package_upload(**options: Any) -> None:
     command is printed);
     2 bad input; 4 connection or login failed; 130 interrupted (the upload goes on in the org).
     """
+    from apexgen.cli.package_surface import guard_upload, record_released
     from apexgen.org.connect import read_secret
     from apexgen.org.metadata import MetadataClient
     from apexgen.org.polling import parse_wait
@@ -515,6 +530,8 @@ def package_upload(**options: Any) -> None:
             else:
                 package_id, package_name = find_metadata_package(tooling, namespace)
             components = check_package_has_components(MetadataClient(tooling.connection), package_name)
+            if project is not None:
+                guard_upload(tooling, project, package_id)
             job.in_flight = True
             job.id = start_upload(
                 tooling,
@@ -540,6 +557,8 @@ def package_upload(**options: Any) -> None:
             upload = wait_for_upload(
                 tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update, on_retry=status.note
             )
+    if project is not None and upload.release_state == "Released" and upload.version_id and upload.version_number:
+        record_released(project, upload.version_id, upload.version_number)
     if not as_json:
         click.echo(_upload_summary(upload), nl=False)
     result = {
