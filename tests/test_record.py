@@ -462,3 +462,37 @@ def test_the_work_on_records_ships_off_in_a_managed_package(namespace, on_record
     assert values["RunOnRecords__c"] == on_records
     assert values["Enabled__c"] == "true"
     assert record.findtext("m:protected", namespaces=NS) == "false"  # a subscriber admin switches it on
+
+
+def test_init_with_a_namespace_ships_the_work_on_records_off_and_its_test_shows_no_call_until_on(cli, tmp_path):
+    root = tmp_path / "demo"
+    assert cli("init", str(root), "--namespace", "acme").exit_code == 0
+    assert cli("generate", cwd=root).exit_code == 0
+    default = root / "force-app/main/default"
+
+    setting = etree.parse(str(default / "customMetadata/AiModelSetting.TriageCase.md-meta.xml")).getroot()
+    values = {
+        v.findtext("m:field", namespaces=NS): v.findtext("m:value", namespaces=NS)
+        for v in setting.iterfind("m:values", NS)
+    }
+    job_test = (default / "classes/AiModelJobTest.cls").read_text("utf-8")
+    test = job_test[job_test.index("static void nothingIsQueuedWhileTheWorkOnRecordsIsOff()") :]
+    test = test[: test.index("@IsTest")]
+
+    assert values["RunOnRecords__c"] == "false"
+    # the Apex test reads the settings as installed, queues a record, and finds no run and no call until on
+    assert "AiModelControls.settings = AiModelSetting__mdt.getAll();" in test
+    assert test.index("Assert.isTrue(stub.calledMethods.isEmpty(), 'Expected no call');") < test.index(
+        "AiModelControls.settings.put(PROMPT, setting(true, null));"
+    )
+    assert "'Expected the call once switched on'" in test
+
+
+@pytest.mark.parametrize("name", ["prompt_name", "queued", "writeToRecord"])
+def test_names_the_record_work_uses_are_reserved(project, cli, name):
+    write_spec(project, HEADER + PROMPT.replace('{ name = "detail" }', f'{{ name = "{name}" }}') + RECORD)
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 2, result.output
+    assert "prompt[0].inputs[1].name" in result.output
