@@ -99,7 +99,60 @@ BAD_RECORDS = [
 ]
 
 
-@pytest.mark.parametrize("line, key, rule", BAD_RECORDS)
+# --- what a write may put into a field (standard fields from apexgen's table, custom ones from objects/) --------
+
+BAD_WRITES = [
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "NextStep" } }',
+        "prompt[0].record.write.text",
+        "writes free text (the answer text) into Opportunity.NextStep, a text field of 255 characters",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "CaseNumber" } }',
+        "prompt[0].record.write.text",
+        "writes Case.CaseNumber, which is read-only (the API cannot update it)",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "SuppliedName" } }',
+        "prompt[0].record.write.text",
+        "writes Case.SuppliedName, which is read-only (the API cannot update it, only set it when the record is "
+        "created)",
+    ),
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "ExpectedRevenue" } }',
+        "prompt[0].record.write.text",
+        "writes Opportunity.ExpectedRevenue, a formula or roll-up field: it cannot be written",
+    ),
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { category = "Amount" } }',
+        "prompt[0].record.write.category",
+        "writes output category (String) into Opportunity.Amount, a currency field that cannot hold it",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { category = "Priority" } }',
+        "prompt[0].record.write.category",
+        "writes choices Problem, Question that the picklist Case.Priority does not have (its values: High, Medium, Low)",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Type" } }',
+        "prompt[0].record.write.text",
+        "writes free text (the answer text) into Case.Type, a picklist, which takes only its values",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "description" } }',
+        "prompt[0].record.write.text",
+        "writes description, which the prompt also reads (inputs); add it to record.rewrite",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Comments" }, '
+        'rewrite = ["Comments"] }',
+        "prompt[0].record.rewrite[0]",
+        "names Comments, which is not both read (inputs) and written (write)",
+    ),
+]
+
+
+@pytest.mark.parametrize("line, key, rule", BAD_RECORDS + BAD_WRITES)
 def test_bad_records_are_refused_naming_file_key_and_rule(project, cli, line, key, rule):
     write_spec(project, HEADER + PROMPT + line + "\n")
 
@@ -109,7 +162,8 @@ def test_bad_records_are_refused_naming_file_key_and_rule(project, cli, line, ke
     assert f"apexgen.toml: {key}: " in unplaced(result.output) and rule in unplaced(result.output), unplaced(
         result.output
     )
-    assert not (project / "force-app/main/default/flows").exists()
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert not (project / "force-app/main/default/classes").exists()
 
 
 def test_custom_fields_are_checked_against_the_project_metadata(project, cli):
@@ -253,71 +307,6 @@ def test_a_record_prompt_keeps_the_name_record_id_for_the_record(project, cli):
 
     assert result.exit_code == 2
     assert "apexgen.toml: prompt[0].record: needs the input name recordId" in unplaced(result.output)
-
-
-# --- what a write may put into a field (standard fields from apexgen's table, custom ones from objects/) --------
-
-BAD_WRITES = [
-    (
-        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "NextStep" } }',
-        "prompt[0].record.write.text",
-        "writes free text (the answer text) into Opportunity.NextStep, a text field of 255 characters",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "CaseNumber" } }',
-        "prompt[0].record.write.text",
-        "writes Case.CaseNumber, which is read-only (the API cannot update it)",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "SuppliedName" } }',
-        "prompt[0].record.write.text",
-        "writes Case.SuppliedName, which is read-only (the API cannot update it, only set it when the record is "
-        "created)",
-    ),
-    (
-        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "ExpectedRevenue" } }',
-        "prompt[0].record.write.text",
-        "writes Opportunity.ExpectedRevenue, a formula or roll-up field: it cannot be written",
-    ),
-    (
-        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { category = "Amount" } }',
-        "prompt[0].record.write.category",
-        "writes output category (String) into Opportunity.Amount, a currency field that cannot hold it",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { category = "Priority" } }',
-        "prompt[0].record.write.category",
-        "writes choices Problem, Question that the picklist Case.Priority does not have (its values: High, Medium, Low)",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Type" } }',
-        "prompt[0].record.write.text",
-        "writes free text (the answer text) into Case.Type, a picklist, which takes only its values",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "description" } }',
-        "prompt[0].record.write.text",
-        "writes description, which the prompt also reads (inputs); add it to record.rewrite",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Comments" }, '
-        'rewrite = ["Comments"] }',
-        "prompt[0].record.rewrite[0]",
-        "names Comments, which is not both read (inputs) and written (write)",
-    ),
-]
-
-
-@pytest.mark.parametrize("line, key, rule", BAD_WRITES)
-def test_writes_a_field_cannot_take_are_refused_naming_the_key_and_the_rule(project, cli, line, key, rule):
-    write_spec(project, HEADER + PROMPT + line + "\n")
-
-    result = cli("generate", cwd=project)
-
-    assert result.exit_code == 2
-    assert f"apexgen.toml: {key}: {rule}" in unplaced(result.output), unplaced(result.output)
-    assert len(result.output.strip().splitlines()) == 1, result.output
-    assert not (project / "force-app/main/default/classes").exists()
 
 
 def test_rewrite_lets_the_answer_replace_a_field_the_prompt_reads():
