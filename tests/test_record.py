@@ -485,3 +485,28 @@ def test_names_the_record_work_uses_are_reserved(project, cli, name):
 
     assert result.exit_code == 2, result.output
     assert "prompt[0].inputs[1].name" in result.output
+
+
+def test_the_job_test_asserts_each_case_the_issue_lists():
+    """Compiled and analysed by the real tools in test_apex_proof (not run: no org): each case is one test method."""
+    test = generated(HEADER + PROMPT + RECORD)["AiModelJobTest.cls"]
+    compact = re.sub(r"\s+", " ", test)
+
+    for method, asserted in {
+        "budgetStopsByCountAndTheChainCarriesTheRest": "'Expected the next execution enqueued'",
+        "budgetStopsByCalloutTime": "'Expected no call once the time is spent'",
+        "rateLimitedCallIsRetriedLaterUpToTheAttemptCap": "NOW.addMinutes(2), run.NextAttemptAt__c",
+        "finalizerIsAttachedForTheRunsBeforeTheFirstCall": "job.finalizer.runIds",
+        "finalizerRecordsALimitExceptionOnTheRuns": "'Apex CPU time limit exceeded'",
+        "switchedOffRunIsSkippedWithoutACall": "AiModelJob.SKIPPED, run.Status__c",
+        "hourlyCapDelaysTheWork": "NOW.addMinutes(10), run.NextAttemptAt__c",
+        "valueAPersonSetAfterTheSaveIsKept": "'Expected the value the person set'",
+        "failedSaveIsLoggedOnTheRun": "'ENTITY_IS_DELETED'",
+        "jobWritesTheAnswersAndLogsEachRun": "'Problem', written.Type",
+    }.items():
+        body = compact[compact.index(f"static void {method}()") :]
+        body = body[: body.index("@IsTest")] if "@IsTest" in body else body
+        assert asserted in body, method
+    files = generated(HEADER + PROMPT + RECORD)
+    assert "'x'.repeat(255), fitted" in re.sub(r"\s+", " ", files["AiRecordWritesTest.cls"])
+    assert "static void batchQueuesTheRecordsWithoutASuccessfulRun()" in files["TriageRecordBatchTest.cls"]
