@@ -6,6 +6,7 @@ bytes for the same spec.
 
 from __future__ import annotations
 
+from apexgen.generate.agent import agent_files
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.automation import automation_metadata
 from apexgen.generate.flows import flow_files
@@ -51,4 +52,4 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if "lwc" in prompt.expose:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    return files + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
+    return files + agent_files(spec, files) + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
