@@ -11,7 +11,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles, starts_with_bom
+from apexgen.check.findings import (
+    APEX_SUFFIXES,
+    INTERRUPTED_RULE,
+    NOT_RUN_SEVERITY,
+    Finding,
+    ProjectFiles,
+    starts_with_bom,
+)
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
 from apexgen.generate.manifest import JOURNAL
@@ -20,6 +27,7 @@ from apexgen.project.containment import outside_reason
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
+from apexgen.untrusted import json_loads
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -68,7 +76,7 @@ def json_positions(text: str) -> dict[tuple[str | int, ...], int]:
 def sfdx_project_schema() -> dict[str, Any]:
     """Salesforce's JSON Schema of sfdx-project.json (a copy from @salesforce/schemas, see schemas/README.md)."""
     text = resources.files("apexgen.check").joinpath("schemas", "sfdx-project.schema.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
+    document: dict[str, Any] = json_loads(text)
     return document
 
 
@@ -180,9 +188,9 @@ def check_manifest(root: Path) -> list[Finding]:
                 str(JOURNAL),
                 0,
                 0,
-                "warning",
+                NOT_RUN_SEVERITY,
                 "manifest",
-                "interrupted",
+                INTERRUPTED_RULE,
                 "the last 'apexgen generate' did not finish; run it again to finish the job",
             )
         )

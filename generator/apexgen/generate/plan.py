@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
+from apexgen.generate.automation import automation_metadata
 from apexgen.generate.flows import flow_files
 from apexgen.generate.lwc import lwc_bundle
 from apexgen.generate.marker import git_attributes, marked
@@ -33,8 +34,9 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         for name in spec.shared_classes()
         if name not in UNTESTED_SHARED_CLASSES
     ]
+    shared_context = {"record_prompts": spec.record_prompts(), "log": bool(spec.record_prompts())}
     for name, template in shared:
-        files += apex_class(spec, name, template)
+        files += apex_class(spec, name, template, **shared_context)
     owners: dict[str, str] = {}  # the prompt each file comes from, for its header
     for prompt in spec.prompts:
         first = len(files)
@@ -45,6 +47,8 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
             layers.append(("action", prompt.action_class))
         if "lwc" in prompt.expose:
             layers.append(("controller", prompt.controller_class))
+        if prompt.record:
+            layers += [("record_work", prompt.record_work_class), ("record_batch", prompt.record_batch_class)]
         for layer, cls in layers:
             source, test = TEMPLATES[layer]
             files += apex_class(spec, cls, source.format(kind=kind), **context)
@@ -54,7 +58,6 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         files += flow_files(spec, prompt)
         owners.update((file.path, prompt.name) for file in files[first:])
     spec_name = PurePath(spec.path).name
-    files = [
-        marked(file, spec_name, owners.get(file.path)) for file in files + permission_set(spec) + model_metadata(spec)
-    ]
+    files += permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
+    files = [marked(file, spec_name, owners.get(file.path)) for file in files]
     return [*files, git_attributes(spec.project.package_dir, [file.path for file in files], spec_name)]

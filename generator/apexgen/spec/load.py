@@ -26,7 +26,7 @@ from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.consistency import check_collisions, check_feedback_references
 from apexgen.spec.lwc import read_lwc
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
+from apexgen.spec.naming import UNPRINTABLE, identifier_problem, namespace_problem, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
@@ -381,10 +381,9 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
     prefix = raw.get("prefix", "Ai")
     _identifier(prefix, name, "project.prefix")
     namespace = raw.get("namespace", "")
-    if namespace:
-        _identifier(namespace, name, "project.namespace")
-        if len(namespace) > 15:
-            raise SpecError(name, "project.namespace", "must be at most 15 characters (a Salesforce namespace prefix)")
+    problem = namespace_problem(namespace) if namespace else None
+    if problem:
+        raise SpecError(name, "project.namespace", problem)
     _printable(raw, ("category",), name, "project")
     package_dir = raw.get("package_dir", "force-app")
     if Path(package_dir).is_absolute() or ".." in Path(package_dir).parts:
