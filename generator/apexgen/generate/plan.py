@@ -60,4 +60,5 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
     spec_name = PurePath(spec.path).name
     files += permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
     files = [marked(file, spec_name, owners.get(file.path)) for file in files]
-    return [*files, git_attributes(spec.project.package_dir, [file.path for file in files], spec_name)]
+    generated = [file.path for file in files if not file.once]
+    return [*files, git_attributes(spec.project.package_dir, generated, spec_name)]

@@ -102,9 +102,12 @@ def schema_text() -> str:
 def init_project(root: Path, api_version: str = API_VERSION, namespace: str = "") -> list[str]:
     """Write a new project into ``root`` (created when missing); return the paths written."""
     files = project_files(root.name, api_version, namespace)
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"{root}: exists and is not a folder")
-    existing = [f.path for f in files if (root / f.path).exists()]
+    try:
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"{root}: exists and is not a folder")
+        existing = [f.path for f in files if (root / f.path).exists()]
+    except OSError as exc:  # a name longer than the system allows
+        raise UsageError(f"{root}: cannot create the project there ({exc.strerror}); nothing was written") from None
     if existing:
         raise UsageError(
             f"{root}: already has {', '.join(existing)}; nothing was written (init makes new projects only)"
