@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from apexgen.generate.agent import agent_files
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.automation import automation_metadata
 from apexgen.generate.flows import flow_files
@@ -58,7 +59,7 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         files += flow_files(spec, prompt)
         owners.update((file.path, prompt.name) for file in files[first:])
     spec_name = PurePath(spec.path).name
-    files += permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
+    files += agent_files(spec, files) + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
     files = [marked(file, spec_name, owners.get(file.path)) for file in files]
     generated = [file.path for file in files if not file.once]
     return [*files, git_attributes(spec.project.package_dir, generated, spec_name)]
