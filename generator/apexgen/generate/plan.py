@@ -47,4 +47,5 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if "lwc" in prompt.expose:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    return files + permission_set(spec) + model_metadata(spec)
+    files += model_metadata(spec)
+    return files + permission_set(spec, files)

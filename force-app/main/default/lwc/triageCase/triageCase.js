@@ -1,16 +1,25 @@
 import { LightningElement, api, wire } from 'lwc';
 import { getRecord } from 'lightning/uiRecordApi';
+import CASE_SUBJECT_FIELD from '@salesforce/schema/Case.Subject';
+import CASE_DESCRIPTION_FIELD from '@salesforce/schema/Case.Description';
 import generate from '@salesforce/apex/TriageCaseController.generate';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['subject'];
 
-// On a record page, these fields of the page's record fill the inputs the user left blank.
+// On a record page, these fields of the page's record fill the inputs the user left blank. They are
+// optional fields: a user who may not read one still gets the others, and that input stays empty.
 const RECORD_INPUTS = [
-    { input: 'subject', field: 'Subject' },
-    { input: 'description', field: 'Description' }
+    { input: 'subject', label: 'Case Subject', field: CASE_SUBJECT_FIELD },
+    { input: 'description', label: 'Case Description', field: CASE_DESCRIPTION_FIELD }
 ];
-const RECORD_FIELDS = RECORD_INPUTS.map(({ field }) => 'Case.' + field);
+const RECORD_FIELDS = RECORD_INPUTS.map(({ field }) => `${field.objectApiName}.${field.fieldApiName}`);
+
+// The most characters each text input takes; the controller refuses more with the same message.
+const MAX_LENGTHS = [
+    { name: 'subject', label: 'Case Subject', maxLength: 4000 },
+    { name: 'description', label: 'Case Description', maxLength: 4000 }
+];
 
 // The outputs of the spec: the controller's answer carries their values by name.
 const OUTPUTS = [
@@ -40,24 +49,34 @@ export default class TriageCase extends LightningElement {
     values = {};
     isWaiting = false;
     errorMessage;
+    recordNotice;
     answer;
 
     get outputFields() {
         return OUTPUTS.map(({ name, label }) => ({ name, label, value: this.answer?.outputs?.[name] }));
     }
 
-    @wire(getRecord, { recordId: '$recordId', fields: RECORD_FIELDS })
-    receiveRecord({ data }) {
+    @wire(getRecord, { recordId: '$recordId', optionalFields: RECORD_FIELDS })
+    receiveRecord({ data, error }) {
+        if (error) {
+            this.recordNotice = `The record could not be read (${messageOf(error)}); enter the values yourself.`;
+            return;
+        }
         if (!data) {
             return;
         }
         const filled = {};
-        for (const { input, field } of RECORD_INPUTS) {
-            if (isBlank(this.values[input])) {
-                filled[input] = data.fields[field]?.value;
+        const unread = [];
+        for (const { input, label, field } of RECORD_INPUTS) {
+            const read = data.fields[field.fieldApiName];
+            if (!read) {
+                unread.push(label);
+            } else if (isBlank(this.values[input])) {
+                filled[input] = read.value;
             }
         }
         this.values = { ...this.values, ...filled };
+        this.recordNotice = unread.length ? `You cannot see ${unread.join(', ')} on this record; enter ${unread.length > 1 ? 'them' : 'it'} yourself.` : undefined;
     }
 
     get cannotSend() {
@@ -77,6 +96,25 @@ export default class TriageCase extends LightningElement {
         };
     }
 
+    // The controller's message for the first input over its length; undefined when none is.
+    tooLongMessage() {
+        const over = MAX_LENGTHS.find(({ name, maxLength }) => String(this.values[name] ?? '').length > maxLength);
+        if (over) {
+            return `${over.label} is too long: at most ${over.maxLength} characters`;
+        }
+        return undefined;
+    }
+
+    // Runs a call of the controller unless an input is too long, which is shown instead.
+    sendChecked(call) {
+        const tooLong = this.tooLongMessage();
+        if (tooLong) {
+            this.errorMessage = tooLong;
+            return Promise.resolve();
+        }
+        return this.whileWaiting(call);
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -91,7 +129,7 @@ export default class TriageCase extends LightningElement {
     }
 
     handleSend() {
-        return this.whileWaiting(async () => {
+        return this.sendChecked(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
         });
