@@ -65,7 +65,8 @@ def test_second_generate_with_unchanged_spec_changes_nothing(cli, project):
     result = generated(cli, project)
 
     count = planned_count(project)
-    assert f"Generated {count} files: {count} unchanged" in result.output
+    # the test data factory (class and meta file) is written once and is the project's own since
+    assert f"Generated {count} files: 2 owned, {count - 2} unchanged" in result.output
     assert {p: (project / p).stat().st_mtime_ns for p in tree(project)} == before
 
 
@@ -95,6 +96,19 @@ def test_force_overwrites_the_edited_file(cli, project):
 
     assert result.exit_code == 0, result.output
     assert edited.read_text() == original
+    assert f"overwrite {CLASSES}/AiVectors.cls (edited by hand)" in result.stderr and "conflict" not in result.stderr
+
+
+def test_generate_check_exits_1_when_files_would_change_and_writes_nothing(cli, project):
+    stale = cli("generate", "--check", cwd=project)
+    assert stale.exit_code == 1 and "not up to date with the spec" in stale.stderr
+    assert not (project / CLASSES).exists()
+    generated(cli, project)
+    assert cli("generate", "--check", cwd=project).exit_code == 0
+    spec = project / "apexgen.toml"
+    spec.write_text(spec.read_text().replace("in three bullets", "in two bullets"))
+    document = json.loads(cli("generate", "--check", "--json", cwd=project).stdout)
+    assert document["status"] == 1 and document["result"]["written"] is False
 
 
 def test_existing_file_not_written_by_apexgen_is_a_conflict(cli, project):
@@ -221,11 +235,12 @@ def test_reference_project_equals_a_fresh_generation(tmp_path, cli):
     from apexgen.generate.plan import render_plan
     from apexgen.spec.load import load_spec
 
-    plan = {f.path: f.content for f in render_plan(load_spec(REPO / "apexgen.toml"))}
+    files = render_plan(load_spec(REPO / "apexgen.toml"))
+    plan = {f.path: f.content for f in files}
     committed = {f"force-app/{p}": c for p, c in tree(REPO / "force-app").items()}
     assert committed == plan
     recorded = read_manifest(REPO)
-    assert recorded == {path: write.digest(content) for path, content in plan.items()}
+    assert recorded == {f.path: write.digest(f.content) for f in files if not f.once}
 
 
 def test_reference_spec_is_the_example_init_writes():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from apexgen.generate.permissions import UNGRANTABLE_FIELDS
 from apexgen.generate.plan import render_plan
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.spec.load import load_spec
@@ -23,15 +24,22 @@ MD = "{http://soap.sforce.com/2006/04/metadata}"
 SPECS = [REPO / "apexgen.toml", *sorted(CASES.glob("*/apexgen.toml"))]
 
 
+DML_ACCESS = {"insert": {"create"}, "update": {"edit"}, "upsert": {"create", "edit"}, "delete": {"delete"}}
+
+
 class Need:
     def __init__(self) -> None:
         self.flows: set[str] = set()
-        self.objects: dict[str, bool] = {}  # object -> edit needed
+        self.objects: dict[str, set[str]] = {}  # object -> read, create, edit, delete
         self.fields: dict[str, bool] = {}  # Object.Field -> edit needed
+        self.metadata_types: set[str] = set()
 
-    def add(self, obj: str, field: str | None, edit: bool) -> None:
-        self.objects[obj] = self.objects.get(obj, False) or edit
-        if field and field.lower() != "id":
+    def add(self, obj: str, field: str | None, edit: bool, access: frozenset[str] = frozenset()) -> None:
+        if obj.endswith("__mdt"):
+            self.metadata_types.add(obj)
+            return
+        self.objects.setdefault(obj, {"read"}).update(access | ({"edit"} if edit else set()))
+        if field and field.lower() not in UNGRANTABLE_FIELDS:  # always readable, never granted
             key = f"{obj}.{field}"
             self.fields[key] = self.fields.get(key, False) or edit
 
@@ -40,22 +48,27 @@ def _apex_need(source: str, need: Need) -> None:
     if re.search(r"^@IsTest", source, re.MULTILINE):
         return  # tests run as their own user
     code = re.sub(r"//[^\n]*|/\*.*?\*/", "", source, flags=re.DOTALL)
-    dml = re.findall(r"Database\.(?:insert|update|upsert)\(\s*(\w+)\s*,[^;]*AccessLevel\.USER_MODE", code)
-    dml += re.findall(r"\b(?:insert|update|upsert) as user (\w+)", code)
-    for variable in dml:
-        declared = re.search(rf"(?:List<(\w+)>|\b(\w+))\s+{variable}\s*[=;]", code)
+    dml = re.findall(r"Database\.(insert|update|upsert|delete)\(\s*(\w+)\s*,[^;]*?AccessLevel\.USER_MODE", code)
+    dml += re.findall(r"\b(insert|update|upsert|delete) as user (\w+)", code)
+    for kind, variable in dml:
+        declared = re.search(rf"(?:List<(\w+)>|Map<Id, (\w+)>|\b(\w+))\s+{variable}\s*[=;]", code)
         assert declared, f"the type of {variable} written in user mode"
-        sobject = declared.group(1) or declared.group(2)
-        need.add(sobject, None, True)
+        sobject = next(group for group in declared.groups() if group)
+        if sobject == "SObject":
+            # A generic write (the job's record writes): its object and fields are those the same work reads
+            # WITH USER_MODE first, and the spec's record write fields; the static type says nothing more.
+            continue
+        need.add(sobject, None, False, frozenset(DML_ACCESS[kind]))
         for arguments in re.findall(rf"new {sobject}\(([^;]*?)\);", code):
             for field in re.findall(r"(\w+)\s*=", arguments):
-                need.add(sobject, field, True)
-        for field in re.findall(r"\.put\('(\w+)'", code):
-            need.add(sobject, field, True)
+                need.add(sobject, field, kind != "delete")
     for select, sobject, rest in re.findall(r"\[\s*SELECT\s+(.*?)\s+FROM\s+(\w+)(.*?)\]", code, re.DOTALL | re.I):
         if "USER_MODE" in rest:
-            for field in re.split(r"\s*,\s*", select.strip()):
-                need.add(sobject, field, False)
+            fields = re.split(r"\s*,\s*", select.strip())
+            fields += re.findall(r"\b(\w+)\s*(?:=|!=|<=|>=|<|>|\bIN\b|\bLIKE\b)", rest.split("WITH USER_MODE")[0])
+            for field in fields:
+                if re.fullmatch(r"\w+", field) and field.upper() not in ("WHERE", "AND", "OR", "NOT"):
+                    need.add(sobject, field, False)
 
 
 def _flow_need(name: str, content: str, need: Need) -> None:
@@ -108,8 +121,12 @@ def granted_by(planned: list[PlannedFile]) -> tuple[Need, set[str]]:
     assert schema.validate(document), schema.error_log
     granted.flows = {f.findtext(f"{MD}flow") for f in document.iterfind(f"{MD}flowAccesses")}
     for access in document.iterfind(f"{MD}objectPermissions"):
-        assert access.findtext(f"{MD}allowRead") == "true"
-        granted.objects[access.findtext(f"{MD}object")] = access.findtext(f"{MD}allowEdit") == "true"
+        granted.objects[access.findtext(f"{MD}object")] = {
+            name
+            for name in ("read", "create", "edit", "delete")
+            if access.findtext(f"{MD}allow{name.title()}") == "true"
+        }
+    granted.metadata_types = {t.findtext(f"{MD}name") for t in document.iterfind(f"{MD}customMetadataTypeAccesses")}
     for access in document.iterfind(f"{MD}fieldPermissions"):
         assert access.findtext(f"{MD}readable") == "true"
         granted.fields[access.findtext(f"{MD}field")] = access.findtext(f"{MD}editable") == "true"
@@ -121,9 +138,17 @@ def assert_enough(planned: list[PlannedFile]) -> Need:
     need = need_of(planned)
     granted, _ = granted_by(planned)
     assert need.flows == granted.flows
-    for what, needed, given in (("object", need.objects, granted.objects), ("field", need.fields, granted.fields)):
-        missing = sorted(k for k, edit in needed.items() if k not in given or (edit and not given[k]))
-        assert missing == [], f"{what} access the code needs and the permission set lacks"
+    assert need.metadata_types <= granted.metadata_types, "custom metadata types read in user mode"
+    missing = sorted(
+        f"{k}: {access - granted.objects.get(k, set())}"
+        for k, access in need.objects.items()
+        if not access <= granted.objects.get(k, set())
+    )
+    assert missing == [], "object access the code needs and the permission set lacks"
+    missing = sorted(
+        k for k, edit in need.fields.items() if k not in granted.fields or (edit and not granted.fields[k])
+    )
+    assert missing == [], "field access the code needs and the permission set lacks"
     generated_objects = {m.group(1) for f in planned if (m := re.search(r"/objects/(\w+)/", f.path))}
     extra = sorted(k for k in granted.fields if k not in need.fields and k.split(".")[0] not in generated_objects)
     assert extra == [], "field access granted beyond what the code needs"
@@ -145,15 +170,19 @@ def test_the_reference_project_needs_flows_objects_and_fields_and_gets_them(tmp_
         "SummarizeCaseScreenFlow",
         "TriageCaseFlow",
     }
-    assert need.objects == {"Case": True}
-    assert need.fields == {"Case.Subject": False, "Case.Description": False, "Case.Type": True, "Case.Priority": True}
+    assert need.objects["Case"] >= {"read"}
+    assert {"Case.Subject", "Case.Description", "Case.Type", "Case.Priority"} <= set(need.fields)
+    assert {"create", "edit", "delete"} <= need.objects["AiModelRun__c"]  # the job's run log, in user mode
+    # The job writes the answer through a generic SObject update in user mode: the spec's write fields are editable.
+    granted, _ = granted_by(planned)
+    assert "edit" in granted.objects["Case"] and granted.fields["Case.Type"] and granted.fields["Case.Priority"]
 
 
 def test_a_screen_flow_that_reads_the_record_gets_read_access() -> None:
     planned = render_plan(load_spec(CASES / "record-trigger" / "apexgen.toml"))
     need = assert_enough(planned)
     assert need.fields["Case.Description"] is False  # the screen Flow's Get Record, user context
-    assert need.fields["Case.Reason"] is True  # the Queueable's user-mode update
+    assert "Case.Reason" in need.fields  # read by the job before its user-mode write
 
 
 def test_the_derivation_catches_a_permission_set_that_grants_too_little() -> None:

@@ -7,6 +7,7 @@ security token), the client secret of the token endpoint and the deploy's sessio
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,10 +17,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from apexgen import web
 from apexgen.cli import main
 from apexgen.models_api.client import Credentials, ModelsClient, generate_request
 from apexgen.org.connect import LoginOptions, connect
-from apexgen.web import RedirectRefused, refuse_cross_origin
+from apexgen.web import AnswerRefused, RedirectRefused, refuse_cross_origin
 from tests.fakes.https_server import serve_https
 from tests.fakes.org import write_sample_project
 
@@ -145,3 +147,102 @@ def test_only_same_origin_redirects_are_followed(location: str, refused: bool) -
             refuse_cross_origin("https://org.example.com/services/Soap/u/65.0", location)
     else:
         refuse_cross_origin("https://org.example.com/services/Soap/u/65.0", location)
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """Answers as the test's ``state.status`` says: "huge" (a body larger than apexgen reads), "short" (a
+    Content-Length the body never reaches), "deep" (JSON nested 100,000 levels)."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        kind = self.server.state  # type: ignore[attr-defined]
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if kind == "deep":
+            body = b"[" * 100_000 + b"]" * 100_000
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif kind == "short":
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"access_token": "x"')
+        else:
+            self.send_header("Content-Length", str(3 * 1024 * 1024))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(3):
+                    self.wfile.write(b" " * 1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("huge", "is larger than 1 MB; refused before reading it all"),
+        ("short", "ended before its announced length (the connection was cut); try again"),
+        ("deep", "is JSON nested too deeply to be read; refused"),
+    ],
+)
+def test_answers_too_large_cut_short_or_nested_too_deeply_are_one_line_errors(
+    kind: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23, items 9 and 12: a 400 MB answer was read whole, a truncated one said "cannot connect", and
+    deeply nested JSON from the org or the Models API ended in exit 123."""
+    monkeypatch.setattr(web, "MAX_ANSWER_BYTES", 1024 * 1024)
+    with serve_https(_Hostile, kind) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_bundle)
+        client = ModelsClient(Credentials(server.url, "key", SECRET), api_url=server.url)
+        with pytest.raises(AnswerRefused) as raised:
+            client.send(generate_request("sfdc_ai__DefaultGPT4Omni", "hello"))
+    assert message in str(raised.value)
+    assert raised.value.exit_code == 4
+
+
+class _Malformed(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        status, body = self.server.state  # type: ignore[attr-defined]
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize(
+    ("options", "status", "body", "said"),
+    [
+        ("soap", 200, b"", "its answer is not a login result"),
+        ("soap", 200, b"<soapenv:Envelope", "its answer is not a login result"),
+        ("soap", 500, b"\xff\xfe not UTF-8", "its answer is not a login result"),
+        (
+            "soap",
+            500,
+            b"<html>\x1b[31mdown\nfor maintenance</html>",
+            "500: <html>\\x1b[31mdown\\nfor maintenance</html>",
+        ),
+        ("oauth", 200, b'{"no": "token"}', "its answer is not a login result"),
+        ("oauth", 200, b"not json", "200: not json"),
+    ],
+)
+def test_a_malformed_login_answer_is_a_connection_error(
+    options: str, status: int, body: bytes, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23, item 9: an empty or malformed SOAP login answer ended in exit 123; item 12: escapes printed raw."""
+    from apexgen.org.connect import AuthenticationFailed
+
+    with serve_https(_Malformed, (status, body)) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_bundle)
+        login = (
+            LoginOptions(username="u@example.com", login_url=server.url)
+            if options == "soap"
+            else LoginOptions(client_id="3MVGkey", login_url=server.url)
+        )
+        with pytest.raises(AuthenticationFailed) as raised:
+            connect(login, environ={"SF_PASSWORD": SECRET, "SF_SECURITY_TOKEN": SECRET, "SF_CLIENT_SECRET": SECRET})
+    assert str(raised.value) == f"login at {server.url} failed: {said}"

@@ -4,12 +4,14 @@ malformed Retry-After header."""
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from apexgen.errors import ApexgenError, ExitCode, UsageError, one_line
+from apexgen.untrusted import MAX_ANSWER_BYTES, json_loads
 
 # A DNS name (labels of letters, digits and inner hyphens) or an IP address (urlsplit drops IPv6's brackets).
 _HOST = re.compile(
@@ -38,10 +40,14 @@ def https_url(flag: str, url: str, assume_https: bool = True) -> SplitResult:
     return parts
 
 
-class RedirectRefused(ApexgenError):
-    """A server redirected a request that carries credentials to another scheme, host or port."""
+class AnswerRefused(ApexgenError):
+    """An answer apexgen does not read: too large, cut short, nested too deeply, or a redirect it refuses."""
 
     exit_code = ExitCode.CONNECTION
+
+
+class RedirectRefused(AnswerRefused):
+    """A server redirected a request that carries credentials to another scheme, host or port."""
 
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -86,7 +92,44 @@ def credential_session_class() -> Any:
                 refuse_cross_origin(resp.url, target)
             return target
 
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            """Send, and read the answer within ``read_answer``'s bounds (unless the caller streams it)."""
+            stream = kwargs.pop("stream", False)
+            response = super().send(request, stream=True, **kwargs)
+            if not stream:
+                read_answer(response, requests.exceptions.RequestException)
+            return response
+
     return SameOriginSession
+
+
+def read_answer(response: Any, network_errors: type[Exception]) -> None:
+    """Read ``response``'s body into it, refusing one larger than MAX_ANSWER_BYTES (before it is read whole),
+    one that ends before its announced length, and JSON nested beyond what can be read."""
+    host = urlsplit(response.url).netloc
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(1 << 20):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                response.close()
+                raise AnswerRefused(
+                    f"the answer of {host} is larger than {MAX_ANSWER_BYTES // (1 << 20)} MB; refused before reading it all"
+                )
+            chunks.append(chunk)
+    except network_errors as exc:
+        if "IncompleteRead" in repr(exc) or "ended prematurely" in str(exc):
+            raise AnswerRefused(
+                f"the answer of {host} ended before its announced length (the connection was cut); try again"
+            ) from None
+        raise
+    response._content = b"".join(chunks)
+    if "json" in response.headers.get("Content-Type", ""):
+        try:
+            json_loads(response._content)
+        except json.JSONDecodeError as exc:
+            if exc.msg.startswith("nested"):
+                raise AnswerRefused(f"the answer of {host} is JSON {exc.msg}; refused") from None
 
 
 @cache

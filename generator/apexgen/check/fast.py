@@ -11,7 +11,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles, starts_with_bom
+from apexgen.check.agent import check_agent_metadata
+from apexgen.check.findings import (
+    APEX_SUFFIXES,
+    INTERRUPTED_RULE,
+    NOT_RUN_SEVERITY,
+    Finding,
+    ProjectFiles,
+    starts_with_bom,
+)
+from apexgen.check.json_positions import json_positions
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
 from apexgen.generate.manifest import JOURNAL
@@ -20,55 +29,18 @@ from apexgen.project.containment import outside_reason
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
+from apexgen.untrusted import json_loads
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
-def json_positions(text: str) -> dict[tuple[str | int, ...], int]:
-    """Offset at which each member (its key) or array item of the valid JSON ``text`` starts, by path."""
-    from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
-
-    decoder = json.JSONDecoder()
-    positions: dict[tuple[str | int, ...], int] = {}
-
-    def skip(index: int) -> int:
-        while index < len(text) and text[index] in " \t\n\r":
-            index += 1
-        return index
-
-    def value(index: int, path: tuple[str | int, ...]) -> int:
-        index = skip(index)
-        opening = text[index]
-        if opening not in "{[":
-            return decoder.raw_decode(text, index)[1]
-        closing = "}" if opening == "{" else "]"
-        index = skip(index + 1)
-        item = 0
-        while text[index] != closing:
-            if opening == "{":
-                key, after_key = scanstring(text, index + 1)
-                positions[path + (key,)] = index
-                index = value(skip(after_key) + 1, path + (key,))  # + 1 skips the colon
-            else:
-                positions[path + (item,)] = index
-                index = value(index, path + (item,))
-                item += 1
-            index = skip(index)
-            if text[index] == ",":
-                index = skip(index + 1)
-        return index + 1
-
-    value(0, ())
-    return positions
-
-
 @cache
 def sfdx_project_schema() -> dict[str, Any]:
     """Salesforce's JSON Schema of sfdx-project.json (a copy from @salesforce/schemas, see schemas/README.md)."""
     text = resources.files("apexgen.check").joinpath("schemas", "sfdx-project.schema.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
+    document: dict[str, Any] = json_loads(text)
     return document
 
 
@@ -156,7 +128,7 @@ def check_spec(root: Path) -> tuple[list[Finding], Any]:
         return [], load_spec(root / SPEC_FILE)
     except SpecError as exc:
         message = f"{exc.key}: {exc.rule}" if exc.key else exc.rule
-        return [Finding(SPEC_FILE, 0, 0, "error", "spec", "invalid", message)], None
+        return [Finding(SPEC_FILE, exc.line, exc.column, "error", "spec", "invalid", message)], None
 
 
 def check_manifest(root: Path) -> list[Finding]:
@@ -180,9 +152,9 @@ def check_manifest(root: Path) -> list[Finding]:
                 str(JOURNAL),
                 0,
                 0,
-                "warning",
+                NOT_RUN_SEVERITY,
                 "manifest",
-                "interrupted",
+                INTERRUPTED_RULE,
                 "the last 'apexgen generate' did not finish; run it again to finish the job",
             )
         )
@@ -271,4 +243,5 @@ def project_checks(project: ProjectFiles, use_cache: bool = True) -> list[Findin
     findings += check_meta_pairs(project)
     findings += check_byte_order_marks(project)
     findings += check_metadata_xml(project, spec, use_cache)
+    findings += check_agent_metadata(project)
     return findings

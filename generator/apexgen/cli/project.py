@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,7 @@ import click
 
 from apexgen.cli.options import json_option, project_dir_option, spec_option, spec_path_of
 from apexgen.cli.output import echo_result
-from apexgen.errors import EditedFilesError
+from apexgen.errors import EditedFilesError, ExitCode
 from apexgen.salesforce import API_VERSION
 
 if TYPE_CHECKING:
@@ -40,13 +41,25 @@ def init(directory: str | None, api_version: str, namespace: str, as_json: bool)
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
 @click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 when a file would change (CI: the spec was edited and not generated again).",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Overwrite generated files that were edited by hand (one no longer generated is kept, not deleted).",
 )
 @json_option("the changes")
 def generate(
-    spec_path: str | None, project_dir: str | None, dry_run: bool, show_diff: bool, force: bool, as_json: bool
+    spec_path: str | None,
+    project_dir: str | None,
+    dry_run: bool,
+    show_diff: bool,
+    check_only: bool,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Generate the Apex of apexgen.toml: services, Flow actions, LWC controllers and their tests.
 
@@ -62,26 +75,31 @@ def generate(
     spec = load_spec(spec_path)
     check_project_file(spec, root)
     changes = plan_changes(root, render_plan(spec))
-    writes = not (dry_run or show_diff)
+    writes = not (dry_run or show_diff or check_only)
     try:
         if writes:
             changes = apply_changes(root, changes, force=force)
     except EditedFilesError as exc:
         exc.data = _changes_json(changes, written=False)  # the JSON error says what would have changed
         raise
+    stale = check_only and any(change.action not in (Action.UNCHANGED, Action.OWNED) for change in changes)
+    status = ExitCode.FINDINGS if stale else ExitCode.OK
     if as_json:
-        echo_result(_changes_json(changes, written=writes))
+        echo_result(_changes_json(changes, written=writes), status)
     elif show_diff:
         for change in changes:
             click.echo(change.diff(), nl=False)
     counts: dict[str, int] = {}
     for change in changes:
         counts[change.action.value] = counts.get(change.action.value, 0) + 1
-        if change.action is not Action.UNCHANGED and not as_json:
+        if change.action not in (Action.UNCHANGED, Action.OWNED) and not as_json:
             note = f" ({change.reason})" if change.reason else ""
             click.echo(f"  {change.action.value:>9} {change.path}{note}", err=True)
     summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
     click.echo(f"{'Would change' if not writes else 'Generated'} {len(changes)} files: {summary}", err=True)
+    if stale:
+        click.echo("error: the generated files are not up to date with the spec: run 'apexgen generate'", err=True)
+    sys.exit(status)
 
 
 def _changes_json(changes: list[Change], written: bool) -> dict[str, Any]:

@@ -5,9 +5,10 @@
 - Flow access to the Flows a user runs (screen and autolaunched Flows). Record-triggered Flows run in system
   context when a record is saved, so they need none.
 - Object and field permissions for what runs in user mode: the record a prompt's ``record`` names is read by its
-  component (``getRecord`` checks field access) and its screen Flow (user context), and its answer is written by
-  the action's Queueable with ``AccessLevel.USER_MODE``; and the custom objects the project generates. Custom
-  metadata types (subscriber models) are read with ``getAll()`` in system mode and need no grant.
+  component (``getRecord`` checks field access), its screen Flow (user context) and the model job, and the job
+  writes its answer with ``AccessLevel.USER_MODE``; the custom objects the project generates (the job's run log,
+  which it inserts, reads, updates and sweeps in user mode). Custom metadata types (subscriber models, admin
+  controls) are read with ``getAll()``, in system mode, and need no grant.
 
 In a managed package the permission set ships with the package, so subscribers assign it instead of granting each
 piece by hand; the same file serves an unpackaged project.
@@ -38,6 +39,7 @@ class ObjectAccess:
     name: str
     edit: bool = False
     fields: dict[str, bool] = field(default_factory=dict)  # field -> editable
+    create_delete: bool = False  # a generated object: the code inserts and deletes its records
 
     def grant(self, field_name: str, editable: bool) -> None:
         if field_name.lower() in UNGRANTABLE_FIELDS:
@@ -81,7 +83,8 @@ def object_access(spec: Spec, planned: list[PlannedFile]) -> list[ObjectAccess]:
     for file in planned:
         match = _OBJECT_FIELD.search(file.path)
         if match and not match.group(1).endswith("__mdt") and "<required>true</required>" not in file.content:
-            objects.setdefault(match.group(1), ObjectAccess(match.group(1))).grant(match.group(2), False)
+            access = objects.setdefault(match.group(1), ObjectAccess(match.group(1), create_delete=True))
+            access.grant(match.group(2), "<formula>" not in file.content)
     return sorted(objects.values(), key=lambda access: access.name)
 
 

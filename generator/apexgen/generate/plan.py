@@ -6,7 +6,9 @@ bytes for the same spec.
 
 from __future__ import annotations
 
+from apexgen.generate.agent import agent_files
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
+from apexgen.generate.automation import automation_metadata
 from apexgen.generate.flows import flow_files
 from apexgen.generate.lwc import lwc_bundle
 from apexgen.generate.permissions import permission_set
@@ -30,8 +32,9 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         for name in spec.shared_classes()
         if name not in UNTESTED_SHARED_CLASSES
     ]
+    shared_context = {"record_prompts": spec.record_prompts(), "log": bool(spec.record_prompts())}
     for name, template in shared:
-        files += apex_class(spec, name, template)
+        files += apex_class(spec, name, template, **shared_context)
     for prompt in spec.prompts:
         kind = KIND_OF[prompt.capability]
         context = {"prompt": prompt, "expected_prompt": expected_prompt(prompt) if kind == "text" else ""}
@@ -40,6 +43,8 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
             layers.append(("action", prompt.action_class))
         if "lwc" in prompt.expose:
             layers.append(("controller", prompt.controller_class))
+        if prompt.record:
+            layers += [("record_work", prompt.record_work_class), ("record_batch", prompt.record_batch_class)]
         for layer, cls in layers:
             source, test = TEMPLATES[layer]
             files += apex_class(spec, cls, source.format(kind=kind), **context)
@@ -47,5 +52,5 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if "lwc" in prompt.expose:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    files += model_metadata(spec)
+    files += agent_files(spec, files) + model_metadata(spec) + automation_metadata(spec)
     return files + permission_set(spec, files)

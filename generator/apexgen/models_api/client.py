@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 
 from apexgen.errors import ApexgenError, ExitCode, SpecError
 from apexgen.spec.types import Localization, Prompt
+from apexgen.untrusted import json_loads
 
 DEFAULT_API_URL = "https://api.salesforce.com/einstein/platform/v1"
 # Required by the API; both are "reserved for future use" and have these fixed values today.
@@ -141,7 +142,7 @@ def feedback_request(
 def read_conversation(text: str, name: str) -> list[dict[str, str]]:
     """A chat history file: a JSON list of ``{"role": "system"|"user"|"assistant", "content": "..."}``."""
     try:
-        messages = json.loads(text)
+        messages = json_loads(text)
     except ValueError as exc:
         raise SpecError(name, "", f"is not valid JSON: {exc}") from None
     if not isinstance(messages, list):

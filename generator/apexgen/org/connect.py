@@ -17,7 +17,6 @@ missing credentials before it does any other work; ``open_connection`` then logs
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -28,8 +27,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from apexgen.errors import ApexgenError, ExitCode, UsageError
+from apexgen.errors import ApexgenError, ExitCode, UsageError, one_line
 from apexgen.salesforce import API_VERSION
+from apexgen.untrusted import json_loads
 from apexgen.web import https_url
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
@@ -166,7 +166,7 @@ def default_target_org(environ: dict[str, str], project_root: Path | None, home:
             continue
         path = folder / SF_CONFIG_FILE
         try:
-            value = json.loads(path.read_text(encoding="utf-8")).get("target-org")
+            value = json_loads(path.read_text(encoding="utf-8")).get("target-org")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(value, str) and value:
@@ -295,6 +295,7 @@ def connect(
 def _authentication_errors(login_url: str) -> Any:
     """Turn library and network failures of a login into one line without a secret."""
     import contextlib
+    from xml.parsers.expat import ExpatError
 
     import requests
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed
@@ -305,9 +306,14 @@ def _authentication_errors(login_url: str) -> Any:
             yield
         except SalesforceAuthenticationFailed as exc:
             reason = getattr(exc, "auth_message", None) or str(exc)  # auth_message: simple-salesforce >= 1.12.10
-            raise AuthenticationFailed(f"login at {login_url} failed: {exc.code}: {reason}") from None
+            # the reason may be a whole HTML page: one line, and short
+            said = one_line(f"{exc.code}: {reason}")
+            raise AuthenticationFailed(f"login at {login_url} failed: {said[:300]}") from None
         except requests.RequestException:
             raise AuthenticationFailed(f"login at {login_url} failed: cannot reach it") from None
+        except (ExpatError, UnicodeDecodeError, ValueError, KeyError, AttributeError):
+            # simple-salesforce reads the answer without checking it: empty, not XML or JSON, no session
+            raise AuthenticationFailed(f"login at {login_url} failed: its answer is not a login result") from None
 
     return guard()
 
@@ -389,7 +395,7 @@ def _sf_org_display(executable: str, alias: str, source: str) -> tuple[str, str]
         [executable, "org", "display", "--target-org", alias, "--json"], capture_output=True, text=True, check=False
     )
     try:
-        document = json.loads(completed.stdout)
+        document = json_loads(completed.stdout)
     except ValueError:
         raise AuthenticationFailed(f"{where}: sf org display gave no JSON (exit {completed.returncode})") from None
     result = document.get("result") or {}

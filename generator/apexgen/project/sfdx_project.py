@@ -18,6 +18,7 @@ from typing import Any
 from apexgen.errors import SpecError, UsageError
 from apexgen.project.containment import outside_reason
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
+from apexgen.untrusted import json_loads
 
 VERSION_NUMBER = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(NEXT|\d+)")
 # What `sf package create` writes into a package directory that had no package yet.
@@ -47,7 +48,7 @@ def read_document(root: Path) -> tuple[str, Any]:
     Raises what reading and decoding raise (OSError, UnicodeDecodeError, json.JSONDecodeError), for the
     caller to report in its own way: ``SfdxProject.load`` as an error, the check as findings."""
     text = (root / SFDX_PROJECT_FILE).read_text(encoding="utf-8")
-    return text, json.loads(text)
+    return text, json_loads(text)
 
 
 @dataclass

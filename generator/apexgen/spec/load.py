@@ -7,6 +7,7 @@ The first problem found is reported; nothing is generated from a spec with a pro
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -19,13 +20,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from apexgen.errors import SpecError
+from apexgen.errors import SpecError, one_line
 from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
+from apexgen.spec.agent import check_agent_keys, expose_of, read_topics
 from apexgen.spec.consistency import check_collisions, check_feedback_references
 from apexgen.spec.lwc import read_lwc
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
+from apexgen.spec.naming import UNPRINTABLE, namespace_problem, require_identifier, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
@@ -190,16 +192,40 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def parse_spec(text: str, name: str = "apexgen.toml") -> Spec:
-    """Validate spec ``text`` (named ``name`` in messages)."""
+    """Validate spec ``text`` (named ``name`` in messages, with the line and column of the key at fault)."""
     try:
         data = tomllib.loads(text)
-        _check_finite(data, [], name)
-        _check_schema(data, name)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(name, "", f"is not valid TOML: {exc}") from None
+        at = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line, column = (int(at.group(1)), int(at.group(2))) if at else (0, 0)
+        raise SpecError(name, "", f"is not valid TOML: {exc}", line, column) from None
     except RecursionError:
         raise SpecError(name, "", "is nested too deeply (arrays or tables inside each other)") from None
-    return _build(data, name)
+    try:
+        _check_finite(data, [], name)
+        _check_schema(data, name)
+        return _build(data, name)
+    except RecursionError:
+        raise SpecError(name, "", "is nested too deeply (arrays or tables inside each other)") from None
+    except SpecError as exc:
+        if exc.file != name or exc.line:
+            raise
+        raise _located(exc, text, data) from None
+
+
+def _located(error: SpecError, text: str, data: dict[str, Any]) -> SpecError:
+    """``error`` at the line and column of its key, naming the prompt it is in by its name."""
+    from apexgen.spec.positions import key_positions, parse_key, position_of
+
+    path = parse_key(error.key)
+    line, column = position_of(key_positions(text), path) or (0, 0)
+    rule = error.rule
+    if len(path) > 2 and path[0] == "prompt" and isinstance(path[1], int) and path[2] != "name":
+        prompts = data.get("prompt")
+        prompt = prompts[path[1]] if isinstance(prompts, list) and path[1] < len(prompts) else None
+        if isinstance(prompt, dict) and isinstance(prompt.get("name"), str):
+            rule = f"{rule} (prompt '{one_line(prompt['name'])}')"
+    return SpecError(error.file, error.key, rule, line, column)
 
 
 def _check_finite(value: Any, path: list[Any], name: str) -> None:
@@ -269,7 +295,9 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))[0]
-        raise SpecError(name, _key(path + [extra]), f"unknown key (allowed here: {', '.join(allowed)})")
+        closest = difflib.get_close_matches(extra, allowed, n=1)
+        hint = f"; did you mean '{closest[0]}'?" if closest else ""
+        raise SpecError(name, _key(path + [extra]), f"unknown key (allowed here: {', '.join(allowed)}){hint}")
     if error.validator == "required":
         missing = error.message.split("'")[1]
         raise SpecError(name, _key(path + [missing]), "is required")
@@ -281,7 +309,7 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
         )
     rules: dict[str, Callable[[], str]] = {
         "type": lambda: f"must be of type {error.validator_value}",
-        "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)),
+        "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)) + _closest(error),
         "minLength": lambda: "must not be empty",
         "minItems": lambda: f"must have at least {error.validator_value} item(s)",
         "minProperties": lambda: f"must have at least {error.validator_value} key(s)",
@@ -294,6 +322,17 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
     }
     rule = rules.get(str(error.validator), lambda: str(error.message))()
     raise SpecError(name, _key(path), rule)
+
+
+def _closest(error: Any) -> str:
+    """The hint "; did you mean 'chat'?" for a misspelt choice, or nothing."""
+    if not isinstance(error.instance, str):
+        return ""
+    choices = [str(choice) for choice in error.validator_value]
+    closest = difflib.get_close_matches(error.instance, choices, n=1) or [
+        choice for choice in choices if choice.lower() == error.instance.lower()
+    ]
+    return f"; did you mean '{closest[0]}'?" if closest else ""
 
 
 _PATTERN_HELP = {
@@ -318,13 +357,8 @@ def _build(data: dict[str, Any], name: str) -> Spec:
         project=project,
         models=models,
         prompts=prompts,
+        topics=read_topics(data.get("topic", []), prompts, name),
     )
-
-
-def _identifier(value: str, file: str, key: str) -> None:
-    problem = identifier_problem(value)
-    if problem:
-        raise SpecError(file, key, problem)
 
 
 def _printable(raw: dict[str, Any], keys: tuple[str, ...], file: str, at: str) -> None:
@@ -342,12 +376,11 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
             name, "project.api_version", f"must be {MIN_API_VERSION}.0 or later (the aiplatform namespace needs it)"
         )
     prefix = raw.get("prefix", "Ai")
-    _identifier(prefix, name, "project.prefix")
+    require_identifier(prefix, name, "project.prefix")
     namespace = raw.get("namespace", "")
-    if namespace:
-        _identifier(namespace, name, "project.namespace")
-        if len(namespace) > 15:
-            raise SpecError(name, "project.namespace", "must be at most 15 characters (a Salesforce namespace prefix)")
+    problem = namespace_problem(namespace) if namespace else None
+    if problem:
+        raise SpecError(name, "project.namespace", problem)
     _printable(raw, ("category",), name, "project")
     package_dir = raw.get("package_dir", "force-app")
     if Path(package_dir).is_absolute() or ".." in Path(package_dir).parts:
@@ -371,7 +404,7 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
     aliases: dict[str, str] = {}
     for alias, value in raw.items():
         key = f"models.{alias}"
-        _identifier(alias, name, key)
+        require_identifier(alias, name, key)
         if alias.lower() in aliases:
             raise SpecError(
                 name,
@@ -416,7 +449,7 @@ def _prompt(
 ) -> Prompt:
     at = f"prompt[{index}]"
     prompt_name = raw["name"]
-    _identifier(prompt_name, name, f"{at}.name")
+    require_identifier(prompt_name, name, f"{at}.name")
     capability = raw["capability"]
     if prompt_name.lower() in JEST_TEST_FILE_NAMES and "lwc" in raw.get("expose", DEFAULT_EXPOSE):
         raise SpecError(
@@ -476,7 +509,7 @@ def _prompt(
                     name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})"
                 )
 
-    expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
+    expose = expose_of(raw, DEFAULT_EXPOSE)
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
         raise SpecError(name, f"{at}.flows", 'needs the prompt exposed to flow (add "flow" to expose)')
@@ -500,6 +533,7 @@ def _prompt(
         raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at
     )
     label = raw.get("label", words(prompt_name))
+    check_agent_keys(raw, expose, label, name, at)
     loc = raw.get("localization")
     return Prompt(
         name=prompt_name,
@@ -528,12 +562,13 @@ def _prompt(
         record=record,
         lwc_targets=lwc_targets,
         lwc_public=lwc_public,
+        confirm=raw.get("confirm", False),
     )
 
 
 def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     input_name = raw["name"]
-    _identifier(input_name, name, f"{at}.name")
+    require_identifier(input_name, name, f"{at}.name")
     _printable(raw, ("label", "description"), name, at)
     if input_name in OBJECT_MEMBERS:
         raise SpecError(
@@ -556,4 +591,5 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
         required=raw.get("required", False),
         multiline=raw.get("multiline", False),
         max_length=raw.get("max_length", DEFAULT_MAX_LENGTH) if raw.get("type", "String") == "String" else 0,
+        pii=raw.get("pii", False),
     )

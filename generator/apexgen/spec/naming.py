@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from apexgen.errors import SpecError
+
 # Salesforce "Reserved Keywords" (Apex Developer Guide), lower-cased. Words reserved for future use are
 # included: a name that compiles today but breaks in a later release is no better than one that fails now.
 RESERVED_WORDS = frozenset(
@@ -168,6 +170,34 @@ def identifier_problem(name: str) -> str | None:
         return f"'{name}' must not end with an underscore"
     if name.lower() in RESERVED_WORDS:
         return f"'{name}' is an Apex reserved word"
+    return None
+
+
+def require_identifier(value: str, file: str, key: str) -> None:
+    """Raise the spec error naming ``key`` when ``value`` is no usable Apex identifier."""
+    problem = identifier_problem(value)
+    if problem:
+        raise SpecError(file, key, problem)
+
+
+# Namespaces the platform itself uses in the code apexgen generates or that runs beside it: "c" (the
+# default namespace of Lightning components), "schema", "system", "flow", "lightning", "test" (Apex's
+# Schema, System, Flow, Test classes; markup's lightning:), "apex", "aura", "force", "ui". A package prefix
+# equal to one would shadow them; the platform's full list of refused prefixes is not documented, so apexgen
+# refuses these (the safe side) and lets the org refuse any other.
+PLATFORM_NAMESPACES = frozenset({"c", "schema", "system", "flow", "lightning", "test", "apex", "aura", "force", "ui"})
+MAX_NAMESPACE = 15
+
+
+def namespace_problem(namespace: str) -> str | None:
+    """Why ``namespace`` cannot be a package's namespace prefix, or None."""
+    problem = identifier_problem(namespace)
+    if namespace.lower() in PLATFORM_NAMESPACES:
+        return f"'{namespace}' is a namespace of the platform itself; choose your own prefix"
+    if problem:
+        return problem
+    if len(namespace) > MAX_NAMESPACE:
+        return f"must be at most {MAX_NAMESPACE} characters (a Salesforce namespace prefix)"
     return None
 
 
