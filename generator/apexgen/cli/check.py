@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
 from apexgen.cli.options import json_option, project_dir_option, project_root
 from apexgen.cli.output import echo_result, finish
-from apexgen.errors import ExitCode, ToolsMissingError
+from apexgen.errors import ExitCode, ToolsMissingError, one_line
 from apexgen.pins import PINNED_PACKAGES
 
 
@@ -133,8 +134,6 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
 
     Exits 0 when 'apexgen check --deep' can run, 2 when something is missing.
     """
-    from pathlib import Path
-
     from apexgen.check.apex_ls import mirrored_project
     from apexgen.check.daemon import running_daemons
     from apexgen.check.toolchain import INSTALL_COMMAND, MIN_JAVA, MIN_NODE, tools_status
@@ -162,8 +161,9 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
         lines.append(f"  {place.directory}: {state}")
     daemons = running_daemons()
     for daemon in daemons:
-        project = mirrored_project(Path(daemon["workspace"]))  # the folder its apex-ls mirror stands for
-        lines.append(f"daemon   pid {daemon['pid']} for {project}, idle {daemon['idleSeconds']} s")
+        project = mirrored_project(Path(str(daemon.get("workspace"))))  # the folder its apex-ls mirror stands for
+        shown = one_line(str(project))  # a folder's name may hold escape sequences
+        lines.append(f"daemon   pid {daemon.get('pid')} for {shown}, idle {daemon.get('idleSeconds')} s")
     if not as_json:
         click.echo("\n".join(lines))
     if not ready:
@@ -180,15 +180,20 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
 
 
 @tools.command("stop")
+@project_dir_option
+@click.option("--all", "every", is_flag=True, help="Stop the check daemons of every project, not this one's.")
 @json_option("how many stopped")
-def tools_stop(as_json: bool) -> None:
-    """Stop the check daemons: the JVMs that keep apex-ls and PMD loaded between deep checks.
+def tools_stop(project_dir: str | None, every: bool, as_json: bool) -> None:
+    """Stop the project's check daemon: the JVM that keeps apex-ls and PMD loaded between deep checks.
 
-    Each stops by itself after half an hour without a check; the next deep check starts one again.
+    Each stops by itself after half an hour without a check, and at most three run (the one idle longest
+    stops first); the next deep check starts one again. --all stops those of every project.
     """
+    from apexgen.check.apex_ls import mirrored_project
     from apexgen.check.daemon import stop_daemons
 
-    stopped = stop_daemons()
+    root = None if every else project_root(project_dir).resolve()
+    stopped = stop_daemons(None if root is None else lambda daemon: mirrored_project(Path(daemon["workspace"])) == root)
     click.echo(f"Stopped {stopped} check daemon(s).", err=True)
     if as_json:
         echo_result({"stopped": stopped})

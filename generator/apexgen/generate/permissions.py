@@ -7,7 +7,8 @@
 - Object and field permissions for what runs in user mode: the record a prompt's ``record`` names is read by its
   component (``getRecord`` checks field access), its screen Flow (user context) and the model job, and the job
   writes its answer with ``AccessLevel.USER_MODE``; the custom objects the project generates (the job's run log,
-  which it inserts, reads, updates and sweeps in user mode). Custom metadata types (subscriber models, admin
+  which the job inserts, reads and updates in user mode as the user whose save queued it; only the hourly sweep,
+  which runs as the admin who scheduled it, deletes runs, so users get no delete and cannot erase the log). Custom metadata types (subscriber models, admin
   controls) are read with ``getAll()``, in system mode, and need no grant.
 
 In a managed package the permission set ships with the package, so subscribers assign it instead of granting each
@@ -39,7 +40,7 @@ class ObjectAccess:
     name: str
     edit: bool = False
     fields: dict[str, bool] = field(default_factory=dict)  # field -> editable
-    create_delete: bool = False  # a generated object: the code inserts and deletes its records
+    create: bool = False  # a generated object: the code inserts its records
 
     def grant(self, field_name: str, editable: bool) -> None:
         if field_name.lower() in UNGRANTABLE_FIELDS:
@@ -60,6 +61,8 @@ def entry_point_classes(spec: Spec) -> list[str]:
             classes.append(prompt.action_class)
         if "lwc" in prompt.expose:
             classes.append(prompt.controller_class)
+    if spec.record_prompts():
+        classes.append(f"{spec.project.prefix}ModelRunRetry")  # the run log's Flow action
     return sorted(classes)
 
 
@@ -83,7 +86,7 @@ def object_access(spec: Spec, planned: list[PlannedFile]) -> list[ObjectAccess]:
     for file in planned:
         match = _OBJECT_FIELD.search(file.path)
         if match and not match.group(1).endswith("__mdt") and "<required>true</required>" not in file.content:
-            access = objects.setdefault(match.group(1), ObjectAccess(match.group(1), create_delete=True))
+            access = objects.setdefault(match.group(1), ObjectAccess(match.group(1), create=True))
             access.grant(match.group(2), "<formula>" not in file.content)
     return sorted(objects.values(), key=lambda access: access.name)
 

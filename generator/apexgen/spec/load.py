@@ -61,6 +61,10 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "model_name",
         "options",
         "prompt",
+        "prompt_name",
+        "queued",
+        "record_ids",
+        "recordids",
         "request",
         "requests",
         "result",
@@ -69,6 +73,7 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "system_message",
         "template",
         "values",
+        "writetorecord",
     ]
 ) | frozenset(
     # the variables and elements of the generated Flows, which share one namespace with the inputs
