@@ -56,7 +56,7 @@ def assert_same_tree(ours: dict[str, bytes], expected: dict[str, bytes]) -> None
             assert ours[path] == data, path
 
 
-@pytest.mark.parametrize("case", ["strategies", "digital_and_unignored", "merges_and_folders"])
+@pytest.mark.parametrize("case", ["strategies", "digital_and_unignored", "merges_and_folders", "agent"])
 def test_conversion_matches_what_sf_wrote(case: str, tmp_path: Path) -> None:
     conversion = convert_project(case_project(case, tmp_path))
     assert_same_tree(conversion.files(), tree(CASES / case / "expected"))
@@ -194,8 +194,8 @@ def test_identical_duplicates_are_accepted_as_sf_accepts_them(tmp_path: Path) ->
     ("directories", "message"),
     [
         (["nowhere"], "nowhere: the package directory does not exist"),
-        (["../outside"], "../outside: the package directory lies outside the project"),
-        (["linked"], "linked: the package directory lies outside the project"),
+        (["../outside"], "packageDirectories: the package directory '../outside' must not leave the project folder"),
+        (["linked"], "packageDirectories: the package directory 'linked' leads outside the project folder"),
     ],
 )
 def test_package_directories_must_exist_inside_the_project(

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from apexgen.cli.options import json_option, project_dir_option, spec_option, spec_path_of
+from apexgen.cli.options import json_option, project_dir_option, project_root, spec_option, spec_path_of
 from apexgen.cli.output import echo_result
-from apexgen.errors import EditedFilesError, ExitCode
+from apexgen.errors import EditedFilesError, ExitCode, UsageError
 from apexgen.salesforce import API_VERSION
 
 if TYPE_CHECKING:
@@ -21,18 +21,44 @@ if TYPE_CHECKING:
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--api-version", default=API_VERSION, show_default=True, help="Salesforce API version of the project.")
 @click.option("--namespace", default="", help="Managed-package namespace prefix (default: none).")
+@click.option(
+    "--existing",
+    is_flag=True,
+    help="Add apexgen.toml to the SFDX project DIRECTORY is in (default: the current one), with its API "
+    "version, namespace and default package directory, and the editor files and .prettierrc it lacks.",
+)
 @json_option("the files created")
-def init(directory: str | None, api_version: str, namespace: str, as_json: bool) -> None:
-    """Create a new SFDX project with a commented example apexgen.toml."""
-    from apexgen.generate.scaffold import init_project
+def init(directory: str | None, api_version: str, namespace: str, existing: bool, as_json: bool) -> None:
+    """Create a new SFDX project with a commented example apexgen.toml, or add one to an existing project.
 
-    root = Path(directory or ".").resolve()
-    created = init_project(root, api_version, namespace)
+    \b
+    Both write the editor support: apexgen.toml names its JSON schema (.vscode/apexgen.schema.json,
+    for the Even Better TOML extension), .vscode/extensions.json recommends that extension, and
+    .vscode/tasks.json runs apexgen generate and apexgen check with problem matchers.
+
+    """
+    from apexgen.generate.scaffold import init_existing, init_project
+
+    kept: list[str] = []
+    if existing:
+        if api_version != API_VERSION or namespace:
+            raise UsageError("--existing takes the API version and namespace from sfdx-project.json; drop the flags")
+        root = project_root(directory)
+        created, kept = init_existing(root)
+    else:
+        root = Path(directory or ".").resolve()
+        created = init_project(root, api_version, namespace)
     for path in created:
         click.echo(f"  create {path}", err=True)
-    click.echo(f"Created project in {root}. Next: edit apexgen.toml, then run 'apexgen generate'.", err=True)
+    for path in kept:
+        click.echo(f"    keep {path} (exists)", err=True)
+    click.echo(
+        f"{'Added apexgen to' if existing else 'Created project in'} {root}. "
+        "Next: edit apexgen.toml, then run 'apexgen generate'.",
+        err=True,
+    )
     if as_json:
-        echo_result({"projectDir": str(root), "created": [str(path) for path in created]})
+        echo_result({"projectDir": str(root), "created": created, "kept": kept})
 
 
 @click.command()
@@ -82,7 +108,7 @@ def generate(
     except EditedFilesError as exc:
         exc.data = _changes_json(changes, written=False)  # the JSON error says what would have changed
         raise
-    stale = check_only and any(change.action is not Action.UNCHANGED for change in changes)
+    stale = check_only and any(change.action not in (Action.UNCHANGED, Action.OWNED) for change in changes)
     status = ExitCode.FINDINGS if stale else ExitCode.OK
     if as_json:
         echo_result(_changes_json(changes, written=writes), status)
@@ -92,7 +118,7 @@ def generate(
     counts: dict[str, int] = {}
     for change in changes:
         counts[change.action.value] = counts.get(change.action.value, 0) + 1
-        if change.action is not Action.UNCHANGED and not as_json:
+        if change.action not in (Action.UNCHANGED, Action.OWNED) and not as_json:
             note = f" ({change.reason})" if change.reason else ""
             click.echo(f"  {change.action.value:>9} {change.path}{note}", err=True)
     summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))

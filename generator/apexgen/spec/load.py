@@ -24,13 +24,15 @@ from apexgen.errors import SpecError, one_line
 from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
+from apexgen.spec.agent import check_agent_keys, expose_of, read_topics
 from apexgen.spec.consistency import check_collisions, check_feedback_references
 from apexgen.spec.lwc import read_lwc
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem, namespace_problem, words
+from apexgen.spec.naming import UNPRINTABLE, namespace_problem, require_identifier, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
+    DEFAULT_MAX_LENGTH,
     Input,
     Localization,
     ModelRef,
@@ -59,6 +61,10 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "model_name",
         "options",
         "prompt",
+        "prompt_name",
+        "queued",
+        "record_ids",
+        "recordids",
         "request",
         "requests",
         "result",
@@ -67,6 +73,7 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "system_message",
         "template",
         "values",
+        "writetorecord",
     ]
 ) | frozenset(
     # the variables and elements of the generated Flows, which share one namespace with the inputs
@@ -355,13 +362,8 @@ def _build(data: dict[str, Any], name: str) -> Spec:
         project=project,
         models=models,
         prompts=prompts,
+        topics=read_topics(data.get("topic", []), prompts, name),
     )
-
-
-def _identifier(value: str, file: str, key: str) -> None:
-    problem = identifier_problem(value)
-    if problem:
-        raise SpecError(file, key, problem)
 
 
 def _printable(raw: dict[str, Any], keys: tuple[str, ...], file: str, at: str) -> None:
@@ -379,7 +381,7 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
             name, "project.api_version", f"must be {MIN_API_VERSION}.0 or later (the aiplatform namespace needs it)"
         )
     prefix = raw.get("prefix", "Ai")
-    _identifier(prefix, name, "project.prefix")
+    require_identifier(prefix, name, "project.prefix")
     namespace = raw.get("namespace", "")
     problem = namespace_problem(namespace) if namespace else None
     if problem:
@@ -407,7 +409,7 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
     aliases: dict[str, str] = {}
     for alias, value in raw.items():
         key = f"models.{alias}"
-        _identifier(alias, name, key)
+        require_identifier(alias, name, key)
         if alias.lower() in aliases:
             raise SpecError(
                 name,
@@ -452,7 +454,7 @@ def _prompt(
 ) -> Prompt:
     at = f"prompt[{index}]"
     prompt_name = raw["name"]
-    _identifier(prompt_name, name, f"{at}.name")
+    require_identifier(prompt_name, name, f"{at}.name")
     capability = raw["capability"]
     if prompt_name.lower() in JEST_TEST_FILE_NAMES and "lwc" in raw.get("expose", DEFAULT_EXPOSE):
         raise SpecError(
@@ -512,7 +514,7 @@ def _prompt(
                     name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})"
                 )
 
-    expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
+    expose = expose_of(raw, DEFAULT_EXPOSE)
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
         raise SpecError(name, f"{at}.flows", 'needs the prompt exposed to flow (add "flow" to expose)')
@@ -536,6 +538,7 @@ def _prompt(
         raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at
     )
     label = raw.get("label", words(prompt_name))
+    check_agent_keys(raw, expose, label, name, at)
     loc = raw.get("localization")
     return Prompt(
         name=prompt_name,
@@ -564,12 +567,13 @@ def _prompt(
         record=record,
         lwc_targets=lwc_targets,
         lwc_public=lwc_public,
+        confirm=raw.get("confirm", False),
     )
 
 
 def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     input_name = raw["name"]
-    _identifier(input_name, name, f"{at}.name")
+    require_identifier(input_name, name, f"{at}.name")
     _printable(raw, ("label", "description"), name, at)
     if input_name in OBJECT_MEMBERS:
         raise SpecError(
@@ -581,8 +585,9 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
         raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
     label = raw.get("label", words(input_name))
-    if raw.get("multiline") and raw.get("type", "String") != "String":
-        raise SpecError(name, f"{at}.multiline", f"is only for String inputs (this one is {raw['type']})")
+    for key in ("multiline", "max_length"):
+        if key in raw and raw.get("type", "String") != "String":
+            raise SpecError(name, f"{at}.{key}", f"is only for String inputs (this one is {raw['type']})")
     return Input(
         name=input_name,
         type=raw.get("type", "String"),
@@ -590,4 +595,6 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
         description=raw.get("description", label),
         required=raw.get("required", False),
         multiline=raw.get("multiline", False),
+        max_length=raw.get("max_length", DEFAULT_MAX_LENGTH) if raw.get("type", "String") == "String" else 0,
+        pii=raw.get("pii", False),
     )

@@ -50,6 +50,17 @@ class Input:
     required: bool
     sample: str | None = None  # the Apex value generated tests pass; None: one made from the type
     multiline: bool = False  # a String people write several lines in: a text area on screens
+    max_length: int = 0  # String: the most characters the component and the controller accept (0: not text)
+    pii: bool = False  # personally identifiable information (the agent action's lightning:isPII)
+
+
+# The most characters a String input takes unless the spec says otherwise, and the chat history a component sends
+# and its controller accepts: the later turns, each at most CHAT_TURN_MAX_LENGTH characters. Together about
+# 25,000 tokens at most (some 4 characters a token), well inside the 128,000-token context of the standard OpenAI
+# models and the larger ones of the other providers, and each call billed for a bounded request.
+DEFAULT_MAX_LENGTH = 4000
+CHAT_HISTORY_MAX_TURNS = 10
+CHAT_TURN_MAX_LENGTH = 8000
 
 
 @dataclass(frozen=True)
@@ -115,13 +126,15 @@ def output_instructions(outputs: tuple[Output, ...]) -> str:
 
 # The inputs of capabilities whose inputs are not declared in the spec.
 EMBED_INPUTS = (
-    Input("first", "String", "First Text", "The first text to compare", True),
-    Input("second", "String", "Second Text", "The text to compare with the first", True),
+    Input("first", "String", "First Text", "The first text to compare", True, max_length=DEFAULT_MAX_LENGTH),
+    Input("second", "String", "Second Text", "The text to compare with the first", True, max_length=DEFAULT_MAX_LENGTH),
 )
 FEEDBACK_INPUTS = (
-    Input("generationId", "String", "Generation ID", "Id of the answer the feedback is about", True),
+    Input("generationId", "String", "Generation ID", "Id of the answer the feedback is about", True, max_length=255),
     Input("rating", "String", "Rating", "GOOD or BAD", True, sample="'GOOD'"),
-    Input("comment", "String", "Comment", "What was good or bad about the answer", False),
+    Input(
+        "comment", "String", "Comment", "What was good or bad about the answer", False, max_length=DEFAULT_MAX_LENGTH
+    ),
 )
 
 
@@ -185,6 +198,12 @@ class Prompt:
     # not exposed) and the inputs a Flow screen or a parent may set (@api), in the order of the inputs.
     lwc_targets: tuple[str, ...] = ()
     lwc_public: tuple[str, ...] = ()
+    confirm: bool = False  # exposed to agent: the agent asks the user before it runs the action
+
+    @property
+    def agent_function(self) -> str:
+        """The developer name of the prompt's agent action (GenAiFunction) when it is exposed to agent."""
+        return self.name
 
     @property
     def entry_method(self) -> str:
@@ -202,6 +221,21 @@ class Prompt:
     @property
     def controller_class(self) -> str:
         return f"{self.name}Controller"
+
+    @property
+    def record_work_class(self) -> str:
+        """The prompt's work on records, which the shared job runs (prompts with ``record``)."""
+        return f"{self.name}RecordWork"
+
+    @property
+    def record_batch_class(self) -> str:
+        """The Batch Apex class that queues the records that already exist (prompts with ``record``)."""
+        return f"{self.name}RecordBatch"
+
+    @property
+    def calls_model(self) -> bool:
+        """Whether the prompt calls a model (feedback rates an answer instead): an admin's controls apply."""
+        return self.capability != "feedback"
 
     @property
     def call_inputs(self) -> tuple[Input, ...]:
@@ -227,6 +261,8 @@ class Prompt:
             names.append(self.action_class)
         if "lwc" in self.expose:
             names.append(self.controller_class)
+        if self.record:
+            names += [self.record_work_class, self.record_batch_class]
         return [n for name in names for n in (name, f"{name}Test")]
 
     def render_prompt(self, values: dict[str, str]) -> str:
@@ -254,8 +290,18 @@ SHARED_CLASSES = (
     "CalloutBudget",
     "Models",
     "JsonAnswer",
+    "ModelControls",
+    "ModelWork",
+    "ModelJob",
+    "RecordWrites",
+    "ModelRunSweep",
+    "ModelRunRetry",
+    "TestData",
 )
-UNTESTED_SHARED_CLASSES = ("ModelsClientStub",)
+# The stub is test code itself; an interface has no code to test; the test data factory is the user's own.
+UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "TestData")
+# Shared classes of the work on records: generated when a prompt has ``record``.
+RECORD_SHARED_CLASSES = ("ModelWork", "ModelJob", "RecordWrites", "ModelRunSweep", "ModelRunRetry", "TestData")
 
 
 @dataclass(frozen=True)
@@ -280,16 +326,38 @@ class ProjectSettings:
 
 
 @dataclass(frozen=True)
+class Topic:
+    """An Agentforce topic (GenAiPlugin) that holds the agent actions of some prompts."""
+
+    name: str
+    label: str
+    description: str
+    scope: str
+    instructions: tuple[str, ...]
+    prompts: tuple[str, ...]  # names of prompts exposed to agent
+
+
+@dataclass(frozen=True)
 class Spec:
     path: str
     project: ProjectSettings
     models: tuple[ModelRef, ...]
     prompts: tuple[Prompt, ...]
+    topics: tuple[Topic, ...] = ()
 
     def prompt_named(self, name: str) -> Prompt:
         return next(p for p in self.prompts if p.name == name)
 
+    def record_prompts(self) -> list[Prompt]:
+        """The prompts with ``record``, whose work on records the shared job runs."""
+        return [p for p in self.prompts if p.record]
+
     def shared_classes(self) -> list[str]:
         """The shared classes this spec generates, without their tests."""
-        needed = {"Models": bool(self.models), "JsonAnswer": any(p.outputs for p in self.prompts)}
+        needed = {
+            "Models": bool(self.models),
+            "JsonAnswer": any(p.outputs for p in self.prompts),
+            "ModelControls": any(p.calls_model for p in self.prompts),
+        }
+        needed |= {name: bool(self.record_prompts()) for name in RECORD_SHARED_CLASSES}
         return [name for name in SHARED_CLASSES if needed.get(name, True)]
