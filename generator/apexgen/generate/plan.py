@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.flows import flow_files
+from apexgen.generate.index import index_files, retrieval_context
 from apexgen.generate.lwc import lwc_bundle
 from apexgen.generate.permissions import permission_set
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.subscriber_models import model_metadata
-from apexgen.spec.types import UNTESTED_SHARED_CLASSES, Spec
+from apexgen.spec.types import RETRIEVAL_CLASSES, UNTESTED_SHARED_CLASSES, Spec
 
 
 def render_plan(spec: Spec) -> list[PlannedFile]:
@@ -21,6 +22,8 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
     files: list[PlannedFile] = []
 
     def shared_template(name: str) -> str:
+        if name in RETRIEVAL_CLASSES:
+            return f"apex/retrieval/{name}"
         chosen = "SubscriberModels" if name == "Models" and spec.project.subscriber_models else name
         return f"apex/shared/{chosen}"
 
@@ -31,7 +34,8 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if name not in UNTESTED_SHARED_CLASSES
     ]
     for name, template in shared:
-        files += apex_class(spec, name, template)
+        files += apex_class(spec, name, template, **(retrieval_context() if "/retrieval/" in template else {}))
+    files += index_files(spec)
     for prompt in spec.prompts:
         kind = KIND_OF[prompt.capability]
         context = {"prompt": prompt, "expected_prompt": expected_prompt(prompt) if kind == "text" else ""}

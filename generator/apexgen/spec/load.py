@@ -24,12 +24,15 @@ from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.consistency import check_collisions, check_feedback_references
+from apexgen.spec.index import SEARCH_UNUSED_KEYS, index_named, read_ground, read_indexes
 from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
+    CONTEXT_PLACEHOLDER,
+    Index,
     Input,
     Localization,
     ModelRef,
@@ -121,10 +124,14 @@ JEST_TEST_FILE_NAMES = frozenset({"test", "spec"})
 
 # Keys a capability does not read: naming one is a mistake worth reporting, not ignoring.
 KEYS_NOT_FOR = {
-    "generate": ("system", "similarity", "source"),
-    "chat": ("similarity", "source"),
-    "embed": ("system", "template", "inputs", "source", "feedback", "outputs"),
+    "generate": ("system", "similarity", "source", "index", "k"),
+    "chat": ("similarity", "source", "index", "k"),
+    "embed": ("system", "template", "inputs", "source", "feedback", "outputs", "index", "k", "ground"),
+    "search": SEARCH_UNUSED_KEYS,
     "feedback": (
+        "index",
+        "k",
+        "ground",
         "model",
         "system",
         "template",
@@ -309,7 +316,8 @@ def _build(data: dict[str, Any], name: str) -> Spec:
             if len(model.alias) > 40:  # the alias names its custom metadata record (DeveloperName)
                 raise SpecError(name, f"models.{model.alias}", "must be at most 40 characters with subscriber_models")
     by_alias = {m.alias.lower(): m for m in models}
-    prompts = tuple(_prompt(raw, i, project, by_alias, name) for i, raw in enumerate(data["prompt"]))
+    indexes = read_indexes(data.get("index", []), by_alias, project.prefix, name)
+    prompts = tuple(_prompt(raw, i, project, by_alias, indexes, name) for i, raw in enumerate(data["prompt"]))
     check_collisions(project, prompts, name)
     check_feedback_references(prompts, name)
     return Spec(
@@ -317,6 +325,7 @@ def _build(data: dict[str, Any], name: str) -> Spec:
         project=project,
         models=models,
         prompts=prompts,
+        indexes=indexes,
     )
 
 
@@ -409,7 +418,12 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
 
 
 def _prompt(
-    raw: dict[str, Any], index: int, project: ProjectSettings, models: dict[str, ModelRef], name: str
+    raw: dict[str, Any],
+    index: int,
+    project: ProjectSettings,
+    models: dict[str, ModelRef],
+    indexes: tuple[Index, ...],
+    name: str,
 ) -> Prompt:
     at = f"prompt[{index}]"
     prompt_name = raw["name"]
@@ -428,7 +442,13 @@ def _prompt(
             raise SpecError(name, f"{at}.{key}", f"is not used by capability '{capability}'")
 
     model = None
-    if capability != "feedback":
+    searched = None
+    if capability == "search":
+        if "index" not in raw:
+            raise SpecError(name, f"{at}.index", "is required for capability 'search' (the name of an [[index]])")
+        searched = index_named(raw["index"], indexes, name, f"{at}.index")
+        model = searched.model
+    elif capability != "feedback":
         if "model" not in raw:
             raise SpecError(name, f"{at}.model", f"is required for capability '{capability}' (an alias from [models])")
         model = models.get(raw["model"].lower())
@@ -461,6 +481,8 @@ def _prompt(
             raise SpecError(name, f"{at}.template", problem)
         used = template_fields(template)
         for field in used:
+            if field == CONTEXT_PLACEHOLDER and "ground" in raw:
+                continue
             if field not in {i.name for i in inputs}:
                 raise SpecError(
                     name,
@@ -473,6 +495,11 @@ def _prompt(
                     name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})"
                 )
 
+    ground = read_ground(raw["ground"], template, inputs, indexes, name, f"{at}.ground") if "ground" in raw else None
+    if ground and any(item.name == CONTEXT_PLACEHOLDER for item in inputs):
+        raise SpecError(
+            name, f"{at}.inputs", f"'{CONTEXT_PLACEHOLDER}' is reserved in a grounded prompt for the chunks found"
+        )
     expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
@@ -493,8 +520,11 @@ def _prompt(
         if "record" in raw
         else None
     )
-    lwc_targets, lwc_public = read_lwc(
-        raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at
+    # a search prompt exposed to lwc gets its controller only: its results are for the caller's own component
+    lwc_targets, lwc_public = (
+        ((), ())
+        if capability == "search"
+        else read_lwc(raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at)
     )
     label = raw.get("label", words(prompt_name))
     loc = raw.get("localization")
@@ -525,6 +555,9 @@ def _prompt(
         record=record,
         lwc_targets=lwc_targets,
         lwc_public=lwc_public,
+        index=searched,
+        k=raw.get("k", 5),
+        ground=ground,
     )
 
 
