@@ -53,8 +53,8 @@ ADA_DIMENSIONS = 1536
 JSON_PARSE_MS = 57.0  # public measurement: Apex CPU to JSON-parse one 1,536-dimension vector
 CPU_LIMIT_MS = {"synchronous": 10_000, "asynchronous": 60_000}
 HEAP_LIMIT_BYTES = {"synchronous": 6_000_000, "asynchronous": 12_000_000}
-CPU_SHARE = 0.5  # the share of the CPU limit a search may spend re-ranking; the rest is the caller's
-QUERY_BATCH = 200  # SOQL for-loops hand records over 200 at a time: the heap holds one batch of candidates
+SHARE = 0.5  # the share of the CPU and heap limits a search may spend re-ranking; the rest is the caller's
+RECORD_OVERHEAD_BYTES = 4096  # an assumption: the candidate record around its vector (Id, norm, object)
 CHUNK_SIZE = 300  # characters; small chunks make a collection of ~1,400 records from 300 articles
 CHUNK_OVERLAP = 30
 
@@ -275,17 +275,17 @@ def main() -> None:
     )
 
     print(
-        "\n4. candidates one search may re-rank (int8; CPU share "
-        f"{CPU_SHARE:.0%} of the limit; heap holds one batch of {QUERY_BATCH} candidates)"
+        "\n4. candidates one search may re-rank (int8; half the CPU and half the heap of the limit; each candidate "
+        f"holds its vector, 2 bytes a character, and {RECORD_OVERHEAD_BYTES} bytes of record)"
     )
-    heap_per_candidate = 2 * (len(int8_text) + CHUNK_SIZE * 4)  # 2 bytes a character; chunk text up to 1,200
+    heap_per_candidate = 2 * len(int8_text) + RECORD_OVERHEAD_BYTES
     for mode, cpu in CPU_LIMIT_MS.items():
-        by_cpu = int(CPU_SHARE * cpu / int8_ms)
-        by_json = int(CPU_SHARE * cpu / json_ms)
-        heap = QUERY_BATCH * heap_per_candidate
+        by_cpu = int(SHARE * cpu / int8_ms)
+        by_json = int(SHARE * cpu / json_ms)
+        by_heap = int(SHARE * HEAP_LIMIT_BYTES[mode] / heap_per_candidate)
         print(
-            f"  {mode}: CPU allows {by_cpu} (JSON: {by_json}); heap for one batch {heap / 1e6:.1f} MB of "
-            f"{HEAP_LIMIT_BYTES[mode] / 1e6:.0f} MB; SOSL returns at most {SOSL_MAX_ROWS}"
+            f"  {mode}: CPU allows {by_cpu} (JSON: {by_json}), heap {by_heap} ({heap_per_candidate} bytes each): "
+            f"bound {min(by_cpu, by_heap, SOSL_MAX_ROWS)} (SOSL returns at most {SOSL_MAX_ROWS})"
         )
 
     print("\n5. recall@5 of prefilter (query builder port, stand-in for SOSL) + int8 re-rank vs exhaustive scan")

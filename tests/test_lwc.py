@@ -110,7 +110,8 @@ def flow_properties(files: dict[str, str], name: str, role: str = "inputOnly") -
 
 
 def test_each_prompt_exposed_to_lwc_gets_a_bundle_of_four_files():
-    names = ["compareTexts", "draftReply", "rateAnswer", "summarizeCase", "triageCase"]
+    # findSimilarCases is a search prompt: exposed to lwc, it gets its controller and no component
+    names = ["answerFromCases", "compareTexts", "draftReply", "rateAnswer", "summarizeCase", "triageCase"]
     expected = {
         f"{LWC}/{name}/{file}"
         for name in names

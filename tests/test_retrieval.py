@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apexgen.generate.retrieval import (
-    MAX_TERM_LENGTH,
     MAX_QUERY_LENGTH,
+    MAX_TERM_LENGTH,
     MAX_TERMS,
     SOSL_OPERATOR_LIMIT,
     chunks,
@@ -91,9 +91,7 @@ def test_int8_encoding_round_trips_codes_and_keeps_the_cosine() -> None:
     codes = decode_int8(text)
     assert max(abs(code) for code in codes) == 127
     assert math.isclose(norm, math.sqrt(sum(c * c for c in codes)))
-    cosine = sum(a * b for a, b in zip(vector, codes, strict=True)) / (
-        math.sqrt(sum(a * a for a in vector)) * norm
-    )
+    cosine = sum(a * b for a, b in zip(vector, codes, strict=True)) / (math.sqrt(sum(a * a for a in vector)) * norm)
     assert cosine > 0.999
 
 

@@ -8,6 +8,7 @@ class access by hand; the same file serves an unpackaged project.
 
 from __future__ import annotations
 
+from apexgen.generate.chunk_fields import CHUNK_FIELDS
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
 from apexgen.spec.types import Spec
@@ -30,14 +31,32 @@ def entry_point_classes(spec: Spec) -> list[str]:
     return sorted(classes)
 
 
+def readable_fields(spec: Spec) -> list[str]:
+    """The fields of the indexes' chunk objects that searches read, as Object__c.Field__c, sorted. Read only:
+    the indexer writes chunks in system mode, so no user can forge one."""
+    return sorted(
+        f"{index.chunk_object}__c.{field.name}"
+        for index in spec.indexes
+        for field in CHUNK_FIELDS
+        if field.permissionable
+    )
+
+
 def permission_set(spec: Spec) -> list[PlannedFile]:
-    """The permission set granting the entry points; none when the spec has none."""
+    """The permission set granting the entry points and reading the indexes; none when the spec has neither."""
     classes = entry_point_classes(spec)
-    if not classes:
+    if not classes and not spec.indexes:
         return []
     path = f"{spec.project.package_dir}/{PERMISSION_SETS_DIR}/{permission_set_name(spec)}.permissionset-meta.xml"
     return [
         PlannedFile(
-            path, render("permissionset/access.permissionset-meta.xml.jinja", project=spec.project, classes=classes)
+            path,
+            render(
+                "permissionset/access.permissionset-meta.xml.jinja",
+                project=spec.project,
+                classes=classes,
+                fields=readable_fields(spec),
+                objects=sorted(f"{index.chunk_object}__c" for index in spec.indexes),
+            ),
         )
     ]

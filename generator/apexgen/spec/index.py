@@ -83,18 +83,23 @@ def read_indexes(raw: list[dict[str, Any]], models: dict[str, ModelRef], prefix:
         overlap = chunk.get("overlap", DEFAULT_CHUNK_OVERLAP)
         if overlap * 2 > size:
             raise SpecError(file, f"{at}.chunk.overlap", f"must be at most half the chunk size ({size // 2})")
-        index = Index(name, obj, tuple(item["fields"]), condition, model, size, overlap, prefix)
+        indexes.append(Index(name, obj, tuple(item["fields"]), condition, model, size, overlap, prefix))
+    return tuple(indexes)
+
+
+def check_index_names(indexes: tuple[Index, ...], file: str) -> None:
+    """The names an index makes fit Salesforce's limits (checked after the prefix's own classes are)."""
+    for position, index in enumerate(indexes):
+        at = f"index[{position}].name"
         if len(index.chunk_object) > MAX_OBJECT_NAME:
             raise SpecError(
                 file,
-                f"{at}.name",
+                at,
                 f"makes custom object {index.chunk_object}__c; an object name has at most {MAX_OBJECT_NAME} characters",
             )
         for cls in index.classes():
             if len(cls) > MAX_CLASS_NAME:
-                raise SpecError(file, f"{at}.name", f"makes class name '{cls}'; Apex allows at most {MAX_CLASS_NAME}")
-        indexes.append(index)
-    return tuple(indexes)
+                raise SpecError(file, at, f"makes class name '{cls}'; Apex allows at most {MAX_CLASS_NAME}")
 
 
 def index_named(name: str, indexes: tuple[Index, ...], file: str, key: str) -> Index:

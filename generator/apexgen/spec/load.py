@@ -24,7 +24,7 @@ from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.consistency import check_collisions, check_feedback_references
-from apexgen.spec.index import SEARCH_UNUSED_KEYS, index_named, read_ground, read_indexes
+from apexgen.spec.index import SEARCH_UNUSED_KEYS, check_index_names, index_named, read_ground, read_indexes
 from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
 from apexgen.spec.outputs import read_outputs
@@ -319,6 +319,7 @@ def _build(data: dict[str, Any], name: str) -> Spec:
     indexes = read_indexes(data.get("index", []), by_alias, project.prefix, name)
     prompts = tuple(_prompt(raw, i, project, by_alias, indexes, name) for i, raw in enumerate(data["prompt"]))
     check_collisions(project, prompts, name)
+    check_index_names(indexes, name)
     check_feedback_references(prompts, name)
     return Spec(
         path=name,
