@@ -118,7 +118,7 @@ def test_deep_findings_are_sorted_and_planted_blockers_stay_blockers(defects_dee
 @pytest.mark.tools
 def test_clean_project_gives_no_finding_and_json_is_one_document(clean_deep_cli):
     assert clean_deep_cli.returncode == 0, clean_deep_cli.stderr
-    report = json.loads(clean_deep_cli.stdout)
+    report = json.loads(clean_deep_cli.stdout)["result"]
     no_rule_findings = {"critical": 0, "high": 0, "moderate": 0, "low": 0, "info": 0}
     assert report == {
         "findings": [],
@@ -423,7 +423,7 @@ def test_cli_rule_findings_alone_exit_0(tmp_path):
     meta.write_text(meta_xml("ApexClass", "64.0"))
     result = run_cli("check", "--json", "--project-dir", str(root))
     assert result.returncode == 0
-    summary = json.loads(result.stdout)["summary"]
+    summary = json.loads(result.stdout)["result"]["summary"]
     assert (summary["errors"], summary["rule_findings"]["info"], summary["failed"]) == (0, 1, False)
 
 

@@ -367,7 +367,7 @@ def test_security_findings_fail_the_check_only_at_the_threshold(tmp_path):
         options = ["--severity-threshold", threshold] if threshold else []
         result = run_cli("check", "--deep", "--json", *options, "--project-dir", str(root))
         codes[threshold] = result.returncode
-        report = json.loads(result.stdout)
+        report = json.loads(result.stdout)["result"]
     assert codes == {None: 0, "critical": 0, "high": 1, "2": 1}
     injection = [f for f in report["findings"] if f["rule"] == "ApexSOQLInjection"]
     assert [(f["line"], f["severity"]) for f in injection] == [(4, "high")]

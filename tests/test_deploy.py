@@ -115,7 +115,7 @@ def test_component_failure_alone(org: FakeOrg, project: Path) -> None:
     org.scenario = Scenario(outcome="component_failure")
     result = deploy(org, project, "--json")
     assert result.exit_code == 1
-    document = json.loads(result.stdout)
+    document = json.loads(result.stdout)["result"]
     assert document["status"] == "Failed" and document["success"] is False
     assert document["components"]["failures"] == [
         {
@@ -146,7 +146,7 @@ def test_coverage_under_75_percent_fails_the_deploy(org: FakeOrg, project: Path,
     coverage = tmp_path / "coverage.xml"
     result = deploy(org, project, "--json", "--coverage", str(coverage))
     assert result.exit_code == 1
-    document = json.loads(result.stdout)
+    document = json.loads(result.stdout)["result"]
     assert document["tests"]["failed"] == 0 and document["components"]["errors"] == 0
     assert document["coverage"]["totalPercent"] == 60.0
     assert document["coverage"]["classes"][0]["meetsRequirement"] is False
@@ -265,11 +265,10 @@ def test_unknown_deploy_id(org: FakeOrg, project: Path) -> None:
     no_traceback(result)
     assert result.exit_code == 2
     assert "Invalid deploy ID" in result.stderr
-    assert json.loads(result.stdout) == {
-        "error": "checkDeployStatus: INVALID_ID_FIELD: Invalid deploy ID",
-        "exitCode": 2,
-        "id": "0Af000000000999AAA",
-    }
+    document = json.loads(result.stdout)
+    assert document["message"] == "checkDeployStatus: INVALID_ID_FIELD: Invalid deploy ID"
+    assert document["exitCode"] == document["status"] == 2 and document["commandName"] == "deploy"
+    assert document["data"] == {"id": "0Af000000000999AAA"}
 
 
 @pytest.mark.parametrize(
@@ -393,7 +392,7 @@ def test_pre_deploy_checks_are_deep_where_the_tools_are_installed(
 def test_json_is_one_document_on_stdout(org: FakeOrg, project: Path) -> None:
     result = deploy(org, project, "--json")
     assert result.exit_code == 0
-    document = json.loads(result.stdout)
+    document = json.loads(result.stdout)["result"]
     assert document["id"] == "0Af000000000001AAA" and document["status"] == "Succeeded"
     assert document["tests"]["results"][0]["outcome"] == "Pass"
     assert document["coverage"]["classes"][0]["file"] == "force-app/main/default/classes/FooService.cls"
@@ -402,11 +401,9 @@ def test_json_is_one_document_on_stdout(org: FakeOrg, project: Path) -> None:
 def test_usage_error_with_json_is_still_one_json_document(org: FakeOrg, project: Path) -> None:
     result = deploy(org, project, "--json", "--wait", "soon")
     assert result.exit_code == 2
-    assert json.loads(result.stdout) == {
-        "error": "--wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h",
-        "exitCode": 2,
-        "id": None,
-    }
+    document = json.loads(result.stdout)
+    assert document["message"] == "--wait: 'soon' is not a duration such as 33 (minutes), 90s, 10m or 1h"
+    assert document["name"] == "UsageError" and document["exitCode"] == 2 and "data" not in document
 
 
 def test_the_fake_org_rejects_soap_that_breaks_the_xsd(org: FakeOrg) -> None:
@@ -511,3 +508,24 @@ def test_every_package_directory_deploys_unless_some_are_named(org: FakeOrg, pro
     first, second = org.deploys.values()
     assert ("ApexClass", "Extra") in [(m.type, m.name) for m in first.members]
     assert ("ApexClass", "Extra") not in [(m.type, m.name) for m in second.members]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--tests", "FooServiceTest", "--tests", "BarTest"],
+        ["-t", "FooServiceTest,BarTest"],
+        ["-t", "FooServiceTest", "BarTest"],
+        ["-t", "FooServiceTest", "-t", "BarTest", "-l", "runspecifiedtests"],
+    ],
+    ids=["repeated", "comma-separated", "space-separated", "short-flags-any-case"],
+)
+def test_tests_take_sf_s_forms_and_every_name_counts(org: FakeOrg, project: Path, args: list[str]) -> None:
+    result = deploy(org, project, "-w", "10", *args)
+    assert "started: 4 components, RunSpecifiedTests, tests: FooServiceTest, BarTest" in result.stderr, result.output
+
+
+def test_dry_run_is_sf_s_name_for_a_validation(org: FakeOrg, project: Path) -> None:
+    result = deploy(org, project, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert org.deploys["0Af000000000001AAA"].check_only

@@ -63,7 +63,7 @@ def test_failing_test_and_low_coverage_exit_1(org: FakeOrg, project: Path) -> No
     org.scenario = Scenario(outcome="failing")
     result = run_tests(org, project, "--json")
     assert result.exit_code == 1
-    document = json.loads(result.stdout)
+    document = json.loads(result.stdout)["result"]
     assert document["success"] is False
     failed = [t for t in document["tests"]["results"] if t["outcome"] == "Fail"]
     assert failed == [

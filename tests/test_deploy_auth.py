@@ -81,6 +81,9 @@ def run(org: FakeOrg, project: Path, args: list[str], env: dict[str, str]) -> Re
         "SF_PASSWORD": None,  # type: ignore[attr-defined]
         "SF_SECURITY_TOKEN": None,
         "SF_CLIENT_SECRET": None,
+        "SF_TARGET_ORG": None,
+        "SF_INSTANCE_URL": None,
+        "SF_CLIENT_ID": None,
         **env,
     }
     return CliRunner().invoke(main, ["deploy", "--project-dir", str(project), "--skip-checks", *args], env=environment)
@@ -162,8 +165,9 @@ def test_unknown_sf_alias(org: FakeOrg, project: Path, fake_sf: Path) -> None:
     [
         (
             [],
-            "error: no org to connect to: pass --target-org ALIAS, or --instance-url with SF_ACCESS_TOKEN set, or "
-            "--username (SF_PASSWORD, SF_SECURITY_TOKEN), or --client-id with --jwt-key-file or SF_CLIENT_SECRET",
+            "error: no org to connect to: pass --target-org ALIAS (or -o; or set SF_TARGET_ORG, or sf's target-org "
+            "config), or --instance-url with SF_ACCESS_TOKEN set, or --username (SF_PASSWORD, SF_SECURITY_TOKEN), or "
+            "--client-id with --jwt-key-file or SF_CLIENT_SECRET",
         ),
         (
             ["--instance-url", "https://acme.my.salesforce.com"],
@@ -172,8 +176,8 @@ def test_unknown_sf_alias(org: FakeOrg, project: Path, fake_sf: Path) -> None:
         (["--username", "a@b.c"], "error: set the environment variable SF_PASSWORD (asked for only on a terminal)"),
         (
             ["--client-id", "k"],
-            "error: --login-url: OAuth client credentials need the org's My Domain URL, "
-            "such as https://acme.my.salesforce.com",
+            "error: --login-url: OAuth client credentials need the org's My Domain URL (--instance-url or "
+            "SF_INSTANCE_URL), such as https://acme.my.salesforce.com",
         ),
         (
             ["--client-id", "k", "--jwt-key-file", "/nonexistent/key.pem", "--username", "a@b.c"],
@@ -263,3 +267,74 @@ def test_ctrl_c_prints_the_deploy_id_and_the_resume_command_and_cancels_nothing(
     ) in stderr
     assert "Traceback" not in stderr
     assert org.call_count("cancelDeploy") == 0
+
+
+# sf's default org, resolved as sf resolves it (sfdx-core ConfigAggregator: environment, then the project's
+# .sf/config.json, then the user's), and the short -o of sf's --target-org.
+
+
+def sf_config(folder: Path, alias: str) -> None:
+    (folder / ".sf").mkdir(parents=True, exist_ok=True)
+    (folder / ".sf" / "config.json").write_text(json.dumps({"target-org": alias}))
+
+
+@pytest.mark.parametrize("where", ["-o", "SF_TARGET_ORG", "project config", "user config"])
+def test_sf_s_default_org_is_used_where_sf_would_find_it(
+    org: FakeOrg, project: Path, fake_sf: Path, tmp_path: Path, where: str
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": f"{fake_sf}{os.pathsep}{os.environ['PATH']}", "HOME": str(home)}
+    args: list[str] = []
+    if where == "-o":
+        args = ["-o", "ci-org"]
+    elif where == "SF_TARGET_ORG":
+        env["SF_TARGET_ORG"] = "ci-org"
+        sf_config(project, "nope")  # the environment comes first
+    elif where == "project config":
+        sf_config(project, "ci-org")
+        sf_config(home, "nope")  # the project's config comes before the user's
+    else:
+        sf_config(home, "ci-org")
+    result = run(org, project, args, env)
+    assert result.exit_code == 0, result.output
+    assert f"Connected to {org.url} (sf CLI org ci-org" in result.stderr
+
+
+def test_a_default_org_sf_does_not_know_names_where_it_came_from(
+    org: FakeOrg, project: Path, fake_sf: Path, tmp_path: Path
+) -> None:
+    sf_config(project, "nope")
+    env = {"PATH": f"{fake_sf}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
+    result = run(org, project, [], env)
+    assert result.exit_code == 4
+    config = project / ".sf" / "config.json"
+    assert result.stderr.strip() == (
+        f"error: {config}: target org nope: sf org display failed: No authorization information found for nope."
+    )
+
+
+def test_login_options_given_win_over_sf_s_default_org(org: FakeOrg, project: Path, tmp_path: Path) -> None:
+    sf_config(project, "nope")  # no sf on PATH would answer for it
+    result = run(
+        org, project, ["--instance-url", org.url], {"SF_ACCESS_TOKEN": org.access_token, "HOME": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_missing_credentials_stop_deploy_before_the_checks_and_the_conversion(
+    org: FakeOrg, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the deep check and the conversion ran before the login options were checked")
+
+    monkeypatch.setattr("apexgen.deploy.deploy.prepare", must_not_run)
+    environment = {"SF_ACCESS_TOKEN": None, "SF_TARGET_ORG": None, "HOME": str(tmp_path), "PATH": os.environ["PATH"]}
+    result = CliRunner().invoke(main, ["deploy", "--project-dir", str(project), "--deep-checks"], env=environment)
+    assert result.exit_code == 2 and result.stderr.startswith("error: no org to connect to")
+    sf_config(project, "ci-org")
+    environment["PATH"] = str(tmp_path / "nowhere")  # a default org, and no sf to ask for it
+    result = CliRunner().invoke(main, ["deploy", "--project-dir", str(project), "--deep-checks"], env=environment)
+    assert result.exit_code == 2
+    assert "the org ci-org is one the sf CLI knows, and sf is not on PATH" in result.stderr
+    assert org.calls == []

@@ -9,7 +9,7 @@ from lxml import etree
 
 from apexgen.generate.plan import render_plan
 from apexgen.spec.load import load_spec
-from tests.conftest import REPO, write_spec
+from tests.conftest import REPO, unplaced, write_spec
 from tests.test_spec import HEADER, VALID_PROMPT
 
 NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
@@ -154,7 +154,9 @@ def test_bad_flow_keys_are_refused(project, cli, text, key, rule):
     write_spec(project, HEADER + text)
     result = cli("generate", cwd=project)
     assert result.exit_code == 2
-    assert f"apexgen.toml: {key}: " in result.output and rule in result.output, result.output
+    assert f"apexgen.toml: {key}: " in unplaced(result.output) and rule in unplaced(result.output), unplaced(
+        result.output
+    )
 
 
 def test_flow_input_types_follow_the_apex_types():

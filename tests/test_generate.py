@@ -95,6 +95,19 @@ def test_force_overwrites_the_edited_file(cli, project):
 
     assert result.exit_code == 0, result.output
     assert edited.read_text() == original
+    assert f"overwrite {CLASSES}/AiVectors.cls (edited by hand)" in result.stderr and "conflict" not in result.stderr
+
+
+def test_generate_check_exits_1_when_files_would_change_and_writes_nothing(cli, project):
+    stale = cli("generate", "--check", cwd=project)
+    assert stale.exit_code == 1 and "not up to date with the spec" in stale.stderr
+    assert not (project / CLASSES).exists()
+    generated(cli, project)
+    assert cli("generate", "--check", cwd=project).exit_code == 0
+    spec = project / "apexgen.toml"
+    spec.write_text(spec.read_text().replace("in three bullets", "in two bullets"))
+    document = json.loads(cli("generate", "--check", "--json", cwd=project).stdout)
+    assert document["status"] == 1 and document["result"]["written"] is False
 
 
 def test_existing_file_not_written_by_apexgen_is_a_conflict(cli, project):
@@ -126,7 +139,7 @@ def test_dry_run_and_diff_write_nothing(cli, project):
 
 def test_json_lists_every_file_with_its_action(cli, project):
     result = cli("generate", "--dry-run", "--json", cwd=project)
-    document = json.loads(result.stdout)
+    document = json.loads(result.stdout)["result"]
     assert document["written"] is False
     assert len(document["files"]) == planned_count(project)
     assert {f["action"] for f in document["files"]} == {"create"}

@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 from apexgen.cli import main
 from apexgen.errors import SpecError
 from apexgen.project.sfdx_project import SfdxProject
+from tests.conftest import unplaced
 from tests.fakes.models_api import API_PREFIX, CannedReply, FakeModelsApi, serve_models_api
 from tests.fakes.org import FakeOrg, running_org, write_sample_project
 
@@ -118,7 +119,7 @@ def test_model_aliases_that_differ_only_in_case_are_refused(project: Path) -> No
 
     line = one_error_line(generate(project))
 
-    assert line == (
+    assert unplaced(line) == (
         "error: apexgen.toml: models.gpta: repeats models.gptA ignoring case; prompts name models ignoring "
         "case, so each alias must differ in more than case"
     )
@@ -137,7 +138,7 @@ def test_a_spec_symlinked_from_another_project_is_refused(cli, project: Path, tm
 
     line = one_error_line(generate(other))
 
-    assert line.startswith(
+    assert unplaced(line).startswith(
         f"error: apexgen.toml: is a symlink to {project / 'apexgen.toml'}, outside the project folder"
     )
     assert tree(tmp_path) == before
@@ -253,9 +254,9 @@ def test_non_finite_numbers_in_the_spec_are_refused(project: Path, value: str) -
 
     line = one_error_line(generate(project))
 
-    assert line == (
+    assert unplaced(line) == (
         f"error: apexgen.toml: prompt[0].localization.input_locales[0].probability: must be a finite "
-        f"number, not {float(value)}"
+        f"number, not {float(value)} (prompt 'SummarizeCase')"
     )
 
 
@@ -301,7 +302,7 @@ def test_inputs_named_like_object_members_are_refused(project: Path, name: str) 
 
     line = one_error_line(generate(project))
 
-    assert line.startswith(
+    assert unplaced(line).startswith(
         f"error: apexgen.toml: prompt[1].inputs[0].name: '{name}' is a member of every JavaScript object"
     )
 
@@ -312,7 +313,7 @@ def test_a_prompt_whose_component_jest_would_run_is_refused(project: Path, name:
 
     line = one_error_line(generate(project))
 
-    assert line.startswith(f"error: apexgen.toml: prompt[1].name: '{name}' would make lwc/{name.lower()}/")
+    assert unplaced(line).startswith(f"error: apexgen.toml: prompt[1].name: '{name}' would make lwc/{name.lower()}/")
 
 
 def test_a_prefix_that_makes_class_names_too_long_is_refused(project: Path) -> None:
@@ -320,7 +321,7 @@ def test_a_prefix_that_makes_class_names_too_long_is_refused(project: Path) -> N
 
     line = one_error_line(generate(project))
 
-    assert line == (
+    assert unplaced(line) == (
         "error: apexgen.toml: project.prefix: makes class name '" + "P" * 25 + "ModelsExceptionTest' of 44 "
         "characters; Apex allows at most 40"
     )
@@ -334,7 +335,7 @@ def test_package_dir_must_be_a_package_directory_of_sfdx_project(generated: Path
 
     line = one_error_line(generate(generated))
 
-    assert line.startswith("error: apexgen.toml: project.package_dir: ") and "sfdx-project.json" in line
+    assert unplaced(line).startswith("error: apexgen.toml: project.package_dir: ") and "sfdx-project.json" in line
     assert tree(generated) == before  # force-app/ was not emptied
 
 
@@ -374,7 +375,7 @@ def test_a_manifest_entry_naming_a_folder_is_refused_by_generate_and_check(cli, 
         line
         == f"error: {MANIFEST}: files[\"force-app/main/default\"]: 'force-app/main/default' is a folder; the manifest lists files"
     )
-    findings = json.loads(check.stdout)["findings"]
+    findings = json.loads(check.stdout)["result"]["findings"]
     assert [(f["file"], f["rule"]) for f in findings] == [(MANIFEST, "unreadable")]
 
 
@@ -385,7 +386,7 @@ def test_a_corrupt_manifest_is_a_finding_and_check_goes_on(cli, generated: Path)
     check = cli("check", "--project-dir", str(generated), "--json")
 
     assert check.exit_code == 1
-    rules = {(f["file"], f["rule"]) for f in json.loads(check.stdout)["findings"]}
+    rules = {(f["file"], f["rule"]) for f in json.loads(check.stdout)["result"]["findings"]}
     assert (MANIFEST, "unreadable") in rules and (f"{CLASSES}/Orphan.cls", "missing-meta") in rules
 
 
@@ -394,7 +395,7 @@ def test_deeply_nested_toml_is_refused(project: Path) -> None:
 
     line = one_error_line(generate(project))
 
-    assert line.startswith("error: apexgen.toml: ")
+    assert unplaced(line).startswith("error: apexgen.toml: ")
 
 
 # --- package directories outside the project (the one sfdx-project.json reader) ---------------------
@@ -423,7 +424,7 @@ def test_a_package_directory_outside_the_project_is_refused(tmp_path: Path, outs
     check = CliRunner().invoke(main, ["check", "--project-dir", str(project), "--json"])
 
     assert "packageDirectories[1].path" in str(refused.value) and "project folder" in str(refused.value)
-    findings = json.loads(check.stdout)["findings"]
+    findings = json.loads(check.stdout)["result"]["findings"]
     assert check.exit_code == 1
     assert any(f["rule"] == "path" and "project folder" in f["message"] for f in findings)
     assert not any("Secret" in f["file"] for f in findings)
@@ -616,7 +617,7 @@ def test_an_error_inside_a_models_table_names_its_key(project: Path) -> None:
 
     line = one_error_line(generate(project))
 
-    assert line.startswith("error: apexgen.toml: models.fast.extra: unknown key")
+    assert unplaced(line).startswith("error: apexgen.toml: models.fast.extra: unknown key")
 
 
 def test_generate_json_prints_its_document_on_exit_3(generated: Path) -> None:
@@ -628,10 +629,11 @@ def test_generate_json_prints_its_document_on_exit_3(generated: Path) -> None:
 
     assert result.exit_code == 3
     document = json.loads(result.stdout)
-    assert document["written"] is False and document["exitCode"] == 3
+    assert document["name"] == "EditedFilesError" and document["exitCode"] == 3
+    assert document["data"]["written"] is False
     assert {"path": f"{CLASSES}/DraftReplyService.cls", "action": "conflict", "reason": "edited by hand"} in document[
-        "files"
-    ]
+        "data"
+    ]["files"]
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder", "huge"])
@@ -661,7 +663,11 @@ def test_a_huge_input_name_is_refused_quickly(project: Path) -> None:
     line = one_error_line(generate(project))
 
     assert time.monotonic() - started < 5
-    assert line == "error: apexgen.toml: prompt[1].inputs[0].name: is 400000 characters long; names have at most 80"
+    assert (
+        unplaced(line)
+        == "error: apexgen.toml: prompt[1].inputs[0].name: is 400000 characters long; names have at most 80 "
+        "(prompt 'DraftReply')"
+    )
 
 
 def test_control_characters_in_an_echoed_value_stay_on_one_line(project: Path) -> None:
@@ -670,6 +676,6 @@ def test_control_characters_in_an_echoed_value_stay_on_one_line(project: Path) -
     line = one_error_line(generate(project))
 
     assert (
-        line
+        unplaced(line)
         == "error: apexgen.toml: project.api_version: '6\\r\\n5\\u202e' does not match an API version such as '65.0'"
     )

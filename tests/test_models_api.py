@@ -7,6 +7,7 @@ client secret or an access token the fake issued) in stdout or stderr.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -100,7 +101,7 @@ def test_list_json_and_capability_filter_come_from_the_same_table(cli: ModelsCli
         for m in STANDARD_MODELS.values()
         if "embed" in m.capabilities
     ]
-    assert json.loads(result.stdout) == expected
+    assert json.loads(result.stdout)["result"] == expected
     assert {m["api_name"] for m in expected} == {
         "sfdc_ai__DefaultAzureOpenAITextEmbeddingAda_002",
         "sfdc_ai__DefaultOpenAITextEmbeddingAda_002",
@@ -159,7 +160,7 @@ def test_generate_json_prints_exactly_the_raw_response(cli: ModelsCli) -> None:
     result = cli.run("generate", "-m", CHAT_MODEL, "Hi", "--json")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == cli.answer()
+    assert json.loads(result.stdout)["result"] == cli.answer()
     assert result.stderr == ""
 
 
@@ -283,7 +284,7 @@ def test_embed_json_prints_the_raw_response(cli: ModelsCli) -> None:
     result = cli.run("embed", "-m", EMBED_MODEL, "a", "b", "--json")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == cli.answer()
+    assert json.loads(result.stdout)["result"] == cli.answer()
 
 
 def test_feedback_sends_the_documented_body_and_prints_the_feedback_id(cli: ModelsCli) -> None:
@@ -309,7 +310,7 @@ def test_feedback_json_prints_the_raw_202_response(cli: ModelsCli) -> None:
     result = cli.run("feedback", "g-1", "GOOD", "--source", "app", "--json")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"message": FEEDBACK_MESSAGE}
+    assert json.loads(result.stdout)["result"] == {"message": FEEDBACK_MESSAGE}
     assert cli.fake.api_requests[0].json()["source"] == "app"
 
 
@@ -697,7 +698,7 @@ def test_try_json_prints_the_raw_response(cli: ModelsCli, spec_file: Path) -> No
     result = cli.run("try", "DraftReply", "-i", "topic=x", "--spec", str(spec_file), "--json")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == cli.answer()
+    assert json.loads(result.stdout)["result"] == cli.answer()
 
 
 @pytest.mark.parametrize(
@@ -729,3 +730,29 @@ def test_try_reports_a_missing_spec(cli: ModelsCli, tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "file not found" in result.stderr
+
+
+def test_the_org_of_the_sf_cli_gives_the_my_domain_and_client_credentials_the_token(
+    cli: ModelsCli, tmp_path: Path
+) -> None:
+    """-o (or SF_TARGET_ORG) names the org as for deploy; sf's own session token is never sent to the Models API."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    answer = json.dumps({"status": 0, "result": {"accessToken": "00Dsf-session", "instanceUrl": cli.server.url}})
+    (bin_dir / "sf").write_text(f"#!/bin/sh\n[ \"$4\" = dev ] && echo '{answer}'\n")
+    (bin_dir / "sf").chmod(0o755)
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    for how in (["-o", "dev"], []):
+        result = cli.run(
+            "generate",
+            "-m",
+            CHAT_MODEL,
+            "hi",
+            *how,
+            SF_INSTANCE_URL=None,
+            PATH=path,
+            SF_TARGET_ORG="dev" if not how else None,
+        )
+        assert result.exit_code == 0, result.output
+    assert len(cli.fake.token_requests) == 2
+    assert all("00Dsf-session" not in str(request) for request in cli.fake.api_requests)

@@ -13,7 +13,7 @@ from apexgen.spec.answer import mismatch_message, read_outputs
 from apexgen.spec.load import parse_spec
 from apexgen.spec.naming import apex_string
 from apexgen.spec.types import Output
-from tests.conftest import write_spec
+from tests.conftest import unplaced, write_spec
 from tests.test_spec import HEADER, VALID_PROMPT
 
 OUTPUTS = """outputs = [
@@ -69,7 +69,9 @@ def test_bad_outputs_are_refused_naming_file_key_and_rule(project, cli, line, ke
     result = cli("generate", cwd=project)
 
     assert result.exit_code == 2
-    assert f"apexgen.toml: {key}: " in result.output and rule in result.output, result.output
+    assert f"apexgen.toml: {key}: " in unplaced(result.output) and rule in unplaced(result.output), unplaced(
+        result.output
+    )
     assert not (project / "force-app/main/default/classes").exists() or not list(
         (project / "force-app/main/default/classes").glob("Summarize*")
     )
@@ -81,7 +83,7 @@ def test_outputs_are_only_for_text_prompts(project, cli):
     result = cli("generate", cwd=project)
 
     assert result.exit_code == 2
-    assert "apexgen.toml: prompt[0].outputs: is not used by capability 'embed'" in result.output
+    assert "apexgen.toml: prompt[0].outputs: is not used by capability 'embed'" in unplaced(result.output)
 
 
 # --- reading answers ----------------------------------------------------------------------------

@@ -182,7 +182,7 @@ def test_an_unlocked_package_needs_no_namespace_and_a_managed_one_does(org: Fake
     assert org.calls == []
     unlocked = package(org, project, "create", "--name", "AcmeAI", "--type", "Unlocked", "--json")
     assert unlocked.exit_code == 0, unlocked.output
-    assert json.loads(unlocked.stdout) == {
+    assert json.loads(unlocked.stdout)["result"] == {
         "id": "0Ho000000000001AAA",
         "name": "AcmeAI",
         "type": "Unlocked",
@@ -240,7 +240,7 @@ def test_version_create_prints_the_version_install_url_and_coverage_and_writes_t
 
     second = new_version(org, project, "--json")
     assert second.exit_code == 0, second.output
-    document = json.loads(second.stdout)
+    document = json.loads(second.stdout)["result"]
     assert document == {
         "id": "08c000000000002AAA",
         "status": "Success",
@@ -406,7 +406,7 @@ def test_test_failure_fails_the_version_and_json_lists_the_error(org: FakeOrg, p
     org.scenario = Scenario(outcome="test_failure")
     result = new_version(org, project, "--json")
     assert result.exit_code == 1
-    document = json.loads(result.stdout)
+    document = json.loads(result.stdout)["result"]
     assert document["status"] == "Error" and document["success"] is False
     assert document["errors"] == [
         "ApexTestFailure: FooServiceTest.greetsByName: System.AssertException: "
@@ -440,7 +440,7 @@ def test_promote_releases_a_version_by_alias_once(org: FakeOrg, project: Path) -
     assert org.package_versions["05i000000000001AAA"]["IsReleased"] is True
     again = package(org, project, "version", "promote", "AcmeAI@0.1.0-1", "--json")
     assert again.exit_code == 0
-    assert json.loads(again.stdout)["alreadyReleased"] is True
+    assert json.loads(again.stdout)["result"]["alreadyReleased"] is True
     assert org.call_count("update:Package2Version") == 1
 
 
@@ -499,11 +499,9 @@ def test_status_changes_are_logged_on_a_pipe(org: FakeOrg, project: Path) -> Non
 def test_unknown_request_id_is_a_usage_error(org: FakeOrg, project: Path) -> None:
     result = package(org, project, "version", "create", "--resume", "08c000000000999AAA", "--json")
     assert result.exit_code == 2
-    assert json.loads(result.stdout) == {
-        "error": "the Dev Hub has no package version request 08c000000000999AAA",
-        "exitCode": 2,
-        "id": "08c000000000999AAA",
-    }
+    document = json.loads(result.stdout)
+    assert document["message"] == "the Dev Hub has no package version request 08c000000000999AAA"
+    assert document["exitCode"] == 2 and document["data"] == {"id": "08c000000000999AAA"}
 
 
 @pytest.mark.parametrize(
@@ -620,7 +618,7 @@ def test_upload_finds_the_package_by_namespace_and_prints_the_version(org: FakeO
         org, project, "upload", "--name", "Summer", "--release", "--package-id", "033000000000001AAA", "--json"
     )
     assert released.exit_code == 0, released.output
-    document = json.loads(released.stdout)
+    document = json.loads(released.stdout)["result"]
     assert (document["status"], document["releaseState"], document["subscriberPackageVersionId"]) == (
         "SUCCESS",
         "Released",

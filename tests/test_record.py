@@ -10,7 +10,7 @@ from lxml import etree
 from apexgen.generate.plan import render_plan
 from apexgen.spec.load import parse_spec
 from apexgen.spec.types import RecordTrigger
-from tests.conftest import write_spec
+from tests.conftest import unplaced, write_spec
 from tests.test_spec import HEADER
 
 NS = {"m": "http://soap.sforce.com/2006/04/metadata"}
@@ -106,7 +106,9 @@ def test_bad_records_are_refused_naming_file_key_and_rule(project, cli, line, ke
     result = cli("generate", cwd=project)
 
     assert result.exit_code == 2
-    assert f"apexgen.toml: {key}: " in result.output and rule in result.output, result.output
+    assert f"apexgen.toml: {key}: " in unplaced(result.output) and rule in unplaced(result.output), unplaced(
+        result.output
+    )
     assert not (project / "force-app/main/default/flows").exists()
 
 
@@ -210,8 +212,8 @@ def test_multiline_is_only_for_text_inputs(project, cli):
     result = cli("generate", cwd=project)
 
     assert result.exit_code == 2
-    assert (
-        "apexgen.toml: prompt[0].inputs[1].multiline: is only for String inputs (this one is Integer)" in result.output
+    assert "apexgen.toml: prompt[0].inputs[1].multiline: is only for String inputs (this one is Integer)" in unplaced(
+        result.output
     )
 
 
@@ -222,4 +224,140 @@ def test_a_record_prompt_keeps_the_name_record_id_for_the_record(project, cli):
     result = cli("generate", cwd=project)
 
     assert result.exit_code == 2
-    assert "apexgen.toml: prompt[0].record: needs the input name recordId" in result.output
+    assert "apexgen.toml: prompt[0].record: needs the input name recordId" in unplaced(result.output)
+
+
+# --- what a write may put into a field (standard fields from apexgen's table, custom ones from objects/) --------
+
+BAD_WRITES = [
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "NextStep" } }',
+        "prompt[0].record.write.text",
+        "writes free text (the answer text) into Opportunity.NextStep, a text field of 255 characters",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "CaseNumber" } }',
+        "prompt[0].record.write.text",
+        "writes Case.CaseNumber, which is read-only (the API cannot update it)",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "SuppliedName" } }',
+        "prompt[0].record.write.text",
+        "writes Case.SuppliedName, which is read-only (the API cannot update it, only set it when the record is "
+        "created)",
+    ),
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "ExpectedRevenue" } }',
+        "prompt[0].record.write.text",
+        "writes Opportunity.ExpectedRevenue, a formula or roll-up field: it cannot be written",
+    ),
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { category = "Amount" } }',
+        "prompt[0].record.write.category",
+        "writes output category (String) into Opportunity.Amount, a currency field that cannot hold it",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { category = "Priority" } }',
+        "prompt[0].record.write.category",
+        "writes choices Problem, Question that the picklist Case.Priority does not have (its values: High, Medium, Low)",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Type" } }',
+        "prompt[0].record.write.text",
+        "writes free text (the answer text) into Case.Type, a picklist, which takes only its values",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "description" } }',
+        "prompt[0].record.write.text",
+        "writes description, which the prompt also reads (inputs); add it to record.rewrite",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Comments" }, '
+        'rewrite = ["Comments"] }',
+        "prompt[0].record.rewrite[0]",
+        "names Comments, which is not both read (inputs) and written (write)",
+    ),
+]
+
+
+@pytest.mark.parametrize("line, key, rule", BAD_WRITES)
+def test_writes_a_field_cannot_take_are_refused_naming_the_key_and_the_rule(project, cli, line, key, rule):
+    write_spec(project, HEADER + PROMPT + line + "\n")
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 2
+    assert f"apexgen.toml: {key}: {rule}" in unplaced(result.output), unplaced(result.output)
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert not (project / "force-app/main/default/classes").exists()
+
+
+def test_rewrite_lets_the_answer_replace_a_field_the_prompt_reads():
+    spec = (
+        HEADER
+        + PROMPT
+        + 'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Description" }, '
+        + 'rewrite = ["description"] }\n'
+    )
+
+    (prompt,) = parse_spec(spec).prompts
+
+    assert prompt.record.rewrite == ("description",)
+    assert prompt.record.overwrite == "unchanged"
+
+
+def test_picklist_values_the_table_does_not_know_are_left_to_the_run_time_check():
+    # Case.Type ships with different values in different editions: the table does not guess them
+    spec = (
+        HEADER
+        + PROMPT
+        + 'record = { object = "Case", inputs = { subject = "Subject" }, write = { category = "Type" } }\n'
+    )
+
+    (prompt,) = parse_spec(spec).prompts
+
+    assert prompt.record.write == (("category", "Type"),)
+
+
+CUSTOM_FIELDS = {
+    "Formula__c": "<type>Text</type><formula>Subject</formula>",
+    "Short__c": "<type>Text</type><length>255</length>",
+    "Kind__c": (
+        "<type>Picklist</type><valueSet><valueSetDefinition>"
+        "<value><fullName>Problem</fullName></value><value><fullName>Other</fullName></value>"
+        "</valueSetDefinition></valueSet>"
+    ),
+    "Score__c": "<type>Number</type><precision>3</precision><scale>0</scale>",
+    "Notes__c": "<type>LongTextArea</type><length>32768</length>",
+}
+
+
+@pytest.mark.parametrize(
+    "write, rule",
+    [
+        ('{ text = "Formula__c" }', "writes Case.Formula__c, a formula or roll-up field: it cannot be written"),
+        ('{ text = "Short__c" }', "into Case.Short__c, a text field of 255 characters"),
+        ('{ category = "Kind__c" }', "writes choices Question that the picklist Case.Kind__c does not have"),
+        ('{ category = "Score__c" }', "into Case.Score__c, a double field that cannot hold it"),
+        ('{ text = "Notes__c" }', None),
+    ],
+)
+def test_custom_fields_written_are_checked_against_their_metadata(project, cli, write, rule):
+    fields = project / "force-app/main/default/objects/Case/fields"
+    fields.mkdir(parents=True)
+    for name, body in CUSTOM_FIELDS.items():
+        (fields / f"{name}.field-meta.xml").write_text(
+            f'<CustomField xmlns="http://soap.sforce.com/2006/04/metadata"><fullName>{name}</fullName>{body}'
+            "</CustomField>",
+            "utf-8",
+        )
+    line = f'record = {{ object = "Case", inputs = {{ subject = "Subject" }}, write = {write} }}\n'
+    write_spec(project, HEADER + PROMPT + line)
+
+    result = cli("generate", cwd=project)
+
+    if rule is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 2
+        assert rule in result.output, result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import tree, write_spec
+from tests.conftest import tree, unplaced, write_spec
 
 VALID_PROMPT = """
 [[prompt]]
@@ -260,9 +260,9 @@ def test_bad_spec_is_one_clear_line_and_writes_nothing(project, cli, problem, te
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output
-    assert lines[0].startswith(f"error: apexgen.toml: {key}" if key else "error: apexgen.toml"), lines[0]
+    assert unplaced(lines[0]).startswith(f"error: apexgen.toml: {key}" if key else "error: apexgen.toml"), lines[0]
     assert rule in lines[0], lines[0]
-    assert "Traceback" not in result.output
+    assert "Traceback" not in unplaced(result.output)
     assert tree(project) == before
 
 
@@ -284,3 +284,42 @@ def test_configured_model_needs_its_capabilities(project, cli):
     result = cli("generate", cwd=project)
     assert result.exit_code == 2
     assert "prompt[0].model: model 'fast' (MyTunedModel) cannot generate" in result.output
+
+
+def test_a_spec_error_carries_line_and_column_names_the_prompt_and_suggests_the_key(project, cli):
+    spec = project / "apexgen.toml"
+    text = spec.read_text()
+    spec.write_text(text.replace("\nsystem = ", "\nsytem = ", 1))
+    line_number = [line.startswith("sytem") for line in spec.read_text().splitlines()].index(True) + 1
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: apexgen.toml:{line_number}:1: prompt[0].sytem: unknown key (allowed here:")
+    assert "; did you mean 'system'? (prompt 'SummarizeCase')" in result.output
+    finding = cli("check", "--project-dir", str(project)).output.splitlines()[0]
+    assert finding.startswith(f"apexgen.toml:{line_number}:1 error spec invalid prompt[0].sytem: unknown key")
+
+
+def test_a_misspelt_choice_is_suggested(project, cli):
+    spec = project / "apexgen.toml"
+    spec.write_text(spec.read_text().replace('capability = "chat"', 'capability = "caht"', 1))
+    result = cli("generate", cwd=project)
+    assert "must be one of: generate, chat, embed, feedback; did you mean 'chat'?" in result.output
+
+
+def test_key_positions_follow_tables_arrays_of_tables_and_inline_values():
+    from apexgen.spec.positions import key_positions
+
+    text = (
+        '[project]\napi_version = "65.0"\n\n[[prompt]]\nname = "A"\ntemplate = """\n[[prompt]]\nx = 1\n"""\n'
+        '[[prompt]]\nname = \'B\'\ninputs = [\n  { name = "one" },\n  { name = "two", label = "Two" },\n]\n'
+        '[prompt.record]\nobject = "Case"\n'
+    )
+    positions = key_positions(text)
+    assert positions[("project", "api_version")] == (2, 1)
+    assert positions[("prompt", 0, "template")] == (6, 1)
+    assert ("prompt", 0, "x") not in positions and ("prompt", 2) not in positions  # inside a multi-line string
+    assert positions[("prompt", 1, "name")] == (11, 1)
+    assert positions[("prompt", 1, "inputs", 1, "label")] == (14, 19)
+    assert positions[("prompt", 1, "record", "object")] == (17, 1)

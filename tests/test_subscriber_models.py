@@ -71,9 +71,10 @@ def test_the_models_class_reads_the_records_with_the_spec_model_as_default() -> 
 
 
 def test_without_the_key_models_are_constants_and_no_type_is_generated() -> None:
-    generated = files(CASES / "namespaced" / "apexgen.toml")
+    """Off by default without a namespace (with one it is on unless the spec turns it off: test_global_surface)."""
+    generated = files(CASES / "minimal" / "apexgen.toml")
     assert not [path for path in generated if "/objects/" in path or "/customMetadata/" in path]
-    assert "getAll" not in generated[f"{BASE}/classes/AcmeModels.cls"]
+    assert "getAll" not in generated[f"{BASE}/classes/GenModels.cls"]
 
 
 def test_an_alias_longer_than_a_record_name_is_refused(tmp_path) -> None:

@@ -14,7 +14,7 @@ from apexgen.check import toolchain
 from apexgen.cli import main
 from apexgen.errors import ToolsMissingError
 from apexgen.paths import user_cache_dir
-from apexgen.pins import LWC_TEST_PACKAGES, PINNED_PACKAGES
+from apexgen.pins import LWC_TEST_PACKAGES, PINNED_CONTENT, PINNED_PACKAGES
 
 WORKTREE = Path(__file__).resolve().parent.parent
 
@@ -102,7 +102,6 @@ def test_places_are_tried_in_the_documented_order(tmp_path, monkeypatch):
     assert toolchain.candidate_dirs(project) == [
         tmp_path / "explicit",
         project,
-        *project.parents,
         WORKTREE,
         toolchain.cache_install_dir(),
     ]
@@ -118,13 +117,36 @@ def test_node_modules_are_looked_for_in_order_and_must_match_the_pins(tmp_path, 
 
     cached = fake_node_modules(toolchain.cache_install_dir())
     assert toolchain.find_node_modules(project) == cached
-    parent = fake_node_modules(tmp_path / "work")
-    assert toolchain.find_node_modules(project) == parent
+    fake_node_modules(tmp_path / "work")  # a parent folder's: never used (issue 23, item 2)
+    assert toolchain.find_node_modules(project) == cached
     fake_node_modules(project, prettier="3.0.0")  # another version than pinned: skipped
-    assert toolchain.find_node_modules(project) == parent
+    assert toolchain.find_node_modules(project) == cached
     explicit = fake_node_modules(tmp_path / "explicit")
     monkeypatch.setenv("APEXGEN_TOOLS_DIR", str(tmp_path / "explicit"))
     assert toolchain.find_node_modules(project) == explicit
+
+
+def test_a_parent_folders_tools_never_run_and_the_projects_own_must_be_the_pinned_files(tmp_path, monkeypatch):
+    """Issue 23, item 2: a node_modules in a shared parent folder (here with every pinned version) is not a
+    place tools come from; the project's own is used only when its files are the pinned releases'."""
+    monkeypatch.setattr(toolchain, "SOURCE_DIR", tmp_path / "checkout")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("APEXGEN_TOOLS_DIR", raising=False)
+    project = tmp_path / "shared" / "project"
+    project.mkdir(parents=True)
+    parent = fake_node_modules(tmp_path / "shared")
+    assert toolchain.find_node_modules(project) is None
+    assert parent not in [place.directory for place in toolchain.tools_status(project).places]
+    own = fake_node_modules(project)  # the pinned versions, but not the pinned files
+    assert toolchain.find_node_modules(project) is None
+    (place,) = [p for p in toolchain.tools_status(project).places if p.directory == own]
+    assert "prettier differs from the pinned release's files" in place.problems
+
+
+@pytest.mark.tools
+def test_the_pinned_content_is_what_npm_installs():
+    assert {p: toolchain.package_digest(WORKTREE / "node_modules" / p) for p in PINNED_PACKAGES} == PINNED_CONTENT
+    assert toolchain.place_problems(WORKTREE / "node_modules", WORKTREE) == []
 
 
 @pytest.mark.parametrize(

@@ -31,9 +31,11 @@ EXIT_CODE_MEANINGS = {
 
 
 class ApexgenError(Exception):
-    """Base of every error meant for the user: one line, no traceback."""
+    """Base of every error meant for the user: one line, no traceback. ``data`` is what a command adds for
+    its JSON error document (the id of a job still running in the org, the files that would have changed)."""
 
     exit_code = ExitCode.FINDINGS
+    data: object = None
 
 
 class UsageError(ApexgenError):
@@ -45,9 +47,10 @@ class UsageError(ApexgenError):
 class SpecError(UsageError):
     """The spec (or another input file) breaks a rule: names the file, the key and the rule."""
 
-    def __init__(self, file: str, key: str, rule: str):
-        self.file, self.key, self.rule = file, key, rule
-        where = f"{file}: {key}" if key else file
+    def __init__(self, file: str, key: str, rule: str, line: int = 0, column: int = 0):
+        self.file, self.key, self.rule, self.line, self.column = file, key, rule, line, column
+        place = f"{file}:{line}:{column}" if line else file  # file:line:col, where editors and terminals jump
+        where = f"{place}: {key}" if key else place
         super().__init__(f"{where}: {rule}")
 
 

@@ -20,6 +20,7 @@ from apexgen.project.containment import outside_reason
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
+from apexgen.untrusted import json_loads
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -68,7 +69,7 @@ def json_positions(text: str) -> dict[tuple[str | int, ...], int]:
 def sfdx_project_schema() -> dict[str, Any]:
     """Salesforce's JSON Schema of sfdx-project.json (a copy from @salesforce/schemas, see schemas/README.md)."""
     text = resources.files("apexgen.check").joinpath("schemas", "sfdx-project.schema.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
+    document: dict[str, Any] = json_loads(text)
     return document
 
 
@@ -156,7 +157,7 @@ def check_spec(root: Path) -> tuple[list[Finding], Any]:
         return [], load_spec(root / SPEC_FILE)
     except SpecError as exc:
         message = f"{exc.key}: {exc.rule}" if exc.key else exc.rule
-        return [Finding(SPEC_FILE, 0, 0, "error", "spec", "invalid", message)], None
+        return [Finding(SPEC_FILE, exc.line, exc.column, "error", "spec", "invalid", message)], None
 
 
 def check_manifest(root: Path) -> list[Finding]:

@@ -13,10 +13,11 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from apexgen.errors import ApexgenError, UsageError
+from apexgen.project.containment import ProjectPaths
 from apexgen.project.forceignore import ForceIgnore
 
 APEX_SUFFIXES = (".cls", ".trigger")
@@ -136,19 +137,26 @@ class ProjectFiles:
         """Whether .forceignore leaves out the project-relative path (a folder's ends with '/')."""
         path = self.root / relative.rstrip("/")
         package_dir = next((d for d in self.package_dirs if d == path or d in path.parents), self.root)
+        return bool(self._ignore_of(package_dir).denies(str(path)))
+
+    def _ignore_of(self, package_dir: Path) -> ForceIgnore:
         if package_dir not in self._ignores:
-            self._ignores[package_dir] = ForceIgnore(ForceIgnore.locate(package_dir))
-        return bool(self._ignores[package_dir].denies(str(path)))
+            self._ignores[package_dir] = ForceIgnore.of_project(self.root, package_dir)
+        return self._ignores[package_dir]
 
     def files(self, keep: Callable[[str], bool]) -> list[Path]:
-        """Files under the package directories whose name ``keep`` accepts and .forceignore keeps, sorted."""
+        """Files under the package directories whose name ``keep`` accepts and .forceignore keeps, sorted:
+        walked as the converter walks them (``ProjectPaths.walk``), so what is checked is what is deployed."""
         if self._kept is None:
+            paths = ProjectPaths(self.root)
             found: set[Path] = set()
             for package_dir in self.package_dirs:
-                for folder, dirs, names in os.walk(package_dir):
-                    here = PurePosixPath(self.relative(folder))
-                    dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not self.ignored(f"{here / d}/")]
-                    found.update(Path(folder, name) for name in names if not self.ignored(str(here / name)))
+                denies = self._ignore_of(package_dir).denies
+
+                def skipped(path: str, denies: Callable[[str], bool] = denies) -> bool:
+                    return os.path.basename(path) in SKIPPED_DIRS or denies(path)
+
+                found.update(Path(path) for path in paths.walk(str(package_dir), skipped))
             self._kept = sorted(found)
         return [path for path in self._kept if keep(path.name)]
 

@@ -7,9 +7,11 @@ package.json of the repository must list the same (a test checks it). jorje runs
 JorjeBatch.java, which javac compiles once into the per-user cache.
 
 A node_modules directory is used when it holds every pinned package at its pinned version. Places are
-tried in order: ``$APEXGEN_TOOLS_DIR``, the project root and its parents, the apexgen checkout itself
-(where ``npm ci`` installs them for apexgen's own tests), then the per-user cache that
-``apexgen tools install`` fills.
+tried in order: ``$APEXGEN_TOOLS_DIR``, the project root, the apexgen checkout itself (where ``npm ci``
+installs them for apexgen's own tests), then the per-user cache that ``apexgen tools install`` fills.
+Never a parent folder of the project: a node_modules in a shared folder (the system temp folder, a home
+folder) is anyone's, and what it holds would run as the user. The project's own node_modules is used only
+when its pinned packages hold exactly the pinned releases' files (``PINNED_CONTENT``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from apexgen.errors import ToolsMissingError
 from apexgen.paths import user_cache_dir
-from apexgen.pins import PINNED_PACKAGES
+from apexgen.pins import PINNED_CONTENT, PINNED_PACKAGES
 
 MIN_NODE = 18
 MIN_JAVA = 17
@@ -65,7 +67,7 @@ def candidate_dirs(root: Path) -> list[Path]:
     if os.environ.get(TOOLS_DIR_ENV):
         candidates.append(Path(os.environ[TOOLS_DIR_ENV]).expanduser().resolve())
     root = root.resolve()
-    candidates += [root, *root.parents, SOURCE_DIR, cache_install_dir()]
+    candidates += [root, SOURCE_DIR, cache_install_dir()]
     return list(dict.fromkeys(candidates))
 
 
@@ -88,11 +90,41 @@ def package_problems(node_modules: Path) -> list[str]:
     return problems
 
 
+def package_digest(package_dir: Path) -> str:
+    """A digest of the files of an installed npm package (``PINNED_CONTENT`` holds the pinned ones'): each
+    file's path and content, nested node_modules left out; a symlink counts as the path it names."""
+    digest = hashlib.sha256()
+    for folder, dirs, names in os.walk(package_dir):
+        dirs[:] = sorted(d for d in dirs if d != "node_modules")
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, package_dir).replace(os.sep, "/")
+            content = os.readlink(path).encode() if os.path.islink(path) else Path(path).read_bytes()
+            digest.update(relative.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def place_problems(node_modules: Path, root: Path) -> list[str]:
+    """What keeps ``node_modules`` from being used for the project at ``root``: ``package_problems``, and,
+    in the project's own node_modules, content other than the pinned releases'."""
+    problems = package_problems(node_modules)
+    if not problems and node_modules.parent == root.resolve():
+        try:
+            problems = [
+                f"{package} differs from the pinned release's files"
+                for package, expected in PINNED_CONTENT.items()
+                if package_digest(node_modules / package) != expected
+            ]
+        except OSError as exc:
+            problems = [f"cannot be read ({exc.strerror})"]
+    return problems
+
+
 def find_node_modules(root: Path) -> Path | None:
     """The first node_modules (see ``candidate_dirs``) that holds every pinned package at its version."""
     for directory in candidate_dirs(root):
         node_modules = directory / "node_modules"
-        if node_modules.is_dir() and not package_problems(node_modules):
+        if node_modules.is_dir() and not place_problems(node_modules, root):
             return node_modules
     return None
 
@@ -265,7 +297,7 @@ def tools_status(root: Path) -> ToolsStatus:
     for directory in candidate_dirs(root):
         node_modules = directory / "node_modules"
         exists = node_modules.is_dir()
-        problems = tuple(package_problems(node_modules)) if exists else ()
+        problems = tuple(place_problems(node_modules, root)) if exists else ()
         places.append(PlaceStatus(node_modules, exists, problems))
     selected = next((p.directory for p in places if p.usable), None)
     return ToolsStatus(node_major(), java_major(), javac_path(), tuple(places), selected)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -19,9 +19,10 @@ from apexgen.cli.check import check, tools
 from apexgen.cli.convert import convert
 from apexgen.cli.deploy import deploy, test_command
 from apexgen.cli.models import models
+from apexgen.cli.output import echo_failure, echo_failure_json, remember_command_line
 from apexgen.cli.package import package_group
 from apexgen.cli.project import generate, init
-from apexgen.errors import EXIT_CODE_MEANINGS, ApexgenError, ExitCode, one_line
+from apexgen.errors import EXIT_CODE_MEANINGS, ApexgenError, ExitCode
 
 DEBUG_VARIABLE = "APEXGEN_DEBUG"
 EXIT_CODES_HELP = "\b\nExit codes:\n" + "".join(
@@ -30,28 +31,49 @@ EXIT_CODES_HELP = "\b\nExit codes:\n" + "".join(
 
 
 class ApexgenGroup(click.Group):
-    """The root group: every command runs inside its error boundary."""
+    """The root group: every command runs inside its error boundary, which reports each failure as one
+    line on stderr and, in JSON mode, as sf's error document on stdout (cli/output.py)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        remember_command_line(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as exc:
+            _usage_failure(ctx, exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
-            raise  # click's own: usage errors (exit 2), --help, sys.exit
+        except click.exceptions.Exit:
+            raise  # --help, --version, ctx.exit
+        except click.ClickException as exc:  # click's usage errors: bad flag, bad value (exit 2)
+            _usage_failure(ctx, exc)
+        except click.exceptions.Abort:  # a prompt answered with Ctrl-C or end of input
+            echo_failure("Interrupted", "interrupted", ExitCode.INTERRUPTED)
+            ctx.exit(ExitCode.INTERRUPTED)
         except ApexgenError as exc:
-            click.echo(f"error: {one_line(str(exc))}", err=True)  # values a file holds are echoed: keep one line
+            echo_failure(type(exc).__name__, str(exc), exc.exit_code, exc.data, label="error")
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            echo_failure("Interrupted", "interrupted", ExitCode.INTERRUPTED)
             ctx.exit(ExitCode.INTERRUPTED)
         except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc(file=sys.stderr)
-            click.echo(
+            message = (
                 f"internal error: {type(exc).__name__} in apexgen {__version__}; please report it "
-                f"(run again with --debug or {DEBUG_VARIABLE}=1 for the traceback)",
-                err=True,
+                f"(run again with --debug or {DEBUG_VARIABLE}=1 for the traceback)"
             )
+            echo_failure("InternalError", message, ExitCode.INTERNAL)
             ctx.exit(ExitCode.INTERNAL)
+
+
+def _usage_failure(ctx: click.Context, exc: click.ClickException) -> NoReturn:
+    """click's own message (with its usage line) on stderr; in JSON mode also sf's error document."""
+    # The name is click's: NoSuchOption, BadParameter, MissingParameter, UsageError.
+    echo_failure_json(type(exc).__name__, exc.format_message(), exc.exit_code)
+    exc.show()
+    ctx.exit(exc.exit_code)
 
 
 @click.group(cls=ApexgenGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
 import click
 
 from apexgen.cli.options import json_option, project_dir_option, project_root
+from apexgen.cli.output import echo_result, finish
 from apexgen.errors import ExitCode, ToolsMissingError
 from apexgen.pins import PINNED_PACKAGES
 
@@ -72,9 +71,7 @@ def check(
     threshold = read_threshold(severity_threshold)
     findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
     summary = {**summarize(findings, threshold), "deep": deep}
-    if as_json:
-        click.echo(json.dumps({"findings": [f.to_dict() for f in findings], "summary": summary}, indent=2))
-    else:
+    if not as_json:
         for finding in findings:
             click.echo(str(finding))
         kind = "deep" if deep else "fast"
@@ -83,7 +80,8 @@ def check(
         for tool, files in summary["not_run"].items():
             where = "the project" if files == ["."] else ", ".join(files)
             click.echo(f"did not run: {tool} on {where}", err=True)
-    sys.exit(ExitCode.FINDINGS if summary["failed"] else ExitCode.OK)
+    result = {"findings": [f.to_dict() for f in findings], "summary": summary}
+    finish(result, ExitCode.FINDINGS if summary["failed"] else ExitCode.OK, as_json)
 
 
 @click.group()
@@ -92,7 +90,8 @@ def tools() -> None:
 
 
 @tools.command("install")
-def tools_install() -> None:
+@json_option("where the packages are")
+def tools_install(as_json: bool) -> None:
     """npm-install the pinned packages into the per-user cache (npm shows its own progress).
 
     Exits 2 when Node, npm or a JDK is missing, saying how to get it.
@@ -109,7 +108,8 @@ def tools_install() -> None:
     pins = " ".join(f"{package}@{version}" for package, version in PINNED_PACKAGES.items())
     click.echo(f"Installing {pins} into {cache_install_dir()}", err=True)
     node_modules = install_tools()
-    click.echo(str(node_modules))
+    if not as_json:
+        click.echo(str(node_modules))
     problems = runtime_problems()
     if problems:
         raise ToolsMissingError(f"the Node packages are installed, but still missing: {'; '.join(problems)}")
@@ -117,26 +117,33 @@ def tools_install() -> None:
     jorje_batch_classes(Toolchain(node_modules))
     check_daemon_classes(Toolchain(node_modules))
     click.echo("Ready: 'apexgen check --deep' can run.", err=True)
+    if as_json:
+        echo_result({"nodeModules": str(node_modules)})
 
 
 @tools.command("status")
 @project_dir_option
-def tools_status(project_dir: str | None) -> None:
+@json_option("the runtimes, places and daemons")
+def tools_status(project_dir: str | None, as_json: bool) -> None:
     """Show the runtimes found and, for every place searched, whether the pinned packages are there.
 
     Exits 0 when 'apexgen check --deep' can run, 2 when something is missing.
     """
+    from apexgen.check.daemon import running_daemons
     from apexgen.check.toolchain import INSTALL_COMMAND, MIN_JAVA, MIN_NODE, tools_status
 
     status = tools_status(project_root(project_dir))
-    ready = status.selected is not None
+    ready = status.selected is not None and status.javac is not None
+    lines = []
+    runtimes = {}
     for name, major, minimum in (("node", status.node, MIN_NODE), ("java", status.java, MIN_JAVA)):
         state = "not found" if major is None else f"{major} ({'ok' if major >= minimum else 'too old'})"
         ready = ready and major is not None and major >= minimum
-        click.echo(f"{name:<8} {state}, needs >= {minimum}")
-    ready = ready and status.javac is not None
-    click.echo(f"{'javac':<8} {status.javac or 'not found: a JDK (not only a JRE) is needed'}")
-    click.echo("pinned   " + " ".join(f"{package}@{version}" for package, version in PINNED_PACKAGES.items()))
+        runtimes[name] = {"major": major, "minimum": minimum}
+        lines.append(f"{name:<8} {state}, needs >= {minimum}")
+    lines.append(f"{'javac':<8} {status.javac or 'not found: a JDK (not only a JRE) is needed'}")
+    lines.append("pinned   " + " ".join(f"{package}@{version}" for package, version in PINNED_PACKAGES.items()))
+    places = []
     for place in status.places:
         if not place.exists:
             state = "not present"
@@ -144,18 +151,29 @@ def tools_status(project_dir: str | None) -> None:
             state = "in use" if place.directory == status.selected else "usable"
         else:
             state = "; ".join(place.problems)
-        click.echo(f"  {place.directory}: {state}")
-    from apexgen.check.daemon import running_daemons
-
-    for daemon in running_daemons():
-        click.echo(f"daemon   pid {daemon['pid']} for {daemon['workspace']}, idle {daemon['idleSeconds']} s")
+        places.append({"directory": str(place.directory), "state": state})
+        lines.append(f"  {place.directory}: {state}")
+    daemons = running_daemons()
+    for daemon in daemons:
+        lines.append(f"daemon   pid {daemon['pid']} for {daemon['workspace']}, idle {daemon['idleSeconds']} s")
+    if not as_json:
+        click.echo("\n".join(lines))
     if not ready:
         click.echo(f"'apexgen check --deep' cannot run yet: see above, and run '{INSTALL_COMMAND}'", err=True)
-        sys.exit(ExitCode.USAGE)
+    result = {
+        "ready": ready,
+        **runtimes,
+        "javac": str(status.javac) if status.javac else None,
+        "pinned": dict(PINNED_PACKAGES),
+        "places": places,
+        "daemons": daemons,
+    }
+    finish(result, ExitCode.OK if ready else ExitCode.USAGE, as_json)
 
 
 @tools.command("stop")
-def tools_stop() -> None:
+@json_option("how many stopped")
+def tools_stop(as_json: bool) -> None:
     """Stop the check daemons: the JVMs that keep apex-ls and PMD loaded between deep checks.
 
     Each stops by itself after half an hour without a check; the next deep check starts one again.
@@ -164,6 +182,8 @@ def tools_stop() -> None:
 
     stopped = stop_daemons()
     click.echo(f"Stopped {stopped} check daemon(s).", err=True)
+    if as_json:
+        echo_result({"stopped": stopped})
 
 
 def echo_pre_deploy_findings(findings: list[Any]) -> None:

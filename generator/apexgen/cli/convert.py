@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from apexgen.cli.options import package_dir_option, project_dir_option, project_root
+from apexgen.cli.options import json_option, package_dir_option, project_dir_option, project_root
+from apexgen.cli.output import echo_result, warn
 from apexgen.errors import UsageError
 
 # As with sf: a folder conversion applies sfdx-project.json's replacements only when this is "true".
@@ -19,6 +20,7 @@ APPLY_REPLACEMENTS_VARIABLE = "SF_APPLY_REPLACEMENTS_ON_CONVERT"
 @project_dir_option
 @click.option(
     "--output-dir",
+    "-d",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the metadata-format folder here (package.xml at its root); it must be new or empty.",
 )
@@ -28,9 +30,14 @@ APPLY_REPLACEMENTS_VARIABLE = "SF_APPLY_REPLACEMENTS_ON_CONVERT"
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the zip apexgen deploy would send (replacements of sfdx-project.json applied).",
 )
-@package_dir_option
+@package_dir_option("-p")
+@json_option("what was written")
 def convert(
-    project_dir: str | None, output_dir: Path | None, zip_file: Path | None, package_dirs: tuple[str, ...]
+    project_dir: str | None,
+    output_dir: Path | None,
+    zip_file: Path | None,
+    package_dirs: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Convert the SFDX project to the metadata format, as sf project convert source does, without Node.
 
@@ -44,11 +51,14 @@ def convert(
 
     if output_dir is None and zip_file is None:
         raise UsageError("say where to write: --output-dir DIR (a metadata-format folder) or --zip FILE")
+    if zip_file is not None and not zip_file.name:  # "" and "." are Path(".")
+        raise UsageError("--zip: name the file to write, such as deploy.zip")
     if output_dir is not None and output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
         raise UsageError(f"--output-dir {output_dir}: exists and is not empty; name a new or empty folder")
     root = project_root(project_dir)
     chosen = list(package_dirs) or None
     notes: list[str] = []
+    result: dict[str, object] = {}
     if output_dir is not None:
         replacements = os.environ.get(APPLY_REPLACEMENTS_VARIABLE) == "true"
         conversion = convert_project(root, chosen, replacements=replacements)
@@ -59,13 +69,21 @@ def convert(
             err=True,
         )
         notes = conversion.notes
+        result.update(
+            outputDir=str(output_dir),
+            components=conversion.component_count,
+            packageDirectories=[str(d) for d in conversion.package_dirs],
+        )
     if zip_file is not None:
         deployable = deploy_zip(root, chosen)
         _write_file(deployable.zip_bytes, zip_file)
         click.echo(f"Wrote the deploy zip of {deployable.component_count} components to {zip_file}", err=True)
         notes = deployable.notes
+        result.update(zip=str(zip_file), components=deployable.component_count)
     for note in notes:
-        click.echo(note, err=True)
+        warn(note)
+    if as_json:
+        echo_result(result)
 
 
 def _write_folder(write: Callable[[Path], None], target: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -20,9 +19,12 @@ from apexgen.cli.options import (
     project_dir_option,
     project_root,
     report_options,
+    test_level_option,
+    tests_option,
     wait_option,
 )
-from apexgen.cli.org import connect_org, emit_json_error
+from apexgen.cli.org import OrgLogin
+from apexgen.cli.output import echo_result, finish, interrupted
 from apexgen.cli.progress import DeployProgress
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
@@ -74,16 +76,22 @@ def _write_reports(tests: Any, sources: Any, root: Path, junit: Path | None, cov
 
 @click.command()
 @project_dir_option
-@click.option("--validate", is_flag=True, help="Validate only (checkOnly): compile and run tests, commit nothing.")
-@click.option("--test-level", type=click.Choice(TEST_LEVEL_CHOICES), default="RunSpecifiedTests", show_default=True)
-@click.option("--tests", metavar="NAMES", help="Comma-separated test classes  [default: the project's @IsTest classes]")
+@click.option(
+    "--validate",
+    "--dry-run",
+    "validate",
+    is_flag=True,
+    help="Validate only (checkOnly, sf's --dry-run): compile and run tests, commit nothing.",
+)
+@test_level_option(TEST_LEVEL_CHOICES)
+@tests_option
 @wait_option("33", zero="starts the deploy and returns its id")
 @click.option("--resume", metavar="ID", help="Wait for (and report) a deploy that is already running.")
 @click.option("--cancel", metavar="ID", help="Cancel a running deploy and wait until it is canceled.")
 @click.option("--quick", metavar="ID", help="Deploy a validation that passed in the last 10 days (no tests run again).")
 @click.option("--skip-checks", is_flag=True, help="Deploy without the offline checks of apexgen check.")
 @click.option("--deep-checks", is_flag=True, help="Run the deep checks of apexgen check before deploying.")
-@package_dir_option
+@package_dir_option("-d")
 @click.option(
     "--package-name",
     metavar="NAME",
@@ -117,6 +125,7 @@ def deploy(**options: Any) -> None:
     in_flight = False  # a deploy request was sent and its answer (the id) has not arrived
     try:
         _check_report_paths(options["junit"], options["coverage"])
+        org = OrgLogin(options, root)
         if len(modes) > 1:
             raise UsageError(f"--{modes[0]} and --{modes[1]} cannot be combined")
         if modes and options["validate"]:
@@ -151,7 +160,7 @@ def deploy(**options: Any) -> None:
             for note in prepared.project.notes:
                 click.echo(note, err=True)
             sources, api_version = SourceMap(prepared.project.source_paths), prepared.project.api_version
-        client = MetadataClient(connect_org(options, api_version), client_name=f"apexgen/{__version__}")
+        client = MetadataClient(org.connect(api_version), client_name=f"apexgen/{__version__}")
         if options["cancel"]:
             done = client.cancel_deploy(deploy_id)
             click.echo(f"Cancel requested for {deploy_id}" + (" (it was still queued)" if done else ""), err=True)
@@ -172,7 +181,7 @@ def deploy(**options: Any) -> None:
             )
         if wait_seconds == 0:
             if as_json:
-                click.echo(json.dumps({"id": deploy_id, "status": "Queued"}, indent=2))
+                echo_result({"id": deploy_id, "status": "Queued"})
             else:
                 click.echo(deploy_id)
             click.echo(f"Not waiting. Report it with: apexgen deploy --resume {deploy_id}", err=True)
@@ -183,37 +192,34 @@ def deploy(**options: Any) -> None:
             )
     except KeyboardInterrupt:
         if deploy_id:
-            click.echo(
+            interrupted(
                 f"interrupted; {deploy_id} goes on in the org. Follow it: apexgen deploy --resume {deploy_id}"
                 f"  Cancel it: apexgen deploy --cancel {deploy_id}",
-                err=True,
+                {"id": deploy_id},
             )
-        elif in_flight:
-            click.echo(
+        if in_flight:
+            interrupted(
                 "interrupted while the deploy request was on its way; it may have started in the org "
-                "(Setup > Deployment Status)",
-                err=True,
+                "(Setup > Deployment Status)"
             )
-        else:
-            click.echo("interrupted before a deploy was started", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        interrupted("interrupted before a deploy was started")
     except ApexgenError as exc:
-        emit_json_error(as_json, exc, deploy_id)
+        if deploy_id:
+            exc.data = {"id": deploy_id}
         if deploy_id and exc.exit_code != ExitCode.USAGE:
             click.echo(f"{deploy_id} may still be running in the org: apexgen deploy --resume {deploy_id}", err=True)
         raise
     _write_reports(result.test_result, sources, root, options["junit"], options["coverage"], "apexgen deploy")
-    if as_json:
-        click.echo(json.dumps(deploy_json(result, sources), indent=2))
-    else:
+    if not as_json:
         click.echo(deploy_summary(result, sources), nl=False)
     if result.check_only and result.success:
         click.echo(f"Deploy this validation without running tests again: apexgen deploy --quick {result.id}", err=True)
-    sys.exit(deploying.exit_code_for(result, canceling=bool(options["cancel"])))
+    finish(deploy_json(result, sources), deploying.exit_code_for(result, canceling=bool(options["cancel"])), as_json)
 
 
-def _test_names(value: str | None, test_level: str) -> list[str]:
-    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+def _test_names(values: tuple[str, ...], test_level: str) -> list[str]:
+    """The names of every --tests, each split at its commas (sf takes -t A -t B; its older versions -t A,B)."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
     if names and test_level != "RunSpecifiedTests":
         raise UsageError(f"--tests: names test classes for --test-level RunSpecifiedTests, not {test_level}")
     return names
@@ -221,8 +227,8 @@ def _test_names(value: str | None, test_level: str) -> list[str]:
 
 @click.command("test")
 @project_dir_option
-@click.option("--test-level", type=click.Choice(TEST_LEVEL_CHOICES[1:]), default="RunSpecifiedTests", show_default=True)
-@click.option("--tests", metavar="NAMES", help="Comma-separated test classes  [default: the project's @IsTest classes]")
+@test_level_option(TEST_LEVEL_CHOICES[1:])
+@tests_option
 @wait_option("33", zero=None)
 @report_options
 @org_connection
@@ -253,6 +259,7 @@ def test_command(**options: Any) -> None:
     run_id: str | None = None
     try:
         _check_report_paths(options["junit"], options["coverage"])
+        org = OrgLogin(options, root)
         wait_seconds = parse_wait(options["wait"])
         if wait_seconds == 0:
             raise UsageError("--wait: apexgen test needs a wait above 0")
@@ -266,7 +273,7 @@ def test_command(**options: Any) -> None:
         if options["test_level"] == "RunSpecifiedTests" and not names:
             raise UsageError("--tests: the project has no @IsTest class; name the test classes to run")
         covered = [m for m in project.members.get("ApexClass", []) if m not in test_classes]
-        tooling = ToolingSession(connect_org(options, api_version))
+        tooling = ToolingSession(org.connect(api_version))
         run_id = tooling.start(options["test_level"], names)
         click.echo(
             f"Test run {run_id} started: {options['test_level']}"
@@ -279,26 +286,22 @@ def test_command(**options: Any) -> None:
             )
         results = apex_tests.collect_results(tooling, run_id, covered)
     except KeyboardInterrupt:
-        where = f"; {run_id} goes on in the org" if run_id else ""
-        click.echo(f"interrupted{where}", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        if run_id:
+            interrupted(f"interrupted; {run_id} goes on in the org", {"id": run_id})
+        interrupted("interrupted")
     except ApexgenError as exc:
-        emit_json_error(as_json, exc, run_id)
+        if run_id:
+            exc.data = {"id": run_id}
         raise
     _write_reports(results, sources, root, options["junit"], options["coverage"], "apexgen test")
     _, _, percent = total_coverage(results.coverage)
     passed = not results.failures and run.status == "Completed" and percent >= REQUIRED_COVERAGE
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"id": run_id, "status": run.status, "success": passed, **test_run_json(results, sources)}, indent=2
-            )
-        )
-    else:
+    if not as_json:
         lines = [
             f"Test run {run_id}: {run.status}",
             *tests_summary(results, sources),
             *coverage_summary(results, sources),
         ]
         click.echo("\n".join(lines))
-    sys.exit(ExitCode.OK if passed else ExitCode.FINDINGS)
+    result = {"id": run_id, "status": run.status, "success": passed, **test_run_json(results, sources)}
+    finish(result, ExitCode.OK if passed else ExitCode.FINDINGS, as_json)

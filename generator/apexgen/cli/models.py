@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from apexgen.cli.options import json_option, models_connection, spec_option
+from apexgen.cli.options import json_option, models_connection, project_dir_option, spec_option, spec_path_of
 from apexgen.errors import UsageError
 
 
@@ -33,21 +33,31 @@ def _ask(label: str, where: str, hide: bool) -> str:
 
 
 def _models_client(
+    target_org: str | None,
     instance_url: str | None,
     client_id: str | None,
     client_secret_file: Path | None,
     api_url: str | None,
     http_timeout: float | None,
 ) -> Any:
+    from apexgen.cli.options import project_root
     from apexgen.models_api.client import (
         DEFAULT_API_URL,
         DEFAULT_TIMEOUT,
         Credentials,
         ModelsClient,
     )
+    from apexgen.org.connect import LoginOptions, org_instance_url
 
+    # The Models API takes only a JWT-based token of an External Client App (client credentials with the
+    # sfap_api scope): the sf CLI's session token is refused (404), so its org gives only the My Domain URL.
+    login = LoginOptions(target_org=target_org, instance_url=instance_url, project_root=project_root(None))
+    instance_url = org_instance_url(login)
     if not instance_url:
-        raise UsageError("give the org's My Domain URL with --instance-url or SF_INSTANCE_URL (Setup > My Domain)")
+        raise UsageError(
+            "give the org's My Domain URL with --instance-url or SF_INSTANCE_URL (Setup > My Domain), or an org "
+            "of the sf CLI with --target-org (-o) or SF_TARGET_ORG"
+        )
     client_id = client_id or _ask("consumer key", "--client-id or SF_CLIENT_ID", hide=False)
     if client_secret_file is not None:
         try:
@@ -97,7 +107,9 @@ def _check_capability(model: str, capability: str) -> None:
 
 
 def _echo_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    from apexgen.cli.output import echo_result
+
+    echo_result(document)
 
 
 def _echo_generation(response: dict[str, Any], as_json: bool) -> None:
@@ -131,7 +143,11 @@ model_option = click.option(
 
 
 @models.command("list")
-@click.option("--capability", type=click.Choice(["generate", "chat", "embed"]), help="Only models that can do this.")
+@click.option(
+    "--capability",
+    type=click.Choice(["generate", "chat", "embed"], case_sensitive=False),
+    help="Only models that can do this.",
+)
 @json_option("the table")
 def models_list(capability: str | None, as_json: bool) -> None:
     """List the standard model API names and their capabilities.
@@ -307,12 +323,19 @@ def _input_values(prompt: Any, pairs: tuple[str, ...]) -> dict[str, str]:
     help="A value of one of the prompt's inputs (repeatable).",
 )
 @spec_option
+@project_dir_option
 @click.option(
     "--dry-run", is_flag=True, help="Print the request that would be sent (method, path, body) and send nothing."
 )
 @models_connection
 def models_try(
-    name: str, inputs: tuple[str, ...], spec_path: str, dry_run: bool, as_json: bool, **connection: Any
+    name: str,
+    inputs: tuple[str, ...],
+    spec_path: str | None,
+    project_dir: str | None,
+    dry_run: bool,
+    as_json: bool,
+    **connection: Any,
 ) -> None:
     """Run a prompt of the spec as its generated Apex would.
 
@@ -322,6 +345,7 @@ def models_try(
     from apexgen.models_api.client import prompt_request
     from apexgen.spec.load import load_spec
 
+    spec_path = spec_path_of(spec_path, project_dir)
     loaded = load_spec(spec_path)
     by_name = {p.name.lower(): p for p in loaded.prompts}
     prompt = by_name.get(name.lower())
@@ -336,8 +360,11 @@ def models_try(
             f"prompt '{prompt.name}' ({prompt.capability}) has no template to try; use 'apexgen models {command}'"
         )
     request = prompt_request(prompt, _input_values(prompt, inputs))
-    if dry_run:
-        _echo_json(request.document())
+    if dry_run:  # the request is the output: plain JSON, or in sf's envelope with --json
+        if as_json:
+            _echo_json(request.document())
+        else:
+            click.echo(json.dumps(request.document(), indent=2, ensure_ascii=False))
         return
     click.echo(f"trying {prompt.name} ({prompt.capability}) on {request.model}", err=True)
     response = _models_client(**connection).send(request)

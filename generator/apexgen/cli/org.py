@@ -1,29 +1,28 @@
-"""What commands that talk to an org share: logging in (with prompts on a terminal) and JSON errors."""
+"""What commands that talk to an org share: logging in, with prompts on a terminal."""
 
 from __future__ import annotations
 
-import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from apexgen.errors import ApexgenError, UsageError
+from apexgen.cli.options import ORG_HTTP_TIMEOUT
+from apexgen.errors import UsageError
 
 
-def connect_org(options: dict[str, Any], api_version: str) -> Any:
-    from apexgen.org.connect import LoginOptions, connect
+def _prompt(variable: str) -> str:
+    if not sys.stdin.isatty():
+        raise UsageError(f"set the environment variable {variable} (asked for only on a terminal)")
+    return str(click.prompt(variable, hide_input=True, err=True))
 
-    def prompt(variable: str) -> str:
-        if not sys.stdin.isatty():
-            raise UsageError(f"set the environment variable {variable} (asked for only on a terminal)")
-        return str(click.prompt(variable, hide_input=True, err=True))
 
-    def log(message: str) -> None:
-        if options["verbose"]:
-            click.echo(f"[apexgen] {message}", err=True)
+def login_options(options: dict[str, Any], root: Path | None) -> Any:
+    """The connection options of ``options`` (cli/options.py org_connection) for the project at ``root``."""
+    from apexgen.org.connect import LoginOptions
 
-    login = LoginOptions(
+    return LoginOptions(
         target_org=options["target_org"],
         instance_url=options["instance_url"],
         username=options["username"],
@@ -31,17 +30,33 @@ def connect_org(options: dict[str, Any], api_version: str) -> Any:
         jwt_key_file=options["jwt_key_file"],
         client_secret_file=options["client_secret_file"],
         login_url=options["login_url"],
-        api_version=api_version,
-        http_timeout=options["http_timeout"],
+        http_timeout=options["http_timeout"] or ORG_HTTP_TIMEOUT,
+        project_root=root,
     )
-    connection = connect(login, prompt=prompt, log=log)
-    if connection.can_reauthenticate:
-        click.echo(f"Connected to {connection.instance_url} ({connection.method})", err=True)
-    else:  # nothing was checked yet: the org judges the token on the first call
-        click.echo(f"Using the {connection.method} for {connection.instance_url}", err=True)
-    return connection
 
 
-def emit_json_error(as_json: bool, exc: ApexgenError, job_id: str | None) -> None:
-    if as_json:
-        click.echo(json.dumps({"error": str(exc), "exitCode": int(exc.exit_code), "id": job_id}, indent=2))
+class OrgLogin:
+    """The org a command talks to. Made first, before any other work, so that missing credentials stop the
+    command at once (not after a deep check and a conversion); ``connect`` logs in when the org is needed."""
+
+    def __init__(self, options: dict[str, Any], root: Path | None):
+        from apexgen.org.connect import plan_login
+
+        self.verbose = bool(options["verbose"])
+        self.options = login_options(options, root)
+        self.plan = plan_login(self.options, prompt=_prompt)
+
+    def connect(self, api_version: str) -> Any:
+        from apexgen.org.connect import open_connection
+
+        def log(message: str) -> None:
+            if self.verbose:
+                click.echo(f"[apexgen] {message}", err=True)
+
+        self.options.api_version = api_version
+        connection = open_connection(self.plan, self.options, log)
+        if connection.can_reauthenticate:
+            click.echo(f"Connected to {connection.instance_url} ({connection.method})", err=True)
+        else:  # nothing was checked yet: the org judges the token on the first call
+            click.echo(f"Using the {connection.method} for {connection.instance_url}", err=True)
+        return connection

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,7 +17,9 @@ from apexgen.cli.options import (
     project_root,
     wait_option,
 )
-from apexgen.cli.org import connect_org, emit_json_error
+from apexgen.cli.org import OrgLogin
+from apexgen.cli.output import echo_result, finish, interrupted
+from apexgen.cli.package_surface import package_surface
 from apexgen.cli.progress import StatusLine
 from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
@@ -36,7 +37,12 @@ def package_group() -> None:
     1GP (first-generation): the org you connect to is the packaging org.
       apexgen package upload --name VERSION_NAME
     sfdx-project.json keeps the same keys as `sf package ...`, so both tools work on one project.
+    Managed packages: what a released version made public is recorded in .apexgen/released/
+    (apexgen package surface shows it) and every later version must keep it.
     """
+
+
+package_group.add_command(package_surface)
 
 
 class PackagingJob:
@@ -54,23 +60,24 @@ class PackagingJob:
     def __exit__(self, kind: Any, exc: Any, traceback: Any) -> None:
         if kind is KeyboardInterrupt:
             if self.id:
-                click.echo(
-                    f"interrupted; {self.id} goes on in {self.where}. Follow it: {self.resume} {self.id}", err=True
+                interrupted(
+                    f"interrupted; {self.id} goes on in {self.where}. Follow it: {self.resume} {self.id}",
+                    {"id": self.id},
                 )
             elif self.in_flight:
-                click.echo(
-                    f"interrupted while the {self.what} was on its way; it may have started in {self.where}", err=True
-                )
-            else:
-                click.echo(f"interrupted before the {self.what} was sent", err=True)
-            sys.exit(ExitCode.INTERRUPTED)
+                interrupted(f"interrupted while the {self.what} was on its way; it may have started in {self.where}")
+            interrupted(f"interrupted before the {self.what} was sent")
         if isinstance(exc, ApexgenError):
-            emit_json_error(self.as_json, exc, self.id)
+            if self.id:
+                exc.data = {"id": self.id}
             if self.id and exc.exit_code != ExitCode.USAGE:
                 click.echo(f"{self.id} may still be running in {self.where}: {self.resume} {self.id}", err=True)
 
     def not_waiting(self, status: str) -> None:
-        click.echo(json.dumps({"id": self.id, "status": status}, indent=2) if self.as_json else self.id)
+        if self.as_json:
+            echo_result({"id": self.id, "status": status})
+        else:
+            click.echo(self.id)
         click.echo(f"Not waiting. Report it with: {self.resume} {self.id}", err=True)
 
 
@@ -104,35 +111,24 @@ def package_create(
     from apexgen.packaging.versions import package_fields
     from apexgen.project.sfdx_project import default_directory_path
 
-    try:
-        project = _package_project(project_root(options["project_dir"]))
-        path = directory or default_directory_path(project)
-        project.check_new_package(name, path)
-        fields = package_fields(name, container, description, project.namespace)
-        tooling = PackagingTooling(connect_org(options, project.api_version))
-        package_id = tooling.create("Package2", fields)
-        project.add_package(name, package_id, path, description)
-        project.save()
-    except ApexgenError as exc:
-        emit_json_error(as_json, exc, None)
-        raise
+    root = project_root(options["project_dir"])
+    org = OrgLogin(options, root)
+    project = _package_project(root)
+    path = directory or default_directory_path(project)
+    project.check_new_package(name, path)
+    fields = package_fields(name, container, description, project.namespace)
+    tooling = PackagingTooling(org.connect(project.api_version))
+    package_id = tooling.create("Package2", fields)
+    project.add_package(name, package_id, path, description)
+    project.save()
     click.echo(
         f"Created {container.lower()} package {name} ({package_id}); recorded it on package directory "
         f"{path} and in packageAliases of {project.path.name}",
         err=True,
     )
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": package_id,
-                    "name": name,
-                    "type": container,
-                    "path": path,
-                    "namespace": project.namespace or None,
-                },
-                indent=2,
-            )
+        echo_result(
+            {"id": package_id, "name": name, "type": container, "path": path, "namespace": project.namespace or None}
         )
     else:
         click.echo(package_id)
@@ -249,8 +245,10 @@ def package_version_create(**options: Any) -> None:
     never a flag value (it would land in shell history).
     Exit codes: 0 built (with 75% coverage, unless coverage was off); 1 checks failed, the request
     failed (every error is shown), coverage is under 75%, or --wait ran out (the resume command is printed);
-    2 bad input (including an ancestor sf would refuse, or a bad definition file); 4 connection or login failed; 130 interrupted (the request goes on in the Dev Hub).
+    2 bad input (an ancestor sf would refuse, a bad definition file, a version that drops what its
+    ancestor released, or a patch with Flows); 4 connection or login failed; 130 interrupted (the request goes on in the Dev Hub).
     """
+    from apexgen.cli.package_surface import guard_version, keep_built_surface
     from apexgen.org.polling import parse_wait
     from apexgen.packaging.ancestry import resolve_ancestor
     from apexgen.packaging.tooling import PackagingTooling, check_record_id
@@ -266,7 +264,9 @@ def package_version_create(**options: Any) -> None:
 
     root = project_root(options["project_dir"])
     as_json = options["as_json"]
+    surface = None  # the surface the version is built from, kept until it is promoted (managed packages)
     with PackagingJob("version request", "the Dev Hub", "apexgen package version create --resume", as_json) as job:
+        org = OrgLogin(options, root)
         wait_seconds = parse_wait(options["wait"])
         skip_validation = options["skip_validation"]
         if options["code_coverage"] and skip_validation:
@@ -300,7 +300,7 @@ def package_version_create(**options: Any) -> None:
             if given:
                 raise UsageError(f"--resume follows a request already sent; {given[0]} cannot be combined with it")
             job.id = options["resume"]
-            tooling = PackagingTooling(connect_org(options, project.api_version))
+            tooling = PackagingTooling(org.connect(project.api_version))
         else:
             key = installation_key(
                 options["installation_key_file"], options["installation_key_bypass"], dict(os.environ)
@@ -318,7 +318,7 @@ def package_version_create(**options: Any) -> None:
             echo_pre_deploy_findings(build.check_warnings)
             for note in build.notes:
                 click.echo(note, err=True)
-            tooling = PackagingTooling(connect_org(options, build.api_version))
+            tooling = PackagingTooling(org.connect(build.api_version))
             ancestor = resolve_ancestor(
                 tooling,
                 project,
@@ -328,6 +328,7 @@ def package_version_create(**options: Any) -> None:
                 skip_ancestor_check=options["skip_ancestor_check"],
             )
             build.descriptor["ancestorId"] = ancestor.version_id
+            surface = guard_version(tooling, root, build, ancestor)
             job.in_flight = True
             job.id = start_version(
                 tooling,
@@ -363,11 +364,10 @@ def package_version_create(**options: Any) -> None:
         click.echo(
             f"Wrote {request.alias}: {request.subscriber_version_id} to packageAliases of {project.path.name}", err=True
         )
-    if as_json:
-        click.echo(json.dumps(_version_json(request), indent=2))
-    else:
+        keep_built_surface(root, request, surface)
+    if not as_json:
         click.echo(_version_summary(request), nl=False)
-    sys.exit(ExitCode.OK if version_passed(request) else ExitCode.FINDINGS)
+    finish(_version_json(request), ExitCode.OK if version_passed(request) else ExitCode.FINDINGS, as_json)
 
 
 @package_version.command("promote")
@@ -385,32 +385,30 @@ def package_version_promote(version: str, as_json: bool, **options: Any) -> None
     Exit codes: 0 released (or released before); 1 the Dev Hub refused; 2 bad input;
     4 connection or login failed.
     """
+    from apexgen.cli.package_surface import record_released
     from apexgen.packaging.tooling import PackagingTooling
     from apexgen.packaging.versions import promote_version
 
-    try:
-        project = _package_project(project_root(options["project_dir"]))
-        subscriber_id = project.resolve(version, "04t", "package version")
-        tooling = PackagingTooling(connect_org(options, project.api_version))
-        promoted = promote_version(tooling, subscriber_id)
-    except ApexgenError as exc:
-        emit_json_error(as_json, exc, None)
-        raise
+    root = project_root(options["project_dir"])
+    org = OrgLogin(options, root)
+    project = _package_project(root)
+    subscriber_id = project.resolve(version, "04t", "package version")
+    tooling = PackagingTooling(org.connect(project.api_version))
+    promoted = promote_version(tooling, subscriber_id)
     state = "was already released" if promoted.already_released else "is released"
     click.echo(f"{promoted.package_name} {promoted.version_number} ({subscriber_id}) {state}", err=True)
+    if project.namespace:
+        record_released(project, subscriber_id, promoted.version_number)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "subscriberPackageVersionId": subscriber_id,
-                    "versionId": promoted.version_id,
-                    "package": promoted.package_name,
-                    "version": promoted.version_number,
-                    "released": True,
-                    "alreadyReleased": promoted.already_released,
-                },
-                indent=2,
-            )
+        echo_result(
+            {
+                "subscriberPackageVersionId": subscriber_id,
+                "versionId": promoted.version_id,
+                "package": promoted.package_name,
+                "version": promoted.version_number,
+                "released": True,
+                "alreadyReleased": promoted.already_released,
+            }
         )
     else:
         click.echo(subscriber_id)
@@ -457,6 +455,7 @@ def package_upload(**options: Any) -> None:
     command is printed);
     2 bad input; 4 connection or login failed; 130 interrupted (the upload goes on in the org).
     """
+    from apexgen.cli.package_surface import guard_upload, record_released
     from apexgen.org.connect import read_secret
     from apexgen.org.metadata import MetadataClient
     from apexgen.org.polling import parse_wait
@@ -477,6 +476,7 @@ def package_upload(**options: Any) -> None:
     root = project_root(options["project_dir"])
     as_json = options["as_json"]
     with PackagingJob("upload request", "the org", "apexgen package upload --resume", as_json) as job:
+        org = OrgLogin(options, root)
         wait_seconds = parse_wait(options["wait"])
         version = parse_major_minor(options["major_minor"])
         # The packaging org of a 1GP package need not be built from an SFDX project: the project is optional.
@@ -503,7 +503,7 @@ def package_upload(**options: Any) -> None:
                     "be combined with it"
                 )
             job.id = options["resume"]
-            tooling = PackagingTooling(connect_org(options, api_version))
+            tooling = PackagingTooling(org.connect(api_version))
         else:
             if not options["version_name"]:
                 raise UsageError("--name: name the new version (or pass --resume UPLOAD_ID)")
@@ -523,13 +523,15 @@ def package_upload(**options: Any) -> None:
                     "--package-id: pass the package's 033 id, or run in a project whose "
                     "sfdx-project.json has the package's namespace"
                 )
-            tooling = PackagingTooling(connect_org(options, api_version))
+            tooling = PackagingTooling(org.connect(api_version))
             if options["package_id"]:
                 package_id = options["package_id"]
                 package_name = metadata_package_name(tooling, package_id)
             else:
                 package_id, package_name = find_metadata_package(tooling, namespace)
             components = check_package_has_components(MetadataClient(tooling.connection), package_name)
+            if project is not None:
+                guard_upload(tooling, project, package_id)
             job.in_flight = True
             job.id = start_upload(
                 tooling,
@@ -555,23 +557,19 @@ def package_upload(**options: Any) -> None:
             upload = wait_for_upload(
                 tooling, job.id, wait_seconds=wait_seconds, on_progress=status.update, on_retry=status.note
             )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": upload.id,
-                    "status": upload.status,
-                    "success": upload.status == "SUCCESS",
-                    "packageId": upload.package_id,
-                    "subscriberPackageVersionId": upload.version_id,
-                    "version": upload.version_number,
-                    "releaseState": upload.release_state,
-                    "installUrl": upload.install_url,
-                    "errors": upload.errors,
-                },
-                indent=2,
-            )
-        )
-    else:
+    if project is not None and upload.release_state == "Released" and upload.version_id and upload.version_number:
+        record_released(project, upload.version_id, upload.version_number)
+    if not as_json:
         click.echo(_upload_summary(upload), nl=False)
-    sys.exit(ExitCode.OK if upload.status == "SUCCESS" else ExitCode.FINDINGS)
+    result = {
+        "id": upload.id,
+        "status": upload.status,
+        "success": upload.status == "SUCCESS",
+        "packageId": upload.package_id,
+        "subscriberPackageVersionId": upload.version_id,
+        "version": upload.version_number,
+        "releaseState": upload.release_state,
+        "installUrl": upload.install_url,
+        "errors": upload.errors,
+    }
+    finish(result, ExitCode.OK if upload.status == "SUCCESS" else ExitCode.FINDINGS, as_json)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from apexgen.cli.options import json_option, project_root, spec_option
-from apexgen.errors import ApexgenError, EditedFilesError
+from apexgen.cli.options import json_option, project_dir_option, spec_option, spec_path_of
+from apexgen.cli.output import echo_result
+from apexgen.errors import EditedFilesError, ExitCode
 from apexgen.salesforce import API_VERSION
 
 if TYPE_CHECKING:
@@ -19,27 +21,46 @@ if TYPE_CHECKING:
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--api-version", default=API_VERSION, show_default=True, help="Salesforce API version of the project.")
 @click.option("--namespace", default="", help="Managed-package namespace prefix (default: none).")
-def init(directory: str | None, api_version: str, namespace: str) -> None:
+@json_option("the files created")
+def init(directory: str | None, api_version: str, namespace: str, as_json: bool) -> None:
     """Create a new SFDX project with a commented example apexgen.toml."""
     from apexgen.generate.scaffold import init_project
 
-    root = project_root(directory)
-    for path in init_project(root, api_version, namespace):
+    root = Path(directory or ".").resolve()
+    created = init_project(root, api_version, namespace)
+    for path in created:
         click.echo(f"  create {path}", err=True)
     click.echo(f"Created project in {root}. Next: edit apexgen.toml, then run 'apexgen generate'.", err=True)
+    if as_json:
+        echo_result({"projectDir": str(root), "created": [str(path) for path in created]})
 
 
 @click.command()
 @spec_option
+@project_dir_option
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 when a file would change (CI: the spec was edited and not generated again).",
+)
 @click.option(
     "--force",
     is_flag=True,
     help="Overwrite generated files that were edited by hand (one no longer generated is kept, not deleted).",
 )
 @json_option("the changes")
-def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_json: bool) -> None:
+def generate(
+    spec_path: str | None,
+    project_dir: str | None,
+    dry_run: bool,
+    show_diff: bool,
+    check_only: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
     """Generate the Apex of apexgen.toml: services, Flow actions, LWC controllers and their tests.
 
     A generated file that was edited by hand is never overwritten: generate names it, writes
@@ -49,20 +70,22 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
     from apexgen.generate.write import Action, apply_changes, plan_changes
     from apexgen.spec.load import check_project_file, load_spec, spec_root
 
+    spec_path = spec_path_of(spec_path, project_dir)
     root = spec_root(spec_path)
     spec = load_spec(spec_path)
     check_project_file(spec, root)
     changes = plan_changes(root, render_plan(spec))
-    writes = not (dry_run or show_diff)
+    writes = not (dry_run or show_diff or check_only)
     try:
         if writes:
             changes = apply_changes(root, changes, force=force)
     except EditedFilesError as exc:
-        if as_json:  # the document still comes, saying what would have changed and why nothing was
-            click.echo(json.dumps(_changes_json(changes, written=False, error=exc), indent=2))
+        exc.data = _changes_json(changes, written=False)  # the JSON error says what would have changed
         raise
+    stale = check_only and any(change.action is not Action.UNCHANGED for change in changes)
+    status = ExitCode.FINDINGS if stale else ExitCode.OK
     if as_json:
-        click.echo(json.dumps(_changes_json(changes, written=writes), indent=2))
+        echo_result(_changes_json(changes, written=writes), status)
     elif show_diff:
         for change in changes:
             click.echo(change.diff(), nl=False)
@@ -74,9 +97,11 @@ def generate(spec_path: str, dry_run: bool, show_diff: bool, force: bool, as_jso
             click.echo(f"  {change.action.value:>9} {change.path}{note}", err=True)
     summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
     click.echo(f"{'Would change' if not writes else 'Generated'} {len(changes)} files: {summary}", err=True)
+    if stale:
+        click.echo("error: the generated files are not up to date with the spec: run 'apexgen generate'", err=True)
+    sys.exit(status)
 
 
-def _changes_json(changes: list[Change], written: bool, error: ApexgenError | None = None) -> dict[str, Any]:
+def _changes_json(changes: list[Change], written: bool) -> dict[str, Any]:
     files = [{"path": c.path, "action": c.action.value, **({"reason": c.reason} if c.reason else {})} for c in changes]
-    failure = {"error": str(error), "exitCode": int(error.exit_code)} if error else {}
-    return {"written": written, "files": files, **failure}
+    return {"written": written, "files": files}

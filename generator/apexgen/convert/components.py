@@ -10,11 +10,13 @@ import os
 import re
 from collections.abc import Callable
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 from apexgen.convert import sdr_xml
 from apexgen.convert.registry import MetadataType
 from apexgen.errors import UsageError
+from apexgen.project.containment import ProjectPaths
 from apexgen.project.forceignore import NO_IGNORE, ForceIgnore
 
 META_SUFFIX = "-meta.xml"
@@ -86,7 +88,8 @@ def base_without_suffixes(path: str, mdtype: MetadataType) -> str:
 class Tree:
     """The file system as SDR's NodeFSTreeContainer sees it, with directory listings cached."""
 
-    def __init__(self, rewrite: Callable[[str, bytes], bytes] | None = None) -> None:
+    def __init__(self, root: Path, rewrite: Callable[[str, bytes], bytes] | None = None) -> None:
+        self.paths = ProjectPaths(root)  # what may be read: the project's own files (one rule with the check)
         self.rewrite = rewrite  # the project's replacements, when they apply
         self.read_directory = lru_cache(maxsize=None)(self._read_directory)
         self.is_directory = lru_cache(maxsize=None)(os.path.isdir)
@@ -112,6 +115,7 @@ class Tree:
         return None
 
     def read_bytes(self, path: str) -> bytes:
+        self.paths.is_folder(path)  # refuses a symlink out of the project, a FIFO
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
@@ -135,16 +139,7 @@ class Tree:
         if key not in self._walks:
             if not self.is_directory(path):
                 return [path]
-            files: list[str] = []
-            for child in self.read_directory(path):
-                child_path = f"{path}/{child}"
-                if ignore.denies(child_path):
-                    continue
-                if self.is_directory(child_path):
-                    files.extend(self.walk(child_path, ignore))
-                else:
-                    files.append(child_path)
-            self._walks[key] = files
+            self._walks[key] = list(self.paths.walk(path, ignore.denies, self.read_directory))
         return self._walks[key]
 
 

@@ -136,15 +136,11 @@ def _convert(
             )
     directories = package_directories(project, package_dirs)
     rewrite = Replacements.from_project(root, project.data).apply if replacements else None
-    tree = Tree(rewrite)
+    tree = Tree(root, rewrite)
     components: list[SourceComponent] = []
     skipped: list[str] = []
-    ignores: dict[Path | None, ForceIgnore] = {}
     for directory in directories:
-        ignore_file = ForceIgnore.locate(directory)
-        if ignore_file not in ignores:
-            ignores[ignore_file] = ForceIgnore(ignore_file)
-        resolver = Resolver(registry, tree, ignores[ignore_file])
+        resolver = Resolver(registry, tree, ForceIgnore.of_project(root, directory))
         found = resolver.components(str(directory))
         skipped.extend(_unclaimed_files(root, str(directory), found, resolver, tree))
         components.extend(found)

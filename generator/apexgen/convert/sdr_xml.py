@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from apexgen.untrusted import MAX_NESTING
+
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 TEXT = "#text"
 CDATA = "__cdata"
@@ -98,6 +100,8 @@ def parse(data: bytes) -> XmlObject:
             else:
                 stack.append((tag, attributes, []))
                 items = stack[-1][2]
+                if len(stack) > MAX_NESTING + 1:  # what comes next recurses once per level
+                    raise _fail(text, start, f"elements nested deeper than {MAX_NESTING} levels")
         elif close is not None:
             if len(stack) == 1 or stack[-1][0] != close:
                 expected = f"</{stack[-1][0]}>" if len(stack) > 1 else "no closing tag"

@@ -23,6 +23,7 @@ from typing import Any
 
 from apexgen.errors import SpecError
 from apexgen.project.containment import ProjectPaths
+from apexgen.untrusted import json_loads
 
 MANIFEST = PurePosixPath(".apexgen/manifest.json")
 JOURNAL = PurePosixPath(".apexgen/journal.json")
@@ -43,7 +44,7 @@ def _load(root: Path, name: PurePosixPath, paths: ProjectPaths) -> dict[str, Any
     if not path.exists() and not path.is_symlink():
         return None
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json_loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise SpecError(str(name), "", f"cannot be read ({reason}); restore it from version control") from None

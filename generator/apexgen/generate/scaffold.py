@@ -19,7 +19,7 @@ from apexgen.generate.write import atomic_write
 from apexgen.pins import LWC_TEST_PACKAGES, PINNED_PACKAGES
 from apexgen.project.sfdx_project import DEFINITION_FILE
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION
-from apexgen.spec.naming import identifier_problem
+from apexgen.spec.naming import namespace_problem
 
 # target file -> template
 PROJECT_FILES = {
@@ -47,10 +47,9 @@ def project_files(name: str, api_version: str = API_VERSION, namespace: str = ""
     """The files of a new project called ``name``."""
     if not re.fullmatch(r"[1-9][0-9]\.0", api_version) or int(api_version[:-2]) < MIN_API_VERSION:
         raise UsageError(f"--api-version: '{api_version}' must be a version such as 65.0, at least {MIN_API_VERSION}.0")
-    if namespace and (identifier_problem(namespace) or len(namespace) > 15):
-        raise UsageError(
-            f"--namespace: '{namespace}' must be a namespace prefix: letters, digits and single underscores, at most 15 characters"
-        )
+    problem = namespace_problem(namespace) if namespace else None
+    if problem:
+        raise UsageError(f"--namespace: {problem}")
     context = {
         "name": name,
         "package_name": re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "apexgen-project",
@@ -74,16 +73,23 @@ def project_files(name: str, api_version: str = API_VERSION, namespace: str = ""
 
 def init_project(root: Path, api_version: str = API_VERSION, namespace: str = "") -> list[str]:
     """Write a new project into ``root`` (created when missing); return the paths written."""
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"{root}: exists and is not a folder")
-    files = project_files(root.resolve().name, api_version, namespace)
-    existing = [f.path for f in files if (root / f.path).exists()]
-    if existing:
-        raise UsageError(
-            f"{root}: already has {', '.join(existing)}; nothing was written (init makes new projects only)"
-        )
-    root.mkdir(parents=True, exist_ok=True)
-    for file in files:
-        (root / file.path).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(root / file.path, file.content)
+    files = project_files(root.name, api_version, namespace)
+    written: list[Path] = []
+    try:
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"{root}: exists and is not a folder")
+        existing = [f.path for f in files if (root / f.path).exists()]
+        if existing:
+            raise UsageError(
+                f"{root}: already has {', '.join(existing)}; nothing was written (init makes new projects only)"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            (root / file.path).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(root / file.path, file.content)
+            written.append(root / file.path)
+    except OSError as exc:  # a folder that cannot hold a project (/proc), a name longer than the system allows
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise UsageError(f"{root}: cannot create the project there ({exc.strerror}); nothing was written") from None
     return [f.path for f in files]

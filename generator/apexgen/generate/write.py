@@ -41,6 +41,7 @@ class Action(StrEnum):
     REMOVE = "remove"
     CONFLICT = "conflict"  # the file was edited by hand, or exists without having been generated
     KEEP = "keep"  # with --force: edited by hand and no longer generated, so left alone and forgotten
+    OVERWRITE = "overwrite"  # with --force: edited by hand (or not generated) and written over
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,9 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
     if conflicts and not force:
         raise EditedFilesError(conflicts)
     changes = [
-        Change(c.path, Action.KEEP, c.old, None, c.reason) if c.action is Action.CONFLICT and c.new is None else c
+        Change(c.path, Action.KEEP if c.new is None else Action.OVERWRITE, c.old, c.new, c.reason)
+        if c.action is Action.CONFLICT
+        else c
         for c in changes
     ]
     writes = {c.path: c.new for c in changes if c.new is not None and c.action is not Action.UNCHANGED}

@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 
 from apexgen.errors import ApexgenError, ExitCode, SpecError
 from apexgen.spec.types import Localization, Prompt
+from apexgen.untrusted import json_loads
 
 DEFAULT_API_URL = "https://api.salesforce.com/einstein/platform/v1"
 # Required by the API; both are "reserved for future use" and have these fixed values today.
@@ -141,7 +142,7 @@ def feedback_request(
 def read_conversation(text: str, name: str) -> list[dict[str, str]]:
     """A chat history file: a JSON list of ``{"role": "system"|"user"|"assistant", "content": "..."}``."""
     try:
-        messages = json.loads(text)
+        messages = json_loads(text)
     except ValueError as exc:
         raise SpecError(name, "", f"is not valid JSON: {exc}") from None
     if not isinstance(messages, list):
@@ -304,7 +305,7 @@ class ModelsClient:
         import requests
         from requests.adapters import HTTPAdapter
 
-        from apexgen.web import https_url, lenient_retry
+        from apexgen.web import credential_session_class, https_url, lenient_retry
 
         for flag, url in (("--instance-url", credentials.instance_url), ("--api-url", api_url)):
             https_url(flag, url, assume_https=False)
@@ -331,7 +332,7 @@ class ModelsClient:
             retry_after_max=MAX_RETRY_AFTER_SECONDS,
             raise_on_status=False,
         )
-        self._session = requests.Session()
+        self._session = credential_session_class()()
         self._session.mount("https://", HTTPAdapter(max_retries=retry))
         self._requests = requests
 

@@ -3,16 +3,20 @@
 Ways in, in the order they are tried:
   --target-org ALIAS                          an org the sf CLI knows (``sf org display --json``)
   --client-id + --jwt-key-file + --username   OAuth JWT bearer
-  --client-id (+ SF_CLIENT_SECRET)            OAuth client credentials against a My Domain login URL
+  --client-id (+ SF_CLIENT_SECRET)            OAuth client credentials against the org's My Domain
   --username (+ SF_PASSWORD, SF_SECURITY_TOKEN) SOAP login
   --instance-url (+ SF_ACCESS_TOKEN)          an access token the caller already has
+  none of these                               sf's default org: SF_TARGET_ORG, then ``target-org`` of the
+                                              project's .sf/config.json, then of the user's (as sf resolves it)
 Secrets come from the environment, a file or a prompt, never from a flag. The session id lives only in
 Connection.session_id, which no message, log line or repr includes.
+
+``plan_login`` checks the options and reads the secrets without a network call, so a command can refuse
+missing credentials before it does any other work; ``open_connection`` then logs in.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -23,12 +27,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from apexgen.errors import ApexgenError, ExitCode, UsageError
+from apexgen.errors import ApexgenError, ExitCode, UsageError, one_line
 from apexgen.salesforce import API_VERSION
+from apexgen.untrusted import json_loads
 from apexgen.web import https_url
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 JWT_LIFETIME_SECONDS = 180
+
+
+TARGET_ORG_VARIABLE = "SF_TARGET_ORG"
+SF_CONFIG_FILE = Path(".sf") / "config.json"  # sfdx-core's Config: the project's (local) and the user's (global)
 
 
 class AuthenticationFailed(ApexgenError):
@@ -46,6 +55,7 @@ class LoginOptions:
     login_url: str = DEFAULT_LOGIN_URL
     api_version: str = API_VERSION
     http_timeout: float = 60.0
+    project_root: Path | None = None  # where the project's .sf/config.json is looked for
 
 
 @dataclass
@@ -85,12 +95,11 @@ class Connection:
 
 
 def _http_sessions() -> tuple[Any, Any]:
-    import requests
     from requests.adapters import HTTPAdapter
 
-    from apexgen.web import lenient_retry
+    from apexgen.web import credential_session_class, lenient_retry
 
-    polling = requests.Session()
+    polling = credential_session_class()()
     retry = lenient_retry()(
         total=4,
         connect=4,
@@ -103,7 +112,7 @@ def _http_sessions() -> tuple[Any, Any]:
         raise_on_status=True,
     )
     polling.mount("https://", HTTPAdapter(max_retries=retry))
-    return polling, requests.Session()
+    return polling, credential_session_class()()
 
 
 def normalise_url(flag: str, url: str) -> str:
@@ -146,66 +155,125 @@ def _token_login(
     return token, f"https://{instance}"
 
 
-def connect(
+def default_target_org(environ: dict[str, str], project_root: Path | None, home: Path) -> tuple[str, str] | None:
+    """The org sf uses when no --target-org is given, and where it was set: SF_TARGET_ORG, then
+    ``target-org`` of the project's .sf/config.json, then of the user's (sfdx-core's ConfigAggregator
+    order: environment, local, global). A config file that cannot be read or parsed is skipped, as by sf."""
+    if environ.get(TARGET_ORG_VARIABLE):
+        return environ[TARGET_ORG_VARIABLE], TARGET_ORG_VARIABLE
+    for folder in (project_root, home):
+        if folder is None:
+            continue
+        path = folder / SF_CONFIG_FILE
+        try:
+            value = json_loads(path.read_text(encoding="utf-8")).get("target-org")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, str) and value:
+            return value, str(path)
+    return None
+
+
+@dataclass
+class LoginPlan:
+    """How to log in, checked and with its secrets read, before any network call."""
+
+    method: str  # for status lines: never holds a secret
+    login: Callable[[Any, str], tuple[str, str]] | None = field(repr=False)  # (http session, API version)
+    session: tuple[str, str] | None = field(default=None, repr=False)  # an access token the caller gave
+
+
+def plan_login(
     options: LoginOptions,
     environ: dict[str, str] | None = None,
     prompt: Callable[[str], str] | None = None,
-    log: Callable[[str], None] = lambda message: None,
-) -> Connection:
-    """Log in with the first way the options allow; raises UsageError for missing input, AuthenticationFailed else."""
+    home: Path | None = None,
+) -> LoginPlan:
+    """The first way in the options allow; raises UsageError for missing or unreadable input."""
     environ = dict(os.environ if environ is None else environ)
-    polling_http, once_http = _http_sessions()
     login_url = normalise_url("--login-url", options.login_url)
-    login: Callable[[], tuple[str, str]] | None
+    target, source = options.target_org, "--target-org"
+    token_given = bool(options.instance_url) and "SF_ACCESS_TOKEN" in environ
+    if not target and not (options.client_id or options.username or token_given):
+        found = default_target_org(environ, options.project_root, Path.home() if home is None else home)
+        if found is not None:
+            target, source = found
 
-    if options.target_org:
-        method = f"sf CLI org {options.target_org}"
-        login = lambda: _sf_org_display(options.target_org)  # noqa: E731
-    elif options.client_id and options.jwt_key_file:
+    if target:
+        executable = _sf_executable(target, source)
+        shown = target if source == "--target-org" else f"{target} (from {source})"
+        return LoginPlan(f"sf CLI org {shown}", lambda http, version: _sf_org_display(executable, target, source))
+    if options.client_id and options.jwt_key_file:
         if not options.username:
             raise UsageError("--jwt-key-file: JWT bearer login also needs --username")
         try:
             key = options.jwt_key_file.read_bytes()
         except OSError as exc:
             raise UsageError(f"--jwt-key-file: cannot read {options.jwt_key_file} ({exc.strerror})") from None
-        method = f"JWT bearer as {options.username}"
-        login = lambda: _jwt_login(once_http, login_url, options.client_id, options.username, key)  # noqa: E731
-    elif options.client_id:
-        host = urlsplit(login_url).hostname or ""
-        if host in ("login.salesforce.com", "test.salesforce.com"):
-            raise UsageError(
-                "--login-url: OAuth client credentials need the org's My Domain URL, "
-                "such as https://acme.my.salesforce.com"
-            )
+        client_id, username = options.client_id, options.username
+        return LoginPlan(
+            f"JWT bearer as {username}", lambda http, version: _jwt_login(http, login_url, client_id, username, key)
+        )
+    if options.client_id:
+        my_domain = my_domain_url(options)
         secret = read_secret("SF_CLIENT_SECRET", environ, options.client_secret_file, None, "--client-secret-file")
-        method = f"OAuth client credentials of {options.client_id}"
-        login = lambda: _client_credentials_login(once_http, login_url, options.client_id, secret)  # noqa: E731
-    elif options.username:
+        client_id = options.client_id
+        return LoginPlan(
+            f"OAuth client credentials of {client_id}",
+            lambda http, version: _client_credentials_login(http, my_domain, client_id, secret),
+        )
+    if options.username:
         password = read_secret("SF_PASSWORD", environ, None, prompt, "")
         token = read_secret("SF_SECURITY_TOKEN", environ, None, prompt, "")
-        method = f"username {options.username}"
-        login = lambda: _soap_login(once_http, login_url, options.username, password, token, options.api_version)  # noqa: E731
-    elif options.instance_url:
-        if "SF_ACCESS_TOKEN" not in environ:
-            raise UsageError("--instance-url: set the environment variable SF_ACCESS_TOKEN to the access token")
-        method = "access token"
-        session = (environ["SF_ACCESS_TOKEN"], normalise_url("--instance-url", options.instance_url))
-        login = None
-    else:
-        raise UsageError(
-            "no org to connect to: pass --target-org ALIAS, or --instance-url with SF_ACCESS_TOKEN set, or "
-            "--username (SF_PASSWORD, SF_SECURITY_TOKEN), or --client-id with --jwt-key-file or SF_CLIENT_SECRET"
+        username = options.username
+        return LoginPlan(
+            f"username {username}",
+            lambda http, version: _soap_login(http, login_url, username, password, token, version),
         )
+    if options.instance_url:
+        if not token_given:
+            raise UsageError("--instance-url: set the environment variable SF_ACCESS_TOKEN to the access token")
+        session = (environ["SF_ACCESS_TOKEN"], normalise_url("--instance-url", options.instance_url))
+        return LoginPlan("access token", None, session)
+    raise UsageError(
+        "no org to connect to: pass --target-org ALIAS (or -o; or set SF_TARGET_ORG, or sf's target-org config), "
+        "or --instance-url with SF_ACCESS_TOKEN set, or --username (SF_PASSWORD, SF_SECURITY_TOKEN), or "
+        "--client-id with --jwt-key-file or SF_CLIENT_SECRET"
+    )
 
+
+def my_domain_url(options: LoginOptions) -> str:
+    """Where OAuth client credentials are asked for: the org's My Domain, named by --instance-url (or
+    SF_INSTANCE_URL), else by a --login-url that is one; login.salesforce.com cannot grant them."""
+    flag, url = ("--instance-url", options.instance_url) if options.instance_url else ("--login-url", options.login_url)
+    url = normalise_url(flag, url)
+    if (urlsplit(url).hostname or "") in ("login.salesforce.com", "test.salesforce.com"):
+        raise UsageError(
+            f"{flag}: OAuth client credentials need the org's My Domain URL (--instance-url or SF_INSTANCE_URL), "
+            "such as https://acme.my.salesforce.com"
+        )
+    return url
+
+
+def open_connection(
+    plan: LoginPlan, options: LoginOptions, log: Callable[[str], None] = lambda message: None
+) -> Connection:
+    """Log in as ``plan`` says (an access token is used as given) and return the connection."""
+    polling_http, once_http = _http_sessions()
+    plan_login_call = plan.login
+    login = (lambda: plan_login_call(once_http, options.api_version)) if plan_login_call is not None else None
     if login is not None:
-        log(f"logging in: {method}")
+        log(f"logging in: {plan.method}")
         session = login()
+    else:
+        assert plan.session is not None
+        session = plan.session
     session_id, instance_url = session
     return Connection(
         instance_url=instance_url,
         session_id=session_id,
         api_version=options.api_version,
-        method=method,
+        method=plan.method,
         timeout=(10.0, options.http_timeout),
         polling_http=polling_http,
         once_http=once_http,
@@ -214,9 +282,20 @@ def connect(
     )
 
 
+def connect(
+    options: LoginOptions,
+    environ: dict[str, str] | None = None,
+    prompt: Callable[[str], str] | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> Connection:
+    """Log in with the first way the options allow; raises UsageError for missing input, AuthenticationFailed else."""
+    return open_connection(plan_login(options, environ, prompt), options, log)
+
+
 def _authentication_errors(login_url: str) -> Any:
     """Turn library and network failures of a login into one line without a secret."""
     import contextlib
+    from xml.parsers.expat import ExpatError
 
     import requests
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed
@@ -227,9 +306,14 @@ def _authentication_errors(login_url: str) -> Any:
             yield
         except SalesforceAuthenticationFailed as exc:
             reason = getattr(exc, "auth_message", None) or str(exc)  # auth_message: simple-salesforce >= 1.12.10
-            raise AuthenticationFailed(f"login at {login_url} failed: {exc.code}: {reason}") from None
+            # the reason may be a whole HTML page: one line, and short
+            said = one_line(f"{exc.code}: {reason}")
+            raise AuthenticationFailed(f"login at {login_url} failed: {said[:300]}") from None
         except requests.RequestException:
             raise AuthenticationFailed(f"login at {login_url} failed: cannot reach it") from None
+        except (ExpatError, UnicodeDecodeError, ValueError, KeyError, AttributeError):
+            # simple-salesforce reads the answer without checking it: empty, not XML or JSON, no session
+            raise AuthenticationFailed(f"login at {login_url} failed: its answer is not a login result") from None
 
     return guard()
 
@@ -278,21 +362,44 @@ def _client_credentials_login(http: Any, login_url: str, client_id: str, secret:
         )
 
 
-def _sf_org_display(alias: str) -> tuple[str, str]:
+def _sf_executable(alias: str, source: str) -> str:
     executable = shutil.which("sf")
     if executable is None:
-        raise UsageError("--target-org: the sf CLI is not on PATH (install @salesforce/cli or use another login)")
+        raise UsageError(
+            f"{source}: the org {alias} is one the sf CLI knows, and sf is not on PATH "
+            "(install @salesforce/cli or use another login)"
+        )
+    return executable
+
+
+def org_instance_url(
+    options: LoginOptions, environ: dict[str, str] | None = None, home: Path | None = None
+) -> str | None:
+    """The org's URL for a command that needs only that (the Models API's token endpoint): --instance-url or
+    SF_INSTANCE_URL, else the instance URL of --target-org or sf's default org, as ``sf org display`` says."""
+    if options.instance_url:
+        return options.instance_url  # checked where it is used
+    environ = dict(os.environ if environ is None else environ)
+    target, source = options.target_org, "--target-org"
+    if not target:
+        found = default_target_org(environ, options.project_root, Path.home() if home is None else home)
+        if found is None:
+            return None
+        target, source = found
+    return _sf_org_display(_sf_executable(target, source), target, source)[1]
+
+
+def _sf_org_display(executable: str, alias: str, source: str) -> tuple[str, str]:
+    where = f"--target-org {alias}" if source == "--target-org" else f"{source}: target org {alias}"
     completed = subprocess.run(
         [executable, "org", "display", "--target-org", alias, "--json"], capture_output=True, text=True, check=False
     )
     try:
-        document = json.loads(completed.stdout)
+        document = json_loads(completed.stdout)
     except ValueError:
-        raise AuthenticationFailed(
-            f"--target-org {alias}: sf org display gave no JSON (exit {completed.returncode})"
-        ) from None
+        raise AuthenticationFailed(f"{where}: sf org display gave no JSON (exit {completed.returncode})") from None
     result = document.get("result") or {}
     if completed.returncode != 0 or not result.get("accessToken") or not result.get("instanceUrl"):
         reason = document.get("message") or document.get("name") or f"exit {completed.returncode}"
-        raise AuthenticationFailed(f"--target-org {alias}: sf org display failed: {reason}")
+        raise AuthenticationFailed(f"{where}: sf org display failed: {reason}")
     return result["accessToken"], normalise_url("--target-org", result["instanceUrl"])

@@ -11,7 +11,6 @@ copyDescriptorProperties; @salesforce/core ScratchOrgSettingsGenerator).
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from apexgen.convert.transform import package_xml
 from apexgen.errors import UsageError
 from apexgen.salesforce import METADATA_NAMESPACE
+from apexgen.untrusted import json_loads
 
 # What copyDescriptorProperties copies from the definition file into the descriptor.
 DESCRIPTOR_PROPERTIES = (
@@ -81,7 +81,7 @@ def read_definition(path: Path, shown: str) -> BuildOrgDefinition:
     except OSError as exc:
         raise UsageError(f"{shown}: cannot read it ({exc.strerror})") from None
     try:
-        data = json.loads(content.decode("utf-8"))
+        data = json_loads(content.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"{shown}: not a JSON file ({exc})") from None
     if not isinstance(data, dict):

@@ -208,6 +208,27 @@ def build_version_info(
     )
 
 
+def flows_in(package_dir: Path) -> list[str]:
+    """The Flows of a package directory's source (source or metadata format), sorted by path."""
+    found = list(package_dir.rglob("*.flow-meta.xml")) + list(package_dir.rglob("*.flow"))
+    return sorted(path.relative_to(package_dir).as_posix() for path in found)
+
+
+def check_patch_contents(root: Path, directory: PackageDirectory) -> None:
+    """A managed package's patch version (M.m.p with p > 0) cannot contain Flows (Salesforce Help, article
+    flow_considerations_packaging): refused here rather than by the build after it ran."""
+    if directory.version_number.split(".")[2] == "0":
+        return
+    flows = flows_in(root / directory.path)
+    if flows:
+        raise UsageError(
+            f"version {directory.version_number}: a patch version of a managed package cannot contain Flows "
+            f"(Salesforce Help, flow_considerations_packaging), and package directory {directory.path!r} has "
+            f"{len(flows)} ({', '.join(flows[:3])}{', ...' if len(flows) > 3 else ''}); make this change a new "
+            "minor version (versionNumber M.m+1.0.NEXT) instead"
+        )
+
+
 def installation_key(key_file: Path | None, bypass: bool, environ: dict[str, str]) -> str | None:
     """The key subscribers need to install the version, from a file or SF_INSTALLATION_KEY; None with the bypass."""
     if bypass and key_file is not None:

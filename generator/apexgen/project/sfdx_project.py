@@ -18,6 +18,7 @@ from typing import Any
 from apexgen.errors import SpecError, UsageError
 from apexgen.project.containment import outside_reason
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
+from apexgen.untrusted import json_loads
 
 VERSION_NUMBER = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(NEXT|\d+)")
 # What `sf package create` writes into a package directory that had no package yet.
@@ -25,6 +26,15 @@ FIRST_VERSION_NAME = "ver 0.1"
 FIRST_VERSION_NUMBER = "0.1.0.NEXT"
 # The scratch-org definition of the org that builds package versions, where sf projects keep it.
 DEFINITION_FILE = "config/project-scratch-def.json"
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds sfdx-project.json, as sf finds its project
+    (sfdx-core's resolveProjectPath): a command run in force-app/main/default works on its project."""
+    for folder in (start, *start.parents):
+        if (folder / SFDX_PROJECT_FILE).is_file():
+            return folder
+    return None
 
 
 def is_record_id(value: str, prefix: str) -> bool:
@@ -38,7 +48,7 @@ def read_document(root: Path) -> tuple[str, Any]:
     Raises what reading and decoding raise (OSError, UnicodeDecodeError, json.JSONDecodeError), for the
     caller to report in its own way: ``SfdxProject.load`` as an error, the check as findings."""
     text = (root / SFDX_PROJECT_FILE).read_text(encoding="utf-8")
-    return text, json.loads(text)
+    return text, json_loads(text)
 
 
 @dataclass

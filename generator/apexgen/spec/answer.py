@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from apexgen.spec.types import OUTPUT_TYPE_WORDS, Output
+from apexgen.untrusted import json_loads
 
 MISMATCH_PREFIX = "The answer does not match the outputs: "
 _RECORD_ID = re.compile(r"[A-Za-z0-9]{15}([A-Za-z0-9]{3})?\Z")
@@ -25,7 +26,7 @@ def find_object(text: str) -> tuple[dict[str, Any] | None, str | None]:
     if first < 0 or last < first:
         return None, "the answer holds no JSON object"
     try:
-        value = json.loads(text[first : last + 1])
+        value = json_loads(text[first : last + 1])
     except ValueError:
         return None, "the JSON object in the answer is not valid"
     if not isinstance(value, dict):

@@ -7,6 +7,7 @@ The first problem found is reported; nothing is generated from a spec with a pro
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -19,14 +20,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from apexgen.errors import SpecError
+from apexgen.errors import SpecError, one_line
 from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.consistency import check_collisions, check_feedback_references
 from apexgen.spec.index import SEARCH_UNUSED_KEYS, check_index_names, index_named, read_ground, read_indexes
 from apexgen.spec.lwc import read_lwc
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
+from apexgen.spec.naming import UNPRINTABLE, identifier_problem, namespace_problem, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
@@ -196,16 +197,40 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def parse_spec(text: str, name: str = "apexgen.toml") -> Spec:
-    """Validate spec ``text`` (named ``name`` in messages)."""
+    """Validate spec ``text`` (named ``name`` in messages, with the line and column of the key at fault)."""
     try:
         data = tomllib.loads(text)
-        _check_finite(data, [], name)
-        _check_schema(data, name)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(name, "", f"is not valid TOML: {exc}") from None
+        at = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line, column = (int(at.group(1)), int(at.group(2))) if at else (0, 0)
+        raise SpecError(name, "", f"is not valid TOML: {exc}", line, column) from None
     except RecursionError:
         raise SpecError(name, "", "is nested too deeply (arrays or tables inside each other)") from None
-    return _build(data, name)
+    try:
+        _check_finite(data, [], name)
+        _check_schema(data, name)
+        return _build(data, name)
+    except RecursionError:
+        raise SpecError(name, "", "is nested too deeply (arrays or tables inside each other)") from None
+    except SpecError as exc:
+        if exc.file != name or exc.line:
+            raise
+        raise _located(exc, text, data) from None
+
+
+def _located(error: SpecError, text: str, data: dict[str, Any]) -> SpecError:
+    """``error`` at the line and column of its key, naming the prompt it is in by its name."""
+    from apexgen.spec.positions import key_positions, parse_key, position_of
+
+    path = parse_key(error.key)
+    line, column = position_of(key_positions(text), path) or (0, 0)
+    rule = error.rule
+    if len(path) > 2 and path[0] == "prompt" and isinstance(path[1], int) and path[2] != "name":
+        prompts = data.get("prompt")
+        prompt = prompts[path[1]] if isinstance(prompts, list) and path[1] < len(prompts) else None
+        if isinstance(prompt, dict) and isinstance(prompt.get("name"), str):
+            rule = f"{rule} (prompt '{one_line(prompt['name'])}')"
+    return SpecError(error.file, error.key, rule, line, column)
 
 
 def _check_finite(value: Any, path: list[Any], name: str) -> None:
@@ -275,7 +300,9 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))[0]
-        raise SpecError(name, _key(path + [extra]), f"unknown key (allowed here: {', '.join(allowed)})")
+        closest = difflib.get_close_matches(extra, allowed, n=1)
+        hint = f"; did you mean '{closest[0]}'?" if closest else ""
+        raise SpecError(name, _key(path + [extra]), f"unknown key (allowed here: {', '.join(allowed)}){hint}")
     if error.validator == "required":
         missing = error.message.split("'")[1]
         raise SpecError(name, _key(path + [missing]), "is required")
@@ -287,7 +314,7 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
         )
     rules: dict[str, Callable[[], str]] = {
         "type": lambda: f"must be of type {error.validator_value}",
-        "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)),
+        "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)) + _closest(error),
         "minLength": lambda: "must not be empty",
         "minItems": lambda: f"must have at least {error.validator_value} item(s)",
         "minProperties": lambda: f"must have at least {error.validator_value} key(s)",
@@ -300,6 +327,17 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
     }
     rule = rules.get(str(error.validator), lambda: str(error.message))()
     raise SpecError(name, _key(path), rule)
+
+
+def _closest(error: Any) -> str:
+    """The hint "; did you mean 'chat'?" for a misspelt choice, or nothing."""
+    if not isinstance(error.instance, str):
+        return ""
+    choices = [str(choice) for choice in error.validator_value]
+    closest = difflib.get_close_matches(error.instance, choices, n=1) or [
+        choice for choice in choices if choice.lower() == error.instance.lower()
+    ]
+    return f"; did you mean '{closest[0]}'?" if closest else ""
 
 
 _PATTERN_HELP = {
@@ -353,10 +391,9 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
     prefix = raw.get("prefix", "Ai")
     _identifier(prefix, name, "project.prefix")
     namespace = raw.get("namespace", "")
-    if namespace:
-        _identifier(namespace, name, "project.namespace")
-        if len(namespace) > 15:
-            raise SpecError(name, "project.namespace", "must be at most 15 characters (a Salesforce namespace prefix)")
+    problem = namespace_problem(namespace) if namespace else None
+    if problem:
+        raise SpecError(name, "project.namespace", problem)
     _printable(raw, ("category",), name, "project")
     package_dir = raw.get("package_dir", "force-app")
     if Path(package_dir).is_absolute() or ".." in Path(package_dir).parts:
@@ -367,7 +404,9 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
         namespace=namespace,
         package_dir=package_dir,
         category=raw.get("category", "Models API"),
-        subscriber_models=raw.get("subscriber_models", False),
+        # On by default in a managed package: a model fixed in the package cannot be changed by a subscriber
+        # whose org turns its provider off, short of a new version.
+        subscriber_models=raw.get("subscriber_models", bool(namespace)),
         lwc_targets=tuple(raw["lwc_targets"]) if "lwc_targets" in raw else None,
     )
 

@@ -171,6 +171,27 @@ def identifier_problem(name: str) -> str | None:
     return None
 
 
+# Namespaces the platform itself uses in the code apexgen generates or that runs beside it: "c" (the
+# default namespace of Lightning components), "schema", "system", "flow", "lightning", "test" (Apex's
+# Schema, System, Flow, Test classes; markup's lightning:), "apex", "aura", "force", "ui". A package prefix
+# equal to one would shadow them; the platform's full list of refused prefixes is not documented, so apexgen
+# refuses these (the safe side) and lets the org refuse any other.
+PLATFORM_NAMESPACES = frozenset({"c", "schema", "system", "flow", "lightning", "test", "apex", "aura", "force", "ui"})
+MAX_NAMESPACE = 15
+
+
+def namespace_problem(namespace: str) -> str | None:
+    """Why ``namespace`` cannot be a package's namespace prefix, or None."""
+    problem = identifier_problem(namespace)
+    if namespace.lower() in PLATFORM_NAMESPACES:
+        return f"'{namespace}' is a namespace of the platform itself; choose your own prefix"
+    if problem:
+        return problem
+    if len(namespace) > MAX_NAMESPACE:
+        return f"must be at most {MAX_NAMESPACE} characters (a Salesforce namespace prefix)"
+    return None
+
+
 def lower_camel(name: str) -> str:
     """``SummarizeCase`` -> ``summarizeCase``; the method and component name of a prompt."""
     return name[:1].lower() + name[1:]

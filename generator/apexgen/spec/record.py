@@ -1,8 +1,10 @@
 """The ``record`` key of a prompt: a record-triggered Flow that runs the prompt and writes the answer back.
 
-What the spec alone can say is checked by ``read_record``. Whether custom objects and fields exist is
-checked against the project's metadata by ``check_record_fields``; standard fields are checked by apex-ls
-in ``check --deep``, because the generated Apex names them in typed code (``new Case(Type = ...)``).
+What the spec alone can say is checked by ``read_record``, and so are the writes into the standard fields
+apexgen's table describes (``standard_fields``). Whether custom objects and fields exist, and whether the
+custom fields written can take what is written, is checked against the project's metadata by
+``check_record_fields``. Standard fields the table does not list are checked by apex-ls in ``check --deep``,
+because the generated Apex names them in typed code (``new Case(Type = ...)``).
 """
 
 from __future__ import annotations
@@ -12,11 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from apexgen.errors import SpecError
+from apexgen.spec.standard_fields import NUMBER_TYPES, TEXT_TYPES, FieldInfo, custom_field, standard_field
 from apexgen.spec.types import Input, Output, RecordTrigger, Spec
 
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # The answer text itself may be written, under this key of ``write``.
 TEXT_KEY = "text"
+# The field types each output type can be assigned to, in Apex as in Flow (describe type names).
+_FIELD_TYPES_OF = {
+    "String": TEXT_TYPES,
+    "Integer": NUMBER_TYPES,
+    "Long": NUMBER_TYPES - {"int"},
+    "Decimal": NUMBER_TYPES - {"int"},
+    "Double": NUMBER_TYPES - {"int"},
+    "Boolean": frozenset({"boolean"}),
+    "Date": frozenset({"date"}),
+    "Datetime": frozenset({"datetime"}),
+    "Id": frozenset({"reference"}),
+}
 
 
 def read_record(
@@ -80,13 +95,87 @@ def read_record(
             )
         written[field.lower()] = key
         write.append((name, field))
-    return RecordTrigger(
+    rewrite = _rewrite(raw.get("rewrite", []), mapped, written, file, at)
+    for name, field in write:
+        if field.lower() in {f.lower() for f in mapped.values()} and field.lower() not in rewrite:
+            raise SpecError(
+                file,
+                f"{at}.write.{name}",
+                f"writes {field}, which the prompt also reads (inputs); add it to record.rewrite to say that the "
+                "answer may replace what it was made from",
+            )
+    record = RecordTrigger(
         object=obj,
         when=when,
         condition=condition,
         inputs=tuple((i.name, mapped[i.name]) for i in inputs if i.name in mapped),
         write=tuple(write),
+        overwrite=raw.get("overwrite", "unchanged"),
+        rewrite=tuple(sorted(rewrite)),
     )
+    for name, field in write:
+        info = standard_field(obj, field)
+        if info is not None:
+            check_write(info, name, outputs, file, f"{at}.write.{name}")
+    return record
+
+
+def _rewrite(raw: list[str], mapped: dict[str, str], written: dict[str, str], file: str, at: str) -> set[str]:
+    """The fields ``rewrite`` names (lower case): each one read and written, or the spec is wrong."""
+    read = {field.lower() for field in mapped.values()}
+    for index, field in enumerate(raw):
+        if field.lower() not in read or field.lower() not in written:
+            raise SpecError(
+                file, f"{at}.rewrite[{index}]", f"names {field}, which is not both read (inputs) and written (write)"
+            )
+    return {field.lower() for field in raw}
+
+
+def check_write(info: FieldInfo, name: str, outputs: tuple[Output, ...], file: str, key: str) -> None:
+    """The field can take what ``write`` puts in it: the answer text (``name`` text) or the output ``name``."""
+    output = next((o for o in outputs if o.name == name), None)
+    kind = output.type if output else "String"
+    choices = output.choices if output else ()
+    what = "the answer text" if output is None else f"output {name}"
+    if info.calculated:
+        raise SpecError(file, key, f"writes {info.qualified}, a formula or roll-up field: it cannot be written")
+    if info.read_only:
+        raise SpecError(
+            file,
+            key,
+            f"writes {info.qualified}, which is read-only (the API cannot update it"
+            + (", only set it when the record is created)" if info.createable else ")"),
+        )
+    if info.type not in _FIELD_TYPES_OF[kind]:
+        raise SpecError(
+            file, key, f"writes {what} ({kind}) into {info.qualified}, a {info.type} field that cannot hold it"
+        )
+    if info.type in ("picklist", "string") and not choices:
+        shape = (
+            "a picklist, which takes only its values"
+            if info.type == "picklist"
+            else f"a text field of {info.length} characters"
+        )
+        raise SpecError(
+            file,
+            key,
+            f"writes free text ({what}) into {info.qualified}, {shape}: write free text to a text area field, "
+            "or give the output choices",
+        )
+    if info.type == "picklist" and info.picklist_values is not None:
+        missing = [c for c in choices if c not in info.picklist_values]
+        if missing:
+            raise SpecError(
+                file,
+                key,
+                f"writes choices {', '.join(missing)} that the picklist {info.qualified} does not have "
+                f"(its values: {', '.join(info.picklist_values)})",
+            )
+    longest = max(choices, key=len, default="")
+    if info.length is not None and info.type != "textarea" and len(longest) > info.length:
+        raise SpecError(
+            file, key, f"writes the choice '{longest}' into {info.qualified}, which holds {info.length} characters"
+        )
 
 
 def _field(field: str, file: str, key: str) -> None:
@@ -110,10 +199,18 @@ def check_record_fields(spec: Spec, package_dirs: list[Path]) -> None:
                 f"custom object {record.object} is not in the project (objects/{record.object})",
             )
         for field in record.fields():
-            if field.endswith("__c") and not any((f / "fields" / f"{field}.field-meta.xml").exists() for f in folders):
+            files = [f / "fields" / f"{field}.field-meta.xml" for f in folders]
+            if field.endswith("__c") and not any(f.exists() for f in files):
                 raise SpecError(
                     spec.path,
                     f"{at}",
                     f"custom field {record.object}.{field} is not in the project "
                     f"(objects/{record.object}/fields/{field}.field-meta.xml)",
                 )
+        for name, field in record.write:
+            info = next(
+                (i for f in folders if (i := custom_field(record.object, f / "fields" / f"{field}.field-meta.xml"))),
+                None,
+            )
+            if info is not None:
+                check_write(info, name, prompt.outputs, spec.path, f"{at}.write.{name}")

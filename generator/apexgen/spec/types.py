@@ -72,6 +72,9 @@ class RecordTrigger:
     condition: str | None  # a Flow formula over {!$Record.Field}; None: every save
     inputs: tuple[tuple[str, str], ...]  # (input name, field) in the order of the prompt's inputs
     write: tuple[tuple[str, str], ...]  # (output name or "text", field)
+    # when the job may write a field: "unchanged" since the save that queued it, "blank", or "always"
+    overwrite: str = "unchanged"
+    rewrite: tuple[str, ...] = ()  # fields (lower case) both read and written, as the spec allows
 
     @property
     def trigger_type(self) -> str:
