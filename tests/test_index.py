@@ -3,6 +3,8 @@ key and the rule), and what an index generates: its chunk object, its classes an
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from lxml import etree
 
@@ -130,7 +132,7 @@ def assert_refused(project, cli, text: str, key: str, rule: str) -> None:
     result = cli("generate", cwd=project)
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: apexgen.toml: {key}"), result.output
+    assert len(lines) == 1 and re.match(rf"error: apexgen\.toml(:\d+:\d+)?: {re.escape(key)}:", lines[0]), result.output
     assert rule in lines[0], lines[0]
     assert tree(project) == before
 

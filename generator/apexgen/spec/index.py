@@ -20,23 +20,6 @@ MAX_OBJECT_NAME = 40
 # that a chunk is readable exactly when its record is and is deleted with it (Salesforce Help, "Considerations
 # for Relationships": User and Lead cannot be on the master side).
 NOT_MASTER = frozenset({"user", "lead"})
-# Keys of a prompt that a search prompt does not read: its model is its index's, its input is the query.
-SEARCH_UNUSED_KEYS = (
-    "model",
-    "system",
-    "template",
-    "inputs",
-    "similarity",
-    "source",
-    "localization",
-    "tags",
-    "feedback",
-    "flows",
-    "outputs",
-    "record",
-    "lwc_targets",
-    "ground",
-)
 
 
 def read_indexes(raw: list[dict[str, Any]], models: dict[str, ModelRef], prefix: str, file: str) -> tuple[Index, ...]:
@@ -110,11 +93,28 @@ def index_named(name: str, indexes: tuple[Index, ...], file: str, key: str) -> I
     return found
 
 
+def searched_index(
+    raw: dict[str, Any], capability: str, indexes: tuple[Index, ...], file: str, at: str
+) -> Index | None:
+    """The index a search prompt (at ``at``) searches; None for the other capabilities."""
+    if capability != "search":
+        return None
+    if "index" not in raw:
+        raise SpecError(file, f"{at}.index", "is required for capability 'search' (the name of an [[index]])")
+    return index_named(raw["index"], indexes, file, f"{at}.index")
+
+
 def read_ground(
     raw: dict[str, Any], template: str | None, inputs: tuple[Input, ...], indexes: tuple[Index, ...], file: str, at: str
 ) -> Ground:
-    """Validate ``ground`` of a generate or chat prompt: its index, the input searched for and {context}."""
-    index = index_named(raw["index"], indexes, file, f"{at}.index")
+    """Validate ``ground`` of the generate or chat prompt at ``at``: its index, the input searched for and
+    {context}."""
+    if any(item.name == CONTEXT_PLACEHOLDER for item in inputs):
+        raise SpecError(
+            file, f"{at}.inputs", f"'{CONTEXT_PLACEHOLDER}' is reserved in a grounded prompt for the chunks found"
+        )
+    at_ground = f"{at}.ground"
+    index = index_named(raw["index"], indexes, file, f"{at_ground}.index")
     query = next((item for item in inputs if item.name == raw["query"]), None)
     if query is None or query.type != "String":
         known = ", ".join(item.name for item in inputs if item.type == "String") or "none"

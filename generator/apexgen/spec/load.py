@@ -24,8 +24,9 @@ from apexgen.errors import SpecError, one_line
 from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
+from apexgen.spec.capabilities import KEYS_NOT_FOR
 from apexgen.spec.consistency import check_collisions, check_feedback_references
-from apexgen.spec.index import SEARCH_UNUSED_KEYS, check_index_names, index_named, read_ground, read_indexes
+from apexgen.spec.index import check_index_names, read_ground, read_indexes, searched_index
 from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import UNPRINTABLE, identifier_problem, namespace_problem, words
 from apexgen.spec.outputs import read_outputs
@@ -122,29 +123,6 @@ OBJECT_MEMBERS = frozenset(
 )
 # Names whose Lightning web component file (lwc/test/test.js) Jest's default testMatch runs as a test suite.
 JEST_TEST_FILE_NAMES = frozenset({"test", "spec"})
-
-# Keys a capability does not read: naming one is a mistake worth reporting, not ignoring.
-KEYS_NOT_FOR = {
-    "generate": ("system", "similarity", "source", "index", "k"),
-    "chat": ("similarity", "source", "index", "k"),
-    "embed": ("system", "template", "inputs", "source", "feedback", "outputs", "index", "k", "ground"),
-    "search": SEARCH_UNUSED_KEYS,
-    "feedback": (
-        "index",
-        "k",
-        "ground",
-        "model",
-        "system",
-        "template",
-        "inputs",
-        "similarity",
-        "localization",
-        "tags",
-        "feedback",
-        "flows",
-        "outputs",
-    ),
-}
 
 
 @cache
@@ -481,14 +459,9 @@ def _prompt(
         if key in raw:
             raise SpecError(name, f"{at}.{key}", f"is not used by capability '{capability}'")
 
-    model = None
-    searched = None
-    if capability == "search":
-        if "index" not in raw:
-            raise SpecError(name, f"{at}.index", "is required for capability 'search' (the name of an [[index]])")
-        searched = index_named(raw["index"], indexes, name, f"{at}.index")
-        model = searched.model
-    elif capability != "feedback":
+    searched = searched_index(raw, capability, indexes, name, at)
+    model = searched.model if searched else None
+    if capability not in ("feedback", "search"):
         if "model" not in raw:
             raise SpecError(name, f"{at}.model", f"is required for capability '{capability}' (an alias from [models])")
         model = models.get(raw["model"].lower())
@@ -535,11 +508,7 @@ def _prompt(
                     name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})"
                 )
 
-    ground = read_ground(raw["ground"], template, inputs, indexes, name, f"{at}.ground") if "ground" in raw else None
-    if ground and any(item.name == CONTEXT_PLACEHOLDER for item in inputs):
-        raise SpecError(
-            name, f"{at}.inputs", f"'{CONTEXT_PLACEHOLDER}' is reserved in a grounded prompt for the chunks found"
-        )
+    ground = read_ground(raw["ground"], template, inputs, indexes, name, at) if "ground" in raw else None
     expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
