@@ -118,11 +118,7 @@ def read_ground(
     query = next((item for item in inputs if item.name == raw["query"]), None)
     if query is None or query.type != "String":
         known = ", ".join(item.name for item in inputs if item.type == "String") or "none"
-        raise SpecError(file, f"{at}.query", f"must name a String input of this prompt (String inputs: {known})")
+        raise SpecError(file, f"{at_ground}.query", f"must name a String input of this prompt (String inputs: {known})")
     if f"{{{CONTEXT_PLACEHOLDER}}}" not in (template or ""):
-        raise SpecError(
-            file,
-            "template".join(at.rsplit("ground", 1)),
-            f"must hold {{{CONTEXT_PLACEHOLDER}}}, where the chunks found go",
-        )
+        raise SpecError(file, f"{at}.template", f"must hold {{{CONTEXT_PLACEHOLDER}}}, where the chunks found go")
     return Ground(index, query.name, raw.get("k", DEFAULT_GROUND_K))
