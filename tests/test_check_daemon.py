@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from apexgen.check import daemon, runner
+from apexgen.check import apex_ls, daemon, runner
 from apexgen.check.toolchain import Toolchain, require_toolchain
 from tests.check_cases.projects import copy_case
 
@@ -52,7 +52,8 @@ def cross_file_and_pmd(findings: list) -> set:
 def test_a_check_through_the_daemon_finds_what_the_tools_find_alone(project, monkeypatch):
     through_daemon = runner.run_checks(project, deep=True)
     [running] = daemon.running_daemons()
-    assert running["workspace"] == str(project)
+    # Its apex-ls reads the project's probed mirror (apex_ls.apex_ls_workspace).
+    assert apex_ls.mirrored_project(Path(running["workspace"])) == project
     assert through_daemon == without_daemon(project, monkeypatch)
     assert (f"{CLASSES}/SummaryCaller.cls", 3, "apex-ls", "Missing") in cross_file_and_pmd(through_daemon)
     assert (f"{CLASSES}/AccountSearch.cls", 4, "pmd", "ApexSOQLInjection") in cross_file_and_pmd(through_daemon)

@@ -47,9 +47,10 @@ def documented_surface(prompt: Prompt) -> set[str]:
     request = [item.name for item in prompt.call_inputs]
     if prompt.capability == "feedback":
         request += FEEDBACK_CONTEXT
-    if prompt.record:
-        request.append("recordId")
     result = ["isSuccess", "errorMessage", "responseCode", *RESULT_VARIABLES[prompt.capability]]
+    if prompt.record:
+        request += ["recordId", "writeToRecord"]  # README: Record-triggered automation
+        result.append("queued")
     result += [output.name for output in prompt.outputs or ()]
     if prompt.ground:
         result.append("sourceIds")  # README: a grounded prompt's sources
@@ -74,18 +75,21 @@ def test_every_global_of_a_namespaced_project_is_the_documented_surface(tmp_path
             assert not re.search(r"\bglobal\s+(with|without|inherited|class|static)", planned.content), planned.path
 
     expected = set().union(*(documented_surface(p) for p in spec.prompts if "flow" in p.expose))
+    # README, Running it in production: the run log's Flow action "Retry Model Runs"
+    retry = f"{spec.project.prefix}ModelRunRetry"
+    expected |= {retry, f"{retry}.retry(List<Id>)"} if spec.record_prompts() else set()
     assert sorted(declared - expected) == [], "global beyond the documented surface"
     assert sorted(expected - declared) == [], "documented surface not global"
     assert global_lines == len(declared), "a global declaration the surface scanner did not see"
 
 
-def test_the_record_continuation_queueable_is_public_in_a_managed_package(tmp_path: Path) -> None:
+def test_the_record_job_and_its_work_are_public_in_a_managed_package(tmp_path: Path) -> None:
     """Any subscriber code could enqueue a global Queueable with any record Ids, and it could never be removed."""
     spec = namespaced_reference_spec(tmp_path)
-    source = next(f.content for f in render_plan(spec) if f.path.endswith("/TriageCaseAction.cls"))
-    assert "global with sharing class TriageCaseAction" in source
-    assert "public class Continuation implements Queueable" in source
-    assert not re.search(r"global\s+(class Continuation|Continuation\(|void execute)", source)
+    sources = {f.path.rsplit("/", 1)[1]: f.content for f in render_plan(spec) if f.path.endswith(".cls")}
+    assert "global with sharing class TriageCaseAction" in sources["TriageCaseAction.cls"]
+    for name in ("AiModelJob", "AiModelWork", "TriageCaseRecordWork", "TriageCaseRecordBatch", "AiRecordWrites"):
+        assert not re.search(r"^\s*global\b", sources[f"{name}.cls"], re.MULTILINE), name
 
 
 def test_subscriber_models_are_on_by_default_with_a_namespace_and_can_be_turned_off(tmp_path: Path) -> None:

@@ -173,34 +173,62 @@ def test_updates_run_the_flow_only_when_the_record_changes_to_meet_the_condition
     assert start.findtext("m:doesRequireRecordChangedToMeetCriteria", namespaces=NS) == "true"
 
 
-def test_action_continues_past_the_callout_limit_in_a_queueable_that_writes_typed_fields():
-    action = generated(HEADER + PROMPT + RECORD)["TriageAction.cls"]
-    compact = re.sub(r"\s+", " ", action)
+def test_action_only_queues_records_and_one_job_writes_typed_fields_under_a_row_lock():
+    files = generated(HEADER + PROMPT + RECORD)
+    action, work = files["TriageAction.cls"], files["TriageRecordWork.cls"]
+    compact = re.sub(r"\s+", " ", work)
 
-    assert "public class Continuation implements Queueable, Database.AllowsCallouts" in action
-    assert "} else if (request.recordId != null) { later.add(request);" in compact
-    assert "System.enqueueJob(new Continuation(requests));" in action
-    # typed: apex-ls checks the object and the fields offline, and the types of the values
-    assert "return new Case( Id = recordId, Type = result.category, Comments = result.text );" in compact
-    assert "Database.update(records, false, AccessLevel.USER_MODE);" in action
-
-
-def test_flow_starting_test_saves_a_record_with_the_mapped_inputs():
-    test = generated(HEADER + PROMPT + RECORD)["TriageActionTest.cls"]
-
-    assert "Case record = new Case();" in test
-    assert "record.Subject = 'Sample Subject';" in test
-    assert "insert as user record;" in test
-    assert "new TriageAction.Continuation(requests).execute(null);" in test
-    assert "Assert.areEqual( 'Problem', written.Type," in re.sub(r"\s+", " ", test)
+    assert "Continuation" not in action and "System.enqueueJob" not in action
+    assert "List<AiModelRun__c> runs = AiModelJob.enqueue('Triage', recordIds);" in action
+    assert "public with sharing class TriageRecordWork implements AiModelWork" in work
+    # typed: apex-ls checks the object and the fields offline
+    assert "SELECT Id, Type, Comments FROM Case WHERE Id IN :recordIds WITH USER_MODE FOR UPDATE" in compact
+    assert "outcome.values.put('Type', outcome.generation.outputs.get('category'));" in work
+    assert "outcome.values.put('Comments', outcome.generation.text);" in work
+    assert "new AiRecordWrites('unchanged');" in work
+    job = files["AiModelJob.cls"]
+    assert "'Triage' => new TriageRecordWork()" in job
+    assert "System.attachFinalizer(finalizer);" in job
+    assert job.index("System.attachFinalizer(finalizer);") < job.index("callModels(runs);")
 
 
-def test_a_prompt_without_record_has_no_record_flow_and_no_continuation():
+def test_tests_save_records_from_the_test_data_factory():
+    files = generated(HEADER + PROMPT + RECORD)
+
+    for name in ("TriageActionTest.cls", "AiModelJobTest.cls", "TriageRecordWorkTest.cls", "TriageRecordBatchTest.cls"):
+        assert "(Case) AiTestData.build(Case.SObjectType);" in files[name], name
+        assert ".Subject = 'Sample Subject';" in files[name], name
+    production = [content for name, content in files.items() if name.endswith(".cls") and not name.endswith("Test.cls")]
+    assert not any("Test.isRunningTest" in content for content in production)
+
+
+def test_the_test_data_factory_is_written_once_and_never_overwritten(project, cli):
+    write_spec(project, HEADER + PROMPT + RECORD)
+    factory = project / "force-app/main/default/classes/AiTestData.cls"
+
+    first = cli("generate", cwd=project)
+    adapted = factory.read_text("utf-8").replace(
+        "return record;", "record.put('Origin', 'Web');\n        return record;"
+    )
+    factory.write_text(adapted, "utf-8")
+    again = cli("generate", cwd=project)
+    checked = cli("check", cwd=project)
+
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    assert factory.read_text("utf-8") == adapted
+    assert "AiTestData" not in (project / ".apexgen/manifest.json").read_text("utf-8")
+    assert "AiTestData" not in checked.output
+
+
+def test_a_prompt_without_record_has_no_record_flow_and_no_job():
     files = generated(HEADER + PROMPT + 'flows = ["autolaunched"]\n')
 
     assert "TriageRecordFlow.flow-meta.xml" not in files
-    assert "Continuation" not in files["TriageAction.cls"]
+    assert "AiModelJob.cls" not in files and "AiModelRun__c.object-meta.xml" not in files
     assert "recordId" not in files["TriageAction.cls"]
+    # the admin's controls apply to every prompt that calls a model
+    assert "AiModelSetting.Triage.md-meta.xml" in files
+    assert "AiModelControls.admit(" in files["TriageService.cls"]
 
 
 def test_multiline_is_only_for_text_inputs(project, cli):
@@ -361,3 +389,76 @@ def test_custom_fields_written_are_checked_against_their_metadata(project, cli, 
     else:
         assert result.exit_code == 2
         assert rule in result.output, result.output
+
+
+# --- an admin's controls and the run log, as metadata ------------------------------------------------------
+
+
+def metadata_documents(spec_text: str) -> dict[str, etree._Element]:
+    return {
+        f.path.rsplit("/", 1)[1]: etree.fromstring(f.content.encode())
+        for f in render_plan(parse_spec(spec_text))
+        if f.path.endswith("-meta.xml") and any(part in f.path for part in ("/objects/", "/customMetadata/", "/report"))
+    }
+
+
+def test_settings_and_run_log_are_valid_metadata():
+    from tests.test_subscriber_models import metadata_schema
+
+    documents = metadata_documents(HEADER + PROMPT + RECORD)
+    for name, root in documents.items():
+        root_type = etree.QName(root).localname
+        schema = metadata_schema(root_type)
+        assert schema.validate(root), (name, schema.error_log)
+    run_fields = {n.removesuffix(".field-meta.xml") for n in documents if n.endswith("__c.field-meta.xml")}
+    assert {
+        "Prompt__c",
+        "RecordId__c",
+        "Status__c",
+        "Attempts__c",
+        "Error__c",
+        "ResponseCode__c",
+        "GenerationId__c",
+        "PromptTokens__c",
+        "CompletionTokens__c",
+        "TotalTokens__c",
+        "Model__c",
+        "CalledAt__c",
+        "NextAttemptAt__c",
+        "Snapshot__c",
+        "Written__c",
+    } <= run_fields
+    status = documents["Status__c.field-meta.xml"]
+    assert [v.text for v in status.iterfind(".//m:value/m:fullName", NS)] == [
+        "Queued",
+        "Retrying",
+        "Succeeded",
+        "Failed",
+        "Skipped",
+    ]
+    report = documents["AiModelTokensPerPromptPerDay.report-meta.xml"]
+    assert report.findtext("m:reportType", namespaces=NS) == "AiModelRuns__c"
+    assert [g.findtext("m:field", namespaces=NS) for g in report.iterfind("m:groupingsDown", NS)] == [
+        "AiModelRun__c.CalledAt__c",
+        "AiModelRun__c.Prompt__c",
+    ]
+    assert report.findtext("m:groupingsDown/m:dateGranularity", namespaces=NS) == "Day"
+    assert documents["AiModelRuns.reportType-meta.xml"].findtext("m:baseObject", namespaces=NS) == "AiModelRun__c"
+    for name in ("Enabled__c", "RunOnRecords__c", "CallsPerHour__c", "MaxInputLength__c"):
+        assert documents[f"{name}.field-meta.xml"].findtext("m:fieldManageability", namespaces=NS) == (
+            "SubscriberControlled"
+        )
+
+
+@pytest.mark.parametrize("namespace, on_records", [("", "true"), ("acme", "false")])
+def test_the_work_on_records_ships_off_in_a_managed_package(namespace, on_records):
+    header = HEADER.replace('prefix = "Ai"', f'prefix = "Ai"\nnamespace = "{namespace}"')
+    record = metadata_documents(header + PROMPT + RECORD)["AiModelSetting.Triage.md-meta.xml"]
+    values = {
+        v.findtext("m:field", namespaces=NS): v.findtext("m:value", namespaces=NS)
+        for v in record.iterfind("m:values", NS)
+    }
+
+    assert values["RunOnRecords__c"] == on_records
+    assert values["Enabled__c"] == "true"
+    assert record.findtext("m:protected", namespaces=NS) == "false"  # a subscriber admin switches it on

@@ -15,6 +15,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     EDITED = 3
     CONNECTION = 4
+    INCOMPLETE = 5
     INTERNAL = 123
     INTERRUPTED = 130
 
@@ -25,6 +26,10 @@ EXIT_CODE_MEANINGS = {
     ExitCode.USAGE: "usage error: bad flag, bad spec, bad project file, missing tools",
     ExitCode.EDITED: "a generated file was edited by hand; nothing written",
     ExitCode.CONNECTION: "connection or authentication failed",
+    ExitCode.INCOMPLETE: (
+        "the check did not complete: a tool analysed nothing or only part of what it was given, a file changed "
+        "during the check, or a generate was interrupted; nothing was cached for those files"
+    ),
     ExitCode.INTERNAL: "internal error: a bug in apexgen (please report it; --debug shows the traceback)",
     ExitCode.INTERRUPTED: "interrupted",
 }

@@ -11,25 +11,28 @@ The others are rule findings ("moderate": the org decides), never blockers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from apexgen.check.cache import ProjectCache, check_cache_dir
 from apexgen.check.daemon import Daemon, DaemonError
 from apexgen.check.findings import (
+    APEX_SUFFIXES,
     BLOCKER,
-    SKIPPED_DIRS,
     UTF8_BOM,
     Finding,
     ProjectFiles,
     ToolFailedError,
     last_line,
+    not_run,
     starts_with_bom,
 )
 from apexgen.check.jvm import LARGE_STACK, run_java
@@ -42,6 +45,14 @@ UNCERTAIN = "moderate"
 # apex-ls' advisory categories (reported with its default detail level only as errors are).
 ADVISORY = {"Warning": "low", "Unused": "low"}
 UNCERTAIN_NOTE = " (apex-ls may not know this platform or package type; not a deploy blocker)"
+PROJECT_FILE_NOTE = " (apex-ls' own rule for sfdx-project.json; a deploy does not read this file)"
+# The probe planted in each package directory apex-ls loads (``apex_ls_workspace``).
+PROBE_PREFIX = "ApexgenCheckProbe"
+PROBE_METHOD = "apexgenProbeNotDefined"
+PROBE_META = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+    "    <apiVersion>60.0</apiVersion>\n    <status>Active</status>\n</ApexClass>\n"
+)
 # The platform types apex-ls models exactly, besides the project's own: primitives and collections
 # (bare or in System), every sObject (Schema), and the Models API (aiplatform, all 43 of its classes).
 EXACT_SYSTEM_TYPES = {
@@ -146,53 +157,125 @@ def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
     return BLOCKER
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """What apex-ls is pointed at: ``path``, and the probe class planted in each package directory it should
+    load (none when the project cannot be mirrored, see ``apex_ls_workspace``)."""
+
+    path: Path
+    probes: dict[Path, str]  # package directory (in the project) -> probe class name
+
+
+def probe_name(project: ProjectFiles, package_dir: Path) -> str:
+    """The probe class of ``package_dir``: a name no project is likely to use, stable between checks."""
+    return PROBE_PREFIX + hashlib.sha256(project.relative(package_dir).encode()).hexdigest()[:12]
+
+
+def probe_source(name: str) -> str:
+    """A class with one defect apex-ls always reports once it analyses the class: a call to a missing method."""
+    return f"public with sharing class {name} {{\n    static void probe() {{\n        {name}.{PROBE_METHOD}();\n    }}\n}}\n"
+
+
+def mirror_dir(project: ProjectFiles) -> Path:
+    """The stable folder where the project's apex-ls workspace is mirrored between checks (so apex-ls' cache
+    and the check daemon keep their model of it)."""
+    return check_cache_dir() / "workspaces" / hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
+
+
+def mirrored_project(workspace: Path) -> Path:
+    """The project folder a mirror stands for (its sfdx-project.json links there), else ``workspace`` itself."""
+    settings = workspace / SFDX_PROJECT_FILE
+    return settings.resolve().parent if settings.is_symlink() else workspace
+
+
 @contextmanager
-def readable_workspace(project: ProjectFiles) -> Iterator[Path]:
-    """The project as apex-ls can read it: the project itself, or, when Apex files start with a UTF-8
-    byte order mark (which apex-ls cannot parse), a mirror of symbolic links with those files copied
-    without the mark."""
-    marked = {path for path in project.apex_files() if starts_with_bom(path)}
-    # A package directory outside the project folder cannot be mirrored beside it: apex-ls reads those
-    # projects as they are.
-    if not marked or not all(directory.is_relative_to(project.root) for directory in project.package_dirs):
-        yield project.root
+def apex_ls_workspace(project: ProjectFiles, stable: bool) -> Iterator[Workspace]:
+    """The project as apex-ls reads it, with a probe class planted in each package directory.
+
+    A mirror of the project's settings files and package directories (symbolic links; Apex files that start
+    with a UTF-8 byte order mark, which apex-ls cannot parse, copied without it), plus one probe class per
+    package directory. A probe that does not come back in apex-ls' report shows that apex-ls did not analyse
+    that directory (it stops early, for instance, on a ``versionNumber`` it does not accept). ``stable``: the
+    mirror lives in the cache (``mirror_dir``) and is brought up to date under a lock, else in a temporary
+    folder. A package directory outside the project folder cannot be mirrored beside it: apex-ls then reads
+    the project as it is, unprobed.
+    """
+    if not all(directory.is_relative_to(project.root) for directory in project.package_dirs):
+        yield Workspace(project.root, {})
         return
-    with tempfile.TemporaryDirectory(prefix="apexgen-apex-ls-") as scratch:
-        mirror = Path(scratch)
-        for name in (SFDX_PROJECT_FILE, ".forceignore"):
-            if (project.root / name).exists():
-                (mirror / name).symlink_to(project.root / name)
-        for package_dir in project.package_dirs:
-            for folder, dirs, names in os.walk(package_dir):
-                dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
-                target = mirror / Path(folder).relative_to(project.root)
-                target.mkdir(parents=True, exist_ok=True)
-                for name in names:
-                    source = Path(folder, name)
-                    if source in marked:
-                        (target / name).write_bytes(source.read_bytes()[len(UTF8_BOM) :])
-                    elif not (target / name).exists():
-                        (target / name).symlink_to(source)
-        yield mirror
+    probes = {directory: probe_name(project, directory) for directory in project.package_dirs}
+    if not stable:
+        with tempfile.TemporaryDirectory(prefix="apexgen-apex-ls-") as scratch:
+            _sync_mirror(project, Path(scratch), probes)
+            yield Workspace(Path(scratch), probes)
+        return
+    mirror = mirror_dir(project)
+    mirror.mkdir(parents=True, exist_ok=True)
+    with open(mirror.parent / f"{mirror.name}.lock", "w") as lock:
+        _lock(lock)
+        _sync_mirror(project, mirror, probes)
+        yield Workspace(mirror, probes)
+
+
+def _lock(handle: IO[str]) -> None:
+    """Hold ``handle``'s file lock until it is closed: one check at a time brings a mirror up to date and reads it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no check daemon there, checks of one project rarely overlap
+        return
+    fcntl.flock(handle, fcntl.LOCK_EX)
+
+
+def _sync_mirror(project: ProjectFiles, mirror: Path, probes: dict[Path, str]) -> None:
+    """Make ``mirror`` hold exactly the project's apex-ls inputs and the probes (see ``apex_ls_workspace``)."""
+    wanted: dict[Path, Path | bytes] = {}  # mirror file -> project file to link, or content to write
+    for name in (SFDX_PROJECT_FILE, ".forceignore"):
+        if (project.root / name).is_file():
+            wanted[mirror / name] = project.root / name
+    # The files a deploy would take (inside the project, kept by .forceignore): apex-ls reads no other.
+    for source in project.files(lambda name: True):
+        marked = source.name.endswith(APEX_SUFFIXES) and starts_with_bom(source)
+        wanted[mirror / source.relative_to(project.root)] = source.read_bytes()[len(UTF8_BOM) :] if marked else source
+    for package_dir in project.package_dirs:
+        target = mirror / package_dir.relative_to(project.root)
+        name = probes[package_dir]
+        wanted[target / f"{name}.cls"] = probe_source(name).encode()
+        wanted[target / f"{name}.cls-meta.xml"] = PROBE_META.encode()
+    for folder, _, names in os.walk(mirror):
+        for name in names:
+            if Path(folder, name) not in wanted:
+                Path(folder, name).unlink()
+    for path, origin in wanted.items():
+        if isinstance(origin, Path):
+            if path.is_symlink() and os.readlink(path) == str(origin):
+                continue
+            path.unlink(missing_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.symlink_to(origin)
+        elif path.is_symlink() or not path.is_file() or path.read_bytes() != origin:
+            path.unlink(missing_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(origin)
 
 
 def _run(
     toolchain: Toolchain, project: ProjectFiles, use_cache: bool, daemon: Daemon | None, store: ProjectCache | None
 ) -> list[Finding]:
-    with readable_workspace(project) as workspace:
+    with apex_ls_workspace(project, stable=use_cache) as workspace:
         report = None
-        if daemon is not None and store is not None and workspace == project.root:
-            report = _from_daemon(daemon, store)
+        if daemon is not None and store is not None and daemon.root == workspace.path:
+            mirrored = {str(workspace.path / project.relative(path)): d for path, d in store.digests.items()}
+            report = _from_daemon(daemon, store.settings_key, mirrored)
         if report is None:
-            report = _one_shot(toolchain, workspace, use_cache)
+            report = _one_shot(toolchain, workspace.path, use_cache)
         return _findings(report, workspace, project, ProjectTypes(project))
 
 
-def _from_daemon(daemon: Daemon, store: ProjectCache) -> dict[str, Any] | None:
+def _from_daemon(daemon: Daemon, settings_key: str, digests: dict[str, str]) -> dict[str, Any] | None:
     """apex-ls' report from the daemon, which refreshes the files whose digest changed since it last saw
     them; None when it cannot give one (apex-ls then runs alone)."""
     try:
-        reply = daemon.request({"op": "apex-ls", "config": store.settings_key, "files": store.digests})
+        reply = daemon.request({"op": "apex-ls", "config": settings_key, "files": digests})
     except DaemonError:
         return None
     report = reply.get("report")
@@ -218,11 +301,20 @@ def _one_shot(toolchain: Toolchain, workspace: Path, use_cache: bool) -> dict[st
     return report
 
 
-def _findings(report: dict[str, Any], workspace: Path, project: ProjectFiles, types: ProjectTypes) -> list[Finding]:
+def _findings(
+    report: dict[str, Any], workspace: Workspace, project: ProjectFiles, types: ProjectTypes
+) -> list[Finding]:
     findings = []
+    probe_names = set(workspace.probes.values())
+    returned = set()
     for file_report in report.get("files", []):
         reported = Path(file_report["path"])
-        path = project.root / reported.relative_to(workspace) if reported.is_relative_to(workspace) else reported
+        if reported.name.endswith(".cls") and reported.name[: -len(".cls")] in probe_names:
+            if any(PROBE_METHOD in message.get("message", "") for message in file_report.get("messages", [])):
+                returned.add(reported.name[: -len(".cls")])
+            continue
+        root = workspace.path
+        path = project.root / reported.relative_to(root) if reported.is_relative_to(root) else reported
         file = project.relative(path)
         if project.ignored(file):
             continue
@@ -230,16 +322,38 @@ def _findings(report: dict[str, Any], workspace: Path, project: ProjectFiles, ty
             start = message.get("start", {})
             category = message.get("category", "Error")
             # Messages name files by absolute path; the project-relative one reads the same anywhere.
-            text = message.get("message", "").replace(f"{workspace}{os.sep}", "")
-            severity = ADVISORY.get(category) or certainty(text, path, types)
+            text = message.get("message", "").replace(f"{root}{os.sep}", "")
+            if file == SFDX_PROJECT_FILE:
+                # apex-ls' own reading of the project file (a 3-part versionNumber, say): the Metadata API
+                # never reads it; the sfdx-schema check holds it to Salesforce's schema.
+                severity: str | None = UNCERTAIN
+                text += PROJECT_FILE_NOTE
+            else:
+                severity = ADVISORY.get(category) or certainty(text, path, types)
             if severity is None:
                 continue
-            if severity == UNCERTAIN:
+            if severity == UNCERTAIN and file != SFDX_PROJECT_FILE:
                 text += UNCERTAIN_NOTE
             # apex-ls offsets are 0-based columns.
             findings.append(
                 Finding(file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text)
             )
+    return findings + _unprobed(workspace, project, returned)
+
+
+def _unprobed(workspace: Workspace, project: ProjectFiles, returned: set[str]) -> list[Finding]:
+    """A not-run finding for every Apex file of each package directory whose probe did not come back."""
+    findings = []
+    for package_dir, name in workspace.probes.items():
+        if name in returned:
+            continue
+        reason = (
+            f"apex-ls did not analyse package directory {project.relative(package_dir)} (the probe class planted "
+            "in it did not come back); no semantic error in its Apex files was looked for"
+        )
+        for path in project.apex_files():
+            if package_dir in path.parents:
+                findings.append(not_run(project.relative(path), "apex-ls", reason))
     return findings
 
 

@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from apexgen.check.findings import Finding, ProjectFiles
+from apexgen.check.findings import INCOMPLETE_RULES, Finding, ProjectFiles
 from apexgen.paths import user_cache_dir
 from apexgen.pins import PINNED_PACKAGES
 
@@ -90,13 +90,16 @@ class FindingsCache:
     def save(self, looked_at: list[Path], findings: list[Finding]) -> None:
         """Record what the tool found in the files it looked at (none for most), then write the cache.
 
+        Nothing is kept for a file the tool did not analyse (a not-run finding): the next run looks at it again.
         A cache that cannot be written is no error: the next run looks at the files again.
         """
         by_file: dict[str, list[dict[str, Any]]] = {self.project.relative(file): [] for file in looked_at}
         for finding in findings:
             by_file.setdefault(finding.file, []).append(finding.to_dict())
         for file in looked_at:
-            self.current[self.keys[file]] = by_file[self.project.relative(file)]
+            found = by_file[self.project.relative(file)]
+            if not any(finding["rule"] in INCOMPLETE_RULES for finding in found):
+                self.current[self.keys[file]] = found
         write_json(self.path, self.current)
 
 
@@ -147,4 +150,7 @@ class ProjectCache:
         return [Finding(**finding) for finding in stored["findings"]]
 
     def save(self, findings: list[Finding]) -> None:
+        """Keep ``findings`` for the next run, unless the tool did not analyse every file (a not-run finding)."""
+        if any(finding.rule in INCOMPLETE_RULES for finding in findings):
+            return
         write_json(self.path, {"key": self.key, "findings": [f.to_dict() for f in findings]})

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from apexgen.check.apex_ls import apex_ls_findings
+from apexgen.check.apex_ls import apex_ls_findings, mirror_dir
 from apexgen.check.cache import FindingsCache
 from apexgen.check.daemon import Daemon, DaemonError, daemon_for
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles, ToolFailedError, last_line, not_run
@@ -256,8 +256,12 @@ def deep_checks(
         prettier_settings = config.read_text("utf-8", errors="replace") if config.exists() else ""
         pmd_settings = ",".join(pmd_rules) if CROSS_FILE_ENV not in os.environ else None
 
-    # jorje, apex-ls and PMD kept loaded between checks (None: each tool runs in a JVM of its own).
-    daemon = daemon_for(toolchain, project.root, use_cache)
+    # jorje, apex-ls and PMD kept loaded between checks (None: each tool runs in a JVM of its own). Its
+    # apex-ls reads the project's probed mirror (apex_ls_workspace).
+    has_sfdx_project = (project.root / SFDX_PROJECT_FILE).exists()
+    daemon_root = mirror_dir(project) if has_sfdx_project else project.root
+    daemon_root.mkdir(parents=True, exist_ok=True)
+    daemon = daemon_for(toolchain, daemon_root, use_cache)
 
     def jorje_prettier() -> list[Finding]:
         run_jorje_prettier = partial(jorje_prettier_findings, toolchain, project, daemon=daemon)
@@ -271,7 +275,7 @@ def deep_checks(
         return apex_ls_findings(toolchain, project, use_cache, daemon)
 
     jobs = [jorje_prettier, pmd] if pmd_rules else [jorje_prettier]
-    if (project.root / SFDX_PROJECT_FILE).exists():  # apex-ls only reads SFDX projects
+    if has_sfdx_project:  # apex-ls only reads SFDX projects
         jobs.append(apex_ls)
     return [reporting_failure(job) for job in jobs]
 

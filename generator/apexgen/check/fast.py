@@ -11,7 +11,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from apexgen.check.findings import APEX_SUFFIXES, Finding, ProjectFiles, starts_with_bom
+from apexgen.check.findings import (
+    APEX_SUFFIXES,
+    INTERRUPTED_RULE,
+    NOT_RUN_SEVERITY,
+    Finding,
+    ProjectFiles,
+    starts_with_bom,
+)
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
 from apexgen.generate.manifest import JOURNAL
@@ -181,9 +188,9 @@ def check_manifest(root: Path) -> list[Finding]:
                 str(JOURNAL),
                 0,
                 0,
-                "warning",
+                NOT_RUN_SEVERITY,
                 "manifest",
-                "interrupted",
+                INTERRUPTED_RULE,
                 "the last 'apexgen generate' did not finish; run it again to finish the job",
             )
         )

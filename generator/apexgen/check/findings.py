@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apexgen.errors import ApexgenError, UsageError
+from apexgen.errors import ApexgenError, ExitCode, UsageError
 from apexgen.project.containment import ProjectPaths
 from apexgen.project.forceignore import ForceIgnore
 
@@ -29,6 +29,10 @@ RULE_SEVERITIES = ("critical", "high", "moderate", "low", "info")
 # at its highest level, since nothing is known of what it would have found.
 NOT_RUN_SEVERITY = "critical"
 NOT_RUN_RULE = "not-run"
+# An 'apexgen generate' that did not finish: the files the check saw are not the ones the spec makes.
+INTERRUPTED_RULE = "interrupted"
+# Findings that make a check incomplete (exit 5) rather than failed, and whose files are never cached.
+INCOMPLETE_RULES = {NOT_RUN_RULE, INTERRUPTED_RULE}
 # Folders that never hold project source: tool caches, VCS data, installed packages.
 SKIPPED_DIRS = {"node_modules", ".git", ".sfdx", ".sf", ".apexgen", "__pycache__"}
 
@@ -98,9 +102,20 @@ def not_run(file: str, tool: str, reason: str) -> Finding:
     return Finding(file, 0, 0, NOT_RUN_SEVERITY, tool, NOT_RUN_RULE, f"{tool} did not run here: {reason}")
 
 
+def incomplete(findings: list[Finding]) -> list[dict[str, Any]]:
+    """What the check did not complete: one ``{"tool", "reason", "files"}`` per tool and reason, from the
+    not-run and interrupted findings (``files``: project-relative, ``.`` for the whole project)."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for finding in findings:
+        if finding.rule in INCOMPLETE_RULES:
+            grouped.setdefault((finding.tool, finding.message), []).append(finding.file)
+    return [{"tool": tool, "reason": reason, "files": files} for (tool, reason), files in grouped.items()]
+
+
 def summarize(findings: list[Finding], threshold: str | None = None) -> dict[str, Any]:
-    """Counts by kind and severity, whether the findings fail a check run with ``threshold``, and the
-    tools that did not run (with the files they did not see)."""
+    """Counts by kind and severity, whether the findings fail a check run with ``threshold`` (a not-run
+    finding makes the check incomplete rather than failed), and the tools that did not run (with the files
+    they did not see)."""
     by_severity = {severity: sum(1 for f in findings if f.severity == severity) for severity in RULE_SEVERITIES}
     not_run_files: dict[str, list[str]] = {}
     for finding in findings:
@@ -110,9 +125,17 @@ def summarize(findings: list[Finding], threshold: str | None = None) -> dict[str
         "errors": sum(1 for f in findings if f.severity == BLOCKER),
         "rule_findings": by_severity,
         "severity_threshold": threshold,
-        "failed": any(at_or_above(f, threshold) for f in findings),
+        "failed": any(at_or_above(f, threshold) for f in findings if f.rule not in INCOMPLETE_RULES),
         "not_run": not_run_files,
+        "incomplete": incomplete(findings),
     }
+
+
+def check_exit_code(summary: dict[str, Any]) -> ExitCode:
+    """FINDINGS when the findings fail the check, else INCOMPLETE when a tool did not analyse everything, else OK."""
+    if summary["failed"]:
+        return ExitCode.FINDINGS
+    return ExitCode.INCOMPLETE if summary["incomplete"] else ExitCode.OK
 
 
 @dataclass

@@ -62,10 +62,12 @@ def check(
 
     Prints one line per finding, sorted: file:line:col severity tool rule message.
     Exits 1 when there is a deploy blocker or a rule finding at or above
-    --severity-threshold, 0 otherwise, 2 when --deep tools are missing.
+    --severity-threshold; else 5 when a tool analysed nothing or only part of
+    what it was given (listed as not-run; nothing is cached for those files);
+    0 otherwise; 2 when --deep tools are missing.
     """
+    from apexgen.check.findings import check_exit_code, summarize
     from apexgen.check.findings import severity_threshold as read_threshold
-    from apexgen.check.findings import summarize
     from apexgen.check.runner import run_checks
 
     threshold = read_threshold(severity_threshold)
@@ -80,8 +82,10 @@ def check(
         for tool, files in summary["not_run"].items():
             where = "the project" if files == ["."] else ", ".join(files)
             click.echo(f"did not run: {tool} on {where}", err=True)
-    result = {"findings": [f.to_dict() for f in findings], "summary": summary}
-    finish(result, ExitCode.FINDINGS if summary["failed"] else ExitCode.OK, as_json)
+        if summary["incomplete"] and not summary["failed"]:
+            click.echo(f"the check did not complete: exit {int(ExitCode.INCOMPLETE)}", err=True)
+    result = {"findings": [f.to_dict() for f in findings], "summary": summary, "incomplete": summary["incomplete"]}
+    finish(result, check_exit_code(summary), as_json)
 
 
 @click.group()
@@ -129,6 +133,9 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
 
     Exits 0 when 'apexgen check --deep' can run, 2 when something is missing.
     """
+    from pathlib import Path
+
+    from apexgen.check.apex_ls import mirrored_project
     from apexgen.check.daemon import running_daemons
     from apexgen.check.toolchain import INSTALL_COMMAND, MIN_JAVA, MIN_NODE, tools_status
 
@@ -155,7 +162,8 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
         lines.append(f"  {place.directory}: {state}")
     daemons = running_daemons()
     for daemon in daemons:
-        lines.append(f"daemon   pid {daemon['pid']} for {daemon['workspace']}, idle {daemon['idleSeconds']} s")
+        project = mirrored_project(Path(daemon["workspace"]))  # the folder its apex-ls mirror stands for
+        lines.append(f"daemon   pid {daemon['pid']} for {project}, idle {daemon['idleSeconds']} s")
     if not as_json:
         click.echo("\n".join(lines))
     if not ready:

@@ -82,7 +82,7 @@ def generate(
     except EditedFilesError as exc:
         exc.data = _changes_json(changes, written=False)  # the JSON error says what would have changed
         raise
-    stale = check_only and any(change.action is not Action.UNCHANGED for change in changes)
+    stale = check_only and any(change.action not in (Action.UNCHANGED, Action.OWNED) for change in changes)
     status = ExitCode.FINDINGS if stale else ExitCode.OK
     if as_json:
         echo_result(_changes_json(changes, written=writes), status)
@@ -92,7 +92,7 @@ def generate(
     counts: dict[str, int] = {}
     for change in changes:
         counts[change.action.value] = counts.get(change.action.value, 0) + 1
-        if change.action is not Action.UNCHANGED and not as_json:
+        if change.action not in (Action.UNCHANGED, Action.OWNED) and not as_json:
             note = f" ({change.reason})" if change.reason else ""
             click.echo(f"  {change.action.value:>9} {change.path}{note}", err=True)
     summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))

@@ -17,6 +17,8 @@ TEMPLATES = {
     "service": ("apex/service/{kind}.cls.jinja", "apex/service/{kind}Test.cls.jinja"),
     "action": ("apex/action/{kind}.cls.jinja", "apex/action/test.cls.jinja"),
     "controller": ("apex/controller/controller.cls.jinja", "apex/controller/test.cls.jinja"),
+    "record_work": ("apex/record/work.cls.jinja", "apex/record/workTest.cls.jinja"),
+    "record_batch": ("apex/record/batch.cls.jinja", "apex/record/batchTest.cls.jinja"),
 }
 KIND_OF = {"generate": "text", "chat": "text", "embed": "embed", "feedback": "feedback", "search": "search"}
 
@@ -37,10 +39,14 @@ def apex_class(spec: Spec, name: str, template: str, **context: Any) -> list[Pla
     # In a managed package, subscribers' Flows reach only global invocable actions (and their Request and Result
     # types). A released global can never be removed, so everything else stays public: the package's own
     # components call their controllers' public @AuraEnabled methods from inside the namespace, and a global
-    # action's public methods may take public types (Result.succeeded takes the shared Generation).
-    access = "global" if spec.project.namespace and template.startswith("apex/action/") else "public"
+    # action's public methods may take public types (Result.succeeded takes the shared Generation). The run log's
+    # retry action is a Flow action too.
+    flow_action = template.startswith("apex/action/") or template == "apex/shared/ModelRunRetry.cls.jinja"
+    access = "global" if spec.project.namespace and flow_action else "public"
     source = format_apex(
         render(template, spec=spec, project=spec.project, p=spec.project.prefix, access=access, **context)
     )
     meta = render("apex/class.cls-meta.xml.jinja", project=spec.project)
-    return [PlannedFile(f"{folder}/{name}.cls", source), PlannedFile(f"{folder}/{name}.cls-meta.xml", meta)]
+    # The test data factory is written once: the user adapts it to the org's validation rules.
+    once = template == "apex/shared/TestData.cls.jinja"
+    return [PlannedFile(f"{folder}/{name}.cls", source, once), PlannedFile(f"{folder}/{name}.cls-meta.xml", meta, once)]

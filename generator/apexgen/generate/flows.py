@@ -128,22 +128,20 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
             )
         )
     if prompt.record:
-        files.append(PlannedFile(f"{folder}/{prompt.name}RecordFlow.flow-meta.xml", _record_flow(context, internal)))
+        files.append(PlannedFile(f"{folder}/{prompt.name}RecordFlow.flow-meta.xml", _record_flow(context)))
     return files
 
 
-def _record_flow(context: dict[str, Any], internal: list[tuple[Any, ...]]) -> str:
-    """The record-triggered Flow: after save, its asynchronous path calls the action with the record's
-    fields and updates the record with the answer."""
+def _record_flow(context: dict[str, Any]) -> str:
+    """The record-triggered Flow: after save, its asynchronous path queues the record for the job, which
+    calls the model and writes the answer (the Flow itself writes nothing)."""
     prompt: Prompt = context["prompt"]
     record = prompt.record
     assert record is not None
-    variable_of = dict(context["action_outputs"])
     return render(
         "flow/record.flow-meta.xml.jinja",
         **context,
         record=record,
-        record_inputs=[(name, f"$Record.{field}") for name, field in record.inputs] + [("recordId", "$Record.Id")],
-        updates=[(field, variable_of[name]) for name, field in record.write],
-        variables=sorted(internal, key=lambda v: v[0].lower()),
+        record_inputs=[(name, f"$Record.{field}") for name, field in record.inputs]
+        + [("recordId", "$Record.Id"), ("writeToRecord", "$GlobalConstant.True")],
     )

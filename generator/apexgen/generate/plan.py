@@ -7,6 +7,7 @@ bytes for the same spec.
 from __future__ import annotations
 
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
+from apexgen.generate.automation import automation_metadata
 from apexgen.generate.flows import flow_files
 from apexgen.generate.index import index_files, retrieval_context
 from apexgen.generate.lwc import lwc_bundle
@@ -33,8 +34,10 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         for name in spec.shared_classes()
         if name not in UNTESTED_SHARED_CLASSES
     ]
+    shared_context = {"record_prompts": spec.record_prompts(), "log": bool(spec.record_prompts())}
     for name, template in shared:
-        files += apex_class(spec, name, template, **(retrieval_context() if "/retrieval/" in template else {}))
+        retrieval = retrieval_context() if "/retrieval/" in template else {}
+        files += apex_class(spec, name, template, **shared_context, **retrieval)
     files += index_files(spec)
     for prompt in spec.prompts:
         kind = KIND_OF[prompt.capability]
@@ -44,6 +47,8 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
             layers.append(("action", prompt.action_class))
         if "lwc" in prompt.expose:
             layers.append(("controller", prompt.controller_class))
+        if prompt.record:
+            layers += [("record_work", prompt.record_work_class), ("record_batch", prompt.record_batch_class)]
         for layer, cls in layers:
             source, test = TEMPLATES[layer]
             files += apex_class(spec, cls, source.format(kind=kind), **context)
@@ -51,4 +56,4 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if "lwc" in prompt.expose and prompt.capability != "search":  # search: the controller only
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    return files + permission_set(spec) + model_metadata(spec)
+    return files + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)

@@ -11,3 +11,6 @@ class PlannedFile:
 
     path: str
     content: str
+    # Written once, then the project's own: never overwritten, never removed, not recorded in the manifest
+    # (the generated test data factory, which users adapt to their org's validation rules).
+    once: bool = False

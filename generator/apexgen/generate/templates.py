@@ -72,6 +72,7 @@ def environment() -> Any:
     env.globals["sample_output"] = sample_output
     env.globals["sample_answer"] = sample_answer
     env.globals["answer_mismatch"] = answer_mismatch
+    env.globals["person_value"] = person_value
     return env
 
 
@@ -114,6 +115,29 @@ def sample_output(item: Output) -> str:
         return apex_string(_sample_text(item))
     source, _ = SAMPLE_VALUES[item.type]
     return source
+
+
+# A value a person sets by hand, different from what the sample answer writes: generated tests of the overwrite
+# guard set it after the record was queued.
+_PERSON_VALUES = {
+    "Integer": "7",
+    "Long": "7L",
+    "Decimal": "0.5",
+    "Double": "0.5",
+    "Boolean": "false",
+    "Date": "Date.newInstance(2020, 2, 2)",
+    "Datetime": "Datetime.newInstanceGmt(2020, 2, 2, 2, 2, 2)",
+    "Id": "null",
+}
+
+
+def person_value(prompt: Prompt, name: str) -> str:
+    """The Apex value a person writes by hand into the field that output ``name`` (or ``text``) fills."""
+    output = next((o for o in prompt.outputs if o.name == name), None)
+    if output is None or output.type == "String":
+        choices = output.choices if output else ()
+        return apex_string(choices[-1] if len(choices) > 1 else "Set by a person")
+    return _PERSON_VALUES[output.type]
 
 
 def sample_answer(prompt: Prompt) -> str:

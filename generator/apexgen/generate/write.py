@@ -40,6 +40,7 @@ class Action(StrEnum):
     UNCHANGED = "unchanged"
     REMOVE = "remove"
     CONFLICT = "conflict"  # the file was edited by hand, or exists without having been generated
+    OWNED = "owned"  # written once and since the project's own (PlannedFile.once): left as it is
     KEEP = "keep"  # with --force: edited by hand and no longer generated, so left alone and forgotten
     OVERWRITE = "overwrite"  # with --force: edited by hand (or not generated) and written over
 
@@ -51,6 +52,7 @@ class Change:
     old: str | None
     new: str | None
     reason: str = ""
+    once: bool = False  # a PlannedFile.once file: written, never recorded
 
     def diff(self) -> str:
         """A unified diff of the change (empty when nothing changes)."""
@@ -90,8 +92,12 @@ def plan_changes(root: Path, plan: list[PlannedFile]) -> list[Change]:
         if reason:
             raise WriteError(f"{file.path}: {reason}")
         current = _read(root, file.path)
-        if current is None:
-            changes.append(Change(file.path, Action.CREATE, None, file.content))
+        if file.once and current is not None:
+            changes.append(
+                Change(file.path, Action.OWNED, current, current, "written once; the project's own since", True)
+            )
+        elif current is None:
+            changes.append(Change(file.path, Action.CREATE, None, file.content, once=file.once))
         elif current == file.content:
             changes.append(Change(file.path, Action.UNCHANGED, file.content, file.content))
         elif digest(current) in accepted.get(file.path, ()):
@@ -175,9 +181,9 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
         else c
         for c in changes
     ]
-    writes = {c.path: c.new for c in changes if c.new is not None and c.action is not Action.UNCHANGED}
+    writes = {c.path: c.new for c in changes if c.new is not None and c.action not in (Action.UNCHANGED, Action.OWNED)}
     removals = [c.path for c in changes if c.action is Action.REMOVE]
-    recorded = {c.path: digest(c.new) for c in changes if c.new is not None}
+    recorded = {c.path: digest(c.new) for c in changes if c.new is not None and not c.once}
     records = read_records(root)
     if not writes and not removals and records.manifest == recorded and not records.journal:
         return changes

@@ -252,6 +252,21 @@ class Prompt:
         return f"{self.name}Controller"
 
     @property
+    def record_work_class(self) -> str:
+        """The prompt's work on records, which the shared job runs (prompts with ``record``)."""
+        return f"{self.name}RecordWork"
+
+    @property
+    def record_batch_class(self) -> str:
+        """The Batch Apex class that queues the records that already exist (prompts with ``record``)."""
+        return f"{self.name}RecordBatch"
+
+    @property
+    def calls_model(self) -> bool:
+        """Whether the prompt calls a model (feedback rates an answer instead): an admin's controls apply."""
+        return self.capability != "feedback"
+
+    @property
     def call_inputs(self) -> tuple[Input, ...]:
         """The inputs a caller passes: the spec's, or the fixed ones of embed and feedback."""
         return call_inputs(self.capability, self.inputs)
@@ -275,6 +290,8 @@ class Prompt:
             names.append(self.action_class)
         if "lwc" in self.expose:
             names.append(self.controller_class)
+        if self.record:
+            names += [self.record_work_class, self.record_batch_class]
         return [n for name in names for n in (name, f"{name}Test")]
 
     def render_prompt(self, values: dict[str, str]) -> str:
@@ -306,10 +323,20 @@ SHARED_CLASSES = (
     "TextChunks",
     "VectorCodec",
     "SearchResult",
+    "ModelControls",
+    "ModelWork",
+    "ModelJob",
+    "RecordWrites",
+    "ModelRunSweep",
+    "ModelRunRetry",
+    "TestData",
 )
+# The stub is test code itself; an interface has no code to test; the test data factory is the user's own.
+UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "TestData")
+# Shared classes of the work on records: generated when a prompt has ``record``.
+RECORD_SHARED_CLASSES = ("ModelWork", "ModelJob", "RecordWrites", "ModelRunSweep", "ModelRunRetry", "TestData")
 # Shared classes of retrieval, generated when the spec has an [[index]].
 RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult")
-UNTESTED_SHARED_CLASSES = ("ModelsClientStub",)
 
 
 @dataclass(frozen=True)
@@ -344,8 +371,17 @@ class Spec:
     def prompt_named(self, name: str) -> Prompt:
         return next(p for p in self.prompts if p.name == name)
 
+    def record_prompts(self) -> list[Prompt]:
+        """The prompts with ``record``, whose work on records the shared job runs."""
+        return [p for p in self.prompts if p.record]
+
     def shared_classes(self) -> list[str]:
         """The shared classes this spec generates, without their tests."""
-        needed = {"Models": bool(self.models), "JsonAnswer": any(p.outputs for p in self.prompts)}
+        needed = {
+            "Models": bool(self.models),
+            "JsonAnswer": any(p.outputs for p in self.prompts),
+            "ModelControls": any(p.calls_model for p in self.prompts),
+        }
+        needed |= {name: bool(self.record_prompts()) for name in RECORD_SHARED_CLASSES}
         needed |= dict.fromkeys(RETRIEVAL_CLASSES, bool(self.indexes))
         return [name for name in SHARED_CLASSES if needed.get(name, True)]
