@@ -192,7 +192,7 @@ def test_without_an_index_nothing_of_retrieval_is_generated() -> None:
             'ground = { index = "SimilarCases", query = "question", k = 4 }\n', ""
         )
     )
-    assert not any("SearchResult" in path or "/objects/" in path for path in files)
+    assert not any("SearchResult" in path or "Chunk__c" in path for path in files)
     generation = next(text for path, text in files.items() if path.endswith("/AiGeneration.cls"))
     assert "sources" not in generation
 
@@ -200,7 +200,8 @@ def test_without_an_index_nothing_of_retrieval_is_generated() -> None:
 def test_a_grounded_prompt_searches_its_index_and_carries_the_sources() -> None:
     files = files_of(HEADER + GROUNDED)
     service = next(text for path, text in files.items() if path.endswith("/AnswerService.cls"))
-    assert "new SimilarCasesRetriever(client).search(question, GROUND_K)" in service
+    assert "String admitted = AiModelControls.admit(PROMPT_NAME, question);" in service
+    assert "new SimilarCasesRetriever(client).search(admitted, GROUND_K)" in service
     assert "values.put('context', context);" in service
     action = next(text for path, text in files.items() if path.endswith("/AnswerAction.cls"))
     assert "List<Id> sourceIds" in action
