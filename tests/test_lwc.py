@@ -288,7 +288,7 @@ def component_count() -> int:
     specs = [load_spec(REFERENCE_SPEC), awkward_spec()] + [
         load_spec(CASES / case / "apexgen.toml") for case in CASE_NAMES
     ]
-    return sum("lwc" in prompt.expose for spec in specs for prompt in spec.prompts)
+    return sum(prompt.has_component for spec in specs for prompt in spec.prompts)
 
 
 def generated(root: Path, pattern: str) -> list[Path]:

@@ -53,7 +53,7 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
             source, test = TEMPLATES[layer]
             files += apex_class(spec, cls, source.format(kind=kind), **context)
             files += apex_class(spec, f"{cls}Test", test.format(kind=kind), **context)
-        if "lwc" in prompt.expose and prompt.capability != "search":  # search: the controller only
+        if prompt.has_component:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
     return files + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)

@@ -240,6 +240,11 @@ class Prompt:
         return ENTRY_METHODS[self.capability]
 
     @property
+    def has_component(self) -> bool:
+        """Exposed to lwc with a component of its own: a search prompt gets its controller only."""
+        return "lwc" in self.expose and self.capability != "search"
+
+    @property
     def service_class(self) -> str:
         return f"{self.name}Service"
 
