@@ -138,7 +138,7 @@ def test_tools_stop_stops_the_daemons_and_status_lists_them(project, cli):
     status = cli("tools", "status", "--project-dir", str(project))
     assert f"for {project}, idle" in status.output
     [running] = daemon.running_daemons()
-    stopped = cli("tools", "stop")
+    stopped = cli("tools", "stop", "--project-dir", str(project))
     assert stopped.exit_code == 0 and "Stopped 1 check daemon(s)." in stopped.output
     assert wait_for_exit(running["pid"], 15)
     assert daemon.running_daemons() == []

@@ -56,7 +56,7 @@ def assert_same_tree(ours: dict[str, bytes], expected: dict[str, bytes]) -> None
             assert ours[path] == data, path
 
 
-@pytest.mark.parametrize("case", ["strategies", "digital_and_unignored", "merges_and_folders"])
+@pytest.mark.parametrize("case", ["strategies", "digital_and_unignored", "merges_and_folders", "agent"])
 def test_conversion_matches_what_sf_wrote(case: str, tmp_path: Path) -> None:
     conversion = convert_project(case_project(case, tmp_path))
     assert_same_tree(conversion.files(), tree(CASES / case / "expected"))

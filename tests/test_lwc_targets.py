@@ -49,7 +49,7 @@ def bundles(spec) -> dict[str, Bundle]:
             public=set(re.findall(r"@api\s+(?:get\s+)?(\w+)", js)),
             flow_inputs={p.get("name") for p in properties if p.get("role") == "inputOnly"},
             flow_outputs={p.get("name") for p in properties if p.get("role") == "outputOnly"},
-            imports_api=bool(re.match(r"import \{ LightningElement, api\b", js)),
+            imports_api=bool(re.search(r"^import \{ LightningElement, api\b", js, re.M)),
         )
     return found
 

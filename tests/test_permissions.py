@@ -47,7 +47,25 @@ def test_an_unpackaged_project_gets_it_too_and_services_are_never_granted() -> N
     found = permission_sets(REPO / "apexgen.toml")
     assert len(found) == 1
     classes = etree.fromstring(next(iter(found.values()))).findall(f"{MD}classAccesses/{MD}apexClass")
-    assert classes and not [c.text for c in classes if not c.text.endswith(("Action", "Controller"))]
+    # the run log's retry action is an entry point too
+    assert classes and not [c.text for c in classes if not c.text.endswith(("Action", "Controller", "ModelRunRetry"))]
+
+
+def test_whoever_saves_records_of_a_record_prompt_may_write_the_run_log() -> None:
+    document = etree.fromstring(next(iter(permission_sets(CASES / "record-trigger" / "apexgen.toml").values())))
+    schema = metadata_schema("PermissionSet")
+    assert schema.validate(document), schema.error_log
+    (run_log,) = document.findall(f"{MD}objectPermissions")
+    assert run_log.findtext(f"{MD}object") == "DeskModelRun__c"
+    assert [run_log.findtext(f"{MD}{flag}") for flag in ("allowCreate", "allowRead", "allowEdit", "allowDelete")] == [
+        "true",
+        "true",
+        "true",
+        "false",
+    ]
+    fields = {f.findtext(f"{MD}field") for f in document.findall(f"{MD}fieldPermissions")}
+    assert {"DeskModelRun__c.Status__c", "DeskModelRun__c.Written__c", "DeskModelRun__c.TotalTokens__c"} <= fields
+    assert "DeskModelRunRetry" in [c.text for c in document.findall(f"{MD}classAccesses/{MD}apexClass")]
 
 
 def test_a_project_without_entry_points_has_no_permission_set() -> None:

@@ -99,7 +99,60 @@ BAD_RECORDS = [
 ]
 
 
-@pytest.mark.parametrize("line, key, rule", BAD_RECORDS)
+# --- what a write may put into a field (standard fields from apexgen's table, custom ones from objects/) --------
+
+BAD_WRITES = [
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "NextStep" } }',
+        "prompt[0].record.write.text",
+        "writes free text (the answer text) into Opportunity.NextStep, a text field of 255 characters",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "CaseNumber" } }',
+        "prompt[0].record.write.text",
+        "writes Case.CaseNumber, which is read-only (the API cannot update it)",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "SuppliedName" } }',
+        "prompt[0].record.write.text",
+        "writes Case.SuppliedName, which is read-only (the API cannot update it, only set it when the record is "
+        "created)",
+    ),
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "ExpectedRevenue" } }',
+        "prompt[0].record.write.text",
+        "writes Opportunity.ExpectedRevenue, a formula or roll-up field: it cannot be written",
+    ),
+    (
+        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { category = "Amount" } }',
+        "prompt[0].record.write.category",
+        "writes output category (String) into Opportunity.Amount, a currency field that cannot hold it",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { category = "Priority" } }',
+        "prompt[0].record.write.category",
+        "writes choices Problem, Question that the picklist Case.Priority does not have (its values: High, Medium, Low)",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Type" } }',
+        "prompt[0].record.write.text",
+        "writes free text (the answer text) into Case.Type, a picklist, which takes only its values",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "description" } }',
+        "prompt[0].record.write.text",
+        "writes description, which the prompt also reads (inputs); add it to record.rewrite",
+    ),
+    (
+        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Comments" }, '
+        'rewrite = ["Comments"] }',
+        "prompt[0].record.rewrite[0]",
+        "names Comments, which is not both read (inputs) and written (write)",
+    ),
+]
+
+
+@pytest.mark.parametrize("line, key, rule", BAD_RECORDS + BAD_WRITES)
 def test_bad_records_are_refused_naming_file_key_and_rule(project, cli, line, key, rule):
     write_spec(project, HEADER + PROMPT + line + "\n")
 
@@ -109,7 +162,8 @@ def test_bad_records_are_refused_naming_file_key_and_rule(project, cli, line, ke
     assert f"apexgen.toml: {key}: " in unplaced(result.output) and rule in unplaced(result.output), unplaced(
         result.output
     )
-    assert not (project / "force-app/main/default/flows").exists()
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert not (project / "force-app/main/default/classes").exists()
 
 
 def test_custom_fields_are_checked_against_the_project_metadata(project, cli):
@@ -255,71 +309,6 @@ def test_a_record_prompt_keeps_the_name_record_id_for_the_record(project, cli):
     assert "apexgen.toml: prompt[0].record: needs the input name recordId" in unplaced(result.output)
 
 
-# --- what a write may put into a field (standard fields from apexgen's table, custom ones from objects/) --------
-
-BAD_WRITES = [
-    (
-        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "NextStep" } }',
-        "prompt[0].record.write.text",
-        "writes free text (the answer text) into Opportunity.NextStep, a text field of 255 characters",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "CaseNumber" } }',
-        "prompt[0].record.write.text",
-        "writes Case.CaseNumber, which is read-only (the API cannot update it)",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "SuppliedName" } }',
-        "prompt[0].record.write.text",
-        "writes Case.SuppliedName, which is read-only (the API cannot update it, only set it when the record is "
-        "created)",
-    ),
-    (
-        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { text = "ExpectedRevenue" } }',
-        "prompt[0].record.write.text",
-        "writes Opportunity.ExpectedRevenue, a formula or roll-up field: it cannot be written",
-    ),
-    (
-        'record = { object = "Opportunity", inputs = { subject = "Name" }, write = { category = "Amount" } }',
-        "prompt[0].record.write.category",
-        "writes output category (String) into Opportunity.Amount, a currency field that cannot hold it",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { category = "Priority" } }',
-        "prompt[0].record.write.category",
-        "writes choices Problem, Question that the picklist Case.Priority does not have (its values: High, Medium, Low)",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Type" } }',
-        "prompt[0].record.write.text",
-        "writes free text (the answer text) into Case.Type, a picklist, which takes only its values",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "description" } }',
-        "prompt[0].record.write.text",
-        "writes description, which the prompt also reads (inputs); add it to record.rewrite",
-    ),
-    (
-        'record = { object = "Case", inputs = { subject = "Description" }, write = { text = "Comments" }, '
-        'rewrite = ["Comments"] }',
-        "prompt[0].record.rewrite[0]",
-        "names Comments, which is not both read (inputs) and written (write)",
-    ),
-]
-
-
-@pytest.mark.parametrize("line, key, rule", BAD_WRITES)
-def test_writes_a_field_cannot_take_are_refused_naming_the_key_and_the_rule(project, cli, line, key, rule):
-    write_spec(project, HEADER + PROMPT + line + "\n")
-
-    result = cli("generate", cwd=project)
-
-    assert result.exit_code == 2
-    assert f"apexgen.toml: {key}: {rule}" in unplaced(result.output), unplaced(result.output)
-    assert len(result.output.strip().splitlines()) == 1, result.output
-    assert not (project / "force-app/main/default/classes").exists()
-
-
 def test_rewrite_lets_the_answer_replace_a_field_the_prompt_reads():
     spec = (
         HEADER
@@ -462,3 +451,62 @@ def test_the_work_on_records_ships_off_in_a_managed_package(namespace, on_record
     assert values["RunOnRecords__c"] == on_records
     assert values["Enabled__c"] == "true"
     assert record.findtext("m:protected", namespaces=NS) == "false"  # a subscriber admin switches it on
+
+
+def test_init_with_a_namespace_ships_the_work_on_records_off_and_its_test_shows_no_call_until_on(cli, tmp_path):
+    root = tmp_path / "demo"
+    assert cli("init", str(root), "--namespace", "acme").exit_code == 0
+    assert cli("generate", cwd=root).exit_code == 0
+    default = root / "force-app/main/default"
+
+    setting = etree.parse(str(default / "customMetadata/AiModelSetting.TriageCase.md-meta.xml")).getroot()
+    values = {
+        v.findtext("m:field", namespaces=NS): v.findtext("m:value", namespaces=NS)
+        for v in setting.iterfind("m:values", NS)
+    }
+    job_test = (default / "classes/AiModelJobTest.cls").read_text("utf-8")
+    test = job_test[job_test.index("static void nothingIsQueuedWhileTheWorkOnRecordsIsOff()") :]
+    test = test[: test.index("@IsTest")]
+
+    assert values["RunOnRecords__c"] == "false"
+    # the Apex test reads the settings as installed, queues a record, and finds no run and no call until on
+    assert "AiModelControls.settings = AiModelSetting__mdt.getAll();" in test
+    assert test.index("Assert.isTrue(stub.calledMethods.isEmpty(), 'Expected no call');") < test.index(
+        "AiModelControls.settings.put(PROMPT, setting(true, null));"
+    )
+    assert "'Expected the call once switched on'" in test
+
+
+@pytest.mark.parametrize("name", ["prompt_name", "queued", "writeToRecord"])
+def test_names_the_record_work_uses_are_reserved(project, cli, name):
+    write_spec(project, HEADER + PROMPT.replace('{ name = "detail" }', f'{{ name = "{name}" }}') + RECORD)
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 2, result.output
+    assert "prompt[0].inputs[1].name" in result.output
+
+
+def test_the_job_test_asserts_each_case_the_issue_lists():
+    """Compiled and analysed by the real tools in test_apex_proof (not run: no org): each case is one test method."""
+    test = generated(HEADER + PROMPT + RECORD)["AiModelJobTest.cls"]
+    compact = re.sub(r"\s+", " ", test)
+
+    for method, asserted in {
+        "budgetStopsByCountAndTheChainCarriesTheRest": "'Expected the next execution enqueued'",
+        "budgetStopsByCalloutTime": "'Expected no call once the time is spent'",
+        "rateLimitedCallIsRetriedLaterUpToTheAttemptCap": "NOW.addMinutes(2), run.NextAttemptAt__c",
+        "finalizerIsAttachedForTheRunsBeforeTheFirstCall": "job.finalizer.runIds",
+        "finalizerRecordsALimitExceptionOnTheRuns": "'Apex CPU time limit exceeded'",
+        "switchedOffRunIsSkippedWithoutACall": "AiModelJob.SKIPPED, run.Status__c",
+        "hourlyCapDelaysTheWork": "NOW.addMinutes(10), run.NextAttemptAt__c",
+        "valueAPersonSetAfterTheSaveIsKept": "'Expected the value the person set'",
+        "failedSaveIsLoggedOnTheRun": "'ENTITY_IS_DELETED'",
+        "jobWritesTheAnswersAndLogsEachRun": "'Problem', written.Type",
+    }.items():
+        body = compact[compact.index(f"static void {method}()") :]
+        body = body[: body.index("@IsTest")] if "@IsTest" in body else body
+        assert asserted in body, method
+    files = generated(HEADER + PROMPT + RECORD)
+    assert "'x'.repeat(255), fitted" in re.sub(r"\s+", " ", files["AiRecordWritesTest.cls"])
+    assert "static void batchQueuesTheRecordsWithoutASuccessfulRun()" in files["TriageRecordBatchTest.cls"]

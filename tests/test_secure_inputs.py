@@ -93,3 +93,27 @@ def test_platform_namespaces_are_refused(tmp_path: Path, namespace: str) -> None
     spec = root / "apexgen.toml"
     spec.write_text(spec.read_text().replace('namespace = ""', f'namespace = "{namespace}"', 1))
     one_line_error(*run("generate", "--project-dir", str(root)), "project.namespace", "namespace of the platform")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "--severity-threshold", "high"],
+        pytest.param(["deploy", "--instance-url", "https://127.0.0.1:9"], marks=pytest.mark.tools),
+    ],
+    ids=["check high", "deploy"],
+)
+def test_an_interrupted_generate_is_the_check_did_not_complete(tmp_path: Path, command: list[str]) -> None:
+    """Item 6: the journal's "interrupted" finding had severity "warning", outside the severity table, so
+    check --severity-threshold high and every deploy (it checks first, deep where the tools are) ended in
+    exit 123. Now the check says it did not complete (exit 5); the deploy reports the finding and goes on
+    to the org (here unreachable: exit 4)."""
+    root = tmp_path / "project"
+    assert run("init", str(root))[0] == 0
+    assert run("generate", "--project-dir", str(root))[0] == 0
+    (root / ".apexgen" / "journal.json").write_text('{"version": 1, "files": {}}', "utf-8")
+    result = CliRunner().invoke(
+        main, [*command, "--project-dir", str(root)], env={"SF_ACCESS_TOKEN": "t", "APEXGEN_NO_DAEMON": "1"}
+    )
+    assert result.exit_code == (5 if command[0] == "check" else 4), result.output
+    assert "the last 'apexgen generate' did not finish" in result.output

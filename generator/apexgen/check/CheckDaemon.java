@@ -151,6 +151,7 @@ public final class CheckDaemon {
         synchronized (this) {
             running++;
         }
+        boolean keepsAlive = true; // a status request does not: asking how long it idled must not reset it
         try (client) {
             BufferedReader in =
                     new BufferedReader(new InputStreamReader(Channels.newInputStream(client), StandardCharsets.UTF_8));
@@ -159,6 +160,7 @@ public final class CheckDaemon {
             JsonObject reply;
             try {
                 JsonObject request = JsonParser.parseString(line == null ? "{}" : line).getAsJsonObject();
+                keepsAlive = !(request.has("op") && request.get("op").getAsString().equals("status"));
                 if (request.has("op") && request.get("op").getAsString().equals("jorje")) {
                     streamJorje(request, out);
                     return;
@@ -177,7 +179,9 @@ public final class CheckDaemon {
         } finally {
             synchronized (this) {
                 running--;
-                lastRequest = System.currentTimeMillis();
+                if (keepsAlive) {
+                    lastRequest = System.currentTimeMillis();
+                }
             }
         }
     }

@@ -4,11 +4,13 @@ apex-ls must load a whole project before it can say anything about one file of i
 from its cache, 12 s without). Between checks, ``CheckDaemon.java`` keeps that model in memory and
 refreshes only the files that changed and their dependants, as apex-ls does in an editor, and runs
 Salesforce's PmdWrapper and apexgen's JorjeBatch in a JVM that has already loaded and compiled them. The
-first check starts it; it stops by itself after ``IDLE_SECONDS`` without a request, or with
-``apexgen tools stop``.
+first check starts it; it stops by itself after ``IDLE_SECONDS`` without a request (a status request does
+not count), with ``apexgen tools stop`` (the project's) or ``apexgen tools stop --all``, or when a check of
+another project needs room: at most ``MAX_DAEMONS`` run for one user, each with at most ``DAEMON_HEAP`` of
+heap, and the one idle longest stops first.
 
 It listens on a Unix domain socket in a folder only its user can enter, one per project root and tool
-versions. Whenever it cannot be reached or answers with an error, the tool runs alone as it does without a
+versions; apexgen talks to no socket in a folder another user owns or can enter. Whenever it cannot be reached or answers with an error, the tool runs alone as it does without a
 daemon, so the daemon can make a check faster but never change its findings. CI (``CI`` set), ``--no-cache``
 and ``APEXGEN_NO_DAEMON=1`` run without one.
 """
@@ -23,7 +25,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,7 +40,12 @@ IDLE_SECONDS = 30 * 60
 START_SECONDS = 20.0  # for the JVM to bind the socket; loading the project comes later, per request
 # The one-shot tools' options: with C1 alone a first check of NebulaLogger through the daemon took 9.4 s where
 # C2 took 13-17 s, and checks after a change to the class most others use took no longer (1.8-2.3 s).
-DAEMON_JVM_OPTIONS = (*JVM_OPTIONS, LARGE_STACK)
+# A bound on what the daemons of one user hold: they measured 230-390 MB each (resident) on the test
+# projects and NebulaLogger; three with at most 1 GB of heap each stay under 4 GB with the JVMs' own memory,
+# on machines where an afternoon of checks in scratch folders once left 72 of them holding 21 GB.
+MAX_DAEMONS = 3
+DAEMON_HEAP = "-Xmx1g"
+DAEMON_JVM_OPTIONS = (*JVM_OPTIONS, LARGE_STACK, DAEMON_HEAP)
 
 
 T = TypeVar("T")
@@ -75,11 +82,12 @@ def sockets_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"apexgen-{os.getuid()}"
 
 
-def private_sockets_dir() -> Path:
-    """``sockets_dir()``, made if missing; raises DaemonError unless only this user can use it."""
+def private_sockets_dir(create: bool = True) -> Path:
+    """``sockets_dir()``, made if missing (with ``create``); raises DaemonError unless only this user can use it."""
     folder = sockets_dir()
     try:
-        folder.mkdir(mode=0o700, exist_ok=True)
+        if create:
+            folder.mkdir(mode=0o700, exist_ok=True)
         status = folder.lstat()
     except OSError as exc:
         raise DaemonError(f"{folder}: {exc.strerror}") from None
@@ -141,6 +149,15 @@ class Daemon:
             yield
 
     def _start(self) -> None:
+        import fcntl
+
+        # One start at a time for the user, so that two projects starting together keep the bound.
+        with open(self.socket_path.parent / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            make_room()
+            self._spawn()
+
+    def _spawn(self) -> None:
         self.socket_path.unlink(missing_ok=True)  # left by a daemon that died: no one listens on it
         log_dir = check_cache_dir() / "daemon"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -187,26 +204,46 @@ def _listening_on(socket_path: Path) -> bool:
     return True
 
 
-def stop_daemons() -> int:
-    """Stop every check daemon of this user; how many were running."""
-    return len(_ask_every_daemon("stop"))
+def stop_daemons(which: Callable[[dict[str, Any]], bool] | None = None) -> int:
+    """Stop the check daemons whose status ``which`` accepts (every one of this user's without it); how many
+    stopped."""
+    stopped = 0
+    for path, status in _running():
+        if which is None or which(status):
+            with suppress(OSError, DaemonError):
+                ask(path, {"op": "stop"})
+                stopped += 1
+    return stopped
 
 
 def running_daemons() -> list[dict[str, Any]]:
-    """What each running check daemon of this user says of itself: its project, process id and idle time."""
-    return _ask_every_daemon("status")
+    """What each running check daemon of this user says of itself: its project, process id and idle time.
+    Asking does not keep them alive."""
+    return [status for _, status in _running()]
 
 
-def _ask_every_daemon(op: str) -> list[dict[str, Any]]:
-    """The answers to ``op`` of the daemons that listen on a socket in ``sockets_dir()``."""
-    folder = sockets_dir()
-    answers = []
-    for path in sorted(folder.glob("*.sock")) if folder.is_dir() else []:
+def make_room() -> None:
+    """Stop the daemons idle longest until one more can start within MAX_DAEMONS."""
+    running = sorted(_running(), key=lambda daemon: float(daemon[1].get("idleSeconds") or 0), reverse=True)
+    for path, _ in running[: max(0, len(running) - MAX_DAEMONS + 1)]:
+        with suppress(OSError, DaemonError):
+            ask(path, {"op": "stop"})
+
+
+def _running() -> list[tuple[Path, dict[str, Any]]]:
+    """Each socket a daemon listens on in the user's private sockets folder, with its status. A folder that
+    is missing, or that another user owns or can enter, holds no daemon of ours: nothing there is asked."""
+    try:
+        folder = private_sockets_dir(create=False)
+    except DaemonError:
+        return []
+    found = []
+    for path in sorted(folder.glob("*.sock")):
         try:
-            answers.append(ask(path, {"op": op}))
+            found.append((path, ask(path, {"op": "status"})))
         except (OSError, DaemonError):
             continue  # none listens there
-    return answers
+    return found
 
 
 def _send(socket_path: Path, payload: dict[str, Any]) -> socket.socket:

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from apexgen.check.agent import check_agent_metadata
 from apexgen.check.findings import (
     APEX_SUFFIXES,
     INTERRUPTED_RULE,
@@ -19,6 +20,7 @@ from apexgen.check.findings import (
     ProjectFiles,
     starts_with_bom,
 )
+from apexgen.check.json_positions import json_positions
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
 from apexgen.generate.manifest import JOURNAL
@@ -32,44 +34,6 @@ from apexgen.untrusted import json_loads
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
-
-
-def json_positions(text: str) -> dict[tuple[str | int, ...], int]:
-    """Offset at which each member (its key) or array item of the valid JSON ``text`` starts, by path."""
-    from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in typeshed
-
-    decoder = json.JSONDecoder()
-    positions: dict[tuple[str | int, ...], int] = {}
-
-    def skip(index: int) -> int:
-        while index < len(text) and text[index] in " \t\n\r":
-            index += 1
-        return index
-
-    def value(index: int, path: tuple[str | int, ...]) -> int:
-        index = skip(index)
-        opening = text[index]
-        if opening not in "{[":
-            return decoder.raw_decode(text, index)[1]
-        closing = "}" if opening == "{" else "]"
-        index = skip(index + 1)
-        item = 0
-        while text[index] != closing:
-            if opening == "{":
-                key, after_key = scanstring(text, index + 1)
-                positions[path + (key,)] = index
-                index = value(skip(after_key) + 1, path + (key,))  # + 1 skips the colon
-            else:
-                positions[path + (item,)] = index
-                index = value(index, path + (item,))
-                item += 1
-            index = skip(index)
-            if text[index] == ",":
-                index = skip(index + 1)
-        return index + 1
-
-    value(0, ())
-    return positions
 
 
 @cache
@@ -279,4 +243,5 @@ def project_checks(project: ProjectFiles, use_cache: bool = True) -> list[Findin
     findings += check_meta_pairs(project)
     findings += check_byte_order_marks(project)
     findings += check_metadata_xml(project, spec, use_cache)
+    findings += check_agent_metadata(project)
     return findings

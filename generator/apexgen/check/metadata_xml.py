@@ -14,7 +14,9 @@ rest, so the rest is at most a note:
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -41,6 +43,19 @@ ROOT_ELEMENT_BY_SUFFIX = {
     "package.xml": "Package",
 }
 _ELEMENT_NAMED = re.compile(r"Element '([^']+)'")
+# Enumerations Salesforce extends in every release: Flow's actionType (InvocableActionType) gains a value with
+# each new standard invocable action. In a file newer than the bundled schema, a value it lacks is not checked.
+OPEN_ENUMERATIONS = frozenset({"actionType"})
+# SDR's metadata registry (the sf CLI's, which the converter reads) names every type the sf CLI deploys,
+# including those newer than the bundled schema. Read here as data: the check does not depend on the converter.
+SDR_REGISTRY = Path(__file__).resolve().parents[1] / "convert" / "sdr" / "metadataRegistry.json"
+
+
+@cache
+def registry_type_names() -> frozenset[str]:
+    """The metadata type names of SDR's registry."""
+    types = json.loads(SDR_REGISTRY.read_text("utf-8"))["types"]
+    return frozenset(str(t["name"]) for t in types.values() if "name" in t)
 
 
 def _expected_root(name: str) -> str | None:
@@ -106,8 +121,21 @@ def _file_version(path: Path, root: Any, project: ProjectFiles) -> tuple[Any, fl
     return element, own if own is not None else _version(project.source_api_version)
 
 
-def _schema_findings(file: str, document: Any, schema: Any, unknown: set[tuple[int, str]]) -> list[Finding]:
-    """lxml's verdicts on ``document``, as what the Metadata API does with each."""
+def _newer_than_schema(message: str, element: str) -> str | None:
+    """Why an lxml verdict on a file newer than the bundled schema is not checked, or None when it stands."""
+    if "No matching global declaration" in message and element in registry_type_names():
+        return f"{element} is a metadata type newer than the bundled v{schema_api_version()} schema: not checked"
+    if "[facet 'enumeration']" in message and element in OPEN_ENUMERATIONS:
+        value = message.split("The value ", 1)[-1].split(" is not", 1)[0]
+        return f"{element} {value} is not among the values of the bundled v{schema_api_version()} schema, which grow each release: not checked"
+    return None
+
+
+def _schema_findings(
+    file: str, document: Any, schema: Any, unknown: set[tuple[int, str]], newer: bool
+) -> list[Finding]:
+    """lxml's verdicts on ``document`` (``newer``: of an API version the schema predates), as what the Metadata API
+    does with each."""
     findings: list[Finding] = []
     noted: set[str] = set()
     if schema.validate(document):
@@ -147,6 +175,9 @@ def _schema_findings(file: str, document: Any, schema: Any, unknown: set[tuple[i
                         f"required children left out; the platform fills in defaults: {message}",
                     )
                 )
+        elif newer and _newer_than_schema(message, element):
+            reason = _newer_than_schema(message, element) or ""
+            findings.append(Finding(file, int(error.line), int(error.column), NEWER, "xsd", "newer-type", reason))
         else:
             # A value of the wrong type. It stays a blocker in files newer than the schema too: no value
             # seen in real projects was added after v63, and the planted wrong values must stay blockers.
@@ -164,11 +195,15 @@ def check_metadata_xml(project: ProjectFiles, spec: Any, use_cache: bool = True)
     findings = []
     source_version = project.source_api_version
     if spec is not None and source_version and not _same_version(spec.project.api_version, source_version):
+        from apexgen.spec.positions import key_positions
+
+        text = (project.root / SPEC_FILE).read_text("utf-8")  # loaded as the spec just now
+        line, column = key_positions(text).get(("project", "api_version"), (0, 0))
         findings.append(
             Finding(
                 SPEC_FILE,
-                0,
-                0,
+                line,
+                column,
                 NEWER,
                 "meta",
                 "api-version",
@@ -176,12 +211,33 @@ def check_metadata_xml(project: ProjectFiles, spec: Any, use_cache: bool = True)
             )
         )
     if not use_cache:
-        return findings + _file_findings(project, files)
+        return findings + _one_note_per_version(_file_findings(project, files))
     store = FindingsCache(project, "metadata-xml", f"{source_version}\0{schema_api_version()}")
     known, stale = store.split(files)
     found = _file_findings(project, stale) if stale else []
     store.save(stale, found)
-    return findings + known + found
+    return findings + _one_note_per_version(known + found)
+
+
+def _one_note_per_version(findings: list[Finding]) -> list[Finding]:
+    """The API-version notes of files that share one version as one note (a spec of another version than the
+    project's would give one per generated file), at the first of them; every other finding as it is."""
+    notes: dict[str, list[Finding]] = {}
+    kept = []
+    for finding in findings:
+        if finding.tool == "meta" and finding.rule == "api-version":
+            notes.setdefault(finding.message.split(" differs ", 1)[0].split(" ", 1)[-1], []).append(finding)
+        else:
+            kept.append(finding)
+    for version, same in notes.items():
+        first = min(same)
+        if len(same) == 1:
+            kept.append(first)
+            continue
+        reason = first.message.split(" differs ", 1)[1]
+        message = f"{len(same)} files (the first here) have API version {version}, which differs {reason}"
+        kept.append(Finding(first.file, first.line, first.column, first.severity, "meta", "api-version", message))
+    return kept
 
 
 def _file_findings(project: ProjectFiles, files: list[Path]) -> list[Finding]:
@@ -246,7 +302,7 @@ def _file_findings(project: ProjectFiles, files: list[Path]) -> list[Finding]:
                 )
             findings.append(Finding(file, line, 0, NEWER if newer else BLOCKER, "xsd", f"unknown-{kind}", message))
         findings += _schema_findings(
-            file, document, schema, {(line, name) for line, kind, name, _ in unknown if kind == "element"}
+            file, document, schema, {(line, name) for line, kind, name, _ in unknown if kind == "element"}, newer
         )
         if (
             source_version

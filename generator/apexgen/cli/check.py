@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import click
 
 from apexgen.cli.options import json_option, project_dir_option, project_root
 from apexgen.cli.output import echo_result, finish
-from apexgen.errors import ExitCode, ToolsMissingError
+from apexgen.errors import ExitCode, ToolsMissingError, UsageError, one_line
 from apexgen.pins import PINNED_PACKAGES
 
 
@@ -40,9 +42,24 @@ from apexgen.pins import PINNED_PACKAGES
     help="Also fail on rule findings of this severity or a more severe one, as Code Analyzer's flag does: "
     "1 or critical, 2 or high, 3 or moderate, 4 or low, 5 or info. Without it only deploy blockers fail.",
 )
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "vscode", "sarif"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="text: one line per finding; vscode: file:line:col: error|warning|info: message, for a VS Code problem "
+    "matcher (the task apexgen init writes); sarif: one SARIF 2.1.0 document, for code scanning.",
+)
 @json_option("the findings and a summary")
 def check(
-    project_dir: str | None, deep: bool, no_cache: bool, pmd_rules: str, severity_threshold: str | None, as_json: bool
+    project_dir: str | None,
+    deep: bool,
+    no_cache: bool,
+    pmd_rules: str,
+    severity_threshold: str | None,
+    output_format: str,
+    as_json: bool,
 ) -> None:
     """Check an SFDX project offline, before it costs an org round-trip.
 
@@ -70,12 +87,26 @@ def check(
     from apexgen.check.findings import severity_threshold as read_threshold
     from apexgen.check.runner import run_checks
 
+    output_format = output_format.lower()
+    if as_json and output_format != "text":
+        raise UsageError(f"--format {output_format} and --json cannot be combined: each prints one document")
     threshold = read_threshold(severity_threshold)
     findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
     summary = {**summarize(findings, threshold), "deep": deep}
-    if not as_json:
+    if output_format == "sarif":
+        from apexgen import __version__
+        from apexgen.report.editor_formats import sarif
+
+        click.echo(json.dumps(sarif(findings, __version__), indent=2, ensure_ascii=False))
+    elif output_format == "vscode":
+        from apexgen.report.editor_formats import problem_matcher_line
+
+        for finding in findings:
+            click.echo(problem_matcher_line(finding))
+    elif not as_json:
         for finding in findings:
             click.echo(str(finding))
+    if not as_json:
         kind = "deep" if deep else "fast"
         counts = counted(summary["rule_findings"])
         click.echo(f"{summary['errors']} deploy blocker(s), rule findings: {counts or 'none'} ({kind} check)", err=True)
@@ -133,8 +164,6 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
 
     Exits 0 when 'apexgen check --deep' can run, 2 when something is missing.
     """
-    from pathlib import Path
-
     from apexgen.check.apex_ls import mirrored_project
     from apexgen.check.daemon import running_daemons
     from apexgen.check.toolchain import INSTALL_COMMAND, MIN_JAVA, MIN_NODE, tools_status
@@ -162,8 +191,9 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
         lines.append(f"  {place.directory}: {state}")
     daemons = running_daemons()
     for daemon in daemons:
-        project = mirrored_project(Path(daemon["workspace"]))  # the folder its apex-ls mirror stands for
-        lines.append(f"daemon   pid {daemon['pid']} for {project}, idle {daemon['idleSeconds']} s")
+        project = mirrored_project(Path(str(daemon.get("workspace"))))  # the folder its apex-ls mirror stands for
+        shown = one_line(str(project))  # a folder's name may hold escape sequences
+        lines.append(f"daemon   pid {daemon.get('pid')} for {shown}, idle {daemon.get('idleSeconds')} s")
     if not as_json:
         click.echo("\n".join(lines))
     if not ready:
@@ -180,15 +210,20 @@ def tools_status(project_dir: str | None, as_json: bool) -> None:
 
 
 @tools.command("stop")
+@project_dir_option
+@click.option("--all", "every", is_flag=True, help="Stop the check daemons of every project, not this one's.")
 @json_option("how many stopped")
-def tools_stop(as_json: bool) -> None:
-    """Stop the check daemons: the JVMs that keep apex-ls and PMD loaded between deep checks.
+def tools_stop(project_dir: str | None, every: bool, as_json: bool) -> None:
+    """Stop the project's check daemon: the JVM that keeps apex-ls and PMD loaded between deep checks.
 
-    Each stops by itself after half an hour without a check; the next deep check starts one again.
+    Each stops by itself after half an hour without a check, and at most three run (the one idle longest
+    stops first); the next deep check starts one again. --all stops those of every project.
     """
+    from apexgen.check.apex_ls import mirrored_project
     from apexgen.check.daemon import stop_daemons
 
-    stopped = stop_daemons()
+    root = None if every else project_root(project_dir).resolve()
+    stopped = stop_daemons(None if root is None else lambda daemon: mirrored_project(Path(daemon["workspace"])) == root)
     click.echo(f"Stopped {stopped} check daemon(s).", err=True)
     if as_json:
         echo_result({"stopped": stopped})

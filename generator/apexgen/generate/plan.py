@@ -6,11 +6,15 @@ bytes for the same spec.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
+from apexgen.generate.agent import agent_files
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.automation import automation_metadata
 from apexgen.generate.flows import flow_files
 from apexgen.generate.index import index_files, retrieval_context
 from apexgen.generate.lwc import lwc_bundle
+from apexgen.generate.marker import git_attributes, marked
 from apexgen.generate.permissions import permission_set
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.subscriber_models import model_metadata
@@ -39,7 +43,9 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         retrieval = retrieval_context() if "/retrieval/" in template else {}
         files += apex_class(spec, name, template, **shared_context, **retrieval)
     files += index_files(spec)
+    owners: dict[str, str] = {}  # the prompt each file comes from, for its header
     for prompt in spec.prompts:
+        first = len(files)
         kind = KIND_OF[prompt.capability]
         context = {"prompt": prompt, "expected_prompt": expected_prompt(prompt) if kind == "text" else ""}
         layers = [("service", prompt.service_class)]
@@ -56,4 +62,9 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if prompt.has_component:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    return files + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
+        owners.update((file.path, prompt.name) for file in files[first:])
+    spec_name = PurePath(spec.path).name
+    files += agent_files(spec, files) + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
+    files = [marked(file, spec_name, owners.get(file.path)) for file in files]
+    generated = [file.path for file in files if not file.once]
+    return [*files, git_attributes(spec.project.package_dir, generated, spec_name)]

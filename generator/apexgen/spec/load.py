@@ -24,11 +24,12 @@ from apexgen.errors import SpecError, one_line
 from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
+from apexgen.spec.agent import check_agent_keys, expose_of, read_topics
 from apexgen.spec.capabilities import KEYS_NOT_FOR
 from apexgen.spec.consistency import check_collisions, check_feedback_references
 from apexgen.spec.index import check_index_names, read_ground, read_indexes, searched_index
 from apexgen.spec.lwc import read_lwc
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem, namespace_problem, words
+from apexgen.spec.naming import UNPRINTABLE, namespace_problem, require_identifier, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
@@ -63,6 +64,10 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "model_name",
         "options",
         "prompt",
+        "prompt_name",
+        "queued",
+        "record_ids",
+        "recordids",
         "request",
         "requests",
         "result",
@@ -71,6 +76,7 @@ NAMES_USED_BY_GENERATED_CODE = frozenset(
         "system_message",
         "template",
         "values",
+        "writetorecord",
     ]
 ) | frozenset(
     # the variables and elements of the generated Flows, which share one namespace with the inputs
@@ -343,13 +349,8 @@ def _build(data: dict[str, Any], name: str) -> Spec:
         models=models,
         prompts=prompts,
         indexes=indexes,
+        topics=read_topics(data.get("topic", []), prompts, name),
     )
-
-
-def _identifier(value: str, file: str, key: str) -> None:
-    problem = identifier_problem(value)
-    if problem:
-        raise SpecError(file, key, problem)
 
 
 def _printable(raw: dict[str, Any], keys: tuple[str, ...], file: str, at: str) -> None:
@@ -367,7 +368,7 @@ def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
             name, "project.api_version", f"must be {MIN_API_VERSION}.0 or later (the aiplatform namespace needs it)"
         )
     prefix = raw.get("prefix", "Ai")
-    _identifier(prefix, name, "project.prefix")
+    require_identifier(prefix, name, "project.prefix")
     namespace = raw.get("namespace", "")
     problem = namespace_problem(namespace) if namespace else None
     if problem:
@@ -395,7 +396,7 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
     aliases: dict[str, str] = {}
     for alias, value in raw.items():
         key = f"models.{alias}"
-        _identifier(alias, name, key)
+        require_identifier(alias, name, key)
         if alias.lower() in aliases:
             raise SpecError(
                 name,
@@ -445,7 +446,7 @@ def _prompt(
 ) -> Prompt:
     at = f"prompt[{index}]"
     prompt_name = raw["name"]
-    _identifier(prompt_name, name, f"{at}.name")
+    require_identifier(prompt_name, name, f"{at}.name")
     capability = raw["capability"]
     if prompt_name.lower() in JEST_TEST_FILE_NAMES and "lwc" in raw.get("expose", DEFAULT_EXPOSE):
         raise SpecError(
@@ -509,7 +510,7 @@ def _prompt(
                 )
 
     ground = read_ground(raw["ground"], template, inputs, indexes, name, at) if "ground" in raw else None
-    expose = tuple(raw.get("expose", DEFAULT_EXPOSE))
+    expose = expose_of(raw, DEFAULT_EXPOSE)
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
         raise SpecError(name, f"{at}.flows", 'needs the prompt exposed to flow (add "flow" to expose)')
@@ -536,6 +537,7 @@ def _prompt(
         else read_lwc(raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at)
     )
     label = raw.get("label", words(prompt_name))
+    check_agent_keys(raw, expose, label, name, at)
     loc = raw.get("localization")
     return Prompt(
         name=prompt_name,
@@ -567,12 +569,13 @@ def _prompt(
         index=searched,
         k=raw.get("k", 5),
         ground=ground,
+        confirm=raw.get("confirm", False),
     )
 
 
 def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     input_name = raw["name"]
-    _identifier(input_name, name, f"{at}.name")
+    require_identifier(input_name, name, f"{at}.name")
     _printable(raw, ("label", "description"), name, at)
     if input_name in OBJECT_MEMBERS:
         raise SpecError(
@@ -593,4 +596,5 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
         description=raw.get("description", label),
         required=raw.get("required", False),
         multiline=raw.get("multiline", False),
+        pii=raw.get("pii", False),
     )

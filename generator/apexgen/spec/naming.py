@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from apexgen.errors import SpecError
+
 # Salesforce "Reserved Keywords" (Apex Developer Guide), lower-cased. Words reserved for future use are
 # included: a name that compiles today but breaks in a later release is no better than one that fails now.
 RESERVED_WORDS = frozenset(
@@ -169,6 +171,13 @@ def identifier_problem(name: str) -> str | None:
     if name.lower() in RESERVED_WORDS:
         return f"'{name}' is an Apex reserved word"
     return None
+
+
+def require_identifier(value: str, file: str, key: str) -> None:
+    """Raise the spec error naming ``key`` when ``value`` is no usable Apex identifier."""
+    problem = identifier_problem(value)
+    if problem:
+        raise SpecError(file, key, problem)
 
 
 # Namespaces the platform itself uses in the code apexgen generates or that runs beside it: "c" (the

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from apexgen.errors import SpecError
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem, words
+from apexgen.spec.naming import UNPRINTABLE, require_identifier, words
 from apexgen.spec.types import Input, Output
 
 # Fields of the generated Flow action's Result class and locals of its factory method: an output
@@ -42,9 +42,7 @@ def read_outputs(
     for index, item in enumerate(raw):
         key = f"{at}[{index}]"
         name = item["name"]
-        problem = identifier_problem(name)
-        if problem:
-            raise SpecError(file, f"{key}.name", problem)
+        require_identifier(name, file, f"{key}.name")
         if name.lower() in reserved or name.lower() in RESULT_FIELDS:
             raise SpecError(file, f"{key}.name", f"'{name}' is a name the generated code uses itself; choose another")
         if name.lower() in taken:

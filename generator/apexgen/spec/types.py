@@ -50,6 +50,7 @@ class Input:
     required: bool
     sample: str | None = None  # the Apex value generated tests pass; None: one made from the type
     multiline: bool = False  # a String people write several lines in: a text area on screens
+    pii: bool = False  # personally identifiable information (the agent action's lightning:isPII)
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,12 @@ class Prompt:
     index: Index | None = None  # search: the index searched
     k: int = 5  # search: how many results
     ground: Ground | None = None  # generate and chat: the index whose chunks fill {context}
+    confirm: bool = False  # exposed to agent: the agent asks the user before it runs the action
+
+    @property
+    def agent_function(self) -> str:
+        """The developer name of the prompt's agent action (GenAiFunction) when it is exposed to agent."""
+        return self.name
 
     @property
     def entry_method(self) -> str:
@@ -366,12 +373,25 @@ class ProjectSettings:
 
 
 @dataclass(frozen=True)
+class Topic:
+    """An Agentforce topic (GenAiPlugin) that holds the agent actions of some prompts."""
+
+    name: str
+    label: str
+    description: str
+    scope: str
+    instructions: tuple[str, ...]
+    prompts: tuple[str, ...]  # names of prompts exposed to agent
+
+
+@dataclass(frozen=True)
 class Spec:
     path: str
     project: ProjectSettings
     models: tuple[ModelRef, ...]
     prompts: tuple[Prompt, ...]
     indexes: tuple[Index, ...] = ()
+    topics: tuple[Topic, ...] = ()
 
     def prompt_named(self, name: str) -> Prompt:
         return next(p for p in self.prompts if p.name == name)
