@@ -64,7 +64,8 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         files += flow_files(spec, prompt)
         owners.update((file.path, prompt.name) for file in files[first:])
     spec_name = PurePath(spec.path).name
-    files += agent_files(spec, files) + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
+    files += agent_files(spec, files) + model_metadata(spec) + automation_metadata(spec)
+    files += permission_set(spec, files)
     files = [marked(file, spec_name, owners.get(file.path)) for file in files]
     generated = [file.path for file in files if not file.once]
     return [*files, git_attributes(spec.project.package_dir, generated, spec_name)]

@@ -35,6 +35,7 @@ from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
     CONTEXT_PLACEHOLDER,
+    DEFAULT_MAX_LENGTH,
     Index,
     Input,
     Localization,
@@ -494,10 +495,8 @@ def _prompt(
         if problem:
             raise SpecError(name, f"{at}.template", problem)
         used = template_fields(template)
-        for field in used:
-            if field == CONTEXT_PLACEHOLDER and "ground" in raw:
-                continue
-            if field not in {i.name for i in inputs}:
+        for field in used:  # {context} of a grounded prompt is filled by its index
+            if field not in {i.name for i in inputs} | ({CONTEXT_PLACEHOLDER} if "ground" in raw else set()):
                 raise SpecError(
                     name,
                     f"{at}.template",
@@ -530,9 +529,8 @@ def _prompt(
         if "record" in raw
         else None
     )
-    # a search prompt exposed to lwc gets its controller only: its results are for the caller's own component
     lwc_targets, lwc_public = (
-        ((), ())
+        ((), ())  # a search prompt gets its controller only (Prompt.has_component)
         if capability == "search"
         else read_lwc(raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at)
     )
@@ -587,8 +585,9 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
         raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
     label = raw.get("label", words(input_name))
-    if raw.get("multiline") and raw.get("type", "String") != "String":
-        raise SpecError(name, f"{at}.multiline", f"is only for String inputs (this one is {raw['type']})")
+    for key in ("multiline", "max_length"):
+        if key in raw and raw.get("type", "String") != "String":
+            raise SpecError(name, f"{at}.{key}", f"is only for String inputs (this one is {raw['type']})")
     return Input(
         name=input_name,
         type=raw.get("type", "String"),
@@ -596,5 +595,6 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
         description=raw.get("description", label),
         required=raw.get("required", False),
         multiline=raw.get("multiline", False),
+        max_length=raw.get("max_length", DEFAULT_MAX_LENGTH) if raw.get("type", "String") == "String" else 0,
         pii=raw.get("pii", False),
     )

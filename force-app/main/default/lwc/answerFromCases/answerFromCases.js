@@ -5,6 +5,11 @@ import generate from '@salesforce/apex/AnswerFromCasesController.generate';
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['question'];
 
+// The most characters each text input takes; the controller refuses more with the same message.
+const MAX_LENGTHS = [
+    { name: 'question', label: 'Question', maxLength: 4000 }
+];
+
 function isBlank(value) {
     return value == null || String(value).trim() === '';
 }
@@ -41,6 +46,25 @@ export default class AnswerFromCases extends LightningElement {
         };
     }
 
+    // The controller's message for the first input over its length; undefined when none is.
+    tooLongMessage() {
+        const over = MAX_LENGTHS.find(({ name, maxLength }) => String(this.values[name] ?? '').length > maxLength);
+        if (over) {
+            return `${over.label} is too long: at most ${over.maxLength} characters`;
+        }
+        return undefined;
+    }
+
+    // Runs a call of the controller unless an input is too long, which is shown instead.
+    sendChecked(call) {
+        const tooLong = this.tooLongMessage();
+        if (tooLong) {
+            this.errorMessage = tooLong;
+            return Promise.resolve();
+        }
+        return this.whileWaiting(call);
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -55,7 +79,7 @@ export default class AnswerFromCases extends LightningElement {
     }
 
     handleSend() {
-        return this.whileWaiting(async () => {
+        return this.sendChecked(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
         });

@@ -7,6 +7,11 @@ import submitFeedback from '@salesforce/apex/RateAnswerController.submit';
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['customerName'];
 
+// The most characters each text input takes; the controller refuses more with the same message.
+const MAX_LENGTHS = [
+    { name: 'customerName', label: 'Customer Name', maxLength: 4000 }
+];
+
 function isBlank(value) {
     return value == null || String(value).trim() === '';
 }
@@ -35,6 +40,9 @@ export default class DraftReply extends LightningElement {
     set customerName(value) {
         this.values = { ...this.values, customerName: value };
     }
+
+    // Set by the Flow runtime on a Flow screen only: elsewhere Flow events are not supported, so none is fired.
+    @api availableActions;
 
     // On a Flow screen the answer is an output property the Flow can use.
     @api
@@ -80,8 +88,39 @@ export default class DraftReply extends LightningElement {
         };
     }
 
-    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    // The controller's message for the first input over its length; undefined when none is.
+    tooLongMessage() {
+        const over = MAX_LENGTHS.find(({ name, maxLength }) => String(this.values[name] ?? '').length > maxLength);
+        if (over) {
+            return `${over.label} is too long: at most ${over.maxLength} characters`;
+        }
+        return undefined;
+    }
+
+    // Runs a call of the controller unless an input is too long, which is shown instead.
+    sendChecked(call) {
+        const tooLong = this.tooLongMessage();
+        if (tooLong) {
+            this.errorMessage = tooLong;
+            return Promise.resolve();
+        }
+        return this.whileWaiting(call);
+    }
+
+    // Flow calls it when the user goes Next: the Flow reads the answer, so a screen without one stays.
+    @api
+    validate() {
+        if (this.answer) {
+            return { isValid: true };
+        }
+        return { isValid: false, errorMessage: 'Get an answer with Generate before you go on.' };
+    }
+
+    // Tells a Flow screen that its output properties changed.
     announceAnswer() {
+        if (!this.availableActions) {
+            return;
+        }
         this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
     }
 
@@ -99,7 +138,7 @@ export default class DraftReply extends LightningElement {
     }
 
     handleSend() {
-        return this.whileWaiting(async () => {
+        return this.sendChecked(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
             this.announceAnswer();

@@ -4,6 +4,12 @@ import submit from '@salesforce/apex/RateAnswerController.submit';
 
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['generationId', 'rating'];
+
+// The most characters each text input takes; the controller refuses more with the same message.
+const MAX_LENGTHS = [
+    { name: 'generationId', label: 'Generation ID', maxLength: 255 },
+    { name: 'comment', label: 'Comment', maxLength: 4000 }
+];
 const RATINGS = [
     { label: 'Good', value: 'GOOD' },
     { label: 'Bad', value: 'BAD' }
@@ -48,6 +54,25 @@ export default class RateAnswer extends LightningElement {
         };
     }
 
+    // The controller's message for the first input over its length; undefined when none is.
+    tooLongMessage() {
+        const over = MAX_LENGTHS.find(({ name, maxLength }) => String(this.values[name] ?? '').length > maxLength);
+        if (over) {
+            return `${over.label} is too long: at most ${over.maxLength} characters`;
+        }
+        return undefined;
+    }
+
+    // Runs a call of the controller unless an input is too long, which is shown instead.
+    sendChecked(call) {
+        const tooLong = this.tooLongMessage();
+        if (tooLong) {
+            this.errorMessage = tooLong;
+            return Promise.resolve();
+        }
+        return this.whileWaiting(call);
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -62,7 +87,7 @@ export default class RateAnswer extends LightningElement {
     }
 
     handleSend() {
-        return this.whileWaiting(async () => {
+        return this.sendChecked(async () => {
             this.confirmation = undefined;
             this.confirmation = await submit(this.inputValues());
         });

@@ -133,4 +133,18 @@ describe('c-answer-from-cases', () => {
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });
+
+    it('refuses Question over 4000 characters with a message, before any call', async () => {
+        const element = render();
+        fillInputs(element);
+        enter(element, 'question', 'value', 'x'.repeat(4001));
+        await flushPromises();
+
+        button(element, 'Generate').click();
+        await flushPromises();
+
+        expect(generate).not.toHaveBeenCalled();
+        expect(shown(element, '.error').textContent).toBe('Question is too long: at most 4000 characters');
+        expect(control(element, 'question').maxLength).toBe('4000');
+    });
 });

@@ -118,4 +118,18 @@ describe('c-compare-texts', () => {
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });
+
+    it('refuses First Text over 4000 characters with a message, before any call', async () => {
+        const element = render();
+        fillInputs(element);
+        enter(element, 'first', 'value', 'x'.repeat(4001));
+        await flushPromises();
+
+        button(element, 'Compare').click();
+        await flushPromises();
+
+        expect(compare).not.toHaveBeenCalled();
+        expect(shown(element, '.error').textContent).toBe('First Text is too long: at most 4000 characters');
+        expect(control(element, 'first').maxLength).toBe('4000');
+    });
 });

@@ -149,7 +149,7 @@ describe('c-draft-reply', () => {
 
     it('tells a Flow screen about the answer', async () => {
         generate.mockResolvedValue(ANSWER);
-        const element = render();
+        const element = render({ availableActions: ['NEXT', 'BACK'] });
         const changes = [];
         element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
 
@@ -161,6 +161,27 @@ describe('c-draft-reply', () => {
         expect(element.answerText).toBe('Sample answer');
     });
 
+    it('fires no Flow event outside a Flow screen', async () => {
+        generate.mockResolvedValue(ANSWER);
+        const element = render();
+        const changes = [];
+        element.addEventListener('lightning__flowattributechange', (event) => changes.push(event.attributeName));
+
+        await send(element);
+
+        expect(changes).toEqual([]);
+        expect(element.answerText).toBe('Sample answer');
+    });
+
+    it('keeps a Flow screen from going on until there is an answer', async () => {
+        generate.mockResolvedValue(ANSWER);
+        const element = render({ availableActions: ['NEXT'] });
+
+        expect(element.validate()).toEqual({ isValid: false, errorMessage: 'Get an answer with Generate before you go on.' });
+        await send(element);
+        expect(element.validate()).toEqual({ isValid: true });
+    });
+
     it('shows the message of a failed call', async () => {
         generate.mockRejectedValue({ body: { message: 'The Models API is not available.' } });
         const element = render();
@@ -169,6 +190,20 @@ describe('c-draft-reply', () => {
 
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
+    });
+
+    it('refuses Customer Name over 4000 characters with a message, before any call', async () => {
+        const element = render();
+        fillInputs(element);
+        enter(element, 'customerName', 'value', 'x'.repeat(4001));
+        await flushPromises();
+
+        button(element, 'Generate').click();
+        await flushPromises();
+
+        expect(generate).not.toHaveBeenCalled();
+        expect(shown(element, '.error').textContent).toBe('Customer Name is too long: at most 4000 characters');
+        expect(control(element, 'customerName').maxLength).toBe('4000');
     });
 
     it('takes its inputs from a Flow screen or a parent component', () => {

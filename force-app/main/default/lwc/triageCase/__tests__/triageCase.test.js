@@ -155,6 +155,20 @@ describe('c-triage-case', () => {
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });
 
+    it('refuses Case Subject over 4000 characters with a message, before any call', async () => {
+        const element = render();
+        fillInputs(element);
+        enter(element, 'subject', 'value', 'x'.repeat(4001));
+        await flushPromises();
+
+        button(element, 'Generate').click();
+        await flushPromises();
+
+        expect(generate).not.toHaveBeenCalled();
+        expect(shown(element, '.error').textContent).toBe('Case Subject is too long: at most 4000 characters');
+        expect(control(element, 'subject').maxLength).toBe('4000');
+    });
+
     it('fills the inputs the user left blank from the fields of the page record', async () => {
         const element = render({ recordId: '500000000000001AAA' });
         enter(element, 'subject', 'value', 'Typed by the user');
@@ -172,7 +186,39 @@ describe('c-triage-case', () => {
 
         expect(control(element, 'subject').value).toBe('Typed by the user');
         expect(control(element, 'description').value).toBe('From the record: description');
+        expect(shown(element, '.record-notice')).toBeNull();
+        // Optional fields: a field the user may not read is left out of the record, not an error for all.
         // eslint-disable-next-line @lwc/lwc/no-unexpected-wire-adapter-usages
-        expect(getRecord.getLastConfig()).toEqual({ recordId: '500000000000001AAA', fields: ['Case.Subject', 'Case.Description'] });
+        expect(getRecord.getLastConfig()).toEqual({ recordId: '500000000000001AAA', optionalFields: ['Case.Subject', 'Case.Description'] });
+    });
+
+    it('works for a user who cannot see Case Description: that input stays empty and a message says so', async () => {
+        const element = render({ recordId: '500000000000001AAA' });
+
+        // eslint-disable-next-line @lwc/lwc/no-unexpected-wire-adapter-usages
+        getRecord.emit({
+            apiName: 'Case',
+            fields: {
+                Subject: { value: 'From the record: subject' }
+            }
+        });
+        await flushPromises();
+
+        expect(control(element, 'subject').value).toBe('From the record: subject');
+        expect(control(element, 'description').value).toBeUndefined();
+        expect(shown(element, '.record-notice').textContent).toBe('You cannot see Case Description on this record; enter it yourself.');
+        expect(shown(element, 'lightning-card')).not.toBeNull();
+    });
+
+    it('shows why the record could not be read', async () => {
+        const element = render({ recordId: '500000000000001AAA' });
+
+        // eslint-disable-next-line @lwc/lwc/no-unexpected-wire-adapter-usages
+        getRecord.error({ message: 'The requested resource does not exist' });
+        await flushPromises();
+
+        expect(shown(element, '.record-notice').textContent).toBe(
+            'The record could not be read (The requested resource does not exist); enter the values yourself.'
+        );
     });
 });

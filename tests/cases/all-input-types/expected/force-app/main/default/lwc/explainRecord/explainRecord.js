@@ -6,6 +6,11 @@ import generate from '@salesforce/apex/ExplainRecordController.generate';
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['name', 'count'];
 
+// The most characters each text input takes; the controller refuses more with the same message.
+const MAX_LENGTHS = [
+    { name: 'name', label: 'Name', maxLength: 4000 }
+];
+
 // The outputs of the spec: the controller's answer carries their values by name.
 const OUTPUTS = [
     { name: 'verdict', label: 'Verdict' },
@@ -132,6 +137,9 @@ export default class ExplainRecord extends LightningElement {
         this.values = { ...this.values, owner: value };
     }
 
+    // Set by the Flow runtime on a Flow screen only: elsewhere Flow events are not supported, so none is fired.
+    @api availableActions;
+
     // On a Flow screen the answer and its outputs are output properties the Flow can use.
     @api
     get answerText() {
@@ -197,8 +205,39 @@ export default class ExplainRecord extends LightningElement {
         };
     }
 
-    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    // The controller's message for the first input over its length; undefined when none is.
+    tooLongMessage() {
+        const over = MAX_LENGTHS.find(({ name, maxLength }) => String(this.values[name] ?? '').length > maxLength);
+        if (over) {
+            return `${over.label} is too long: at most ${over.maxLength} characters`;
+        }
+        return undefined;
+    }
+
+    // Runs a call of the controller unless an input is too long, which is shown instead.
+    sendChecked(call) {
+        const tooLong = this.tooLongMessage();
+        if (tooLong) {
+            this.errorMessage = tooLong;
+            return Promise.resolve();
+        }
+        return this.whileWaiting(call);
+    }
+
+    // Flow calls it when the user goes Next: the Flow reads the answer, so a screen without one stays.
+    @api
+    validate() {
+        if (this.answer) {
+            return { isValid: true };
+        }
+        return { isValid: false, errorMessage: 'Get an answer with Generate before you go on.' };
+    }
+
+    // Tells a Flow screen that its output properties changed.
     announceAnswer() {
+        if (!this.availableActions) {
+            return;
+        }
         this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
         this.dispatchEvent(new FlowAttributeChangeEvent('verdict', this.verdict));
         this.dispatchEvent(new FlowAttributeChangeEvent('score', this.score));
@@ -221,7 +260,7 @@ export default class ExplainRecord extends LightningElement {
     }
 
     handleSend() {
-        return this.whileWaiting(async () => {
+        return this.sendChecked(async () => {
             this.answer = undefined;
             this.answer = await generate(this.inputValues());
             this.announceAnswer();

@@ -3,6 +3,14 @@ import { LightningElement, api } from 'lwc';
 import { FlowAttributeChangeEvent } from 'lightning/flowSupport';
 import chat from '@salesforce/apex/ConciergeController.chat';
 
+// The most characters each text input takes; the controller refuses more with the same message.
+const MAX_LENGTHS = [
+];
+
+// The conversation sent with each follow-up: its last turns, each cut to the length the controller takes.
+const MAX_HISTORY_TURNS = 10;
+const MAX_TURN_LENGTH = 8000;
+
 // The outputs of the spec: the controller's answer carries their values by name.
 const OUTPUTS = [
     { name: 'greeting', label: 'Greeting' },
@@ -24,6 +32,9 @@ function messageOf(error) {
  * and run `apexgen generate` rather than editing this file.
  */
 export default class Concierge extends LightningElement {
+    // Set by the Flow runtime on a Flow screen only: elsewhere Flow events are not supported, so none is fired.
+    @api availableActions;
+
     // On a Flow screen the answer and its outputs are output properties the Flow can use.
     @api
     get answerText() {
@@ -88,8 +99,42 @@ export default class Concierge extends LightningElement {
         };
     }
 
-    // Tells a Flow screen that its output properties changed; elsewhere nobody listens.
+    // The controller's message for the first input over its length; undefined when none is.
+    tooLongMessage() {
+        const over = MAX_LENGTHS.find(({ name, maxLength }) => String(this.values[name] ?? '').length > maxLength);
+        if (over) {
+            return `${over.label} is too long: at most ${over.maxLength} characters`;
+        }
+        if (this.followUp.length > MAX_TURN_LENGTH) {
+            return `Your message is too long: at most ${MAX_TURN_LENGTH} characters`;
+        }
+        return undefined;
+    }
+
+    // Runs a call of the controller unless an input is too long, which is shown instead.
+    sendChecked(call) {
+        const tooLong = this.tooLongMessage();
+        if (tooLong) {
+            this.errorMessage = tooLong;
+            return Promise.resolve();
+        }
+        return this.whileWaiting(call);
+    }
+
+    // Flow calls it when the user goes Next: the Flow reads the answer, so a screen without one stays.
+    @api
+    validate() {
+        if (this.answer) {
+            return { isValid: true };
+        }
+        return { isValid: false, errorMessage: 'Get an answer with Start Conversation before you go on.' };
+    }
+
+    // Tells a Flow screen that its output properties changed.
     announceAnswer() {
+        if (!this.availableActions) {
+            return;
+        }
         this.dispatchEvent(new FlowAttributeChangeEvent('answerText', this.answerText));
         this.dispatchEvent(new FlowAttributeChangeEvent('greeting', this.greeting));
         this.dispatchEvent(new FlowAttributeChangeEvent('needsAgent', this.needsAgent));
@@ -129,8 +174,9 @@ export default class Concierge extends LightningElement {
 
     // The controller merges the inputs into the first prompt itself; history holds the later turns.
     sendConversation(history) {
-        return this.whileWaiting(async () => {
-            const reply = await chat({ ...this.inputValues(), history });
+        return this.sendChecked(async () => {
+            const sent = history.slice(-MAX_HISTORY_TURNS).map(({ role, content }) => ({ role, content: content.slice(0, MAX_TURN_LENGTH) }));
+            const reply = await chat({ ...this.inputValues(), history: sent });
             this.messages = [...history, { role: 'assistant', content: reply.text }];
             this.answer = reply;
             this.announceAnswer();

@@ -6,6 +6,15 @@ import submitFeedback from '@salesforce/apex/RateController.submit';
 // Inputs the controller refuses when blank: the button stays disabled until they have a value.
 const REQUIRED_INPUTS = ['text'];
 
+// The most characters each text input takes; the controller refuses more with the same message.
+const MAX_LENGTHS = [
+    { name: 'text', label: 'Text', maxLength: 4000 }
+];
+
+// The conversation sent with each follow-up: its last turns, each cut to the length the controller takes.
+const MAX_HISTORY_TURNS = 10;
+const MAX_TURN_LENGTH = 8000;
+
 function isBlank(value) {
     return value == null || String(value).trim() === '';
 }
@@ -81,6 +90,28 @@ export default class Summarize extends LightningElement {
         };
     }
 
+    // The controller's message for the first input over its length; undefined when none is.
+    tooLongMessage() {
+        const over = MAX_LENGTHS.find(({ name, maxLength }) => String(this.values[name] ?? '').length > maxLength);
+        if (over) {
+            return `${over.label} is too long: at most ${over.maxLength} characters`;
+        }
+        if (this.followUp.length > MAX_TURN_LENGTH) {
+            return `Your message is too long: at most ${MAX_TURN_LENGTH} characters`;
+        }
+        return undefined;
+    }
+
+    // Runs a call of the controller unless an input is too long, which is shown instead.
+    sendChecked(call) {
+        const tooLong = this.tooLongMessage();
+        if (tooLong) {
+            this.errorMessage = tooLong;
+            return Promise.resolve();
+        }
+        return this.whileWaiting(call);
+    }
+
     // Runs one call of a controller: the spinner shows meanwhile, and a failure shows its message.
     async whileWaiting(call) {
         this.isWaiting = true;
@@ -116,8 +147,9 @@ export default class Summarize extends LightningElement {
 
     // The controller merges the inputs into the first prompt itself; history holds the later turns.
     sendConversation(history) {
-        return this.whileWaiting(async () => {
-            const reply = await chat({ ...this.inputValues(), history });
+        return this.sendChecked(async () => {
+            const sent = history.slice(-MAX_HISTORY_TURNS).map(({ role, content }) => ({ role, content: content.slice(0, MAX_TURN_LENGTH) }));
+            const reply = await chat({ ...this.inputValues(), history: sent });
             this.messages = [...history, { role: 'assistant', content: reply.text }];
             this.answer = reply;
             this.followUp = '';

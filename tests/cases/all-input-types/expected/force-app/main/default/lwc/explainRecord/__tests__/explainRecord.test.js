@@ -166,7 +166,7 @@ describe('c-explain-record', () => {
 
     it('tells a Flow screen about the answer and its outputs', async () => {
         generate.mockResolvedValue(ANSWER);
-        const element = render();
+        const element = render({ availableActions: ['NEXT', 'BACK'] });
         const changes = [];
         element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
 
@@ -181,6 +181,27 @@ describe('c-explain-record', () => {
             ['assignee', ANSWER.outputs.assignee]
         ]);
         expect(element.answerText).toBe('Sample answer');
+    });
+
+    it('fires no Flow event outside a Flow screen', async () => {
+        generate.mockResolvedValue(ANSWER);
+        const element = render();
+        const changes = [];
+        element.addEventListener('lightning__flowattributechange', (event) => changes.push(event.attributeName));
+
+        await send(element);
+
+        expect(changes).toEqual([]);
+        expect(element.answerText).toBe('Sample answer');
+    });
+
+    it('keeps a Flow screen from going on until there is an answer', async () => {
+        generate.mockResolvedValue(ANSWER);
+        const element = render({ availableActions: ['NEXT'] });
+
+        expect(element.validate()).toEqual({ isValid: false, errorMessage: 'Get an answer with Generate before you go on.' });
+        await send(element);
+        expect(element.validate()).toEqual({ isValid: true });
     });
 
     it('shows each output of the answer with its label', async () => {
@@ -214,6 +235,20 @@ describe('c-explain-record', () => {
 
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
+    });
+
+    it('refuses Name over 4000 characters with a message, before any call', async () => {
+        const element = render();
+        fillInputs(element);
+        enter(element, 'name', 'value', 'x'.repeat(4001));
+        await flushPromises();
+
+        button(element, 'Generate').click();
+        await flushPromises();
+
+        expect(generate).not.toHaveBeenCalled();
+        expect(shown(element, '.error').textContent).toBe('Name is too long: at most 4000 characters');
+        expect(control(element, 'name').maxLength).toBe('4000');
     });
 
     it('takes its inputs from a Flow screen or a parent component', () => {

@@ -163,7 +163,7 @@ describe('c-concierge', () => {
 
     it('tells a Flow screen about the answer and its outputs', async () => {
         chat.mockResolvedValue(ANSWER);
-        const element = render();
+        const element = render({ availableActions: ['NEXT', 'BACK'] });
         const changes = [];
         element.addEventListener('lightning__flowattributechange', (event) => changes.push([event.attributeName, event.attributeValue]));
 
@@ -175,6 +175,27 @@ describe('c-concierge', () => {
             ['needsAgent', ANSWER.outputs.needsAgent]
         ]);
         expect(element.answerText).toBe('Sample answer');
+    });
+
+    it('fires no Flow event outside a Flow screen', async () => {
+        chat.mockResolvedValue(ANSWER);
+        const element = render();
+        const changes = [];
+        element.addEventListener('lightning__flowattributechange', (event) => changes.push(event.attributeName));
+
+        await send(element);
+
+        expect(changes).toEqual([]);
+        expect(element.answerText).toBe('Sample answer');
+    });
+
+    it('keeps a Flow screen from going on until there is an answer', async () => {
+        chat.mockResolvedValue(ANSWER);
+        const element = render({ availableActions: ['NEXT'] });
+
+        expect(element.validate()).toEqual({ isValid: false, errorMessage: 'Get an answer with Start Conversation before you go on.' });
+        await send(element);
+        expect(element.validate()).toEqual({ isValid: true });
     });
 
     it('shows each output of the answer with its label', async () => {
@@ -201,5 +222,20 @@ describe('c-concierge', () => {
 
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
+    });
+
+    it('sends only the last 10 turns of a long conversation', async () => {
+        chat.mockResolvedValue(ANSWER);
+        const element = render();
+
+        await send(element);
+        for (let turn = 1; turn <= 10; turn++) {
+            // eslint-disable-next-line no-await-in-loop
+            await followUp(element, `Follow-up ${turn}`);
+        }
+
+        const { history } = chat.mock.calls[chat.mock.calls.length - 1][0];
+        expect(history).toHaveLength(10);
+        expect(history[history.length - 1]).toEqual({ role: 'user', content: 'Follow-up 10' });
     });
 });

@@ -121,4 +121,18 @@ describe('c-thumbs-up', () => {
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });
+
+    it('refuses Generation ID over 255 characters with a message, before any call', async () => {
+        const element = render();
+        fillInputs(element);
+        enter(element, 'generationId', 'value', 'x'.repeat(256));
+        await flushPromises();
+
+        button(element, 'Send Feedback').click();
+        await flushPromises();
+
+        expect(submit).not.toHaveBeenCalled();
+        expect(shown(element, '.error').textContent).toBe('Generation ID is too long: at most 255 characters');
+        expect(control(element, 'generationId').maxLength).toBe('255');
+    });
 });

@@ -133,4 +133,18 @@ describe('c-recap', () => {
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });
+
+    it('refuses Text over 4000 characters with a message, before any call', async () => {
+        const element = render();
+        fillInputs(element);
+        enter(element, 'text', 'value', 'x'.repeat(4001));
+        await flushPromises();
+
+        button(element, 'Generate').click();
+        await flushPromises();
+
+        expect(generate).not.toHaveBeenCalled();
+        expect(shown(element, '.error').textContent).toBe('Text is too long: at most 4000 characters');
+        expect(control(element, 'text').maxLength).toBe('4000');
+    });
 });

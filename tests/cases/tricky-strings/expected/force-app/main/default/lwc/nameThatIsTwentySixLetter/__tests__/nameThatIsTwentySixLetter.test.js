@@ -180,4 +180,33 @@ describe('c-name-that-is-twenty-six-letter', () => {
         expect(shown(element, '.error').textContent).toBe('The Models API is not available.');
         expect(shown(element, 'lightning-spinner')).toBeNull();
     });
+
+    it('refuses Subject — “quoted” ’s over 4000 characters with a message, before any call', async () => {
+        const element = render();
+        fillInputs(element);
+        enter(element, 'subjectLine', 'value', 'x'.repeat(4001));
+        await flushPromises();
+
+        button(element, 'Start Conversation').click();
+        await flushPromises();
+
+        expect(chat).not.toHaveBeenCalled();
+        expect(shown(element, '.error').textContent).toBe('Subject — “quoted” ’s is too long: at most 4000 characters');
+        expect(control(element, 'subjectLine').maxLength).toBe('4000');
+    });
+
+    it('sends only the last 10 turns of a long conversation', async () => {
+        chat.mockResolvedValue(ANSWER);
+        const element = render();
+
+        await send(element);
+        for (let turn = 1; turn <= 10; turn++) {
+            // eslint-disable-next-line no-await-in-loop
+            await followUp(element, `Follow-up ${turn}`);
+        }
+
+        const { history } = chat.mock.calls[chat.mock.calls.length - 1][0];
+        expect(history).toHaveLength(10);
+        expect(history[history.length - 1]).toEqual({ role: 'user', content: 'Follow-up 10' });
+    });
 });
