@@ -36,11 +36,6 @@ def init(directory: str | None, api_version: str, namespace: str, existing: bool
     for the Even Better TOML extension), .vscode/extensions.json recommends that extension, and
     .vscode/tasks.json runs apexgen generate and apexgen check with problem matchers.
 
-    \b
-    Examples:
-      apexgen init my-project                 a new project in ./my-project
-      apexgen init my-project --namespace acme
-      cd my-sfdx-project && apexgen init --existing
     """
     from apexgen.generate.scaffold import init_existing, init_project
 
