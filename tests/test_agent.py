@@ -42,7 +42,8 @@ def agent_prompt(inputs: str, outputs: str = "", extra: str = "") -> str:
 
 
 def generated(spec: str) -> dict[str, str]:
-    return {f.path.split("main/default/", 1)[1]: f.content for f in render_plan(parse_spec(spec))}
+    plan = render_plan(parse_spec(spec))
+    return {f.path.split("main/default/", 1)[1]: f.content for f in plan if "main/default/" in f.path}
 
 
 def all_types_spec() -> str:

@@ -282,7 +282,8 @@ def test_spec_api_version_that_disagrees_with_sfdx_project_is_a_warning(tmp_path
     root = copy_case("clean", tmp_path / "project")
     spec = root / "apexgen.toml"
     spec.write_text(spec.read_text().replace('api_version = "65.0"', 'api_version = "64.0"'))
-    assert where(run_checks(root)) == {("apexgen.toml", 0, "meta", "api-version")}
+    line = [text.startswith("api_version") for text in spec.read_text().splitlines()].index(True) + 1
+    assert where(run_checks(root)) == {("apexgen.toml", line, "meta", "api-version")}  # at the key
 
 
 @pytest.mark.parametrize(

@@ -115,3 +115,20 @@ def test_commands_find_their_project_from_any_folder_inside_it(tmp_path: Path) -
     with contextlib.chdir(tmp_path):
         elsewhere = CliRunner().invoke(main, ["generate", "--project-dir", str(root), "--dry-run", "--json"])
         assert elsewhere.exit_code == 0 and json.loads(elsewhere.stdout)["result"]["written"] is False
+
+
+@pytest.mark.parametrize("path", [" ".join(path) for path, _ in leaf_commands(main)])
+def test_every_command_s_help_ends_with_examples_that_parse(path: str) -> None:
+    """Each example names the command and only flags it has (parsed by click, not run)."""
+    import shlex
+
+    from apexgen.cli.examples import EXAMPLES
+
+    help_text = CliRunner().invoke(main, [*path.split(), "--help"]).output
+    assert "Examples:" in help_text
+    command = {" ".join(p): c for p, c in leaf_commands(main)}[path]
+    for example, _ in EXAMPLES[path]:
+        words = shlex.split(example.split(" > ")[0])
+        assert words[: 1 + len(path.split())] == ["apexgen", *path.split()], example
+        assert example in help_text
+        command.make_context(path, words[1 + len(path.split()) :])  # raises on an unknown flag or bad value

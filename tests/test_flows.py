@@ -85,8 +85,7 @@ def test_every_reference_resolves_and_every_element_is_reachable(path):
     for target in names(flow, "//m:targetReference"):
         assert target in elements, f"connector to missing element {target}"
     for reference in names(flow, "//m:elementReference | //m:leftValueReference | //m:assignToReference"):
-        global_reference = reference.startswith(("$Flow.", "$Record.", "$GlobalConstant."))
-        assert global_reference or reference in declared, f"unknown reference {reference}"
+        assert reference.startswith(("$Flow.", "$Record.")) or reference in declared, f"unknown reference {reference}"
     for merge_field in re.findall(r"\{!([^}]+)\}", etree.tostring(flow, encoding="unicode")):
         assert merge_field.startswith(("$Flow.", "$Record.")) or merge_field in declared, merge_field
     for choice in names(flow, "//m:choiceReferences"):
@@ -239,15 +238,16 @@ def test_record_flow_only_queues_the_record_after_commit():
 
     (call,) = flow.findall("m:actionCalls", NS)
     sent = {
-        p.findtext("m:name", namespaces=NS): p.findtext("m:value/m:elementReference", namespaces=NS)
+        p.findtext("m:name", namespaces=NS): p.findtext("m:value/*", namespaces=NS)
         for p in call.findall("m:inputParameters", NS)
     }
     assert sent == {
         "subject": "$Record.Subject",
         "description": "$Record.Description",
         "recordId": "$Record.Id",
-        "writeToRecord": "$GlobalConstant.True",
+        "writeToRecord": "true",
     }
+    assert call.findtext("m:inputParameters[m:name='writeToRecord']/m:value/m:booleanValue", namespaces=NS) == "true"
     request, _ = invocable_variables("TriageCaseAction")
     assert set(sent) <= request
     # the job writes the answer under a row lock: the Flow writes nothing and decides nothing

@@ -267,7 +267,12 @@ def lwc_project(tmp_path_factory) -> Path:
         files = lwc_files(spec)
         for bundle in {path.split("/lwc/")[1].split("/")[0] for path in files}:
             # Jest resolves c-<bundle> to one folder: two specs may share a name only with the same component
-            content = {path.split("/lwc/")[1]: text for path, text in files.items() if f"/lwc/{bundle}/" in path}
+            # (the same component, whichever spec its generated-file header names)
+            content = {
+                path.split("/lwc/")[1]: re.sub(r"from \S+\.toml", "from SPEC", text)
+                for path, text in files.items()
+                if f"/lwc/{bundle}/" in path
+            }
             owner, seen = bundles.setdefault(bundle, (name, content))
             assert seen == content, f"component {bundle} differs between {owner} and {name}: rename it in one"
         for path, content in files.items():
@@ -389,6 +394,13 @@ def test_a_record_page_fills_the_inputs_mapped_to_its_record_fields():
     js = reference()[f"{LWC}/triageCase/triageCase.js"]
 
     assert "import { getRecord } from 'lightning/uiRecordApi';" in js
-    assert "@wire(getRecord, { recordId: '$recordId', fields: RECORD_FIELDS })" in js
-    assert "{ input: 'subject', field: 'Subject' }" in js and "{ input: 'description', field: 'Description' }" in js
-    assert "const RECORD_FIELDS = RECORD_INPUTS.map(({ field }) => 'Case.' + field);" in js
+    # optional fields: a user who may not read one still gets the others; schema imports: the package knows them
+    assert "@wire(getRecord, { recordId: '$recordId', optionalFields: RECORD_FIELDS })" in js
+    assert "import CASE_SUBJECT_FIELD from '@salesforce/schema/Case.Subject';" in js
+    assert "{ input: 'subject', label: 'Case Subject', field: CASE_SUBJECT_FIELD }" in js
+    assert "{ input: 'description', label: 'Case Description', field: CASE_DESCRIPTION_FIELD }" in js
+    meta = reference()[f"{LWC}/triageCase/triageCase.js-meta.xml"]
+    assert (
+        '<targetConfig targets="lightning__RecordPage">\n            <objects>\n                <object>Case</object>'
+        in meta
+    )

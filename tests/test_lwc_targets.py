@@ -49,7 +49,7 @@ def bundles(spec) -> dict[str, Bundle]:
             public=set(re.findall(r"@api\s+(?:get\s+)?(\w+)", js)),
             flow_inputs={p.get("name") for p in properties if p.get("role") == "inputOnly"},
             flow_outputs={p.get("name") for p in properties if p.get("role") == "outputOnly"},
-            imports_api=bool(re.match(r"import \{ LightningElement, api\b", js)),
+            imports_api=bool(re.search(r"^import \{ LightningElement, api\b", js, re.M)),
         )
     return found
 
@@ -146,23 +146,24 @@ def test_the_schema_offers_the_targets_the_generator_maps():
 
 PUBLIC_CHOICES = [
     # (keys, @api members, Flow screen inputs, Flow screen outputs)
-    # A Flow screen sets the inputs and reads the answer and the outputs. A Decimal input has no Flow type: it
+    # A Flow screen sets the inputs (and availableActions, which tells the component it is on one), calls
+    # validate() and reads the answer and the outputs. A Decimal input has no Flow type: it
     # is public for a parent component but no Flow property. A Double output has none either: it is shown only.
     (
         'lwc_targets = ["flow_screen"]',
-        {"question", "count", "weight", "answerText", "answerScore"},
+        {"question", "count", "weight", "answerText", "answerScore", "availableActions", "validate"},
         {"question", "count"},
         {"answerText", "answerScore"},
     ),
     (
         'lwc_targets = ["flow_screen"]\nlwc_public = ["count"]',
-        {"count", "answerText", "answerScore"},
+        {"count", "answerText", "answerScore", "availableActions", "validate"},
         {"count"},
         {"answerText", "answerScore"},
     ),
     (
         'lwc_targets = ["flow_screen"]\nlwc_public = []',
-        {"answerText", "answerScore"},
+        {"answerText", "answerScore", "availableActions", "validate"},
         set(),
         {"answerText", "answerScore"},
     ),

@@ -756,3 +756,16 @@ def test_the_org_of_the_sf_cli_gives_the_my_domain_and_client_credentials_the_to
         assert result.exit_code == 0, result.output
     assert len(cli.fake.token_requests) == 2
     assert all("00Dsf-session" not in str(request) for request in cli.fake.api_requests)
+
+
+def test_a_model_answer_reaches_the_terminal_as_text_not_escape_sequences(cli: ModelsCli) -> None:
+    """Issue 23, item 12: answers with terminal escape sequences were printed raw."""
+    answer = {
+        "id": "gen-1",
+        "generation": {"id": "gen-1\x1b]0;x\x07", "generatedText": "line one\n\x1b[2J\x1b]0;owned\x07\tline two\u202e"},
+    }
+    cli.fake.replies.append(CannedReply(200, answer))
+    result = cli.run("generate", "-m", CHAT_MODEL, "hello")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "line one\n\\x1b[2J\\x1b]0;owned\\x07\tline two\\u202e\n"
+    assert "\x1b" not in result.output

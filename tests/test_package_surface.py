@@ -83,7 +83,7 @@ def test_promote_records_the_global_surface_api_properties_and_targets(org: Fake
     assert recorded["apex"]["SummarizeAction.Request.text"] == "global String text"
     assert {key.split(".")[0] for key in recorded["apex"]} == {"RateAction", "SimilarAction", "SummarizeAction"}
     assert recorded["components"]["summarize"] == {
-        "api": ["answerText", "text"],
+        "api": ["answerText", "availableActions", "text", "validate"],
         "targets": ["lightning__AppPage", "lightning__FlowScreen"],
     }
 
@@ -186,7 +186,9 @@ def test_a_released_upload_records_the_surface_and_the_next_upload_must_keep_it(
     assert "in .apexgen/released/1.0.0.json: commit it with the project" in released.stderr
     assert json.loads((project / ".apexgen/released/1.0.0.json").read_text())["components"]["summarize"]["api"] == [
         "answerText",
+        "availableActions",
         "text",
+        "validate",
     ]
     edit(project / BUNDLE / "summarize.js-meta.xml", "<target>lightning__AppPage</target>", "")
     uploads = len(org.uploads)

@@ -55,8 +55,9 @@ def test_whoever_saves_records_of_a_record_prompt_may_write_the_run_log() -> Non
     document = etree.fromstring(next(iter(permission_sets(CASES / "record-trigger" / "apexgen.toml").values())))
     schema = metadata_schema("PermissionSet")
     assert schema.validate(document), schema.error_log
-    (run_log,) = document.findall(f"{MD}objectPermissions")
-    assert run_log.findtext(f"{MD}object") == "DeskModelRun__c"
+    objects = {access.findtext(f"{MD}object"): access for access in document.findall(f"{MD}objectPermissions")}
+    assert sorted(objects) == ["Case", "DeskModelRun__c"]  # the record prompt's object, and the run log
+    run_log = objects["DeskModelRun__c"]
     assert [run_log.findtext(f"{MD}{flag}") for flag in ("allowCreate", "allowRead", "allowEdit", "allowDelete")] == [
         "true",
         "true",

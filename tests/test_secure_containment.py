@@ -112,3 +112,19 @@ def test_convert_zip_without_a_file_name_is_a_usage_error(tmp_path: Path) -> Non
     code, stderr = run("convert", "--project-dir", str(root), "--zip", "")
     assert code == 2
     assert "name the file to write, such as deploy.zip" in stderr
+
+
+def test_project_files_that_are_symlinks_out_are_refused(tmp_path: Path, outside: Path) -> None:
+    """Found by the tree fuzzer: sfdx-project.json linked out of the project was read by check and convert."""
+    root = write_project(tmp_path / "project")
+    (outside / "sfdx-project.json").write_text((root / "sfdx-project.json").read_text())
+    (root / "sfdx-project.json").unlink()
+    (root / "sfdx-project.json").symlink_to(outside / "sfdx-project.json")
+    for command in (["check"], ["convert", "--zip", str(tmp_path / "out.zip")]):
+        code, stderr = run(*command, "--project-dir", str(root))
+        assert code == 2 and "sfdx-project.json" in stderr and "leads outside the project" in stderr, stderr
+    (root / "sfdx-project.json").unlink()
+    (root / "sfdx-project.json").write_text((outside / "sfdx-project.json").read_text())
+    (root / ".forceignore").symlink_to(outside / "Secret.cls")
+    code, stderr = run("convert", "--project-dir", str(root), "--zip", str(tmp_path / "out.zip"))
+    assert code == 2 and ".forceignore: a symbolic link that leads outside the project" in stderr, stderr

@@ -93,3 +93,62 @@ def test_platform_namespaces_are_refused(tmp_path: Path, namespace: str) -> None
     spec = root / "apexgen.toml"
     spec.write_text(spec.read_text().replace('namespace = ""', f'namespace = "{namespace}"', 1))
     one_line_error(*run("generate", "--project-dir", str(root)), "project.namespace", "namespace of the platform")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "--severity-threshold", "high"],
+        pytest.param(["deploy", "--instance-url", "https://127.0.0.1:9"], marks=pytest.mark.tools),
+    ],
+    ids=["check high", "deploy"],
+)
+def test_an_interrupted_generate_is_the_check_did_not_complete(tmp_path: Path, command: list[str]) -> None:
+    """Item 6: the journal's "interrupted" finding had severity "warning", outside the severity table, so
+    check --severity-threshold high and every deploy (it checks first, deep where the tools are) ended in
+    exit 123. Now the check says it did not complete (exit 5); the deploy reports the finding and goes on
+    to the org (here unreachable: exit 4)."""
+    root = tmp_path / "project"
+    assert run("init", str(root))[0] == 0
+    assert run("generate", "--project-dir", str(root))[0] == 0
+    (root / ".apexgen" / "journal.json").write_text('{"version": 1, "files": {}}', "utf-8")
+    result = CliRunner().invoke(
+        main, [*command, "--project-dir", str(root)], env={"SF_ACCESS_TOKEN": "t", "APEXGEN_NO_DAEMON": "1"}
+    )
+    assert result.exit_code == (5 if command[0] == "check" else 4), result.output
+    assert "the last 'apexgen generate' did not finish" in result.output
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        (
+            'object = "Case", inputs = { topic = "Subject" }, write = { text = "Descriptionn" }',
+            "did you mean Description?",
+        ),
+        (
+            'object = "Case", inputs = { topic = "Subject" }, write = { text = "CaseNumber" }',
+            "CaseNumber, which is read-only",
+        ),
+        (
+            'object = "Case", inputs = { topic = "Subject" }, write = { text = "CreatedDate" }',
+            "CreatedDate, which is read-only",
+        ),
+        ('object = "Opportunity", inputs = { topic = "Name" }, write = { text = "Amount" }', "a currency field"),
+        ('object = "Case", inputs = { topic = "Subject" }, write = { text = "IsEscalated" }', "a boolean field"),
+    ],
+    ids=["typo", "CaseNumber", "CreatedDate", "String to Currency", "text to checkbox"],
+)
+def test_record_writes_the_org_would_refuse_fail_check_and_generate(tmp_path: Path, record: str, said: str) -> None:
+    """Item 8, with the standard-field table of issue 21: each of these passed the check (exit 0) before."""
+    root = tmp_path / "project"
+    assert run("init", str(root))[0] == 0
+    spec = root / "apexgen.toml"
+    spec.write_text(
+        spec.read_text()
+        + f'\n[[prompt]]\nname = "Writer"\ncapability = "generate"\nmodel = "fast"\ntemplate = "Say {{topic}}."\n'
+        f'inputs = [{{ name = "topic" }}]\nexpose = ["flow"]\nrecord = {{ when = "created", {record} }}\n'
+    )
+    one_line_error(*run("generate", "--project-dir", str(root)), said)
+    result = CliRunner().invoke(main, ["check", "--project-dir", str(root)])
+    assert result.exit_code == 1 and said in result.stdout

@@ -84,6 +84,12 @@ class ToolsMissingError(ApexgenError):
 _UNSAFE_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+def printable(text: str) -> str:
+    """``text`` with line breaks and tabs kept, and each other character ``one_line`` escapes written as its
+    escape: what a server or model says reaches the terminal as text, never as its control sequences."""
+    return "\n".join("\t".join(one_line(part) for part in line.split("\t")) for line in text.split("\n"))
+
+
 def one_line(text: str) -> str:
     """``text`` with each character that could break or disguise a line written as its escape (\\r, \\u202e)."""
     return _UNSAFE_IN_A_LINE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)

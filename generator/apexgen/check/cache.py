@@ -90,7 +90,8 @@ class FindingsCache:
     def save(self, looked_at: list[Path], findings: list[Finding]) -> None:
         """Record what the tool found in the files it looked at (none for most), then write the cache.
 
-        Nothing is kept for a file the tool did not analyse (a not-run finding): the next run looks at it again.
+        Nothing is kept for a file the tool did not analyse (a not-run finding), nor for one that changed
+        since its digest was taken (the tool may have read other content): the next run looks at it again.
         A cache that cannot be written is no error: the next run looks at the files again.
         """
         by_file: dict[str, list[dict[str, Any]]] = {self.project.relative(file): [] for file in looked_at}
@@ -98,7 +99,7 @@ class FindingsCache:
             by_file.setdefault(finding.file, []).append(finding.to_dict())
         for file in looked_at:
             found = by_file[self.project.relative(file)]
-            if not any(finding["rule"] in INCOMPLETE_RULES for finding in found):
+            if not any(finding["rule"] in INCOMPLETE_RULES for finding in found) and self.project.unchanged(file):
                 self.current[self.keys[file]] = found
         write_json(self.path, self.current)
 
@@ -132,6 +133,7 @@ class ProjectCache:
         for file in settings:
             configuration.update(f"{project.relative(file)}\0{project.digest(file)}\0".encode())
         self.settings_key = configuration.hexdigest()
+        self.project = project
         # The content digest of each file the tool reads, by absolute path.
         self.digests = {str(file): project.digest(file) for file in files}
         digest = hashlib.sha256(self.settings_key.encode())
@@ -150,7 +152,10 @@ class ProjectCache:
         return [Finding(**finding) for finding in stored["findings"]]
 
     def save(self, findings: list[Finding]) -> None:
-        """Keep ``findings`` for the next run, unless the tool did not analyse every file (a not-run finding)."""
+        """Keep ``findings`` for the next run, unless the tool did not analyse every file (a not-run finding)
+        or a file it reads changed since its digest was taken."""
         if any(finding.rule in INCOMPLETE_RULES for finding in findings):
+            return
+        if not all(self.project.unchanged(Path(file)) for file in self.digests):
             return
         write_json(self.path, {"key": self.key, "findings": [f.to_dict() for f in findings]})

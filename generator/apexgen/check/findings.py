@@ -31,8 +31,10 @@ NOT_RUN_SEVERITY = "critical"
 NOT_RUN_RULE = "not-run"
 # An 'apexgen generate' that did not finish: the files the check saw are not the ones the spec makes.
 INTERRUPTED_RULE = "interrupted"
+# A file whose content changed while the check read it (an editor saving, a branch switch).
+CHANGED_RULE = "changed-during-check"
 # Findings that make a check incomplete (exit 5) rather than failed, and whose files are never cached.
-INCOMPLETE_RULES = {NOT_RUN_RULE, INTERRUPTED_RULE}
+INCOMPLETE_RULES = {NOT_RUN_RULE, INTERRUPTED_RULE, CHANGED_RULE}
 # Folders that never hold project source: tool caches, VCS data, installed packages.
 SKIPPED_DIRS = {"node_modules", ".git", ".sfdx", ".sf", ".apexgen", "__pycache__"}
 
@@ -184,10 +186,34 @@ class ProjectFiles:
         return [path for path in self._kept if keep(path.name)]
 
     def digest(self, path: Path) -> str:
-        """The SHA-256 of the file's content, read once per check."""
+        """The SHA-256 of the file's content, read once per check: what the check's caches are keyed by."""
         if path not in self._digests:
             self._digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()
         return self._digests[path]
+
+    def unchanged(self, path: Path) -> bool:
+        """Whether ``path`` still holds the content ``digest`` read: read again, so findings are cached only
+        under the digest of the content the tools read (the same before and after they ran)."""
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest() == self.digest(path)
+        except OSError:
+            return False
+
+    def changed_during_check(self) -> list[Finding]:
+        """A finding (the check did not complete) for each file whose content changed since the check read it."""
+        return [
+            Finding(
+                self.relative(path),
+                0,
+                0,
+                NOT_RUN_SEVERITY,
+                "check",
+                CHANGED_RULE,
+                "changed while the check read it: its findings may be stale and none were cached; check again",
+            )
+            for path in sorted(self._digests)
+            if not self.unchanged(path)
+        ]
 
     def apex_files(self) -> list[Path]:
         return self.files(lambda name: name.endswith(APEX_SUFFIXES))

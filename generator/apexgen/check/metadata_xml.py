@@ -195,11 +195,15 @@ def check_metadata_xml(project: ProjectFiles, spec: Any, use_cache: bool = True)
     findings = []
     source_version = project.source_api_version
     if spec is not None and source_version and not _same_version(spec.project.api_version, source_version):
+        from apexgen.spec.positions import key_positions
+
+        text = (project.root / SPEC_FILE).read_text("utf-8")  # loaded as the spec just now
+        line, column = key_positions(text).get(("project", "api_version"), (0, 0))
         findings.append(
             Finding(
                 SPEC_FILE,
-                0,
-                0,
+                line,
+                column,
                 NEWER,
                 "meta",
                 "api-version",
@@ -207,12 +211,33 @@ def check_metadata_xml(project: ProjectFiles, spec: Any, use_cache: bool = True)
             )
         )
     if not use_cache:
-        return findings + _file_findings(project, files)
+        return findings + _one_note_per_version(_file_findings(project, files))
     store = FindingsCache(project, "metadata-xml", f"{source_version}\0{schema_api_version()}")
     known, stale = store.split(files)
     found = _file_findings(project, stale) if stale else []
     store.save(stale, found)
-    return findings + known + found
+    return findings + _one_note_per_version(known + found)
+
+
+def _one_note_per_version(findings: list[Finding]) -> list[Finding]:
+    """The API-version notes of files that share one version as one note (a spec of another version than the
+    project's would give one per generated file), at the first of them; every other finding as it is."""
+    notes: dict[str, list[Finding]] = {}
+    kept = []
+    for finding in findings:
+        if finding.tool == "meta" and finding.rule == "api-version":
+            notes.setdefault(finding.message.split(" differs ", 1)[0].split(" ", 1)[-1], []).append(finding)
+        else:
+            kept.append(finding)
+    for version, same in notes.items():
+        first = min(same)
+        if len(same) == 1:
+            kept.append(first)
+            continue
+        reason = first.message.split(" differs ", 1)[1]
+        message = f"{len(same)} files (the first here) have API version {version}, which differs {reason}"
+        kept.append(Finding(first.file, first.line, first.column, first.severity, "meta", "api-version", message))
+    return kept
 
 
 def _file_findings(project: ProjectFiles, files: list[Path]) -> list[Finding]:

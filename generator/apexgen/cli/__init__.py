@@ -18,6 +18,7 @@ from apexgen import __version__
 from apexgen.cli.check import check, tools
 from apexgen.cli.convert import convert
 from apexgen.cli.deploy import deploy, test_command
+from apexgen.cli.examples import add_examples
 from apexgen.cli.models import models
 from apexgen.cli.output import echo_failure, echo_failure_json, remember_command_line
 from apexgen.cli.package import package_group
@@ -91,3 +92,4 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 for command in (init, generate, models, check, tools, convert, deploy, test_command, package_group):
     main.add_command(command)
+add_examples(main)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import click
 
 from apexgen.cli.options import json_option, project_dir_option, project_root
 from apexgen.cli.output import echo_result, finish
-from apexgen.errors import ExitCode, ToolsMissingError, one_line
+from apexgen.errors import ExitCode, ToolsMissingError, UsageError, one_line
 from apexgen.pins import PINNED_PACKAGES
 
 
@@ -41,9 +42,24 @@ from apexgen.pins import PINNED_PACKAGES
     help="Also fail on rule findings of this severity or a more severe one, as Code Analyzer's flag does: "
     "1 or critical, 2 or high, 3 or moderate, 4 or low, 5 or info. Without it only deploy blockers fail.",
 )
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "vscode", "sarif"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="text: one line per finding; vscode: file:line:col: error|warning|info: message, for a VS Code problem "
+    "matcher (the task apexgen init writes); sarif: one SARIF 2.1.0 document, for code scanning.",
+)
 @json_option("the findings and a summary")
 def check(
-    project_dir: str | None, deep: bool, no_cache: bool, pmd_rules: str, severity_threshold: str | None, as_json: bool
+    project_dir: str | None,
+    deep: bool,
+    no_cache: bool,
+    pmd_rules: str,
+    severity_threshold: str | None,
+    output_format: str,
+    as_json: bool,
 ) -> None:
     """Check an SFDX project offline, before it costs an org round-trip.
 
@@ -71,12 +87,26 @@ def check(
     from apexgen.check.findings import severity_threshold as read_threshold
     from apexgen.check.runner import run_checks
 
+    output_format = output_format.lower()
+    if as_json and output_format != "text":
+        raise UsageError(f"--format {output_format} and --json cannot be combined: each prints one document")
     threshold = read_threshold(severity_threshold)
     findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
     summary = {**summarize(findings, threshold), "deep": deep}
-    if not as_json:
+    if output_format == "sarif":
+        from apexgen import __version__
+        from apexgen.report.editor_formats import sarif
+
+        click.echo(json.dumps(sarif(findings, __version__), indent=2, ensure_ascii=False))
+    elif output_format == "vscode":
+        from apexgen.report.editor_formats import problem_matcher_line
+
+        for finding in findings:
+            click.echo(problem_matcher_line(finding))
+    elif not as_json:
         for finding in findings:
             click.echo(str(finding))
+    if not as_json:
         kind = "deep" if deep else "fast"
         counts = counted(summary["rule_findings"])
         click.echo(f"{summary['errors']} deploy blocker(s), rule findings: {counts or 'none'} ({kind} check)", err=True)

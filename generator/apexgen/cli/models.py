@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from apexgen.cli.options import json_option, models_connection, project_dir_option, spec_option, spec_path_of
-from apexgen.errors import UsageError
+from apexgen.errors import UsageError, printable
 
 
 @click.group()
@@ -120,9 +120,9 @@ def _echo_generation(response: dict[str, Any], as_json: bool) -> None:
         _echo_json(response)
         return
     generation = read_generation(response)
-    click.echo(generation.text)
+    click.echo(printable(generation.text))  # a model's answer may hold terminal escape sequences
     if generation.generation_id:
-        click.echo(f"generation id: {generation.generation_id}", err=True)
+        click.echo(f"generation id: {printable(generation.generation_id)}", err=True)
     usage = generation.usage
     if usage and {"prompt_tokens", "completion_tokens", "total_tokens"} <= usage.keys():
         click.echo(
@@ -130,7 +130,7 @@ def _echo_generation(response: dict[str, Any], as_json: bool) -> None:
             err=True,
         )
     if generation.finish_reason:
-        click.echo(f"finish reason: {generation.finish_reason}", err=True)
+        click.echo(f"finish reason: {printable(generation.finish_reason)}", err=True)
     if generation.toxicity_detected:
         highest = generation.highest_toxicity
         detail = f": highest category {highest[0]} ({highest[1]:.2f})" if highest else ""
@@ -385,4 +385,4 @@ def _echo_outputs(prompt: Any, response: dict[str, Any]) -> None:
         raise ApexgenError(mismatch_message(problems))
     click.echo("outputs:")
     for item in prompt.outputs:
-        click.echo(f"  {item.name} ({item.type}): {values[item.name]}")
+        click.echo(f"  {item.name} ({item.type}): {printable(str(values[item.name]))}")

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from apexgen.cli.options import json_option, project_dir_option, spec_option, spec_path_of
+from apexgen.cli.options import json_option, project_dir_option, project_root, spec_option, spec_path_of
 from apexgen.cli.output import echo_result
-from apexgen.errors import EditedFilesError, ExitCode
+from apexgen.errors import EditedFilesError, ExitCode, UsageError
 from apexgen.salesforce import API_VERSION
 
 if TYPE_CHECKING:
@@ -21,18 +21,44 @@ if TYPE_CHECKING:
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--api-version", default=API_VERSION, show_default=True, help="Salesforce API version of the project.")
 @click.option("--namespace", default="", help="Managed-package namespace prefix (default: none).")
+@click.option(
+    "--existing",
+    is_flag=True,
+    help="Add apexgen.toml to the SFDX project DIRECTORY is in (default: the current one), with its API "
+    "version, namespace and default package directory, and the editor files and .prettierrc it lacks.",
+)
 @json_option("the files created")
-def init(directory: str | None, api_version: str, namespace: str, as_json: bool) -> None:
-    """Create a new SFDX project with a commented example apexgen.toml."""
-    from apexgen.generate.scaffold import init_project
+def init(directory: str | None, api_version: str, namespace: str, existing: bool, as_json: bool) -> None:
+    """Create a new SFDX project with a commented example apexgen.toml, or add one to an existing project.
 
-    root = Path(directory or ".").resolve()
-    created = init_project(root, api_version, namespace)
+    \b
+    Both write the editor support: apexgen.toml names its JSON schema (.vscode/apexgen.schema.json,
+    for the Even Better TOML extension), .vscode/extensions.json recommends that extension, and
+    .vscode/tasks.json runs apexgen generate and apexgen check with problem matchers.
+
+    """
+    from apexgen.generate.scaffold import init_existing, init_project
+
+    kept: list[str] = []
+    if existing:
+        if api_version != API_VERSION or namespace:
+            raise UsageError("--existing takes the API version and namespace from sfdx-project.json; drop the flags")
+        root = project_root(directory)
+        created, kept = init_existing(root)
+    else:
+        root = Path(directory or ".").resolve()
+        created = init_project(root, api_version, namespace)
     for path in created:
         click.echo(f"  create {path}", err=True)
-    click.echo(f"Created project in {root}. Next: edit apexgen.toml, then run 'apexgen generate'.", err=True)
+    for path in kept:
+        click.echo(f"    keep {path} (exists)", err=True)
+    click.echo(
+        f"{'Added apexgen to' if existing else 'Created project in'} {root}. "
+        "Next: edit apexgen.toml, then run 'apexgen generate'.",
+        err=True,
+    )
     if as_json:
-        echo_result({"projectDir": str(root), "created": [str(path) for path in created]})
+        echo_result({"projectDir": str(root), "created": created, "kept": kept})
 
 
 @click.command()

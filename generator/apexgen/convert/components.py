@@ -96,8 +96,8 @@ class Tree:
         self._parsed: dict[str, sdr_xml.XmlObject] = {}
         self._walks: dict[tuple[str, int], list[str]] = {}
 
-    @staticmethod
-    def _read_directory(path: str) -> list[str]:
+    def _read_directory(self, path: str) -> list[str]:
+        self.paths.is_folder(path)  # every listing, the resolver's too: never a folder a symlink leads out to
         try:
             return sorted(os.listdir(path))  # libuv's scandir sorts by strcmp
         except OSError as exc:

@@ -143,5 +143,5 @@ def _record_flow(context: dict[str, Any]) -> str:
         **context,
         record=record,
         record_inputs=[(name, f"$Record.{field}") for name, field in record.inputs]
-        + [("recordId", "$Record.Id"), ("writeToRecord", "$GlobalConstant.True")],
+        + [("recordId", "$Record.Id"), ("writeToRecord", "true")],
     )

@@ -99,6 +99,22 @@ class Field:
 
 
 @dataclass(frozen=True)
+class RecordInput:
+    """An input a record page's record fills: the field, imported from @salesforce/schema so that the platform
+    (and a package) knows the component depends on it."""
+
+    input: str
+    label: str
+    object: str
+    field: str
+
+    @property
+    def constant(self) -> str:
+        """The JavaScript name of the import, ``CASE_SUBJECT_FIELD``."""
+        return f"{self.object}_{self.field}_FIELD".upper()
+
+
+@dataclass(frozen=True)
 class OutputField:
     """One output of the prompt: shown with the answer, and an output property on a Flow screen."""
 
@@ -128,7 +144,7 @@ class Component:
     feedback: Prompt | None  # the feedback prompt whose controller receives this component's ratings
     record_field: Field | None  # on a record page: the input the page's recordId fills
     outputs: tuple[OutputField, ...] = ()
-    record_inputs: tuple[tuple[str, str], ...] = ()  # on a record page: (input, "Object.Field") its record fills
+    record_inputs: tuple[RecordInput, ...] = ()  # on a record page: the inputs its record fills
 
     @property
     def name(self) -> str:
@@ -177,6 +193,20 @@ class Component:
     @property
     def has_public_properties(self) -> bool:
         return bool(self.public_fields or self.record_field or self.record_inputs or self.tells_flow)
+
+    @property
+    def capped_fields(self) -> list[Field]:
+        """Text inputs with a length the component and the controller hold them to."""
+        return [f for f in self.fields if f.item.max_length]
+
+    @property
+    def checks_lengths(self) -> bool:
+        return bool(self.capped_fields) or self.capability == "chat"
+
+    @property
+    def record_object(self) -> str | None:
+        """The object of the record page the component reads, for its target's <objects>."""
+        return self.record_inputs[0].object if self.record_inputs else None
 
     @property
     def required_names(self) -> list[str]:
@@ -232,7 +262,10 @@ def component(spec: Spec, prompt: Prompt) -> Component:
     filled = page_record_input(prompt.call_inputs) if on_record_page else None
     record_field = next((f for f in fields if f.item is filled), None)
     record = prompt.record if on_record_page else None
-    record_inputs = tuple((name, f"{record.object}.{field}") for name, field in record.inputs) if record else ()
+    labels = {item.name: item.label for item in prompt.call_inputs}
+    record_inputs = (
+        tuple(RecordInput(name, labels[name], record.object, field) for name, field in record.inputs) if record else ()
+    )
     return Component(prompt, tuple(fields), feedback, record_field, outputs, record_inputs)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from apexgen.errors import SpecError
+from apexgen.generate.marker import GIT_ATTRIBUTES
 from apexgen.project.containment import ProjectPaths
 from apexgen.untrusted import json_loads
 
@@ -62,7 +63,9 @@ def _load(root: Path, name: PurePosixPath, paths: ProjectPaths) -> dict[str, Any
 def _check_path(root: Path, name: PurePosixPath, path: str, paths: ProjectPaths) -> None:
     key = f"files[{json.dumps(path)}]"
     reason = paths.outside_reason(path)
-    if reason is None and any(part.startswith(".") for part in path.split("/")):
+    *folders, file = path.split("/")
+    hidden = any(part.startswith(".") for part in folders) or (file.startswith(".") and file != GIT_ATTRIBUTES)
+    if reason is None and hidden:
         reason = f"'{path}' is in a hidden folder or file; apexgen never writes one"
     if reason is None and os.path.isdir(os.path.join(root, path)):
         reason = f"'{path}' is a folder; the manifest lists files"

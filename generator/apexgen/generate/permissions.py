@@ -1,20 +1,52 @@
-"""The permission set of a project: access to the Apex classes users call directly, and to the run log.
+"""The permission set of a project: what a user needs to use everything generated, and nothing more.
 
-Apex class access is checked only where a user enters Apex: an invocable action run by a Flow, an
-@AuraEnabled method called by a component. The services and shared classes they call need no grant. In a
-managed package the permission set ships with the package, so subscribers assign it instead of granting
-class access by hand; the same file serves an unpackaged project. The work on records runs in user mode as the
-user whose save queued it, so whoever saves such records needs to create, read and edit the run log.
+- Apex class access where a user enters Apex: an invocable action run by a Flow, an @AuraEnabled method called by
+  a component. The services and shared classes they call need no grant.
+- Flow access to the Flows a user runs (screen and autolaunched Flows). Record-triggered Flows run in system
+  context when a record is saved, so they need none.
+- Object and field permissions for what runs in user mode: the record a prompt's ``record`` names is read by its
+  component (``getRecord`` checks field access), its screen Flow (user context) and the model job, and the job
+  writes its answer with ``AccessLevel.USER_MODE``; the custom objects the project generates (the job's run log,
+  which the job inserts, reads and updates in user mode as the user whose save queued it; only the hourly sweep,
+  which runs as the admin who scheduled it, deletes runs, so users get no delete and cannot erase the log). Custom metadata types (subscriber models, admin
+  controls) are read with ``getAll()``, in system mode, and need no grant.
+
+In a managed package the permission set ships with the package, so subscribers assign it instead of granting each
+piece by hand; the same file serves an unpackaged project.
 """
 
 from __future__ import annotations
 
-from apexgen.generate.automation import RUN_FIELDS, run_object
+import re
+from dataclasses import dataclass, field
+
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
 from apexgen.spec.types import Spec
 
 PERMISSION_SETS_DIR = "main/default/permissionsets"
+# Fields no permission set can grant: always readable (Id, audit fields, Name) or never writable.
+UNGRANTABLE_FIELDS = frozenset(
+    {"id", "name", "createdbyid", "createddate", "lastmodifiedbyid", "lastmodifieddate", "systemmodstamp", "isdeleted"}
+)
+_FLOW = re.compile(r"/flows/(\w+)\.flow-meta\.xml$")
+_OBJECT_FIELD = re.compile(r"/objects/(\w+)/fields/(\w+)\.field-meta\.xml$")
+
+
+@dataclass
+class ObjectAccess:
+    """What users need of one object: read, edit, and each field as readable or editable."""
+
+    name: str
+    edit: bool = False
+    fields: dict[str, bool] = field(default_factory=dict)  # field -> editable
+    create: bool = False  # a generated object: the code inserts its records
+
+    def grant(self, field_name: str, editable: bool) -> None:
+        if field_name.lower() in UNGRANTABLE_FIELDS:
+            return
+        self.fields[field_name] = self.fields.get(field_name, False) or editable
+        self.edit = self.edit or editable
 
 
 def permission_set_name(spec: Spec) -> str:
@@ -34,22 +66,44 @@ def entry_point_classes(spec: Spec) -> list[str]:
     return sorted(classes)
 
 
-def permission_set(spec: Spec) -> list[PlannedFile]:
-    """The permission set granting the entry points; none when the spec has none."""
+def user_flows(planned: list[PlannedFile]) -> list[str]:
+    """The generated Flows a user runs: every Flow but the record-triggered ones, sorted."""
+    return sorted(
+        match.group(1) for file in planned if (match := _FLOW.search(file.path)) and "<triggerType>" not in file.content
+    )
+
+
+def object_access(spec: Spec, planned: list[PlannedFile]) -> list[ObjectAccess]:
+    """Objects and fields read or written in user mode, by object name."""
+    objects: dict[str, ObjectAccess] = {}
+    for prompt in spec.prompts:
+        if prompt.record is None:
+            continue
+        access = objects.setdefault(prompt.record.object, ObjectAccess(prompt.record.object))
+        written = {name.lower() for _, name in prompt.record.write}
+        for name in prompt.record.fields():
+            access.grant(name, name.lower() in written)
+    for file in planned:
+        match = _OBJECT_FIELD.search(file.path)
+        if match and not match.group(1).endswith("__mdt") and "<required>true</required>" not in file.content:
+            access = objects.setdefault(match.group(1), ObjectAccess(match.group(1), create=True))
+            access.grant(match.group(2), "<formula>" not in file.content)
+    return sorted(objects.values(), key=lambda access: access.name)
+
+
+def permission_set(spec: Spec, planned: list[PlannedFile]) -> list[PlannedFile]:
+    """The permission set granting what the ``planned`` files need; none when they need nothing."""
     classes = entry_point_classes(spec)
-    if not classes:
+    flows = user_flows(planned)
+    objects = object_access(spec, planned)
+    if not (classes or flows or objects):
         return []
     path = f"{spec.project.package_dir}/{PERMISSION_SETS_DIR}/{permission_set_name(spec)}.permissionset-meta.xml"
-    return [
-        PlannedFile(
-            path,
-            render(
-                "permissionset/access.permissionset-meta.xml.jinja",
-                project=spec.project,
-                classes=classes,
-                run_object=run_object(spec) if spec.record_prompts() else None,
-                # no run log field is required, so each one's access is granted
-                run_fields=[f.name for f in RUN_FIELDS],
-            ),
-        )
-    ]
+    content = render(
+        "permissionset/access.permissionset-meta.xml.jinja",
+        project=spec.project,
+        classes=classes,
+        flows=flows,
+        objects=objects,
+    )
+    return [PlannedFile(path, content)]

@@ -6,11 +6,14 @@ bytes for the same spec.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from apexgen.generate.agent import agent_files
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.automation import automation_metadata
 from apexgen.generate.flows import flow_files
 from apexgen.generate.lwc import lwc_bundle
+from apexgen.generate.marker import git_attributes, marked
 from apexgen.generate.permissions import permission_set
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.subscriber_models import model_metadata
@@ -35,7 +38,9 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
     shared_context = {"record_prompts": spec.record_prompts(), "log": bool(spec.record_prompts())}
     for name, template in shared:
         files += apex_class(spec, name, template, **shared_context)
+    owners: dict[str, str] = {}  # the prompt each file comes from, for its header
     for prompt in spec.prompts:
+        first = len(files)
         kind = KIND_OF[prompt.capability]
         context = {"prompt": prompt, "expected_prompt": expected_prompt(prompt) if kind == "text" else ""}
         layers = [("service", prompt.service_class)]
@@ -52,4 +57,10 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         if "lwc" in prompt.expose:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
-    return files + agent_files(spec, files) + permission_set(spec) + model_metadata(spec) + automation_metadata(spec)
+        owners.update((file.path, prompt.name) for file in files[first:])
+    spec_name = PurePath(spec.path).name
+    files += agent_files(spec, files) + model_metadata(spec) + automation_metadata(spec)
+    files += permission_set(spec, files)
+    files = [marked(file, spec_name, owners.get(file.path)) for file in files]
+    generated = [file.path for file in files if not file.once]
+    return [*files, git_attributes(spec.project.package_dir, generated, spec_name)]

@@ -13,7 +13,7 @@ from typing import Any
 
 from apexgen.paths import user_cache_dir
 from apexgen.spec.naming import annotation_string, apex_string, doc_text
-from apexgen.spec.types import Input, Output, Prompt
+from apexgen.spec.types import CHAT_HISTORY_MAX_TURNS, CHAT_TURN_MAX_LENGTH, Input, Output, Prompt
 
 # One sample value per input type, as Apex source and as Apex's String.valueOf prints it: generated
 # tests pass the first to the service and expect the second in the merged prompt.
@@ -69,6 +69,8 @@ def environment() -> Any:
     env.filters["annotation_string"] = annotation_string
     env.filters["doc"] = doc_lines
     env.globals["sample"] = sample_value
+    env.globals["chat_max_turns"] = CHAT_HISTORY_MAX_TURNS
+    env.globals["chat_max_length"] = CHAT_TURN_MAX_LENGTH
     env.globals["sample_output"] = sample_output
     env.globals["sample_answer"] = sample_answer
     env.globals["answer_mismatch"] = answer_mismatch

@@ -46,7 +46,12 @@ def read_document(root: Path) -> tuple[str, Any]:
     """The text of ``root``'s sfdx-project.json and its JSON value: the one place the file is parsed.
 
     Raises what reading and decoding raise (OSError, UnicodeDecodeError, json.JSONDecodeError), for the
-    caller to report in its own way: ``SfdxProject.load`` as an error, the check as findings."""
+    caller to report in its own way: ``SfdxProject.load`` as an error, the check as findings; and SpecError
+    for a file that is a symlink out of the project (its content is not the project's)."""
+    if (root / SFDX_PROJECT_FILE).is_symlink():
+        reason = outside_reason(root, SFDX_PROJECT_FILE)
+        if reason:
+            raise SpecError(str(root / SFDX_PROJECT_FILE), "", reason)
     text = (root / SFDX_PROJECT_FILE).read_text(encoding="utf-8")
     return text, json_loads(text)
 

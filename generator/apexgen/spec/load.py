@@ -32,6 +32,7 @@ from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
+    DEFAULT_MAX_LENGTH,
     Input,
     Localization,
     ModelRef,
@@ -584,8 +585,9 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
         raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
     label = raw.get("label", words(input_name))
-    if raw.get("multiline") and raw.get("type", "String") != "String":
-        raise SpecError(name, f"{at}.multiline", f"is only for String inputs (this one is {raw['type']})")
+    for key in ("multiline", "max_length"):
+        if key in raw and raw.get("type", "String") != "String":
+            raise SpecError(name, f"{at}.{key}", f"is only for String inputs (this one is {raw['type']})")
     return Input(
         name=input_name,
         type=raw.get("type", "String"),
@@ -593,5 +595,6 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
         description=raw.get("description", label),
         required=raw.get("required", False),
         multiline=raw.get("multiline", False),
+        max_length=raw.get("max_length", DEFAULT_MAX_LENGTH) if raw.get("type", "String") == "String" else 0,
         pii=raw.get("pii", False),
     )

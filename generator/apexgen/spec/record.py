@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from apexgen.errors import SpecError
-from apexgen.spec.standard_fields import NUMBER_TYPES, TEXT_TYPES, FieldInfo, custom_field, standard_field
+from apexgen.spec.standard_fields import (
+    NUMBER_TYPES,
+    TEXT_TYPES,
+    FieldInfo,
+    custom_field,
+    standard_field,
+    standard_fields_of,
+)
 from apexgen.spec.types import Input, Output, RecordTrigger, Spec
 
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -113,11 +120,30 @@ def read_record(
         overwrite=raw.get("overwrite", "unchanged"),
         rewrite=tuple(sorted(rewrite)),
     )
+    for key, field in [*((f"inputs.{n}", f) for n, f in record.inputs), *((f"write.{n}", f) for n, f in write)]:
+        _not_a_misspelling(obj, field, file, f"{at}.{key}")
     for name, field in write:
         info = standard_field(obj, field)
         if info is not None:
             check_write(info, name, outputs, file, f"{at}.write.{name}")
     return record
+
+
+def _not_a_misspelling(obj: str, field: str, file: str, key: str) -> None:
+    """Refuse a standard field the table does not list but one letter or two from one it does (Descriptionn).
+
+    The table lists the fields apexgen's examples use, not every field of the object (an org's features
+    add some), so an unlisted field is otherwise left to apex-ls; one this close to a listed field is a typo
+    the deploy would refuse after a check that passed."""
+    import difflib
+
+    if "__" in field or standard_field(obj, field) is not None:
+        return
+    listed = standard_fields_of(obj)
+    close = difflib.get_close_matches(field.lower(), [f.lower() for f in listed], n=1, cutoff=0.9)
+    if close and abs(len(close[0]) - len(field)) <= 2:
+        name = next(f for f in listed if f.lower() == close[0])
+        raise SpecError(file, key, f"{obj}.{field} is not a field of {obj}; did you mean {name}?")
 
 
 def _rewrite(raw: list[str], mapped: dict[str, str], written: dict[str, str], file: str, at: str) -> set[str]:

@@ -95,6 +95,12 @@ def standard_objects() -> list[str]:
     return sorted(_table()["objects"])
 
 
+def standard_fields_of(obj: str) -> list[str]:
+    """The API names of the fields the table lists for ``obj`` (any case); none for an object it does not."""
+    fields: dict[str, Any] = next((f for o, f in _table()["objects"].items() if o.lower() == obj.lower()), {})
+    return sorted(fields)
+
+
 def standard_field(obj: str, name: str) -> FieldInfo | None:
     """The table's entry for ``obj.name`` (API names, any case), or None when the table does not list it."""
     fields = next((f for o, f in _table()["objects"].items() if o.lower() == obj.lower()), None)

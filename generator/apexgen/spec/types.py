@@ -50,7 +50,17 @@ class Input:
     required: bool
     sample: str | None = None  # the Apex value generated tests pass; None: one made from the type
     multiline: bool = False  # a String people write several lines in: a text area on screens
+    max_length: int = 0  # String: the most characters the component and the controller accept (0: not text)
     pii: bool = False  # personally identifiable information (the agent action's lightning:isPII)
+
+
+# The most characters a String input takes unless the spec says otherwise, and the chat history a component sends
+# and its controller accepts: the later turns, each at most CHAT_TURN_MAX_LENGTH characters. Together about
+# 25,000 tokens at most (some 4 characters a token), well inside the 128,000-token context of the standard OpenAI
+# models and the larger ones of the other providers, and each call billed for a bounded request.
+DEFAULT_MAX_LENGTH = 4000
+CHAT_HISTORY_MAX_TURNS = 10
+CHAT_TURN_MAX_LENGTH = 8000
 
 
 @dataclass(frozen=True)
@@ -116,13 +126,15 @@ def output_instructions(outputs: tuple[Output, ...]) -> str:
 
 # The inputs of capabilities whose inputs are not declared in the spec.
 EMBED_INPUTS = (
-    Input("first", "String", "First Text", "The first text to compare", True),
-    Input("second", "String", "Second Text", "The text to compare with the first", True),
+    Input("first", "String", "First Text", "The first text to compare", True, max_length=DEFAULT_MAX_LENGTH),
+    Input("second", "String", "Second Text", "The text to compare with the first", True, max_length=DEFAULT_MAX_LENGTH),
 )
 FEEDBACK_INPUTS = (
-    Input("generationId", "String", "Generation ID", "Id of the answer the feedback is about", True),
+    Input("generationId", "String", "Generation ID", "Id of the answer the feedback is about", True, max_length=255),
     Input("rating", "String", "Rating", "GOOD or BAD", True, sample="'GOOD'"),
-    Input("comment", "String", "Comment", "What was good or bad about the answer", False),
+    Input(
+        "comment", "String", "Comment", "What was good or bad about the answer", False, max_length=DEFAULT_MAX_LENGTH
+    ),
 )
 
 
