@@ -204,13 +204,17 @@ def apex_ls_workspace(project: ProjectFiles, stable: bool) -> Iterator[Workspace
         yield Workspace(project.root, {})
         return
     probes = {directory: probe_name(project, directory) for directory in project.package_dirs}
+    mirror = mirror_dir(project)
+    if stable:
+        try:
+            mirror.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a cache that cannot be written is no error: this check's mirror is temporary
+            stable = False
     if not stable:
         with tempfile.TemporaryDirectory(prefix="apexgen-apex-ls-") as scratch:
             _sync_mirror(project, Path(scratch), probes)
             yield Workspace(Path(scratch), probes)
         return
-    mirror = mirror_dir(project)
-    mirror.mkdir(parents=True, exist_ok=True)
     with open(mirror.parent / f"{mirror.name}.lock", "w") as lock:
         _lock(lock)
         _sync_mirror(project, mirror, probes)

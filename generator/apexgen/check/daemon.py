@@ -72,9 +72,10 @@ def daemon_for(toolchain: Toolchain, root: Path, use_cache: bool) -> Daemon | No
     if not daemon_wanted(use_cache):
         return None
     try:
+        root.mkdir(parents=True, exist_ok=True)  # the project's mirror, made only when a daemon will read it
         return Daemon.for_project(toolchain, root)
-    except (DaemonError, ToolsMissingError):
-        return None  # the tools run alone, as without a daemon
+    except (OSError, DaemonError, ToolsMissingError):
+        return None  # the tools run alone, as without a daemon (an unwritable cache included)
 
 
 def sockets_dir() -> Path:

@@ -260,7 +260,6 @@ def deep_checks(
     # apex-ls reads the project's probed mirror (apex_ls_workspace).
     has_sfdx_project = (project.root / SFDX_PROJECT_FILE).exists()
     daemon_root = mirror_dir(project) if has_sfdx_project else project.root
-    daemon_root.mkdir(parents=True, exist_ok=True)
     daemon = daemon_for(toolchain, daemon_root, use_cache)
 
     def jorje_prettier() -> list[Finding]:
