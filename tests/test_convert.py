@@ -194,8 +194,8 @@ def test_identical_duplicates_are_accepted_as_sf_accepts_them(tmp_path: Path) ->
     ("directories", "message"),
     [
         (["nowhere"], "nowhere: the package directory does not exist"),
-        (["../outside"], "../outside: the package directory lies outside the project"),
-        (["linked"], "linked: the package directory lies outside the project"),
+        (["../outside"], "packageDirectories: the package directory '../outside' must not leave the project folder"),
+        (["linked"], "packageDirectories: the package directory 'linked' leads outside the project folder"),
     ],
 )
 def test_package_directories_must_exist_inside_the_project(

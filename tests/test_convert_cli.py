@@ -67,7 +67,7 @@ def test_package_dirs_can_be_chosen(project: Path, tmp_path: Path) -> None:
             "force-app/main/default/objects/Gadget__c/fields/Size__c.field-meta.xml: not well-formed XML at line 3: "
             "</label> where </fullName> belongs",
         ),
-        ("outside", "../elsewhere: the package directory lies outside the project"),
+        ("outside", "--package-dir: the package directory '../elsewhere' must not leave the project folder with '..'"),
         ("missing", "nowhere: the package directory does not exist"),
     ],
 )

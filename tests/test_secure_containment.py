@@ -128,3 +128,24 @@ def test_project_files_that_are_symlinks_out_are_refused(tmp_path: Path, outside
     (root / ".forceignore").symlink_to(outside / "Secret.cls")
     code, stderr = run("convert", "--project-dir", str(root), "--zip", str(tmp_path / "out.zip"))
     assert code == 2 and ".forceignore: a symbolic link that leads outside the project" in stderr, stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("", "error: --package-dir: the package directory must not be empty"),
+        ("/etc", "error: --package-dir: the package directory '/etc' must be a path relative to the project folder"),
+        ("absolute-inside", None),
+    ],
+)
+def test_package_dir_messages_say_the_rule(tmp_path: Path, value: str, said: str | None) -> None:
+    """Item 12: --package-dir '' and an absolute path inside the project said "lies outside the project"."""
+    root = write_project(tmp_path / "project")
+    package_dir = str(root / "force-app") if value == "absolute-inside" else value
+    code, stderr = run(
+        "convert", "--project-dir", str(root), "--zip", str(tmp_path / "x.zip"), "--package-dir", package_dir
+    )
+    if said is None:
+        assert code == 0, stderr
+    else:
+        assert code == 2 and stderr.startswith(said), stderr

@@ -17,7 +17,7 @@ from apexgen.convert.registry import Registry
 from apexgen.convert.replacements import Replacements
 from apexgen.convert.resolve import Resolver
 from apexgen.convert.transform import Converter, Output, package_members, package_xml
-from apexgen.project.containment import ProjectPaths
+from apexgen.project.containment import ProjectPaths, is_inside
 from apexgen.project.forceignore import ForceIgnore
 from apexgen.project.sfdx_project import SfdxProject
 
@@ -86,21 +86,28 @@ class Conversion:
         return buffer.getvalue()
 
 
+def _relative_if_inside(root: Path, name: str) -> str:
+    if os.path.isabs(name) and is_inside(root, Path(name)):
+        return Path(os.path.relpath(Path(name).resolve(), root.resolve())).as_posix()
+    return name
+
+
 def package_directories(project: SfdxProject, chosen: list[str] | None) -> list[Path]:
     """The package directories to convert (all of the file's, or those chosen), each a folder inside the project."""
     entries = [entry.get("path") for entry in project.directories()]
     paths = [path for path in entries if isinstance(path, str) and path]
     if not paths or len(paths) != len(entries):
         raise ConvertError(f'{project.path}: packageDirectories must list at least one {{"path": ...}}, each with one')
-    names = chosen or paths
+    # --package-dir may name a folder by its absolute path; one inside the project is taken as its relative path
+    names = [_relative_if_inside(project.root, name) for name in chosen] if chosen else paths
+    source = "--package-dir" if chosen else f"{project.path.name} packageDirectories"
     inside = ProjectPaths(project.root)  # the one containment rule of paths that project files name
     directories = []
     for name in names:
         directory = (project.root / name).resolve()
-        if inside.outside_reason(name):
-            raise ConvertError(
-                f"{name}: the package directory lies outside the project {project.root} (through .. or a symbolic link)"
-            )
+        reason = inside.outside_reason(name)
+        if reason:
+            raise ConvertError(f"{source}: the package directory {reason}")
         if not directory.is_dir():
             raise ConvertError(f"{name}: the package directory does not exist in {project.root}")
         directories.append(directory)
