@@ -11,21 +11,18 @@ from lxml import etree
 from apexgen.generate.plan import render_plan
 from apexgen.spec.load import parse_spec
 from tests.conftest import tree, write_spec
+from tests.test_spec import HEADER as MODELS
 
-HEADER = """
-[project]
-prefix = "Ai"
-
-[models]
-fast = "sfdc_ai__DefaultOpenAIGPT4OmniMini"
-vectors = "sfdc_ai__DefaultOpenAITextEmbeddingAda_002"
-
+HEADER = (
+    MODELS
+    + """
 [[index]]
 name = "SimilarCases"
 object = "Case"
 fields = ["Subject", "Description"]
 model = "vectors"
 """
+)
 SEARCH = """
 [[prompt]]
 name = "FindCases"
