@@ -31,6 +31,7 @@ RESULT_VARIABLES = {
     "feedback": ["message"],
 }
 RESULT_VARIABLES["chat"] = RESULT_VARIABLES["generate"]
+RESULT_VARIABLES["search"] = ["recordIds", "texts", "scores", "context"]
 FEEDBACK_CONTEXT = ["appGenerationId", "appGeneration"]  # README: the feedback action's optional app context
 
 
@@ -51,6 +52,8 @@ def documented_surface(prompt: Prompt) -> set[str]:
         request += ["recordId", "writeToRecord"]  # README: Record-triggered automation
         result.append("queued")
     result += [output.name for output in prompt.outputs or ()]
+    if prompt.ground:
+        result.append("sourceIds")  # README: a grounded prompt's sources
     return (
         {action, f"{action}.run(List<Request>)", f"{action}.Request", f"{action}.Result"}
         | {f"{action}.Request.{name}" for name in request}
@@ -60,7 +63,7 @@ def documented_surface(prompt: Prompt) -> set[str]:
 
 def test_every_global_of_a_namespaced_project_is_the_documented_surface(tmp_path: Path) -> None:
     spec = namespaced_reference_spec(tmp_path)
-    assert {p.capability for p in spec.prompts} == {"generate", "chat", "embed", "feedback"}
+    assert {p.capability for p in spec.prompts} == {"generate", "chat", "embed", "feedback", "search"}
     assert any(p.record for p in spec.prompts) and any(p.flows for p in spec.prompts)
     declared: set[str] = set()
     global_lines = 0

@@ -110,7 +110,8 @@ def flow_properties(files: dict[str, str], name: str, role: str = "inputOnly") -
 
 
 def test_each_prompt_exposed_to_lwc_gets_a_bundle_of_four_files():
-    names = ["compareTexts", "draftReply", "rateAnswer", "summarizeCase", "triageCase"]
+    # findSimilarCases is a search prompt: exposed to lwc, it gets its controller and no component
+    names = ["answerFromCases", "compareTexts", "draftReply", "rateAnswer", "summarizeCase", "triageCase"]
     expected = {
         f"{LWC}/{name}/{file}"
         for name in names
@@ -292,7 +293,7 @@ def component_count() -> int:
     specs = [load_spec(REFERENCE_SPEC), awkward_spec()] + [
         load_spec(CASES / case / "apexgen.toml") for case in CASE_NAMES
     ]
-    return sum("lwc" in prompt.expose for spec in specs for prompt in spec.prompts)
+    return sum(prompt.has_component for spec in specs for prompt in spec.prompts)
 
 
 def generated(root: Path, pattern: str) -> list[Path]:

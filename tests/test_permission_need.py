@@ -147,8 +147,17 @@ def assert_enough(planned: list[PlannedFile]) -> Need:
         if not access <= granted.objects.get(k, set())
     )
     assert missing == [], "object access the code needs and the permission set lacks"
+    # a required field (a master-detail one is) is always readable, and no permission set can grant it
+    always_readable = {
+        f"{m.group(1)}.{m.group(2)}"
+        for f in planned
+        if (m := re.search(r"/objects/(\w+)/fields/(\w+)\.field-meta\.xml$", f.path))
+        and re.search(r"<required>true</required>|<type>MasterDetail</type>", f.content)
+    }
     missing = sorted(
-        k for k, edit in need.fields.items() if k not in granted.fields or (edit and not granted.fields[k])
+        k
+        for k, edit in need.fields.items()
+        if k not in always_readable and (k not in granted.fields or (edit and not granted.fields[k]))
     )
     assert missing == [], "field access the code needs and the permission set lacks"
     generated_objects = {m.group(1) for f in planned if (m := re.search(r"/objects/(\w+)/", f.path))}

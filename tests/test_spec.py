@@ -305,7 +305,7 @@ def test_a_misspelt_choice_is_suggested(project, cli):
     spec = project / "apexgen.toml"
     spec.write_text(spec.read_text().replace('capability = "chat"', 'capability = "caht"', 1))
     result = cli("generate", cwd=project)
-    assert "must be one of: generate, chat, embed, feedback; did you mean 'chat'?" in result.output
+    assert "must be one of: generate, chat, embed, feedback, search; did you mean 'chat'?" in result.output
 
 
 def test_key_positions_follow_tables_arrays_of_tables_and_inline_values():

@@ -264,11 +264,11 @@ def _version_findings(project: ProjectFiles, version: float | None) -> list[Find
         ".genAiPlugin-meta.xml": "GenAiPlugin",
         ".genAiPlannerBundle": "GenAiPlannerBundle",
     }
-    for suffix, type_name in suffixes.items():
-        for path in project.files(lambda name, s=suffix: name.endswith(s)):  # type: ignore[misc]
-            if version < SINCE[type_name]:
-                message = f"{type_name} needs API {SINCE[type_name]:.1f} or later; {at} does not have it"
-                findings.append(Finding(project.relative(path), 1, 0, BLOCKER, TOOL, "api-version", message))
+    for path in project.files(lambda name: name.endswith(tuple(suffixes))):
+        type_name = next(name for suffix, name in suffixes.items() if path.name.endswith(suffix))
+        if version < SINCE[type_name]:
+            message = f"{type_name} needs API {SINCE[type_name]:.1f} or later; {at} does not have it"
+            findings.append(Finding(project.relative(path), 1, 0, BLOCKER, TOOL, "api-version", message))
     if version > PLANNER_LAST_VERSION:
         for path in project.files(lambda name: name.endswith(".genAiPlanner-meta.xml")):
             message = f"GenAiPlanner is read only up to API {PLANNER_LAST_VERSION:.1f}; at {at} use GenAiPlannerBundle"

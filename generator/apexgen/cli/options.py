@@ -14,7 +14,9 @@ from apexgen.cli.output import json_from_environment
 Decorator = Callable[[Any], Any]  # click's option decorators are generic; any command goes in and out
 
 project_dir_option = click.option(
-    "--project-dir", type=click.Path(file_okay=False), help="The SFDX project  [default: .]"
+    "--project-dir",
+    type=click.Path(file_okay=False),
+    help="The SFDX project  [default: the one the current folder is in, found as sf finds it]",
 )
 
 
@@ -114,6 +116,8 @@ def test_level_option(levels: list[str]) -> Decorator:
         type=click.Choice(levels, case_sensitive=False),
         default="RunSpecifiedTests",
         show_default=True,
+        metavar="LEVEL",
+        help=f"{', '.join(levels[:-1])} or {levels[-1]}, in any case.",
     )
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from apexgen.generate.apex_format import format_apex
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import SAMPLE_VALUES, render
-from apexgen.spec.types import Prompt, Spec
+from apexgen.spec.types import CONTEXT_PLACEHOLDER, Prompt, Spec
 
 CLASSES_DIR = "main/default/classes"
 
-# layer -> (class template, test template); {kind} is text, embed or feedback
+# layer -> (class template, test template); {kind} is text, embed, feedback or search
 TEMPLATES = {
     "service": ("apex/service/{kind}.cls.jinja", "apex/service/{kind}Test.cls.jinja"),
     "action": ("apex/action/{kind}.cls.jinja", "apex/action/test.cls.jinja"),
@@ -20,7 +20,7 @@ TEMPLATES = {
     "record_work": ("apex/record/work.cls.jinja", "apex/record/workTest.cls.jinja"),
     "record_batch": ("apex/record/batch.cls.jinja", "apex/record/batchTest.cls.jinja"),
 }
-KIND_OF = {"generate": "text", "chat": "text", "embed": "embed", "feedback": "feedback"}
+KIND_OF = {"generate": "text", "chat": "text", "embed": "embed", "feedback": "feedback", "search": "search"}
 
 
 def expected_prompt(prompt: Prompt) -> str:
@@ -29,6 +29,8 @@ def expected_prompt(prompt: Prompt) -> str:
     for item in prompt.inputs:
         _, printed = SAMPLE_VALUES[item.type]
         values[item.name] = printed.replace("{label}", f"Sample {item.label}")
+    if prompt.ground:
+        values[CONTEXT_PLACEHOLDER] = "Sample context"  # what the generated test passes as the context
     return prompt.render_prompt(values)
 
 

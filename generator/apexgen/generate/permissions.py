@@ -31,6 +31,8 @@ UNGRANTABLE_FIELDS = frozenset(
 )
 _FLOW = re.compile(r"/flows/(\w+)\.flow-meta\.xml$")
 _OBJECT_FIELD = re.compile(r"/objects/(\w+)/fields/(\w+)\.field-meta\.xml$")
+# A required field, or a master-detail one (always required): no permission set can grant it.
+_REQUIRED = re.compile(r"<required>true</required>|<type>MasterDetail</type>")
 
 
 @dataclass
@@ -83,11 +85,15 @@ def object_access(spec: Spec, planned: list[PlannedFile]) -> list[ObjectAccess]:
         written = {name.lower() for _, name in prompt.record.write}
         for name in prompt.record.fields():
             access.grant(name, name.lower() in written)
+    # An index's chunks are read by searches in user mode and written by its indexer in system mode: users get
+    # read access only, so no one can forge a chunk.
+    read_only = {f"{index.chunk_object}__c" for index in spec.indexes}
     for file in planned:
         match = _OBJECT_FIELD.search(file.path)
-        if match and not match.group(1).endswith("__mdt") and "<required>true</required>" not in file.content:
-            access = objects.setdefault(match.group(1), ObjectAccess(match.group(1), create=True))
-            access.grant(match.group(2), "<formula>" not in file.content)
+        if match and not match.group(1).endswith("__mdt") and not _REQUIRED.search(file.content):
+            name = match.group(1)
+            access = objects.setdefault(name, ObjectAccess(name, create=name not in read_only))
+            access.grant(match.group(2), "<formula>" not in file.content and name not in read_only)
     return sorted(objects.values(), key=lambda access: access.name)
 
 

@@ -12,12 +12,13 @@ from apexgen.generate.agent import agent_files
 from apexgen.generate.apex import KIND_OF, TEMPLATES, apex_class, expected_prompt
 from apexgen.generate.automation import automation_metadata
 from apexgen.generate.flows import flow_files
+from apexgen.generate.index import index_files, retrieval_context
 from apexgen.generate.lwc import lwc_bundle
 from apexgen.generate.marker import git_attributes, marked
 from apexgen.generate.permissions import permission_set
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.subscriber_models import model_metadata
-from apexgen.spec.types import UNTESTED_SHARED_CLASSES, Spec
+from apexgen.spec.types import RETRIEVAL_CLASSES, UNTESTED_SHARED_CLASSES, Spec
 
 
 def render_plan(spec: Spec) -> list[PlannedFile]:
@@ -26,6 +27,8 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
     files: list[PlannedFile] = []
 
     def shared_template(name: str) -> str:
+        if name in RETRIEVAL_CLASSES:
+            return f"apex/retrieval/{name}"
         chosen = "SubscriberModels" if name == "Models" and spec.project.subscriber_models else name
         return f"apex/shared/{chosen}"
 
@@ -37,7 +40,9 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
     ]
     shared_context = {"record_prompts": spec.record_prompts(), "log": bool(spec.record_prompts())}
     for name, template in shared:
-        files += apex_class(spec, name, template, **shared_context)
+        retrieval = retrieval_context() if "/retrieval/" in template else {}
+        files += apex_class(spec, name, template, **shared_context, **retrieval)
+    files += index_files(spec)
     owners: dict[str, str] = {}  # the prompt each file comes from, for its header
     for prompt in spec.prompts:
         first = len(files)
@@ -54,7 +59,7 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
             source, test = TEMPLATES[layer]
             files += apex_class(spec, cls, source.format(kind=kind), **context)
             files += apex_class(spec, f"{cls}Test", test.format(kind=kind), **context)
-        if "lwc" in prompt.expose:
+        if prompt.has_component:
             files += lwc_bundle(spec, prompt)
         files += flow_files(spec, prompt)
         owners.update((file.path, prompt.name) for file in files[first:])

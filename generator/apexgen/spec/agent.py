@@ -47,13 +47,14 @@ def check_agent_keys(raw: dict[str, Any], expose: tuple[str, ...], label: str, f
                     'is only read for a prompt exposed to agent (add "agent" to expose)',
                 )
         return
-    rule = "must describe it in words of its own for the agent's planner (not empty, not just the label)"
+    rule = "needs a description of its own (not empty, not just the label): the agent's planner reads it"
     if not _says_more_than(raw, label):
-        raise SpecError(file, f"{at}.description", f"a prompt exposed to agent {rule}: it is the action's instruction")
-    for key in ("inputs", "outputs"):
+        raise SpecError(file, f"{at}.description", f"a prompt exposed to agent {rule} as the action's instruction")
+    for key, what, use in (("inputs", "an input", "to fill the input"), ("outputs", "an output", "to read the result")):
         for index, item in enumerate(raw.get(key, [])):
             if not _says_more_than(item, item.get("label", words(item["name"]))):
-                raise SpecError(file, f"{at}.{key}[{index}].description", f"of a prompt exposed to agent {rule}")
+                message = f"{what} of a prompt exposed to agent {rule} {use}"
+                raise SpecError(file, f"{at}.{key}[{index}].description", message)
 
 
 def read_topics(raw: list[dict[str, Any]], prompts: tuple[Prompt, ...], file: str) -> tuple[Topic, ...]:

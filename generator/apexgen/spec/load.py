@@ -25,14 +25,18 @@ from apexgen.project.containment import is_inside
 from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.agent import check_agent_keys, expose_of, read_topics
+from apexgen.spec.capabilities import KEYS_NOT_FOR
 from apexgen.spec.consistency import check_collisions, check_feedback_references
+from apexgen.spec.index import check_index_names, read_ground, read_indexes, searched_index
 from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import UNPRINTABLE, namespace_problem, require_identifier, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
+    CONTEXT_PLACEHOLDER,
     DEFAULT_MAX_LENGTH,
+    Index,
     Input,
     Localization,
     ModelRef,
@@ -126,25 +130,6 @@ OBJECT_MEMBERS = frozenset(
 )
 # Names whose Lightning web component file (lwc/test/test.js) Jest's default testMatch runs as a test suite.
 JEST_TEST_FILE_NAMES = frozenset({"test", "spec"})
-
-# Keys a capability does not read: naming one is a mistake worth reporting, not ignoring.
-KEYS_NOT_FOR = {
-    "generate": ("system", "similarity", "source"),
-    "chat": ("similarity", "source"),
-    "embed": ("system", "template", "inputs", "source", "feedback", "outputs"),
-    "feedback": (
-        "model",
-        "system",
-        "template",
-        "inputs",
-        "similarity",
-        "localization",
-        "tags",
-        "feedback",
-        "flows",
-        "outputs",
-    ),
-}
 
 
 @cache
@@ -354,14 +339,17 @@ def _build(data: dict[str, Any], name: str) -> Spec:
             if len(model.alias) > 40:  # the alias names its custom metadata record (DeveloperName)
                 raise SpecError(name, f"models.{model.alias}", "must be at most 40 characters with subscriber_models")
     by_alias = {m.alias.lower(): m for m in models}
-    prompts = tuple(_prompt(raw, i, project, by_alias, name) for i, raw in enumerate(data["prompt"]))
+    indexes = read_indexes(data.get("index", []), by_alias, project.prefix, name)
+    prompts = tuple(_prompt(raw, i, project, by_alias, indexes, name) for i, raw in enumerate(data["prompt"]))
     check_collisions(project, prompts, name)
+    check_index_names(indexes, name)
     check_feedback_references(prompts, name)
     return Spec(
         path=name,
         project=project,
         models=models,
         prompts=prompts,
+        indexes=indexes,
         topics=read_topics(data.get("topic", []), prompts, name),
     )
 
@@ -450,7 +438,12 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
 
 
 def _prompt(
-    raw: dict[str, Any], index: int, project: ProjectSettings, models: dict[str, ModelRef], name: str
+    raw: dict[str, Any],
+    index: int,
+    project: ProjectSettings,
+    models: dict[str, ModelRef],
+    indexes: tuple[Index, ...],
+    name: str,
 ) -> Prompt:
     at = f"prompt[{index}]"
     prompt_name = raw["name"]
@@ -468,8 +461,9 @@ def _prompt(
         if key in raw:
             raise SpecError(name, f"{at}.{key}", f"is not used by capability '{capability}'")
 
-    model = None
-    if capability != "feedback":
+    searched = searched_index(raw, capability, indexes, name, at)
+    model = searched.model if searched else None
+    if capability not in ("feedback", "search"):
         if "model" not in raw:
             raise SpecError(name, f"{at}.model", f"is required for capability '{capability}' (an alias from [models])")
         model = models.get(raw["model"].lower())
@@ -501,8 +495,8 @@ def _prompt(
         if problem:
             raise SpecError(name, f"{at}.template", problem)
         used = template_fields(template)
-        for field in used:
-            if field not in {i.name for i in inputs}:
+        for field in used:  # {context} of a grounded prompt is filled by its index
+            if field not in {i.name for i in inputs} | ({CONTEXT_PLACEHOLDER} if "ground" in raw else set()):
                 raise SpecError(
                     name,
                     f"{at}.template",
@@ -514,6 +508,7 @@ def _prompt(
                     name, f"{at}.inputs[{i}]", f"input '{item.name}' is not used by the template (add {{{item.name}}})"
                 )
 
+    ground = read_ground(raw["ground"], template, inputs, indexes, name, at) if "ground" in raw else None
     expose = expose_of(raw, DEFAULT_EXPOSE)
     flows = tuple(raw.get("flows", ()))
     if flows and "flow" not in expose:
@@ -534,8 +529,10 @@ def _prompt(
         if "record" in raw
         else None
     )
-    lwc_targets, lwc_public = read_lwc(
-        raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at
+    lwc_targets, lwc_public = (
+        ((), ())  # a search prompt gets its controller only (Prompt.has_component)
+        if capability == "search"
+        else read_lwc(raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at)
     )
     label = raw.get("label", words(prompt_name))
     check_agent_keys(raw, expose, label, name, at)
@@ -567,6 +564,9 @@ def _prompt(
         record=record,
         lwc_targets=lwc_targets,
         lwc_public=lwc_public,
+        index=searched,
+        k=raw.get("k", 5),
+        ground=ground,
         confirm=raw.get("confirm", False),
     )
 

@@ -138,13 +138,18 @@ FEEDBACK_INPUTS = (
 )
 
 
+SEARCH_INPUTS = (Input("query", "String", "Query", "What to search for", True),)
+
+
 def call_inputs(capability: str, inputs: tuple[Input, ...]) -> tuple[Input, ...]:
-    """The inputs a caller passes: the spec's ``inputs``, or the fixed ones of embed and feedback."""
-    return {"embed": EMBED_INPUTS, "feedback": FEEDBACK_INPUTS}.get(capability, inputs)
+    """The inputs a caller passes: the spec's ``inputs``, or the fixed ones of embed, feedback and search."""
+    return {"embed": EMBED_INPUTS, "feedback": FEEDBACK_INPUTS, "search": SEARCH_INPUTS}.get(capability, inputs)
 
 
 # The method of a prompt's service and controller that its callers (actions, components, tests) call.
-ENTRY_METHODS = {"generate": "generate", "chat": "chat", "embed": "compare", "feedback": "submit"}
+ENTRY_METHODS = {"generate": "generate", "chat": "chat", "embed": "compare", "feedback": "submit", "search": "search"}
+# The placeholder a grounded prompt's template holds for the chunks its index found.
+CONTEXT_PLACEHOLDER = "context"
 
 # similarity key of the spec -> (AiVectors method, words for documentation)
 SIMILARITY = {
@@ -175,6 +180,46 @@ class Localization:
 
 
 @dataclass(frozen=True)
+class Index:
+    """An [[index]]: chunks of the text of some fields of an object, embedded, stored and searched in the org."""
+
+    name: str
+    object: str
+    fields: tuple[str, ...]
+    condition: str | None  # a SOQL condition over the object's fields; None: every record
+    model: ModelRef
+    chunk_size: int
+    chunk_overlap: int
+    prefix: str
+
+    @property
+    def chunk_object(self) -> str:
+        """The custom object of the chunks, without __c."""
+        return f"{self.prefix}{self.name}Chunk"
+
+    @property
+    def retriever_class(self) -> str:
+        return f"{self.name}Retriever"
+
+    @property
+    def indexer_class(self) -> str:
+        return f"{self.name}Indexer"
+
+    def classes(self) -> list[str]:
+        """Every Apex class this index generates, tests included."""
+        return [n for name in (self.retriever_class, self.indexer_class) for n in (name, f"{name}Test")]
+
+
+@dataclass(frozen=True)
+class Ground:
+    """A generate or chat prompt grounded in an index: the chunks most like an input fill {context}."""
+
+    index: Index
+    query: str  # the input searched for
+    k: int
+
+
+@dataclass(frozen=True)
 class Prompt:
     name: str
     capability: str
@@ -198,6 +243,9 @@ class Prompt:
     # not exposed) and the inputs a Flow screen or a parent may set (@api), in the order of the inputs.
     lwc_targets: tuple[str, ...] = ()
     lwc_public: tuple[str, ...] = ()
+    index: Index | None = None  # search: the index searched
+    k: int = 5  # search: how many results
+    ground: Ground | None = None  # generate and chat: the index whose chunks fill {context}
     confirm: bool = False  # exposed to agent: the agent asks the user before it runs the action
 
     @property
@@ -209,6 +257,11 @@ class Prompt:
     def entry_method(self) -> str:
         """The service and controller method callers call: generate, chat, compare or submit."""
         return ENTRY_METHODS[self.capability]
+
+    @property
+    def has_component(self) -> bool:
+        """Exposed to lwc with a component of its own: a search prompt gets its controller only."""
+        return "lwc" in self.expose and self.capability != "search"
 
     @property
     def service_class(self) -> str:
@@ -290,6 +343,10 @@ SHARED_CLASSES = (
     "CalloutBudget",
     "Models",
     "JsonAnswer",
+    "SearchTerms",
+    "TextChunks",
+    "VectorCodec",
+    "SearchResult",
     "ModelControls",
     "ModelWork",
     "ModelJob",
@@ -302,6 +359,8 @@ SHARED_CLASSES = (
 UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "TestData")
 # Shared classes of the work on records: generated when a prompt has ``record``.
 RECORD_SHARED_CLASSES = ("ModelWork", "ModelJob", "RecordWrites", "ModelRunSweep", "ModelRunRetry", "TestData")
+# Shared classes of retrieval, generated when the spec has an [[index]].
+RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult")
 
 
 @dataclass(frozen=True)
@@ -343,6 +402,7 @@ class Spec:
     project: ProjectSettings
     models: tuple[ModelRef, ...]
     prompts: tuple[Prompt, ...]
+    indexes: tuple[Index, ...] = ()
     topics: tuple[Topic, ...] = ()
 
     def prompt_named(self, name: str) -> Prompt:
@@ -360,4 +420,5 @@ class Spec:
             "ModelControls": any(p.calls_model for p in self.prompts),
         }
         needed |= {name: bool(self.record_prompts()) for name in RECORD_SHARED_CLASSES}
+        needed |= dict.fromkeys(RETRIEVAL_CLASSES, bool(self.indexes))
         return [name for name in SHARED_CLASSES if needed.get(name, True)]

@@ -1,0 +1,213 @@
+"""[[index]], search prompts and grounded prompts: what the spec accepts, what it refuses (one line naming the
+key and the rule), and what an index generates: its chunk object, its classes and its permissions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from lxml import etree
+
+from apexgen.generate.plan import render_plan
+from apexgen.spec.load import parse_spec
+from tests.conftest import tree, write_spec
+from tests.test_spec import HEADER as MODELS
+
+HEADER = (
+    MODELS
+    + """
+[[index]]
+name = "SimilarCases"
+object = "Case"
+fields = ["Subject", "Description"]
+model = "vectors"
+"""
+)
+SEARCH = """
+[[prompt]]
+name = "FindCases"
+capability = "search"
+index = "SimilarCases"
+k = 3
+"""
+GROUNDED = """
+[[prompt]]
+name = "Answer"
+capability = "generate"
+model = "fast"
+template = "Cases:\\n{context}\\n\\nQuestion: {question}"
+inputs = [{ name = "question", required = true }]
+ground = { index = "SimilarCases", query = "question", k = 4 }
+"""
+META = "{http://soap.sforce.com/2006/04/metadata}"
+
+
+def files_of(text: str) -> dict[str, str]:
+    return {f.path: f.content for f in render_plan(parse_spec(text))}
+
+
+def test_an_index_reads_its_keys_and_defaults() -> None:
+    spec = parse_spec(HEADER + SEARCH + GROUNDED)
+    index = spec.indexes[0]
+    assert (index.object, index.fields, index.condition) == ("Case", ("Subject", "Description"), None)
+    assert (index.chunk_size, index.chunk_overlap, index.chunk_object) == (1000, 100, "AiSimilarCasesChunk")
+    search, grounded = spec.prompts
+    assert search.index == index and search.k == 3 and search.model == index.model
+    assert grounded.ground is not None and (grounded.ground.query, grounded.ground.k) == ("question", 4)
+
+
+BAD = [
+    (
+        "unknown index",
+        SEARCH.replace('index = "SimilarCases"', 'index = "Nope"'),
+        "prompt[0].index",
+        "not an [[index]]",
+    ),
+    ("search without index", SEARCH.replace('index = "SimilarCases"\n', ""), "prompt[0].index", "is required"),
+    ("search with a model", SEARCH.replace("k = 3", 'k = 3\nmodel = "fast"'), "prompt[0].model", "not used"),
+    ("k too large", SEARCH.replace("k = 3", "k = 51"), "prompt[0].k", "at most 50"),
+    (
+        "ground on embed",
+        '\n[[prompt]]\nname = "E"\ncapability = "embed"\nmodel = "vectors"\n'
+        'ground = { index = "SimilarCases", query = "q" }\n',
+        "prompt[0].ground",
+        "not used",
+    ),
+    (
+        "ground query not an input",
+        GROUNDED.replace('query = "question"', 'query = "other"'),
+        "prompt[0].ground.query",
+        "String input",
+    ),
+    ("ground without {context}", GROUNDED.replace("{context}", "cases"), "prompt[0].template", "{context}"),
+    (
+        "context as an input",
+        GROUNDED.replace(
+            'inputs = [{ name = "question", required = true }]',
+            'inputs = [{ name = "question", required = true }, { name = "context" }]',
+        ),
+        "prompt[0].inputs",
+        "reserved",
+    ),
+    (
+        "context without ground",
+        GROUNDED.replace('ground = { index = "SimilarCases", query = "question", k = 4 }\n', ""),
+        "prompt[0].template",
+        "placeholder {context}",
+    ),
+]
+INDEX_BAD = [
+    ("index model cannot embed", HEADER.replace('model = "vectors"', 'model = "fast"'), "index[0].model", "can embed"),
+    ("index on User", HEADER.replace('object = "Case"', 'object = "User"'), "index[0].object", "not User or Lead"),
+    ("bad field", HEADER.replace('"Description"', '"Description; DROP"'), "index[0].fields[1]", "field API name"),
+    ("condition with a semicolon", HEADER + "condition = \"Status = 'Closed'; x\"\n", "index[0].condition", "one SOQL"),
+    ("overlap over half", HEADER + "chunk = { size = 400, overlap = 300 }\n", "index[0].chunk.overlap", "half"),
+    ("chunk too small", HEADER + "chunk = { size = 100 }\n", "index[0].chunk.size", "at least 200"),
+    ("repeated index", HEADER + HEADER.split("\n[[index]]")[1].join(["\n[[index]]", ""]), "index[1].name", "repeats"),
+]
+
+
+@pytest.mark.parametrize("problem, prompt, key, rule", BAD, ids=[case[0] for case in BAD])
+def test_bad_search_and_ground_keys_are_one_clear_line(project, cli, problem, prompt, key, rule) -> None:
+    assert_refused(project, cli, HEADER + prompt, key, rule)
+
+
+@pytest.mark.parametrize("problem, header, key, rule", INDEX_BAD, ids=[case[0] for case in INDEX_BAD])
+def test_bad_indexes_are_one_clear_line(project, cli, problem, header, key, rule) -> None:
+    assert_refused(project, cli, header + SEARCH, key, rule)
+
+
+def test_an_index_name_too_long_for_its_classes_is_one_clear_line(project, cli) -> None:
+    long_name = "A" + "b" * 30
+    text = (HEADER + SEARCH).replace('"SimilarCases"', f'"{long_name}"')
+    assert_refused(project, cli, text, "index[0].name", "Apex allows at most 40")
+
+
+def assert_refused(project, cli, text: str, key: str, rule: str) -> None:
+    write_spec(project, text)
+    before = tree(project)
+    result = cli("generate", cwd=project)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and re.match(rf"error: apexgen\.toml(:\d+:\d+)?: {re.escape(key)}:", lines[0]), result.output
+    assert rule in lines[0], lines[0]
+    assert tree(project) == before
+
+
+def test_an_index_generates_its_chunk_object_classes_and_read_only_permissions() -> None:
+    files = files_of(HEADER + SEARCH)
+    folder = "force-app/main/default/objects/AiSimilarCasesChunk__c"
+    fields = sorted(path.rsplit("/", 1)[1] for path in files if path.startswith(f"{folder}/fields/"))
+    assert fields == [
+        f"{name}.field-meta.xml"
+        for name in sorted(
+            [
+                "ChunkKey__c",
+                "ChunkNumber__c",
+                "Model__c",
+                "Source__c",
+                "Text__c",
+                "TextHash__c",
+                "Vector__c",
+                "VectorNorm__c",
+            ]
+        )
+    ]
+    source = etree.fromstring(files[f"{folder}/fields/Source__c.field-meta.xml"].encode())
+    assert source.findtext(f"{META}type") == "MasterDetail" and source.findtext(f"{META}referenceTo") == "Case"
+    chunk = etree.fromstring(files[f"{folder}/AiSimilarCasesChunk__c.object-meta.xml"].encode())
+    assert chunk.findtext(f"{META}sharingModel") == "ControlledByParent"
+    assert chunk.findtext(f"{META}enableSearch") == "true"
+    classes = {path.rsplit("/", 1)[1] for path in files if path.endswith(".cls")}
+    assert {
+        "SimilarCasesRetriever.cls",
+        "SimilarCasesIndexer.cls",
+        "AiVectorCodec.cls",
+        "AiSearchTerms.cls",
+        "AiTextChunks.cls",
+        "AiSearchResult.cls",
+        "FindCasesService.cls",
+        "FindCasesController.cls",
+    } <= classes
+    assert not any("/lwc/findCases/" in path for path in files)  # search: the controller, no component
+    permissions = etree.fromstring(
+        files["force-app/main/default/permissionsets/AiModelsAccess.permissionset-meta.xml"].encode()
+    )
+    objects = permissions.findall(f"{META}objectPermissions")
+    assert [o.findtext(f"{META}object") for o in objects] == ["AiSimilarCasesChunk__c"]
+    assert {o.findtext(f"{META}allowRead") for o in objects} == {"true"}
+    assert {o.findtext(f"{META}allowEdit") for o in objects} == {"false"}
+    granted = {f.findtext(f"{META}field") for f in permissions.findall(f"{META}fieldPermissions")}
+    assert "AiSimilarCasesChunk__c.Vector__c" in granted and "AiSimilarCasesChunk__c.Source__c" not in granted
+    assert len(granted) == 7
+
+
+def test_without_an_index_nothing_of_retrieval_is_generated() -> None:
+    files = files_of(
+        HEADER.split("\n[[index]]")[0]
+        + GROUNDED.replace("{context}", "x").replace(
+            'ground = { index = "SimilarCases", query = "question", k = 4 }\n', ""
+        )
+    )
+    assert not any("SearchResult" in path or "Chunk__c" in path for path in files)
+    generation = next(text for path, text in files.items() if path.endswith("/AiGeneration.cls"))
+    assert "sources" not in generation
+
+
+def test_a_grounded_prompt_searches_its_index_and_carries_the_sources() -> None:
+    files = files_of(HEADER + GROUNDED)
+    service = next(text for path, text in files.items() if path.endswith("/AnswerService.cls"))
+    assert "String admitted = AiModelControls.admit(PROMPT_NAME, question);" in service
+    assert "new SimilarCasesRetriever(client).search(admitted, GROUND_K)" in service
+    assert "values.put('context', context);" in service
+    action = next(text for path, text in files.items() if path.endswith("/AnswerAction.cls"))
+    assert "List<Id> sourceIds" in action
+    generation = next(text for path, text in files.items() if path.endswith("/AiGeneration.cls"))
+    assert "public List<AiSearchResult> sources" in generation
+
+
+def test_the_condition_filters_the_indexed_records() -> None:
+    files = files_of(HEADER + "condition = \"Status = 'Closed'\"\n" + SEARCH)
+    indexer = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexer.cls"))
+    assert "WHERE Id IN :recordIds AND (Status = 'Closed')" in indexer
+    assert "WHERE Status = 'Closed'" in indexer
