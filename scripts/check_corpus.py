@@ -12,7 +12,7 @@ checks out each commit into WORK/NAME (outside the repository) with `git cat-fil
 Per project it prints the exit code, the deploy blockers (with their tool and rule), the rule findings by
 severity, what the check did not complete, and the time. `--plant` instead copies each project, plants a
 defect of every blocker kind (a syntax error, a call to a missing method of the project's own class, XML that
-is not well formed, an element its type does not have, a missing -meta.xml) in files of its own, and reports
+is not well formed, a misspelt element, a missing -meta.xml) in files of its own, and reports
 for each kind whether the check found it as a blocker at its line. The check runs without the daemon
 (APEXGEN_NO_DAEMON=1) and with the apexgen on PATH; run it from the venv you want to measure.
 """
@@ -162,7 +162,7 @@ def plant(root: Path) -> list[Planted]:
     planted.append(Planted("missing method (apex-ls)", relative(missing), insert(missing, at2, call)))
     for kind, path, bad in (
         ("XML not well formed", malformed, "</apiVersionX>"),
-        ("element its type does not have (xsd)", schema, None),
+        ("misspelt element (xsd)", schema, None),
     ):
         meta = path.with_name(path.name + "-meta.xml")
         lines = meta.read_text("utf-8").split("\n")
@@ -170,7 +170,7 @@ def plant(root: Path) -> list[Planted]:
         if bad:
             lines[index] = lines[index].replace("</apiVersion>", bad)
         else:
-            lines.insert(index + 1, "    <plantedElement>1</plantedElement>")
+            lines.insert(index + 1, "    <statsu>Active</statsu>")  # a typo of <status>
             index += 1
         meta.write_text("\n".join(lines), "utf-8")
         planted.append(Planted(kind, relative(meta), index + 1))
