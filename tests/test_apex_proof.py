@@ -183,7 +183,8 @@ def specs(draw):
     )
     capability = draw(st.sampled_from(["generate", "chat"]))
     prompt_name = draw(identifier("[A-Z]", 24))
-    system = f"system = {toml_string(draw(ANY_TEXT))}\n" if capability == "chat" else ""
+    # The spec refuses an empty system message (a chat without one leaves the key out).
+    system = f"system = {toml_string(draw(ANY_TEXT.filter(bool)))}\n" if capability == "chat" else ""
     return f"""
 [project]
 prefix = "P"
