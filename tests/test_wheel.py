@@ -6,8 +6,10 @@ inside the package, so this test builds the wheel and runs apexgen from a venv t
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -52,9 +54,14 @@ def test_the_wheel_holds_apexgen_and_its_data_and_runs_from_a_venv(tmp_path: Pat
     ):
         assert data in names
 
-    # The venv sees the dependencies already installed here, and apexgen only from the wheel.
+    # The venv sees the dependencies installed in the environment running the tests, and apexgen only from the
+    # wheel. system_site_packages would show the base interpreter's packages instead, which a virtual environment
+    # does not share: a plain path line in a .pth file adds this environment's folders without running the .pth
+    # files inside them (so not the editable apexgen of `pip install -e`).
     environment = tmp_path / "venv"
-    venv.create(environment, system_site_packages=True, with_pip=False)
+    venv.create(environment, with_pip=False)
+    own_site = Path(sysconfig.get_path("purelib", vars={"base": str(environment), "platbase": str(environment)}))
+    (own_site / "test-environment.pth").write_text("\n".join(site.getsitepackages()) + "\n", "utf-8")
     python = environment / "bin" / "python"
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True)
     where = subprocess.run(
