@@ -1,6 +1,6 @@
 """Run `apexgen check --deep --no-cache` over the corpus of public SFDX projects in scripts/corpus.json.
 
-    python scripts/check_corpus.py --mirrors /work/.mirror --work /work/corpus [--only NAME,...] [--json OUT]
+    python scripts/check_corpus.py --mirrors MIRRORS --work WORK [--only NAME,...] [--json OUT]
     python scripts/check_corpus.py ... --plant      # recall: plant one defect of each blocker kind, find it
 
 Every project in the corpus deploys in its own CI or ships as a package, so a deploy blocker the check reports
