@@ -210,6 +210,16 @@ class FakeOrg:
         self.deploys: dict[str, FakeDeploy] = {}
         self.test_runs: dict[str, FakeTestRun] = {}
         self.org_classes: dict[str, str] = {}  # Apex classes the org has: name -> source
+        # What the org provides besides what was deployed to it, for the questions a deploy asks before it sends
+        # anything: sObjects (EntityDefinition), installed packages' Apex classes as (namespace or None, name),
+        # installed packages' namespaces, the platform's Apex namespaces and their classes (completions).
+        self.org_sobjects: set[str] = {"Account", "Contact", "Case", "Opportunity"}
+        self.package_classes: set[tuple[str | None, str]] = set()
+        self.installed_namespaces: set[str] = set()
+        self.apex_platform: dict[str, list[str]] = {
+            "System": ["String", "Database", "Quiddity"],
+            "DataWeave": ["Script"],
+        }
         self.calls: list[tuple[float, str]] = []  # (time, operation)
         self.status_calls = 0
         self.protocol_errors: list[str] = []
@@ -842,6 +852,38 @@ def _select(table: str, record: dict, fields: list[str]) -> dict:
     return out
 
 
+PROVIDED_TABLES = ("EntityDefinition", "ApexClass", "InstalledSubscriberPackage")
+# The only shapes of these queries the fake answers (as a deploy asks them): any other is refused.
+_PROVIDED_SOQL = {
+    "EntityDefinition": r"SELECT QualifiedApiName FROM EntityDefinition WHERE QualifiedApiName IN \((.+)\)",
+    "ApexClass": r"SELECT NamespacePrefix, Name FROM ApexClass WHERE Name IN \((.+)\)",
+    "InstalledSubscriberPackage": r"SELECT SubscriberPackage\.NamespacePrefix FROM InstalledSubscriberPackage()",
+}
+
+
+def provided_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
+    """What the org has of the names asked (compared without case, as SOQL compares text)."""
+    shape = re.fullmatch(_PROVIDED_SOQL[table], soql)
+    if shape is None:
+        return 400, _rest_error("MALFORMED_QUERY", f"fake org cannot answer: {soql}")
+    asked = {name.lower() for name in re.findall(r"'((?:[^'\\]|\\.)*)'", shape.group(1))}
+    with org.lock:
+        if table == "EntityDefinition":
+            records = [{"QualifiedApiName": name} for name in sorted(org.org_sobjects) if name.lower() in asked]
+        elif table == "ApexClass":
+            classes = {(None, name) for name in org.org_classes} | org.package_classes
+            records = [
+                {"NamespacePrefix": namespace, "Name": name}
+                for namespace, name in sorted(classes, key=str)
+                if name.lower() in asked
+            ]
+        else:
+            records = [{"SubscriberPackage": {"NamespacePrefix": ns}} for ns in sorted(org.installed_namespaces)]
+    for record in records:
+        record["attributes"] = {"type": table}
+    return 200, {"totalSize": len(records), "done": True, "records": records}
+
+
 def packaging_query(org: FakeOrg, table: str, soql: str) -> tuple[int, object]:
     now = org.clock.monotonic()
     select = re.match(r"\s*SELECT\s+(.*?)\s+FROM\s", soql, re.IGNORECASE | re.DOTALL)
@@ -1030,6 +1072,8 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         more = re.fullmatch(r"/services/data/v([\d.]+)/tooling/query/(01g[\w-]+)", parts.path)
         if more:
             return self._query_more(more.group(1), more.group(2))
+        if re.fullmatch(r"/services/data/v[\d.]+/tooling/completions/?", parts.path):
+            return self._completions(parse_qs(parts.query).get("type", [""])[0])
         self._json(404, [{"errorCode": "NOT_FOUND", "message": f"no such resource {parts.path}"}])
 
     # -- authentication
@@ -1343,6 +1387,8 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         table = source.group(1) if source else ""
         if table in PACKAGING_TABLES:
             return self._query_answer(*packaging_query(org, table, soql))
+        if table in PROVIDED_TABLES:
+            return self._query_answer(*provided_query(org, table, soql))
         if table in ("ApexTestRunResult", "ApexTestResult") and run is None:
             return self._json(200, {"totalSize": 0, "done": True, "records": []})
         records: list[dict] = []
@@ -1405,6 +1451,18 @@ class FakeOrgHandler(BaseHTTPRequestHandler):
         else:
             return self._json(400, [{"errorCode": "INVALID_TYPE", "message": f"fake org cannot answer: {soql}"}])
         self._query_answer(200, {"totalSize": len(records), "done": True, "records": records})
+
+    def _completions(self, kind: str) -> None:
+        if not self._rest_session_valid():
+            return self._rest_unauthorized()
+        if kind != "apex":
+            return self._json(400, _rest_error("INVALID_TYPE", f"fake org completes apex only, not {kind!r}"))
+        with self.org.lock:
+            self.org.calls.append((self.org.clock.time(), "completions"))
+            declarations = {
+                ns: {name: {"methods": []} for name in names} for ns, names in self.org.apex_platform.items()
+            }
+        self._json(200, {"publicDeclarations": declarations})
 
     def _query_answer(self, status: int, answer: Any) -> None:
         """``answer`` in pages of ``org.query_page_size`` records, as the org sends them: the first page with

@@ -1,12 +1,5 @@
-"""apex-ls (CheckForIssues) over the whole project, and which of its findings are deploy blockers.
-
-apex-ls models the platform from its own type library (standard-types 65): it knows the language, the
-sObjects by name and the ``aiplatform`` namespace well, but not every platform type (DataWeave,
-``Flow.Interview.*``, ``System.Quiddity.UNDEFINED``, ...), some it knows wrongly (``Cache.SessionPartition``
-is a ``Cache.Partition`` on the platform), and none of an installed package's. So a finding is a deploy
-blocker only where apex-ls is certain: it is about the project's own code and every type it names is one
-apex-ls models exactly (the project's own, the primitives and collections, sObjects, ``aiplatform``).
-The others are rule findings ("moderate": the org decides), never blockers.
+"""apex-ls (CheckForIssues) over the whole project, verified by a probe in each package directory it loads;
+which of its findings are deploy blockers is ``apexgen.check.apex_ls_certainty``'s to say.
 """
 
 from __future__ import annotations
@@ -14,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from apexgen.check.apex_ls_certainty import UNCERTAIN, ProjectTypes, certainty, required_names
 from apexgen.check.cache import ProjectCache, check_cache_dir
 from apexgen.check.daemon import Daemon, DaemonError
+from apexgen.check.dependencies import Required, required_finding
 from apexgen.check.findings import (
     APEX_SUFFIXES,
     BLOCKER,
@@ -41,7 +35,6 @@ from apexgen.salesforce import SFDX_PROJECT_FILE
 
 APEX_LS_MAIN = "io.github.apexdevtools.apexls.CheckForIssues"
 APEX_LS_ISSUES_EXIT = 4
-UNCERTAIN = "moderate"
 # apex-ls' advisory categories (reported with its default detail level only as errors are).
 ADVISORY = {"Warning": "low", "Unused": "low"}
 UNCERTAIN_NOTE = " (apex-ls may not know this platform or package type; not a deploy blocker)"
@@ -53,121 +46,6 @@ PROBE_META = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">\n'
     "    <apiVersion>60.0</apiVersion>\n    <status>Active</status>\n</ApexClass>\n"
 )
-# The platform types apex-ls models exactly, besides the project's own: primitives and collections
-# (bare or in System), every sObject (Schema), and the Models API (aiplatform, all 43 of its classes).
-EXACT_SYSTEM_TYPES = {
-    "string",
-    "integer",
-    "long",
-    "decimal",
-    "double",
-    "boolean",
-    "date",
-    "datetime",
-    "time",
-    "id",
-    "blob",
-    "object",
-    "list",
-    "set",
-    "map",
-    "sobject",
-    "void",
-}
-EXACT_NAMESPACES = {"schema", "aiplatform"}
-_TYPE_CHAIN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
-# Message shapes whose quoted names are the types the verdict depends on.
-_NAMED_TYPES = (
-    re.compile(r"No type declaration found for '([^']+)'"),
-    re.compile(r" on '([^']+)'"),
-    re.compile(r"from '([^']+)' to '([^']+)'"),
-    re.compile(r"'([^']+)' is not assignable to '([^']+)'"),
-    re.compile(r"Constructor not defined: ([\w.]+)\.<constructor>"),
-)
-# Argument types of a call apex-ls found no match for. 'Object' there is what apex-ls says of an expression
-# it could not type (e.g. a platform field it does not know), so it makes the verdict uncertain too.
-_ARGUMENTS = (re.compile(r"taking arguments '([^']*)'"), re.compile(r"<constructor>\(([^)]*)\)"))
-UNTYPED = {"object", "system.object"}
-_UNKNOWN_NAME = re.compile(r"No variable or type found for '([^']+)'")
-_SOBJECT_FIELD = re.compile(r"Unknown field '([^']+)' on SObject '(?:Schema\.)?([^']+)'")
-_EXCEPTION_NAME = re.compile(r"Exception class '([^']+)' must extend another Exception class")
-_SPLIT_OBJECT = re.compile(
-    r"Components of type '(?:Schema\.)?([^']+)' are defined, but the required object-meta.xml file is missing"
-)
-OBJECT_META = ".object-meta.xml"
-
-
-class ProjectTypes:
-    """The names (lower case) of the Apex types and sObjects the project defines."""
-
-    def __init__(self, project: ProjectFiles):
-        self.namespace = (project.namespace or "").lower()
-        self.apex = {path.stem.lower() for path in project.apex_files()}
-        self.objects = {
-            path.name[: -len(OBJECT_META)].lower() for path in project.files(lambda n: n.endswith(OBJECT_META))
-        }
-
-    def own(self, name: str) -> list[str]:
-        """``name``'s parts, lower case, without the project's own namespace."""
-        parts = name.lower().split(".")
-        return parts[1:] if self.namespace and len(parts) > 1 and parts[0] == self.namespace else parts
-
-    def exact(self, name: str) -> bool:
-        """Whether apex-ls models the type ``name`` exactly (see the module's docstring)."""
-        parts = self.own(name)
-        if parts[0] in self.apex or parts[-1] in EXACT_SYSTEM_TYPES and parts[:-1] in ([], ["system"]):
-            return True
-        return len(parts) > 1 and parts[0] in EXACT_NAMESPACES
-
-    def own_name(self, name: str) -> bool:
-        """Whether ``name`` (the first part of a dotted name) is meant as one of the project's own: it carries
-        the project's namespace, or is a type of the project's or close to one (a typo)."""
-        import difflib
-
-        first = name.split(".")[0].lower()
-        if self.namespace and (first == self.namespace or first.startswith(f"{self.namespace}__")):
-            return True
-        return first in self.apex or bool(difflib.get_close_matches(first, self.apex, n=1, cutoff=0.85))
-
-    def own_custom_field(self, sobject: str, field: str) -> bool:
-        """Whether ``field`` is a custom field (of no other namespace) of an sObject the project defines."""
-        parts = self.own(field.replace("__", "."))  # ns__Field__c -> ns.field.c
-        return sobject.lower() in self.objects and field.lower().endswith("__c") and len(parts) == 2
-
-
-def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
-    """BLOCKER when apex-ls is certain of ``message`` about ``file``, UNCERTAIN when it may be wrong,
-    None when it is wrong for certain (a split object whose object-meta.xml the project has)."""
-    split = _SPLIT_OBJECT.search(message)
-    if split:
-        return None if split[1].lower() in types.objects else UNCERTAIN  # else the object may be in the org
-    field = _SOBJECT_FIELD.search(message)
-    if field:
-        return BLOCKER if types.own_custom_field(field[2], field[1]) else UNCERTAIN
-    exception = _EXCEPTION_NAME.search(message)
-    if exception:
-        # apex-ls applies the rule to interfaces too; the platform does not (NebulaLogger shadows System
-        # exceptions with interfaces of their names).
-        source = file.read_text("utf-8", errors="replace") if file.is_file() else ""
-        declared_interface = re.search(rf"\binterface\s+{re.escape(exception[1])}\b", source, re.IGNORECASE)
-        return UNCERTAIN if declared_interface else BLOCKER
-    unknown = _UNKNOWN_NAME.search(message)
-    member = " on '" in message and not unknown[1][:1].isupper() if unknown else False  # a field of a type
-    if unknown and not member and not types.own_name(unknown[1]):
-        # A name the project does not define may be a type or namespace of the platform or of a package the
-        # target org has installed (fflib_*, di_* from a CI's install), whatever its case; a name close to one
-        # of the project's own types, or carrying the project's namespace, is the project's own mistake.
-        return UNCERTAIN
-    for shape in _ARGUMENTS:
-        for arguments in shape.findall(message):
-            if any(chain.lower() in UNTYPED for chain in _TYPE_CHAIN.findall(arguments)):
-                return UNCERTAIN
-    for shape in _NAMED_TYPES:
-        for named in shape.findall(message):
-            for name in (named,) if isinstance(named, str) else named:
-                if not all(types.exact(chain) for chain in _TYPE_CHAIN.findall(name)):
-                    return UNCERTAIN
-    return BLOCKER
 
 
 @dataclass(frozen=True)
@@ -321,9 +199,13 @@ def _one_shot(toolchain: Toolchain, workspace: Path, use_cache: bool) -> dict[st
 def _findings(
     report: dict[str, Any], workspace: Workspace, project: ProjectFiles, types: ProjectTypes
 ) -> list[Finding]:
-    findings = []
+    """apex-ls' report as findings, in two passes: first the names the target org must provide (each once,
+    in one finding, with the first place that uses it), then every other message, judged knowing them (a
+    type inheriting from one of them, or a line using one, is one apex-ls could not type)."""
     probe_names = set(workspace.probes.values())
     returned = set()
+    messages: list[tuple[str, Path, dict[str, Any], str, list[tuple[str, str]]]] = []
+    missing: set[str] = set()
     for file_report in report.get("files", []):
         reported = Path(file_report["path"])
         if reported.name.endswith(".cls") and reported.name[: -len(".cls")] in probe_names:
@@ -336,26 +218,52 @@ def _findings(
         if project.ignored(file):
             continue
         for message in file_report.get("messages", []):
-            start = message.get("start", {})
-            category = message.get("category", "Error")
             # Messages name files by absolute path; the project-relative one reads the same anywhere.
             text = message.get("message", "").replace(f"{root}{os.sep}", "")
-            if file == SFDX_PROJECT_FILE:
-                # apex-ls' own reading of the project file (a 3-part versionNumber, say): the Metadata API
-                # never reads it; the sfdx-schema check holds it to Salesforce's schema.
-                severity: str | None = UNCERTAIN
-                text += PROJECT_FILE_NOTE
-            else:
-                severity = ADVISORY.get(category) or certainty(text, path, types)
-            if severity is None:
-                continue
-            if severity == UNCERTAIN and file != SFDX_PROJECT_FILE:
-                text += UNCERTAIN_NOTE
-            # apex-ls offsets are 0-based columns.
-            findings.append(
-                Finding(file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text)
-            )
-    return findings + _unprobed(workspace, project, returned)
+            advisory = message.get("category", "Error") in ADVISORY or file == SFDX_PROJECT_FILE
+            names = [] if advisory else required_names(text, types, path)
+            missing.update(name.lower() for _, name in names)
+            messages.append((file, path, message, text, names))
+    types.missing = missing
+    # Every line with a missing name is one apex-ls could not type: its other errors are uncertain. A bare name
+    # used in a file whose types inherit from a missing one may be an inner type or member of that parent,
+    # which apex-ls cannot see: the org is not asked for it, and its use is uncertain too.
+    untyped_lines = {
+        (file, line)
+        for file, path, message, _, names in messages
+        if names
+        for line in types.statement_lines(path, message.get("start", {}).get("line", 0))
+    }
+    types.untyped_files = {path for _, path, _, _, names in messages if names}
+    inherited = {path for _, path, _, _, names in messages if names and types.file_inherits_missing(path)}
+    required: dict[tuple[str, str], str] = {}  # (kind, name) -> the first place that uses it
+    findings = []
+    for file, path, message, text, names in messages:
+        start = message.get("start", {})
+        category = message.get("category", "Error")
+        if names and not (path in inherited and all(types.inheritable(name) for name in names)):
+            for name in names:
+                required.setdefault(name, f"{file}:{start.get('line', 0)}")
+            continue
+        if file == SFDX_PROJECT_FILE:
+            # apex-ls' own reading of the project file (a 3-part versionNumber, say): the Metadata API
+            # never reads it; the sfdx-schema check holds it to Salesforce's schema.
+            severity: str | None = UNCERTAIN
+            text += PROJECT_FILE_NOTE
+        else:
+            severity = ADVISORY.get(category) or certainty(text, path, types)
+            if severity == BLOCKER and (names or (file, start.get("line")) in untyped_lines):
+                severity = UNCERTAIN
+        if severity is None:
+            continue
+        if severity == UNCERTAIN and file != SFDX_PROJECT_FILE:
+            text += UNCERTAIN_NOTE
+        # apex-ls offsets are 0-based columns.
+        findings.append(
+            Finding(file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text)
+        )
+    listed = [Required(kind, name, example) for (kind, name), example in required.items()]
+    return findings + required_finding("apex-ls", listed) + _unprobed(workspace, project, returned)
 
 
 def _unprobed(workspace: Workspace, project: ProjectFiles, returned: set[str]) -> list[Finding]:

@@ -160,7 +160,15 @@ def deploy(**options: Any) -> None:
             for note in prepared.project.notes:
                 click.echo(note, err=True)
             sources, api_version = SourceMap(prepared.project.source_paths), prepared.project.api_version
-        client = MetadataClient(org.connect(api_version), client_name=f"apexgen/{__version__}")
+        connection = org.connect(api_version)
+        if not modes and prepared.required:
+            from apexgen.org.tooling import ToolingSession
+
+            deploying.confirm_required(ToolingSession(connection), prepared.required)
+            click.echo(
+                f"The org provides the {len(prepared.required)} name(s) the project uses but does not define", err=True
+            )
+        client = MetadataClient(connection, client_name=f"apexgen/{__version__}")
         if options["cancel"]:
             done = client.cancel_deploy(deploy_id)
             click.echo(f"Cancel requested for {deploy_id}" + (" (it was still queued)" if done else ""), err=True)

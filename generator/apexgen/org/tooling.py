@@ -85,6 +85,18 @@ class ToolingSession:
             records += answer["records"]
         return records
 
+    def apex_symbols(self) -> dict[str, set[str]]:
+        """The platform's Apex namespaces and the classes of each, lower case, as the org's compiler knows them:
+        the Tooling API's completions for Apex (``publicDeclarations``: namespace -> class -> members), which
+        IDEs complete from."""
+        timeout = self.connection.timeout
+        self.connection.log("GET tooling/completions?type=apex")
+        answer = self._call(
+            True, lambda sf: sf.restful("tooling/completions", params={"type": "apex"}, timeout=timeout)
+        )
+        declarations = answer.get("publicDeclarations", {}) if isinstance(answer, dict) else {}
+        return {namespace.lower(): {name.lower() for name in classes} for namespace, classes in declarations.items()}
+
     def start(self, test_level: str, class_names: list[str]) -> str:
         if test_level not in RUN_LEVELS:
             raise UsageError(f"--test-level: apexgen test runs {', '.join(RUN_LEVELS)}, not {test_level}")

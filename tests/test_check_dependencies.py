@@ -1,0 +1,192 @@
+"""Names the project uses but does not define are reported once each as "the target org must provide these";
+`apexgen deploy` asks the org for them before it sends anything, and stops only on what the org lacks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from apexgen.check import apex_ls
+from apexgen.check.dependencies import REQUIRED_RULE, Required, required_finding, required_of
+from apexgen.check.fast import check_sfdx_project
+from apexgen.check.runner import run_checks
+from tests import test_deploy
+from tests.check_cases.projects import CASES
+from tests.fakes.org import FakeOrg
+from tests.test_deploy import deploy, no_traceback
+
+org, project = test_deploy.org, test_deploy.project  # the fake org and sample project fixtures of the deploy tests
+
+CLASSES = "force-app/main/default/classes"
+
+
+@pytest.fixture
+def types(tmp_path: Path) -> apex_ls.ProjectTypes:
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    (root / "force-app/main/default/objects/Reply__c").mkdir(parents=True)
+    (root / "force-app/main/default/objects/Reply__c/Reply__c.object-meta.xml").write_text("<CustomObject/>", "utf-8")
+    settings = json.loads((root / "sfdx-project.json").read_text("utf-8"))
+    (root / "sfdx-project.json").write_text(json.dumps({**settings, "namespace": "acme"}), "utf-8")
+    return apex_ls.ProjectTypes(check_sfdx_project(root)[1])
+
+
+@pytest.mark.parametrize(
+    ("message", "names"),
+    [
+        # a package's sObject, bare or in a collection, and its describe
+        (
+            "No type declaration found for 'Schema.npe03__Recurring_Donation__c'",
+            [("sobject", "npe03__Recurring_Donation__c")],
+        ),
+        ("No type declaration found for 'Map<Id, Schema.Log__c>'", [("sobject", "Log__c")]),
+        ("Unknown field or type 'npe01__OppPayment__c' on 'Schema.SObjectType'", [("sobject", "npe01__OppPayment__c")]),
+        (
+            "SObject appears to be extending an unknown SObject, 'npe01__OppPayment__c'",
+            [("sobject", "npe01__OppPayment__c")],
+        ),
+        # a class the CI installs before the deploy, whatever its case
+        ("No variable or type found for 'fflib_SObjectDomain'", [("apex", "fflib_SObjectDomain")]),
+        ("No type declaration found for 'di_Binding.Provider'", [("apex", "di_Binding.Provider")]),
+        # a field of another namespace's package, on an expression apex-ls could not type
+        ("No variable or type found for 'npe01__Paid__c' on 'acme.PaymentService'", [("namespace", "npe01")]),
+        # meant as the project's own: a typo of its sObject or class, its namespace: no, it stays a blocker
+        ("No type declaration found for 'Schema.Replly__c'", []),
+        ("No type declaration found for 'Schema.acme__Draft__c'", []),
+        ("No variable or type found for 'CaseTriggerHandlr'", []),
+        # a member of the project's own type, or another kind of message: not a missing name
+        ("No variable or type found for 'replyText' on 'acme.DraftReplyService'", []),
+        ("No matching method found for 'send' on 'DraftReplyService' taking no arguments", []),
+    ],
+)
+def test_names_the_org_must_provide_are_told_from_the_projects_own(types, message, names):
+    assert apex_ls.required_names(message, types) == names
+
+
+def test_every_use_of_a_missing_name_makes_one_finding_that_names_it_once(tmp_path):
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    _, project = check_sfdx_project(root)
+    with apex_ls.apex_ls_workspace(project, stable=False) as workspace:
+
+        def reported(name: str, *messages: tuple[int, str]) -> dict:
+            path = workspace.path / CLASSES / name
+            return {
+                "path": str(path),
+                "messages": [{"category": "Missing", "message": m, "start": {"line": line}} for line, m in messages],
+            }
+
+        report = {
+            "files": [
+                reported(
+                    "CaseTriggerHandler.cls",
+                    (3, "No variable or type found for 'fflib_SObjectDomain'"),
+                    (9, "No type declaration found for 'List<Schema.Log__c>'"),
+                    (12, "No variable or type found for 'CaseTriggerHandlr'"),
+                ),
+                reported("DraftReplyService.cls", (5, "No variable or type found for 'fflib_SObjectDomain'")),
+            ]
+        }
+        findings = apex_ls._findings(report, workspace, project, apex_ls.ProjectTypes(project))
+    summary = [f for f in findings if f.rule == REQUIRED_RULE]
+    assert len(summary) == 1 and summary[0].severity == "moderate"
+    assert required_of(findings) == [
+        Required("apex", "fflib_SObjectDomain", f"{CLASSES}/CaseTriggerHandler.cls:3"),
+        Required("sobject", "Log__c", f"{CLASSES}/CaseTriggerHandler.cls:9"),
+    ]
+    # the typo of the project's own class is a blocker at its line, not a name the org must provide
+    assert [(f.line, f.severity) for f in findings if f.rule != REQUIRED_RULE and f.rule != "not-run"] == [
+        (12, "error")
+    ]
+
+
+def test_the_finding_reads_back_into_the_names_it_lists():
+    required = [Required("namespace", "npe01", "a.cls:1"), Required("apex", "di_Injector", "b.cls:7")]
+    (finding,) = required_finding("apex-ls", required)
+    assert "the target org must provide these 2 name(s)" in finding.message
+    assert required_of([finding]) == sorted(required)
+    assert required_finding("apex-ls", []) == []
+
+
+# --- apexgen deploy asks the org (the fake org answers over HTTPS) ------------------------------------
+
+REQUIRED = [
+    Required("sobject", "npe03__Recurring_Donation__c", f"{CLASSES}/FooService.cls:4"),
+    Required("apex", "fflib_SObjectDomain", f"{CLASSES}/FooService.cls:5"),
+    Required("apex", "DataWeave.Script", f"{CLASSES}/FooService.cls:6"),  # a platform type apex-ls lacks
+    Required("namespace", "npe01", f"{CLASSES}/FooService.cls:7"),
+]
+
+
+@pytest.fixture
+def checks_require(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The offline check's verdict on the project: no blocker, and the names the org must provide."""
+    monkeypatch.setattr(
+        "apexgen.deploy.deploy.run_pre_deploy_checks", lambda root, checks: required_finding("apex-ls", REQUIRED)
+    )
+
+
+def test_deploy_stops_before_sending_anything_when_the_org_lacks_a_required_name(org: FakeOrg, project, checks_require):
+    org.query_page_size = 1  # every answer in pages: each must be read to its end
+    org.org_sobjects.add("npe03__Recurring_Donation__c")
+    result = deploy(org, project)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert (
+        "the target org lacks 2 of the 4 name(s) the project uses but does not define: "
+        f"Apex type fflib_SObjectDomain ({CLASSES}/FooService.cls:5); namespace npe01 ({CLASSES}/FooService.cls:7); "
+        "nothing was deployed"
+    ) in result.stderr
+    assert org.deploys == {}
+    asked = [call for _, call in org.calls]
+    assert {"query:EntityDefinition", "query:ApexClass", "query:InstalledSubscriberPackage", "completions"} <= set(
+        asked
+    )
+
+
+def test_deploy_goes_on_when_the_org_provides_every_required_name(org: FakeOrg, project, checks_require):
+    org.query_page_size = 1
+    org.org_sobjects.add("npe03__Recurring_Donation__c")
+    org.package_classes.add((None, "fflib_SObjectDomain"))  # installed unmanaged, as a CI installs it
+    org.installed_namespaces.update({"npe01", "npo02"})
+    result = deploy(org, project)
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert "The org provides the 4 name(s) the project uses but does not define" in result.stderr
+    assert list(org.deploys) == ["0Af000000000001AAA"]
+    assert [call for _, call in org.calls].count("query:more") >= 1  # npo02 came on the second page
+
+
+def test_a_deploy_without_checks_asks_the_org_nothing(org: FakeOrg, project, checks_require):
+    result = deploy(org, project, "--skip-checks")
+    assert result.exit_code == 0, result.output
+    assert not {"query:EntityDefinition", "completions"} & {call for _, call in org.calls}
+
+
+# --- the deep check on a project that uses a package's names (real apex-ls) -----------------------------
+
+
+@pytest.mark.tools
+def test_the_deep_check_lists_a_packages_names_once_and_still_blocks_a_typo(tmp_path):
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    classes = root / CLASSES
+    (classes / "LogWriter.cls").write_text(
+        "public with sharing class LogWriter {\n"
+        "    public static void write(fflib_ISObjectUnitOfWork work) {\n"
+        "        Schema.Log__c entry = new Schema.Log__c();\n"
+        "        List<Schema.Log__c> entries = new List<Schema.Log__c>{ entry };\n"
+        "        CaseTriggerHandlr.handle();\n"
+        "    }\n"
+        "}\n",
+        "utf-8",
+    )
+    shutil.copy(classes / "CaseTriggerHandler.cls-meta.xml", classes / "LogWriter.cls-meta.xml")
+    findings = [f for f in run_checks(root, deep=True, use_cache=False) if f.tool == "apex-ls"]
+    assert {(r.kind, r.name) for r in required_of(findings)} == {
+        ("apex", "fflib_ISObjectUnitOfWork"),
+        ("sobject", "Log__c"),
+    }
+    assert [f.rule for f in findings].count(REQUIRED_RULE) == 1
+    blockers = [(f.file, f.line) for f in findings if f.severity == "error"]
+    assert blockers == [(f"{CLASSES}/LogWriter.cls", 5)]
