@@ -190,3 +190,105 @@ def test_the_deep_check_lists_a_packages_names_once_and_still_blocks_a_typo(tmp_
     assert [f.rule for f in findings].count(REQUIRED_RULE) == 1
     blockers = [(f.file, f.line) for f in findings if f.severity == "error"]
     assert blockers == [(f"{CLASSES}/LogWriter.cls", 5)]
+
+
+# --- what apex-ls judged without knowing a missing name is not certain ----------------------------------
+
+SOURCES = {
+    "Domain.cls": "public virtual class Domain extends fflib_SObjectDomain {\n    void go() { run(); }\n}\n",
+    "Payments.cls": (
+        "public class Payments {\n"
+        "    public Payments(List<npe01__OppPayment__c> records) {}\n"
+        "    public void apply(List<npe01__OppPayment__c> records) {}\n"
+        "}\n"
+    ),
+    "Sorter.cls": "public class Sorter implements System.Comparator<SObject> {\n}\n",
+    "Matcher.cls": "global class Matcher {\n    global static Matcher equals(Object value) { return null; }\n}\n",
+    "Base.cls": "public virtual class Base {\n    protected Base(Integer size) {}\n}\n",
+    "Child.cls": "public class Child extends Base {\n    class Inner { Base make() { return new Base(1); } }\n}\n",
+    "Caller.cls": (
+        "public class Caller {\n"
+        "    void go(Integer count) {\n"
+        "        npe01__OppPayment__c payment = new npe01__OppPayment__c(\n"
+        "            Name = 'x'\n"
+        "        );\n"
+        "        new Payments(Trigger.new).apply(Trigger.new);\n"
+        "        counter++;\n"
+        "        Caller.nothing();\n"
+        "    }\n"
+        "}\n"
+    ),
+}
+# (file, line, message) -> the severity it gets, or None when it joins the names the org must provide
+JUDGED = [
+    ("Caller.cls", 3, "No type declaration found for 'Schema.npe01__OppPayment__c'", None),
+    # the statement that uses the missing sObject, on its next line
+    ("Caller.cls", 4, "Incompatible types in assignment, from 'System.String' to 'Schema.Name'", "moderate"),
+    # signatures that name the missing sObject
+    ("Caller.cls", 6, "Constructor not defined: Payments.<constructor>(System.List<System.SObject>)", "moderate"),
+    (
+        "Caller.cls",
+        6,
+        "No matching method found for 'apply' on 'Payments' taking arguments 'System.List<System.SObject>'",
+        "moderate",
+    ),
+    ("Payments.cls", 2, "No type declaration found for 'List<Schema.npe01__OppPayment__c>'", None),
+    # a member inherited from the missing parent class
+    ("Domain.cls", 1, "No type declaration found for 'fflib_SObjectDomain'", None),
+    ("Domain.cls", 2, "No matching method found for 'run' on 'Domain' taking no arguments", "moderate"),
+    # apex-ls' own gaps: generic variance, a static method shadowing Object's, hedged advice, file layout
+    (
+        "Caller.cls",
+        6,
+        "No matching method found for 'sort' on 'System.List<Schema.Account>' taking arguments 'Sorter', wrong "
+        "argument types for calling 'public virtual void sort(System.Comparator<Schema.Account>)'",
+        "moderate",
+    ),
+    (
+        "Caller.cls",
+        6,
+        "No matching method found for 'equals' on 'Matcher' taking arguments 'System.Integer', are you trying to "
+        "call the instance method 'public virtual System.Boolean equals(System.Object)'",
+        "moderate",
+    ),
+    ("Caller.cls", 2, "Overriding a private method may not work, change to protected, public or global", "low"),
+    ("Caller.cls", 1, "Duplicate for type 'Caller' found in 'other/Caller.cls', ignoring this file", "moderate"),
+    # a protected constructor called from an inner class of a subclass: apex-ls hides it, the platform does not
+    ("Child.cls", 2, "Constructor is not visible: Base.<constructor>(System.Integer)", "moderate"),
+    # still certain: an undeclared variable, a missing method of a type apex-ls reads whole, a protected
+    # constructor called from elsewhere
+    ("Caller.cls", 9, "Constructor is not visible: Base.<constructor>(System.Integer)", "error"),
+    ("Caller.cls", 7, "No variable or type found for 'counter' on 'Caller'", "error"),
+    ("Caller.cls", 8, "No matching method found for 'nothing' on 'Caller' taking no arguments", "error"),
+]
+
+
+def test_what_apex_ls_judged_without_a_missing_name_is_uncertain_and_the_rest_still_blocks(tmp_path):
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    for name, source in SOURCES.items():
+        (root / CLASSES / name).write_text(source, "utf-8")
+        shutil.copy(root / CLASSES / "CaseTriggerHandler.cls-meta.xml", root / CLASSES / f"{name}-meta.xml")
+    _, project = check_sfdx_project(root)
+    with apex_ls.apex_ls_workspace(project, stable=False) as workspace:
+        report = {
+            "files": [
+                {
+                    "path": str(workspace.path / CLASSES / name),
+                    "messages": [
+                        {"category": "Error", "message": message, "start": {"line": line}}
+                        for file, line, message, _ in JUDGED
+                        if file == name
+                    ],
+                }
+                for name in SOURCES
+            ]
+        }
+        findings = apex_ls._findings(report, workspace, project, apex_ls.ProjectTypes(project))
+    judged = {(Path(f.file).name, f.line, f.message.split(" (apex-ls may")[0]): f.severity for f in findings}
+    assert {(file, line, message): judged.get((file, line, message)) for file, line, message, _ in JUDGED} == {
+        (file, line, message): severity for file, line, message, severity in JUDGED
+    }
+    assert {(r.kind, r.name) for r in required_of(findings)} == {
+        ("sobject", "npe01__OppPayment__c"),
+        ("apex", "fflib_SObjectDomain"),
+    }

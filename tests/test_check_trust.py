@@ -216,6 +216,8 @@ def test_a_byte_order_mark_is_noted_once_for_all_the_files_that_have_one(tmp_pat
             "Components of type 'Schema.Gone__e' are defined, but the required object-meta.xml file is missing",
             UNCERTAIN,
         ),
+        # file layout: the meta check reports a missing -meta.xml itself (a blocker); convert deploys one of duplicates
+        ("Caller.cls", "Type 'Caller' is defined, but meta file is missing for 'Caller.cls'", UNCERTAIN),
         # Certain: the project's own code, primitives, sObjects and aiplatform:
         ("Broken.cls", "Incompatible types in assignment, from 'System.String' to 'System.Integer'", BLOCKER),
         ("Broken.cls", "Incompatible types in assignment, from 'Schema.Contact' to 'Schema.Account'", BLOCKER),
@@ -233,7 +235,6 @@ def test_a_byte_order_mark_is_noted_once_for_all_the_files_that_have_one(tmp_pat
         ("Caller.cls", "Unknown field 'Size__c' on SObject 'Schema.Prefs__c'", BLOCKER),
         ("Caller.cls", "No variable or type found for 'counter' on 'Caller'", BLOCKER),
         ("Broken.cls", "Exception class 'Broken' must extend another Exception class", BLOCKER),
-        ("Caller.cls", "Type 'Caller' is defined, but meta file is missing for 'Caller.cls'", BLOCKER),
     ],
 )
 def test_apex_ls_findings_block_only_where_apex_ls_is_certain(file, message, verdict):
@@ -390,3 +391,16 @@ def test_code_analyzer_severities_come_from_the_pinned_engine():
         "moderate",
     )
     assert set(pmd_rule_priorities(toolchain.java_lib)) <= set(mapped)  # every Apex rule of the pinned PMD
+
+
+def test_package_directories_written_with_backslashes_are_read_as_sf_reads_them(tmp_path):
+    # @salesforce/core's SfProject turns either separator into the system's: apex-rollup lists 'plugins\\Logger'
+    root = copy_case("platform_types", tmp_path / "project")
+    (root / "plugins" / "Logger").mkdir(parents=True)
+    sfdx = root / "sfdx-project.json"
+    settings = json.loads(sfdx.read_text("utf-8"))
+    settings["packageDirectories"].append({"path": "plugins\\Logger"})
+    sfdx.write_text(json.dumps(settings), "utf-8")
+    findings, project = check_sfdx_project(root)
+    assert [f for f in findings if f.rule == "path"] == []
+    assert root / "plugins" / "Logger" in project.package_dirs

@@ -236,14 +236,15 @@ def _findings(
     }
     types.untyped_files = {path for _, path, _, _, names in messages if names}
     inherited = {path for _, path, _, _, names in messages if names and types.file_inherits_missing(path)}
-    required: dict[tuple[str, str], str] = {}  # (kind, name) -> the first place that uses it
+    required: dict[tuple[str, str], Required] = {}  # (kind, name in lower case, as Apex compares) -> first use
     findings = []
     for file, path, message, text, names in messages:
         start = message.get("start", {})
         category = message.get("category", "Error")
         if names and not (path in inherited and all(types.inheritable(name) for name in names)):
             for name in names:
-                required.setdefault(name, f"{file}:{start.get('line', 0)}")
+                kind, text = name
+                required.setdefault((kind, text.lower()), Required(kind, text, f"{file}:{start.get('line', 0)}"))
             continue
         if file == SFDX_PROJECT_FILE:
             # apex-ls' own reading of the project file (a 3-part versionNumber, say): the Metadata API
@@ -262,8 +263,7 @@ def _findings(
         findings.append(
             Finding(file, start.get("line", 0), start.get("offset", -1) + 1, severity, "apex-ls", category, text)
         )
-    listed = [Required(kind, name, example) for (kind, name), example in required.items()]
-    return findings + required_finding("apex-ls", listed) + _unprobed(workspace, project, returned)
+    return findings + required_finding("apex-ls", list(required.values())) + _unprobed(workspace, project, returned)
 
 
 def _unprobed(workspace: Workspace, project: ProjectFiles, returned: set[str]) -> list[Finding]:

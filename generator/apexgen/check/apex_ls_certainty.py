@@ -87,6 +87,7 @@ _CALLED_TYPE = re.compile(
 )
 _MUST_IMPLEMENT = re.compile(r"must implement method .* from interface '([^']+)'")
 # apex-ls' hedged advice ("Overriding a private method may not work"): the platform compiles such code.
+_NOT_VISIBLE = re.compile(r"is not visible: ([\w.]+)\.(?:<constructor>|\w+)")
 _HEDGED = re.compile(r"\bmay not work\b")
 _STATIC_CALL = re.compile(r"No matching method found for '(\w+)' on '([^']+)'.* trying to call the instance method")
 _GENERIC_PARAMETER = re.compile(
@@ -144,6 +145,19 @@ class ProjectTypes:
                 pending.append(self.own(parent)[-1])
         return False
 
+    def file_extends(self, path: Path, type_name: str) -> bool:
+        """Whether a class declared in the file at ``path`` extends the type ``type_name``, at any depth."""
+        wanted = self.own(type_name)[-1]
+        pending = [declared.lower() for declared, _ in _DECLARATION.findall(self.text(path))]
+        seen: set[str] = set()
+        while pending:
+            for parent in self.parents().get(pending.pop(), set()) - seen:
+                seen.add(parent)
+                if self.own(parent)[-1] == wanted:
+                    return True
+                pending.append(self.own(parent)[-1])
+        return False
+
     def file_inherits_missing(self, path: Path) -> bool:
         """Whether a class or interface declared in the file at ``path`` inherits from a missing type."""
         return any(self.inherits_missing(declared) for declared, _ in _DECLARATION.findall(self.text(path)))
@@ -167,7 +181,9 @@ class ProjectTypes:
         path = self._sources.get(self.own(type_name)[0])
         if path not in self.untyped_files:
             return False
-        return method is None or bool(re.search(rf"\b{re.escape(method)}\s*\(", self.text(path), re.IGNORECASE))
+        # A declaration of the method: a type before its name (a call has a dot, or nothing of the kind, there).
+        declared = rf"(?<![\w.])(?!return\b|new\b|else\b)[\w>\]]+\s+{re.escape(method or '')}\s*\("
+        return method is None or bool(re.search(declared, self.text(path), re.IGNORECASE))
 
     def text(self, path: Path) -> str:
         """The content of the file at ``path`` (read once)."""
@@ -279,6 +295,11 @@ def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
     field = _SOBJECT_FIELD.search(message)
     if field:
         return BLOCKER if types.own_custom_field(field[2], field[1]) else UNCERTAIN
+    hidden = _NOT_VISIBLE.search(message)
+    if hidden and types.file_extends(file, hidden[1]):
+        # A protected member used from a subclass, or from an inner class of one: apex-ls hides it where the
+        # platform does not.
+        return UNCERTAIN
     if _HEDGED.search(message):
         return "low"
     # A method or constructor of a type whose source names types apex-ls reported missing, or a class that
@@ -367,13 +388,18 @@ def required_names(message: str, types: ProjectTypes, file: Path | None = None) 
         return []
     if " on '" in message:
         # A bare name apex-ls found neither as a variable nor as a type where it is used ('on' the enclosing
-        # type), or a field of an expression's type: a type of a package only when the first, and close to no
-        # other name of the file (else a misspelt variable: a blocker).
+        # type), or a field of an expression's type: a type (or namespace) of a package only when the first,
+        # used with a dot after it (di_Injector.Org, omnistudio.Service), and close to no other name of the
+        # file; else an undeclared or misspelt variable: a blocker.
         if not _UNKNOWN_NAME.search(message) or file is None:
+            return []
+        if not re.search(rf"\b{re.escape(name)}\s*\.", types.text(file), re.IGNORECASE):
             return []
         others = types.identifiers(file) - {name.lower()}
         if difflib.get_close_matches(name.lower(), others, n=1, cutoff=0.85):
             return []
     if _CUSTOM_SOBJECT.search(name):
-        return [] if types.own_object_name(name) else [("sobject", name)]
+        # A bare custom name apex-ls could not find as a variable: a field set in the constructor of an
+        # sObject it could not type (new Pkg__c(Status__c = 'Open')), not an sObject: it stays uncertain.
+        return []
     return [("apex", name)]

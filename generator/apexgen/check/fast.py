@@ -26,7 +26,7 @@ from apexgen.errors import SpecError
 from apexgen.generate.manifest import JOURNAL
 from apexgen.generate.write import generated_file_states
 from apexgen.project.containment import outside_reason
-from apexgen.project.sfdx_project import read_document
+from apexgen.project.sfdx_project import as_sf_reads, read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 from apexgen.spec.load import load_spec
 from apexgen.untrusted import json_loads
@@ -100,6 +100,7 @@ def check_sfdx_project(root: Path) -> tuple[list[Finding], ProjectFiles]:
             directory = entry.get("path") if isinstance(entry, dict) else None
             if not isinstance(directory, str):
                 continue
+            directory = as_sf_reads(directory)
             outside = outside_reason(root, directory)
             if outside:  # never walked: the check reads nothing outside the project
                 findings.append(finding(("packageDirectories", index, "path"), "path", outside))

@@ -10,6 +10,7 @@ the keys it means to: every other key keeps its value and place, and the file ke
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,13 @@ from apexgen.errors import SpecError, UsageError
 from apexgen.project.containment import outside_reason
 from apexgen.salesforce import API_VERSION, SFDX_PROJECT_FILE
 from apexgen.untrusted import json_loads
+
+
+def as_sf_reads(path: str) -> str:
+    """A packageDirectories path as sf reads it: written with either separator ('plugins\\Logger' or
+    'plugins/Logger'), with the system's (@salesforce/core's SfProject replaces the other one with it)."""
+    return path.replace("\\" if os.sep == "/" else "/", os.sep)
+
 
 VERSION_NUMBER = re.compile(r"(\d+)\.(\d+)\.(\d+)\.(NEXT|\d+)")
 # What `sf package create` writes into a package directory that had no package yet.
@@ -97,7 +105,7 @@ class SfdxProject:
         return self.path.parent
 
     def directory_paths(self) -> list[str]:
-        """The path of every package directory as written, in the file's order. The file is committed, so each
+        """The path of every package directory as sf reads it (``as_sf_reads``), in the file's order. The file is committed, so each
         is checked here, the one reader of it: a path that leads outside the project (``..``, absolute, or
         through a symlink) is refused; symlinks are followed only inside it."""
         paths = []
@@ -105,10 +113,11 @@ class SfdxProject:
             key = f"packageDirectories[{index}].path"
             if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
                 raise SpecError(str(self.path), key, "must be a string (every entry needs a path)")
-            reason = outside_reason(self.root, entry["path"])
+            path = as_sf_reads(entry["path"])
+            reason = outside_reason(self.root, path)
             if reason:
                 raise SpecError(str(self.path), key, reason)
-            paths.append(entry["path"])
+            paths.append(path)
         return paths
 
     def package_paths(self) -> list[Path]:
