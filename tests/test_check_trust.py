@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from apexgen.check import apex_ls
 from apexgen.check.apex_ls import BLOCKER, UNCERTAIN, ProjectTypes, certainty
 from apexgen.check.cache import ProjectCache
 from apexgen.check.fast import check_sfdx_project
@@ -404,3 +405,21 @@ def test_package_directories_written_with_backslashes_are_read_as_sf_reads_them(
     findings, project = check_sfdx_project(root)
     assert [f for f in findings if f.rule == "path"] == []
     assert root / "plugins" / "Logger" in project.package_dirs
+
+
+def test_apex_ls_reads_such_package_directories_from_a_rewritten_settings_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = copy_case("platform_types", tmp_path / "project")
+    (root / "plugins" / "Logger").mkdir(parents=True)
+    sfdx = root / "sfdx-project.json"
+    settings = json.loads(sfdx.read_text("utf-8"))
+    settings["packageDirectories"].append({"path": "plugins\\Logger"})
+    sfdx.write_text(json.dumps(settings), "utf-8")
+    _, project = check_sfdx_project(root)
+    with apex_ls.apex_ls_workspace(project, stable=True) as workspace:
+        mirrored = json.loads((workspace.path / "sfdx-project.json").read_text("utf-8"))
+        assert [entry["path"] for entry in mirrored["packageDirectories"]][-1] == "plugins/Logger"
+        assert (
+            workspace.path / "plugins" / "Logger" / f"{workspace.probes[root / 'plugins' / 'Logger']}.cls"
+        ).is_file()
+        assert apex_ls.mirrored_project(workspace.path) == root.resolve()

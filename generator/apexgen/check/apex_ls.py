@@ -31,6 +31,7 @@ from apexgen.check.findings import (
 )
 from apexgen.check.jvm import LARGE_STACK, run_java
 from apexgen.check.toolchain import Toolchain
+from apexgen.project.sfdx_project import as_sf_reads
 from apexgen.salesforce import SFDX_PROJECT_FILE
 
 APEX_LS_MAIN = "io.github.apexdevtools.apexls.CheckForIssues"
@@ -40,6 +41,8 @@ ADVISORY = {"Warning": "low", "Unused": "low"}
 UNCERTAIN_NOTE = " (apex-ls may not know this platform or package type; not a deploy blocker)"
 PROJECT_FILE_NOTE = " (apex-ls' own rule for sfdx-project.json; a deploy does not read this file)"
 # The probe planted in each package directory apex-ls loads (``apex_ls_workspace``).
+# In a mirror whose sfdx-project.json is a rewritten copy, a link to the project it stands for.
+PROJECT_LINK = ".apexgen-project"
 PROBE_PREFIX = "ApexgenCheckProbe"
 PROBE_METHOD = "apexgenProbeNotDefined"
 PROBE_META = (
@@ -74,9 +77,28 @@ def mirror_dir(project: ProjectFiles) -> Path:
 
 
 def mirrored_project(workspace: Path) -> Path:
-    """The project folder a mirror stands for (its sfdx-project.json links there), else ``workspace`` itself."""
-    settings = workspace / SFDX_PROJECT_FILE
-    return settings.resolve().parent if settings.is_symlink() else workspace
+    """The project folder a mirror stands for (its sfdx-project.json, or else its PROJECT_LINK, links there),
+    else ``workspace`` itself."""
+    for link, folder in ((workspace / SFDX_PROJECT_FILE, False), (workspace / PROJECT_LINK, True)):
+        if link.is_symlink():
+            return link.resolve() if folder else link.resolve().parent
+    return workspace
+
+
+def _sf_settings(project: ProjectFiles) -> bytes | None:
+    """sfdx-project.json with its package directory paths as sf reads them (``as_sf_reads``), when one is
+    written otherwise (apex-ls reads them literally); None when the file can be read as it is."""
+    text = (project.root / SFDX_PROJECT_FILE).read_text("utf-8-sig")
+    try:
+        settings = json.loads(text)
+        entries = [e for e in settings.get("packageDirectories", []) if isinstance(e.get("path"), str)]
+    except (ValueError, AttributeError):
+        return None
+    if all(as_sf_reads(entry["path"]) == entry["path"] for entry in entries):
+        return None
+    for entry in entries:
+        entry["path"] = as_sf_reads(entry["path"])
+    return json.dumps(settings, indent=2).encode()
 
 
 @contextmanager
@@ -127,6 +149,10 @@ def _sync_mirror(project: ProjectFiles, mirror: Path, probes: dict[Path, str]) -
     for name in (SFDX_PROJECT_FILE, ".forceignore"):
         if (project.root / name).is_file():
             wanted[mirror / name] = project.root / name
+    rewritten = _sf_settings(project) if (project.root / SFDX_PROJECT_FILE).is_file() else None
+    if rewritten is not None:
+        wanted[mirror / SFDX_PROJECT_FILE] = rewritten
+        wanted[mirror / PROJECT_LINK] = project.root
     # The files a deploy would take (inside the project, kept by .forceignore): apex-ls reads no other.
     for source in project.files(lambda name: True):
         marked = source.name.endswith(APEX_SUFFIXES) and starts_with_bom(source)

@@ -14,6 +14,7 @@ name, it judged without knowing it. The others are rule findings ("moderate": th
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from apexgen.check.findings import BLOCKER, ProjectFiles
@@ -50,6 +51,7 @@ _NAMED_TYPES = (
     re.compile(r"'([^']+)' is not assignable to '([^']+)'"),
     re.compile(r"Constructor not defined: ([\w.]+)\.<constructor>"),
     re.compile(r"must implement method '([\w.<>, ]+?) \w+\(([^)]*)\)' from interface '([^']+)'"),
+    re.compile(r"Comparing incompatible types '([^']+)' and '([^']+)'"),
 )
 # Argument types of a call apex-ls found no match for. 'Object' there is what apex-ls says of an expression
 # it could not type (e.g. a platform field it does not know), so it makes the verdict uncertain too.
@@ -108,6 +110,8 @@ class ProjectTypes:
     def __init__(self, project: ProjectFiles):
         self.namespace = (project.namespace or "").lower()
         self.apex = {path.stem.lower() for path in project.apex_files()}
+        stems = Counter(path.stem.lower() for path in project.apex_files())
+        self.duplicates = {stem for stem, count in stems.items() if count > 1}  # defined by two files
         self.objects = {
             path.name[: -len(OBJECT_META)].lower() for path in project.files(lambda n: n.endswith(OBJECT_META))
         }
@@ -333,6 +337,13 @@ def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
         source = file.read_text("utf-8", errors="replace") if file.is_file() else ""
         declared_interface = re.search(rf"\binterface\s+{re.escape(exception[1])}\b", source, re.IGNORECASE)
         return UNCERTAIN if declared_interface else BLOCKER
+    unknown = _UNKNOWN_NAME.search(message) or _MISSING_TYPE.search(message)
+    if unknown and types.own(unknown[1])[0] in types.apex:
+        return UNCERTAIN  # a type the project defines, which apex-ls did not load: the deploy takes it
+    if any(types.own(chain)[0] in types.duplicates for chain in _TYPE_CHAIN.findall(message)):
+        # A type two files of the project define (in two package directories): apex-ls judged against one,
+        # the deploy takes the last (as sf does), and a project of packages deploys each alone.
+        return UNCERTAIN
     unknown = _UNKNOWN_NAME.search(message)
     member = " on '" in message and not unknown[1][:1].isupper() if unknown else False  # a field of a type
     if unknown and not member and not types.own_name(unknown[1]):
