@@ -292,3 +292,12 @@ def test_what_apex_ls_judged_without_a_missing_name_is_uncertain_and_the_rest_st
         ("sobject", "npe01__OppPayment__c"),
         ("apex", "fflib_SObjectDomain"),
     }
+
+
+def test_without_the_platforms_symbol_table_no_apex_name_blocks(org: FakeOrg, project, checks_require):
+    org.apex_platform = {}  # an answer without publicDeclarations: a platform type cannot be told from a missing one
+    org.installed_namespaces.add("npe01")
+    result = deploy(org, project)
+    assert result.exit_code == 1
+    assert "the target org lacks 1 of the 4 name(s)" in result.stderr  # the sObject only
+    assert "sObject npe03__Recurring_Donation__c" in result.stderr and "fflib_SObjectDomain" not in result.stderr

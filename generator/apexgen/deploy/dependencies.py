@@ -80,9 +80,14 @@ def missing_in_org(session: ToolingSession, required: list[Required]) -> list[Re
         classes = _apex_classes(session, {part for name in apex for part in name.split(".")[:2]})
         platform = session.apex_symbols()
     namespaces = _namespaces(session) if any(r.kind in ("namespace", "apex") for r in required) else set()
+    # The completions' shape (publicDeclarations) is what IDEs read, not a documented contract: when the org
+    # answers without it, nobody can tell a platform type from a missing one, so no Apex name blocks (safe:
+    # the org still refuses, at deploy, what it lacks).
+    if apex and not platform:
+        apex = []
     provided = {
         "sobject": lambda name: name.lower() in found_objects,
-        "apex": lambda name: _apex_provided(name, classes, platform, namespaces),
+        "apex": lambda name: name not in apex or _apex_provided(name, classes, platform, namespaces),
         "namespace": lambda name: name.lower() in namespaces,
     }
     return [r for r in required if not provided[r.kind](r.name)]
