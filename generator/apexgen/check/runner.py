@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from apexgen.check.apex_ls import mirrored_project
 from apexgen.check.deep import deep_checks, merge_syntax_findings
 from apexgen.check.fast import check_sfdx_project, project_checks
 from apexgen.check.findings import Finding
@@ -42,12 +41,8 @@ def run_checks(
         findings += project_checks(project, use_cache)  # while the tools run
         for job in running:
             findings += job.result()
-    changed = project.changed_during_check()
-    if changed and toolchain is not None:
-        # The daemon's apex-ls model may hold what a file held while it changed: the next check loads anew.
-        from apexgen.check.daemon import stop_daemons
-
-        stop_daemons(lambda daemon: mirrored_project(Path(str(daemon.get("workspace")))) == project.root)
-    findings += changed
+    # The daemon records what its apex-ls model read by digesting the files itself, so a file that changed
+    # meanwhile is refreshed at its next request: the daemon goes on serving.
+    findings += project.changed_during_check()
     # A tool may report one problem twice (lxml's error log does for some XSD errors).
     return sorted(set(merge_syntax_findings(findings)))
