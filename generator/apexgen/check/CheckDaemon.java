@@ -276,14 +276,17 @@ public final class CheckDaemon {
      * daemon digests each file before apex-ls reads it and again after, and records a file's digest only
      * when the two agree, so it knows what its model holds even when a file changes during a request (an
      * editor saving, a branch switch). A file whose digest differs from the one recorded is refreshed; a file
-     * added or removed, or one apex-ls places in no package, reloads the whole project, as apex-ls run alone
-     * would read it.
+     * added, removed or unreadable, or one apex-ls places in no package, reloads the whole project, as
+     * apex-ls run alone would read it.
      */
     private JsonObject apexLsReport(JsonObject request) {
         String config = request.get("config").getAsString();
         Set<String> paths = new HashSet<>(request.getAsJsonObject("files").keySet());
         Map<String, String> before = digests(paths);
-        boolean reload = org == null || !config.equals(orgConfig) || !paths.equals(orgFiles.keySet());
+        boolean reload = org == null
+                || !config.equals(orgConfig)
+                || !paths.equals(orgFiles.keySet())
+                || before.containsValue(UNKNOWN); // a file it cannot read is one it cannot vouch for
         if (!reload) {
             for (String path : paths) {
                 if (before.get(path).equals(orgFiles.get(path))) {
