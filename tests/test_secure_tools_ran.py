@@ -56,7 +56,10 @@ def deep_check(project: Path, *extra: str) -> tuple[str, dict]:
 
 
 @pytest.mark.tools
-def test_check_deep_says_which_tools_ran_from_apexgens_checkout(tmp_path: Path) -> None:
+def test_check_deep_says_which_tools_ran_from_apexgens_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(toolchain.TOOLS_DIR_ENV)  # the tests' own choice of the checkout (conftest.py)
     project = copy_case("defects", tmp_path / "project")
     said, tools = deep_check(project)
     assert tools["from"] == "checkout" and tools["nodeModules"] == str(REPO / "node_modules")
@@ -76,7 +79,10 @@ def test_check_deep_says_which_tools_ran_from_apexgens_checkout(tmp_path: Path) 
 
 
 @pytest.mark.tools
-def test_check_deep_names_the_projects_own_node_modules_once_verified(tmp_path: Path) -> None:
+def test_check_deep_names_the_projects_own_node_modules_once_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(toolchain.TOOLS_DIR_ENV)
     project = copy_case("defects", tmp_path / "project")
     # The pinned releases' very files (hard links to the checkout's npm ci), in the project
     subprocess.run(["cp", "-al", str(REPO / "node_modules"), str(project / "node_modules")], check=True)
