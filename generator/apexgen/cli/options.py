@@ -242,6 +242,7 @@ def models_connection(command: Callable[..., Any]) -> Any:
     """The options every command that calls the Models API shares: OAuth client credentials at the org's My
     Domain (named, or that of the sf CLI's org); the consumer secret is never one of them."""
     options = [
+        project_dir_option,  # where the project's .sf/config.json names sf's default org
         _TARGET_ORG,
         _INSTANCE_URL,
         _CLIENT_ID,
