@@ -55,10 +55,6 @@ def read_record(
         raise SpecError(file, at, "only generate and chat prompts write an answer to a record")
     if "flow" not in expose:
         raise SpecError(file, at, 'needs the prompt exposed to flow (add "flow" to expose): the Flow calls its action')
-    if any(item.name.lower() == "recordid" for item in inputs):
-        raise SpecError(
-            file, at, "needs the input name recordId for the record the answer is written to; rename that input"
-        )
     obj = raw["object"]
     if not _API_NAME.match(obj):
         raise SpecError(file, f"{at}.object", f"'{obj}' is not an object API name such as Case or Ticket__c")
