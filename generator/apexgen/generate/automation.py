@@ -154,7 +154,7 @@ def automation_metadata(spec: Spec) -> list[PlannedFile]:
                 "metadata/setting_record.md-meta.xml.jinja",
                 prompt=prompt,
                 log=bool(spec.record_prompts()),
-                on_records=on_records if prompt.record else "false",
+                on_records=on_records if prompt.writes_record else "false",
             ),
         )
         for prompt in prompts
