@@ -127,3 +127,80 @@ def test_sf_s_content_type_variable_is_the_one_apexgen_reads(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["init", str(tmp_path / "demo")], env={variable: "json"})
 
     assert json.loads(result.stdout)["status"] == 0
+
+
+# The org each command talks to, named and defaulted as sf names it: the 2GP commands talk to the Dev Hub, which sf's
+# package commands take as --target-dev-hub (-v) and default from SF_TARGET_DEV_HUB and target-dev-hub, not from the
+# default org (often a scratch org); every other org command takes --target-org (-o).
+DEV_HUB_COMMANDS = {"package create", "package version create", "package version promote"}
+
+
+def _org_commands() -> dict[str, click.Command]:
+    from tests.test_cli_json import leaf_commands
+
+    return {
+        " ".join(path): command
+        for path, command in leaf_commands(main)  # type: ignore[arg-type]
+        if {"target-org", "target-dev-hub"} & set(_flags(command))
+    }
+
+
+@pytest.mark.parametrize("path", sorted(_org_commands()))
+def test_each_command_names_its_org_as_sf_does(path: str) -> None:
+    flags = _flags(_org_commands()[path])
+    org = SF["orgs"]["dev hub" if path in DEV_HUB_COMMANDS else "org"]
+    other = SF["orgs"]["org" if path in DEV_HUB_COMMANDS else "dev hub"]
+
+    assert org["flag"] in flags and other["flag"] not in flags, path
+    assert [o for o in flags[org["flag"]].opts if not o.startswith("--")] == [f"-{org['char']}"], path
+    # no other flag takes the org's or the Dev Hub's short form (sf's --verbose has none)
+    shorts = {o for p in flags.values() if p is not flags[org["flag"]] for o in p.opts if not o.startswith("--")}
+    assert not shorts & {"-o", "-v"}, (path, shorts)
+
+
+@pytest.mark.parametrize("where", ["-v", "variable", "project config", "user config"])
+def test_the_dev_hub_defaults_as_sf_s_package_commands_default_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    from apexgen.org.connect import LoginOptions, plan_login
+
+    dev_hub = SF["orgs"]["dev hub"]
+    bin_dir, project, home = tmp_path / "bin", tmp_path / "project", tmp_path / "home"
+    for folder in (bin_dir, project / ".sf", home / ".sf"):
+        folder.mkdir(parents=True)
+    (bin_dir / "sf").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "sf").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    # sf's default org is never taken for the Dev Hub
+    environ = {SF["orgs"]["org"]["variable"]: "scratch"}
+    (project / ".sf/config.json").write_text(json.dumps({"target-org": "scratch"}))
+    (home / ".sf/config.json").write_text(json.dumps({"target-org": "scratch"}))
+    named = None
+    if where == "-v":
+        named = "hub"
+    elif where == "variable":
+        environ[dev_hub["variable"]] = "hub"
+        (project / ".sf/config.json").write_text(json.dumps({dev_hub["config"]: "nope"}))  # the environment first
+    elif where == "project config":
+        (project / ".sf/config.json").write_text(json.dumps({dev_hub["config"]: "hub"}))
+        (home / ".sf/config.json").write_text(json.dumps({dev_hub["config"]: "nope"}))  # the project's first
+    else:
+        (home / ".sf/config.json").write_text(json.dumps({dev_hub["config"]: "hub"}))
+
+    plan = plan_login(LoginOptions(target_org=named, project_root=project, dev_hub=True), environ, home=home)
+
+    assert plan.method.startswith("sf CLI org hub"), plan.method
+
+
+def test_without_a_dev_hub_the_error_names_sf_s_dev_hub_flag_variable_and_config(tmp_path: Path) -> None:
+    CliRunner().invoke(main, ["init", str(tmp_path / "demo"), "--namespace", "acme"])
+
+    result = CliRunner().invoke(
+        main,
+        ["package", "version", "create", "--project-dir", str(tmp_path / "demo"), "--json"],
+        env={"HOME": str(tmp_path), "SF_TARGET_ORG": "scratch", "PATH": ""},
+    )
+
+    assert result.exit_code == ExitCode.USAGE
+    message = json.loads(result.stdout)["message"]
+    assert message.startswith("no org to connect to: pass --target-dev-hub ALIAS (or -v; or set SF_TARGET_DEV_HUB")
