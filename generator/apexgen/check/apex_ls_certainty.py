@@ -82,6 +82,8 @@ _MISSING_SOBJECT = (
 _CUSTOM_SOBJECT = re.compile(r"__(?:c|mdt|e|x|b|kav)$", re.IGNORECASE)
 # A custom component of a namespace: ns__Name__c.
 _NAMESPACED = re.compile(r"^([A-Za-z]\w*?)__\w+__[A-Za-z]+$")
+_MEMBER_OF = re.compile(r"(?:No matching method found for|Unknown field or type) '(\w+)' on '([^']+)'")
+_CONTEXT = re.compile(r" on '([^']+)'")
 _UNKNOWN_MEMBER = re.compile(r"Unknown field or type '(\w+)' on '")
 # A call to (or an implementation of) a method of the project's type: judged by apex-ls' reading of that type.
 _CALLED_TYPE = re.compile(
@@ -203,6 +205,15 @@ class ProjectTypes:
         while end < min(len(lines), line + 50) and not re.search(r"[;{}]", lines[end - 1]):
             end += 1
         return range(line, end + 1)
+
+    def declared_nowhere(self, message: str) -> bool:
+        """Whether ``message`` is about a missing method or member of a project type that no file defining the
+        type declares (by name)."""
+        member = _MEMBER_OF.search(message)
+        if member is None:
+            return False
+        stem = self.own(member[2])[0]
+        return not any(member[1].lower() in self.identifiers(path) for path in self._files if path.stem.lower() == stem)
 
     def declares_static_method(self, type_name: str, method: str) -> bool:
         """Whether the source of the project's type ``type_name`` declares a static method named ``method``."""
@@ -340,9 +351,11 @@ def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
     unknown = _UNKNOWN_NAME.search(message) or _MISSING_TYPE.search(message)
     if unknown and types.own(unknown[1])[0] in types.apex:
         return UNCERTAIN  # a type the project defines, which apex-ls did not load: the deploy takes it
-    if any(types.own(chain)[0] in types.duplicates for chain in _TYPE_CHAIN.findall(message)):
+    duplicated = [chain for chain in _TYPE_CHAIN.findall(message) if types.own(chain)[0] in types.duplicates]
+    if duplicated and not types.declared_nowhere(message):
         # A type two files of the project define (in two package directories): apex-ls judged against one,
-        # the deploy takes the last (as sf does), and a project of packages deploys each alone.
+        # the deploy takes the last (as sf does), and a project of packages deploys each alone. A member no
+        # definition has is missing whichever is taken.
         return UNCERTAIN
     unknown = _UNKNOWN_NAME.search(message)
     member = " on '" in message and not unknown[1][:1].isupper() if unknown else False  # a field of a type
@@ -392,6 +405,8 @@ def required_names(message: str, types: ProjectTypes, file: Path | None = None) 
     namespace = types.foreign_namespace(unknown[1])
     if namespace:  # a field (or type) of another namespace's package
         return [("namespace", namespace)]
+    if _SOBJECT_FIELD.search(message):
+        return []  # a field of an sObject: judged where it is (certainty)
     import difflib
 
     name = unknown[1]
@@ -402,7 +417,10 @@ def required_names(message: str, types: ProjectTypes, file: Path | None = None) 
         # type), or a field of an expression's type: a type (or namespace) of a package only when the first,
         # used with a dot after it (di_Injector.Org, omnistudio.Service), and close to no other name of the
         # file; else an undeclared or misspelt variable: a blocker.
-        if not _UNKNOWN_NAME.search(message) or file is None:
+        context = _CONTEXT.search(message)
+        if not _UNKNOWN_NAME.search(message) or file is None or not context:
+            return []
+        if types.own(context[1])[0] not in types.apex:  # a member of a platform type or an sObject
             return []
         if not re.search(rf"\b{re.escape(name)}\s*\.", types.text(file), re.IGNORECASE):
             return []
