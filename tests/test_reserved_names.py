@@ -265,8 +265,13 @@ COLLISIONS = [
         for name in ("Answered", "Sent", "rated", "Queue_Record")
     ],
     (
-        HEADER + VALID_PROMPT.replace("{text}", "{sources}").replace('"text"', '"sources"'),
+        HEADER + VALID_PROMPT.replace("{text}", "{LoggingLevel}").replace('"text"', '"LoggingLevel"'),
         "prompt[0].inputs[0].name",
+        "'LoggingLevel' is a name the generated code uses itself (a name the generated Apex reads beside the inputs)",
+    ),
+    (
+        HEADER + GROUNDED.replace("NAME", "sources"),
+        "prompt[0].inputs[1].name",
         "'sources' is a name the generated code uses itself (a name the generated Apex reads beside the inputs)",
     ),
     (
@@ -319,5 +324,6 @@ def test_a_name_only_one_kind_reserves_stays_free_for_the_others():
     input of a prompt without record may; a grounded prompt reserves context, another does not."""
     assert input_problem("recordId") is None
     assert input_problem("context") is None
+    assert input_problem("sources") is None and input_problem("sources", grounded=True) is not None
     assert output_problem("recordId") is not None
     assert prompt_problem("LightningElement", component=False) is None

@@ -79,14 +79,12 @@ FIELD_VARIABLE_PREFIX = "Field_"
 APEX_NAMES = frozenset(
     name.lower()
     for name in [
-        "admitted",
         "budget",
         "client",
         "e",
         "error",
         "failureDetail",
         "generation",
-        "GROUND_K",
         "history",
         "i",
         "Id",
@@ -106,7 +104,6 @@ APEX_NAMES = frozenset(
         "result",
         "results",
         "service",
-        "sources",
         "SYSTEM_MESSAGE",
         "TEMPLATE",
         "UNEXPECTED",
@@ -114,6 +111,8 @@ APEX_NAMES = frozenset(
         "writeToRecord",
     ]
 )
+# ... and what a grounded prompt's methods add: the chunks found and the question as admitted.
+GROUNDED_APEX_NAMES = frozenset(name.lower() for name in ["admitted", "GROUND_K", "sources"])
 # The field of a record prompt's Request that names the record the answer is written to.
 RECORD_ID = "recordId"
 
@@ -284,9 +283,8 @@ def input_problem(name: str, *, grounded: bool = False, record: bool = False) ->
         return f"'{name}' is reserved in a grounded prompt for the chunks found ({{{CONTEXT_PLACEHOLDER}}})"
     if record and name.lower() == RECORD_ID.lower():
         return f"'{name}' is the record a record prompt's action writes its answer to; choose another"
-    where = _generated(name) or (
-        "a name the generated Apex reads beside the inputs" if name.lower() in APEX_NAMES else None
-    )
+    apex = APEX_NAMES | (GROUNDED_APEX_NAMES if grounded else frozenset())
+    where = _generated(name) or ("a name the generated Apex reads beside the inputs" if name.lower() in apex else None)
     return f"'{name}' is a name the generated code uses itself ({where}); choose another" if where else None
 
 
