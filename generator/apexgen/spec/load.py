@@ -32,7 +32,7 @@ from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import namespace_problem, require_identifier, text_problem, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, check_record_surfaces, read_record
-from apexgen.spec.reserved import input_problem, prompt_problem
+from apexgen.spec.reserved import input_problem, model_constant_problem, prompt_problem
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
     CONTEXT_PLACEHOLDER,
@@ -348,6 +348,9 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
                     name, f"{key}.configured", f"'{api_name}' is not a model API name (letters, digits, underscores)"
                 )
             ref = ModelRef(alias, api_name, tuple(value["capabilities"]), configured=True)
+        problem = model_constant_problem(ref.constant)
+        if problem:
+            raise SpecError(name, key, problem)
         if ref.constant.lower() in constants:
             raise SpecError(
                 name, key, f"becomes the same Apex constant {ref.constant} as models.{constants[ref.constant.lower()]}"
