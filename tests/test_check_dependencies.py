@@ -301,3 +301,24 @@ def test_without_the_platforms_symbol_table_no_apex_name_blocks(org: FakeOrg, pr
     assert result.exit_code == 1
     assert "the target org lacks 1 of the 4 name(s)" in result.stderr  # the sObject only
     assert "sObject npe03__Recurring_Donation__c" in result.stderr and "fflib_SObjectDomain" not in result.stderr
+
+
+def test_a_type_two_files_define_blocks_only_on_members_neither_declares(tmp_path):
+    # soql-lib defines its classes in two package directories; a call to a method neither copy declares is
+    # missing whichever copy the deploy takes
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    for folder, method in (("a", "first"), ("b", "second")):
+        (root / CLASSES / folder).mkdir()
+        source = f"public class Dup {{\n    public static void {method}() {{ Dup.third(); }}\n}}\n"  # as planted
+        (root / CLASSES / folder / "Dup.cls").write_text(source)
+        shutil.copy(root / CLASSES / "CaseTriggerHandler.cls-meta.xml", root / CLASSES / folder / "Dup.cls-meta.xml")
+    _, project = check_sfdx_project(root)
+    types = apex_ls.ProjectTypes(project)
+    caller = root / CLASSES / "CaseTriggerHandler.cls"
+    assert (
+        apex_ls.certainty("No matching method found for 'second' on 'Dup' taking no arguments", caller, types)
+        == "moderate"
+    )
+    assert (
+        apex_ls.certainty("No matching method found for 'third' on 'Dup' taking no arguments", caller, types) == "error"
+    )

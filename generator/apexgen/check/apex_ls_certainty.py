@@ -187,9 +187,7 @@ class ProjectTypes:
         path = self._sources.get(self.own(type_name)[0])
         if path not in self.untyped_files:
             return False
-        # A declaration of the method: a type before its name (a call has a dot, or nothing of the kind, there).
-        declared = rf"(?<![\w.])(?!return\b|new\b|else\b)[\w>\]]+\s+{re.escape(method or '')}\s*\("
-        return method is None or bool(re.search(declared, self.text(path), re.IGNORECASE))
+        return method is None or self.declares(path, method)
 
     def text(self, path: Path) -> str:
         """The content of the file at ``path`` (read once)."""
@@ -213,7 +211,13 @@ class ProjectTypes:
         if member is None:
             return False
         stem = self.own(member[2])[0]
-        return not any(member[1].lower() in self.identifiers(path) for path in self._files if path.stem.lower() == stem)
+        return not any(self.declares(path, member[1]) for path in self._files if path.stem.lower() == stem)
+
+    def declares(self, path: Path, member: str) -> bool:
+        """Whether the file at ``path`` declares a method, property or field named ``member``: a type before
+        the name (a call or a use has a dot, or nothing of the kind, there)."""
+        declared = rf"(?<![\w.])(?!return\b|new\b|else\b)[\w>\]]+\s+{re.escape(member)}\s*[(;=,{{]"
+        return bool(re.search(declared, self.text(path), re.IGNORECASE))
 
     def declares_static_method(self, type_name: str, method: str) -> bool:
         """Whether the source of the project's type ``type_name`` declares a static method named ``method``."""
