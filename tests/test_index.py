@@ -66,6 +66,7 @@ BAD = [
     ("search without index", SEARCH.replace('index = "SimilarCases"\n', ""), "prompt[0].index", "is required"),
     ("search with a model", SEARCH.replace("k = 3", 'k = 3\nmodel = "fast"'), "prompt[0].model", "not used"),
     ("k too large", SEARCH.replace("k = 3", "k = 51"), "prompt[0].k", "at most 50"),
+    ("prompt named as an index", SEARCH.replace('name = "FindCases"', 'name = "SimilarCases"'), "index[0].name", "prompt[0]"),
     (
         "ground on embed",
         '\n[[prompt]]\nname = "E"\ncapability = "embed"\nmodel = "vectors"\n'
@@ -173,13 +174,18 @@ def test_an_index_generates_its_chunk_object_classes_and_read_only_permissions()
     permissions = etree.fromstring(
         files["force-app/main/default/permissionsets/AiModelsAccess.permissionset-meta.xml"].encode()
     )
-    objects = permissions.findall(f"{META}objectPermissions")
-    assert [o.findtext(f"{META}object") for o in objects] == ["AiSimilarCasesChunk__c"]
-    assert {o.findtext(f"{META}allowRead") for o in objects} == {"true"}
-    assert {o.findtext(f"{META}allowEdit") for o in objects} == {"false"}
+    objects = {o.findtext(f"{META}object"): o for o in permissions.findall(f"{META}objectPermissions")}
+    # the chunks read only; the run log of the job that indexes, in user mode, as for every job's work
+    assert sorted(objects) == ["AiModelRun__c", "AiSimilarCasesChunk__c"]
+    chunks = objects["AiSimilarCasesChunk__c"]
+    assert (chunks.findtext(f"{META}allowRead"), chunks.findtext(f"{META}allowEdit")) == ("true", "false")
+    assert chunks.findtext(f"{META}allowCreate") == "false"
     granted = {f.findtext(f"{META}field") for f in permissions.findall(f"{META}fieldPermissions")}
-    assert "AiSimilarCasesChunk__c.Vector__c" in granted and "AiSimilarCasesChunk__c.Source__c" not in granted
-    assert len(granted) == 7
+    chunk_fields = {name for name in granted if name.startswith("AiSimilarCasesChunk__c.")}
+    assert "AiSimilarCasesChunk__c.Vector__c" in chunk_fields and "AiSimilarCasesChunk__c.Source__c" not in granted
+    assert len(chunk_fields) == 7
+    classes_granted = {c.findtext(f"{META}apexClass") for c in permissions.findall(f"{META}classAccesses")}
+    assert "SimilarCasesIndexer" in classes_granted  # the Flow action of the index's record-triggered Flow
 
 
 def test_without_an_index_nothing_of_retrieval_is_generated() -> None:
@@ -211,3 +217,55 @@ def test_the_condition_filters_the_indexed_records() -> None:
     indexer = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexer.cls"))
     assert "WHERE Id IN :recordIds AND (Status = 'Closed')" in indexer
     assert "WHERE Status = 'Closed'" in indexer
+
+
+def test_an_index_is_work_of_the_durable_job_queued_by_a_record_triggered_flow() -> None:
+    files = files_of(HEADER + SEARCH)
+    job = next(text for path, text in files.items() if path.endswith("/AiModelJob.cls"))
+    assert "'SimilarCases' => new SimilarCasesIndexer()" in job
+    indexer = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexer.cls"))
+    assert "implements AiModelWork, Database.Batchable<SObject>" in indexer
+    assert "AiModelJob.enqueue(INDEX_NAME, new Set<Id>(recordIds));" in indexer  # the Flow action
+    assert "AiModelJob.enqueue(INDEX_NAME, new Map<Id, SObject>(scope).keySet());" in indexer  # the batch
+    assert "AiModelControls.admit(INDEX_NAME, texts)" in indexer  # the admin's switch, length and hourly cap
+    setting = etree.fromstring(files["force-app/main/default/customMetadata/AiModelSetting.SimilarCases.md-meta.xml"].encode())
+    values = {v.findtext(f"{META}field"): v.find(f"{META}value") for v in setting.findall(f"{META}values")}
+    assert values["RunOnRecords__c"].text == "true" and values["Enabled__c"].text == "true"
+    flow = etree.fromstring(files["force-app/main/default/flows/SimilarCasesIndexFlow.flow-meta.xml"].encode())
+    start = flow.find(f"{META}start")
+    assert (start.findtext(f"{META}object"), start.findtext(f"{META}recordTriggerType")) == ("Case", "CreateAndUpdate")
+    assert start.findtext(f"{META}scheduledPaths/{META}pathType") == "AsyncAfterCommit"
+    action = flow.find(f"{META}actionCalls")
+    assert action.findtext(f"{META}actionName") == "SimilarCasesIndexer"
+    assert action.findtext(f"{META}inputParameters/{META}name") == "recordIds"  # the invocable's parameter
+    assert action.findtext(f"{META}inputParameters/{META}value/{META}elementReference") == "$Record.Id"
+
+
+def test_with_an_index_and_no_record_prompt_the_job_and_its_test_run_the_index() -> None:
+    files = files_of(HEADER + SEARCH)
+    classes = {path.rsplit("/", 1)[1] for path in files if path.endswith(".cls")}
+    assert {"AiModelJob.cls", "AiModelWork.cls", "AiModelRunRetry.cls", "AiModelRunSweep.cls"} <= classes
+    assert "AiRecordWrites.cls" not in classes  # nothing writes answers to records
+    job_test = next(text for path, text in files.items() if path.endswith("/AiModelJobTest.cls"))
+    assert "private static final String PROMPT = 'SimilarCases';" in job_test
+    assert "AiModelJob.works.put(PROMPT, new SimilarCasesIndexer(stub.client()));" in job_test
+    assert "valueAPersonSetAfterTheSaveIsKept" not in job_test
+    for case in ("budgetStopsByCountAndTheChainCarriesTheRest", "hourlyCapDelaysTheWork", "switchedOffRunIsSkipped"):
+        assert case in job_test
+
+
+def test_the_indexer_test_covers_each_case_through_the_job() -> None:
+    files = files_of(HEADER + SEARCH)
+    test = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexerTest.cls"))
+    for case, assertion in [
+        ("indexingStoresEveryChunkWithItsVectorInOneCall", "'Expected the pieces embedded in one call'"),
+        ("unchangedTextIsNeverEmbeddedTwice", "'Expected no attempt counted without a call'"),
+        ("aChangedEndReembedsOnlyTheChangedChunks", "'Expected only the changed chunks embedded: '"),
+        ("shortenedTextAndDeletedRecordsLeaveTheIndex", "'Expected a deleted record to take its chunks with it'"),
+        ("recordsPastTheCalloutBudgetWaitForTheNextExecution", "'Expected the run to wait'"),
+        ("aFailedSaveIsLoggedOnTheRun", "'Expected the chunk and its save error logged'"),
+        ("theBatchQueuesExistingRecordsForTheJob", "'Expected the existing record indexed'"),
+        ("nothingIsIndexedWhileTheIndexIsSwitchedOff", "'Expected nothing queued'"),
+    ]:
+        body = test.split(f"static void {case}()")[1].split("@IsTest")[0]
+        assert assertion in body, case

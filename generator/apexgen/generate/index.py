@@ -1,5 +1,5 @@
 """The files of each ``[[index]]``: its chunk object with its fields, its retriever and its indexer (with tests),
-and the cases the generated tests of the shared retrieval classes check against apexgen's Python port."""
+the record-triggered Flow that queues changed records for the indexer, and the cases the generated tests of the shared retrieval classes check against apexgen's Python port."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from apexgen.spec.naming import apex_string, words
 from apexgen.spec.types import Index, Spec
 
 OBJECTS_DIR = "main/default/objects"
+FLOWS_DIR = "main/default/flows"
 
 
 def chunk_label(index: Index) -> str:
@@ -44,6 +45,15 @@ def index_files(spec: Spec) -> list[PlannedFile]:
             context = {"index": index, "permission_set": permission_set_name(spec)}
             files += apex_class(spec, cls, f"apex/retrieval/{template}.cls.jinja", **context)
             files += apex_class(spec, f"{cls}Test", f"apex/retrieval/{template}Test.cls.jinja", **context)
+        # No entry condition: the indexer queues only records whose indexed text changed (and deletes reach
+        # the index through the master-detail cascade, as record-triggered Flows have no asynchronous path
+        # on delete).
+        files.append(
+            PlannedFile(
+                f"{spec.project.package_dir}/{FLOWS_DIR}/{index.name}IndexFlow.flow-meta.xml",
+                render("flow/index.flow-meta.xml.jinja", project=spec.project, index=index),
+            )
+        )
     return files
 
 
