@@ -66,7 +66,12 @@ BAD = [
     ("search without index", SEARCH.replace('index = "SimilarCases"\n', ""), "prompt[0].index", "is required"),
     ("search with a model", SEARCH.replace("k = 3", 'k = 3\nmodel = "fast"'), "prompt[0].model", "not used"),
     ("k too large", SEARCH.replace("k = 3", "k = 51"), "prompt[0].k", "at most 50"),
-    ("prompt named as an index", SEARCH.replace('name = "FindCases"', 'name = "SimilarCases"'), "index[0].name", "prompt[0]"),
+    (
+        "prompt named as an index",
+        SEARCH.replace('name = "FindCases"', 'name = "SimilarCases"'),
+        "index[0].name",
+        "prompt[0]",
+    ),
     (
         "ground on embed",
         '\n[[prompt]]\nname = "E"\ncapability = "embed"\nmodel = "vectors"\n'
@@ -228,7 +233,9 @@ def test_an_index_is_work_of_the_durable_job_queued_by_a_record_triggered_flow()
     assert "AiModelJob.enqueue(INDEX_NAME, new Set<Id>(recordIds));" in indexer  # the Flow action
     assert "AiModelJob.enqueue(INDEX_NAME, new Map<Id, SObject>(scope).keySet());" in indexer  # the batch
     assert "AiModelControls.admit(INDEX_NAME, texts)" in indexer  # the admin's switch, length and hourly cap
-    setting = etree.fromstring(files["force-app/main/default/customMetadata/AiModelSetting.SimilarCases.md-meta.xml"].encode())
+    setting = etree.fromstring(
+        files["force-app/main/default/customMetadata/AiModelSetting.SimilarCases.md-meta.xml"].encode()
+    )
     values = {v.findtext(f"{META}field"): v.find(f"{META}value") for v in setting.findall(f"{META}values")}
     assert values["RunOnRecords__c"].text == "true" and values["Enabled__c"].text == "true"
     flow = etree.fromstring(files["force-app/main/default/flows/SimilarCasesIndexFlow.flow-meta.xml"].encode())
@@ -263,6 +270,10 @@ def test_the_indexer_test_covers_each_case_through_the_job() -> None:
         ("aChangedEndReembedsOnlyTheChangedChunks", "'Expected only the changed chunks embedded: '"),
         ("shortenedTextAndDeletedRecordsLeaveTheIndex", "'Expected a deleted record to take its chunks with it'"),
         ("recordsPastTheCalloutBudgetWaitForTheNextExecution", "'Expected the run to wait'"),
+        (
+            "aRecordWhoseChunksTheHeapCannotHoldWaitsForTheNextExecution",
+            "'Expected one record indexed and the other to wait'",
+        ),
         ("aFailedSaveIsLoggedOnTheRun", "'Expected the chunk and its save error logged'"),
         ("theBatchQueuesExistingRecordsForTheJob", "'Expected the existing record indexed'"),
         ("nothingIsIndexedWhileTheIndexIsSwitchedOff", "'Expected nothing queued'"),
