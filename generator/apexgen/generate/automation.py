@@ -129,7 +129,7 @@ def automation_metadata(spec: Spec) -> list[PlannedFile]:
     project = spec.project
     # A settings record per prompt that calls a model, and per index: on_records says whether the job works on
     # records for it (a prompt with ``record``, an index).
-    named = [(p.name, bool(p.record)) for p in spec.prompts if p.calls_model]
+    named = [(p.name, p.writes_record) for p in spec.prompts if p.calls_model]
     named += [(index.name, True) for index in spec.indexes]
     if not named:
         return []

@@ -127,7 +127,7 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
                 ),
             )
         )
-    if prompt.record:
+    if prompt.writes_record:
         files.append(PlannedFile(f"{folder}/{prompt.name}RecordFlow.flow-meta.xml", _record_flow(context)))
     return files
 

@@ -58,7 +58,7 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
             layers.append(("action", prompt.action_class))
         if "lwc" in prompt.expose:
             layers.append(("controller", prompt.controller_class))
-        if prompt.record:
+        if prompt.writes_record:
             layers += [("record_work", prompt.record_work_class), ("record_batch", prompt.record_batch_class)]
         for layer, cls in layers:
             source, test = TEMPLATES[layer]

@@ -31,7 +31,7 @@ from apexgen.spec.index import check_index_names, read_ground, read_indexes, sea
 from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import UNPRINTABLE, namespace_problem, require_identifier, words
 from apexgen.spec.outputs import read_outputs
-from apexgen.spec.record import check_record_fields, read_record
+from apexgen.spec.record import check_record_fields, check_record_surfaces, read_record
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
     CONTEXT_PLACEHOLDER,
@@ -285,8 +285,7 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))[0]
-        closest = difflib.get_close_matches(extra, allowed, n=1)
-        hint = f"; did you mean '{closest[0]}'?" if closest else ""
+        hint = _did_you_mean(extra, allowed)
         raise SpecError(name, _key(path + [extra]), f"unknown key (allowed here: {', '.join(allowed)}){hint}")
     if error.validator == "required":
         missing = error.message.split("'")[1]
@@ -299,7 +298,11 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
         )
     rules: dict[str, Callable[[], str]] = {
         "type": lambda: f"must be of type {error.validator_value}",
-        "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)) + _closest(error),
+        "enum": lambda: (
+            "must be one of: "
+            + ", ".join(map(str, error.validator_value))
+            + _did_you_mean(error.instance, error.validator_value)
+        ),
         "minLength": lambda: "must not be empty",
         "minItems": lambda: f"must have at least {error.validator_value} item(s)",
         "minProperties": lambda: f"must have at least {error.validator_value} key(s)",
@@ -314,14 +317,10 @@ def _check_schema(data: dict[str, Any], name: str) -> None:
     raise SpecError(name, _key(path), rule)
 
 
-def _closest(error: Any) -> str:
-    """The hint "; did you mean 'chat'?" for a misspelt choice, or nothing."""
-    if not isinstance(error.instance, str):
-        return ""
-    choices = [str(choice) for choice in error.validator_value]
-    closest = difflib.get_close_matches(error.instance, choices, n=1) or [
-        choice for choice in choices if choice.lower() == error.instance.lower()
-    ]
+def _did_you_mean(word: Any, choices: list[Any]) -> str:
+    """The hint "; did you mean 'chat'?" for a misspelt key or choice (a string), or nothing."""
+    names = [str(choice) for choice in choices] if isinstance(word, str) else []
+    closest = difflib.get_close_matches(word, names, n=1) or [n for n in names if n.lower() == word.lower()]
     return f"; did you mean '{closest[0]}'?" if closest else ""
 
 
@@ -524,16 +523,13 @@ def _prompt(
             "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)",
         )
     outputs = read_outputs(raw.get("outputs", []), inputs, NAMES_USED_BY_GENERATED_CODE, name, f"{at}.outputs")
-    record = (
-        read_record(raw["record"], capability, expose, inputs, outputs, name, f"{at}.record")
-        if "record" in raw
-        else None
-    )
+    record = read_record(raw.get("record"), capability, expose, inputs, outputs, name, f"{at}.record")
     lwc_targets, lwc_public = (
         ((), ())  # a search prompt gets its controller only (Prompt.has_component)
         if capability == "search"
         else read_lwc(raw, expose, call_inputs(capability, inputs), record, project.lwc_targets, name, at)
     )
+    check_record_surfaces(record, lwc_targets, flows, name, f"{at}.record")
     label = raw.get("label", words(prompt_name))
     check_agent_keys(raw, expose, label, name, at)
     loc = raw.get("localization")

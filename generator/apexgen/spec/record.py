@@ -1,4 +1,5 @@
-"""The ``record`` key of a prompt: a record-triggered Flow that runs the prompt and writes the answer back.
+"""The ``record`` key of a prompt: the record whose fields fill the prompt's inputs (its component on a record
+page, its screen Flow) and, with ``write``, a record-triggered Flow that runs the prompt and writes the answer back.
 
 What the spec alone can say is checked by ``read_record``, and so are the writes into the standard fields
 apexgen's table describes (``standard_fields``). Whether custom objects and fields exist, and whether the
@@ -42,23 +43,28 @@ _FIELD_TYPES_OF = {
 
 
 def read_record(
-    raw: dict[str, Any],
+    raw: dict[str, Any] | None,
     capability: str,
     expose: tuple[str, ...],
     inputs: tuple[Input, ...],
     outputs: tuple[Output, ...],
     file: str,
     at: str,
-) -> RecordTrigger:
-    """Validate the ``record`` table at ``at`` of a prompt with these inputs and outputs."""
+) -> RecordTrigger | None:
+    """Validate the ``record`` table at ``at`` of a prompt with these inputs and outputs (None: it has none)."""
+    if raw is None:
+        return None
     if capability not in ("generate", "chat"):
-        raise SpecError(file, at, "only generate and chat prompts write an answer to a record")
-    if "flow" not in expose:
+        raise SpecError(file, at, "only generate and chat prompts read a record's fields or write an answer to it")
+    writes = "write" in raw
+    if writes and "flow" not in expose:
         raise SpecError(file, at, 'needs the prompt exposed to flow (add "flow" to expose): the Flow calls its action')
     if any(item.name.lower() == "recordid" for item in inputs):
         raise SpecError(
-            file, at, "needs the input name recordId for the record the answer is written to; rename that input"
+            file, at, "needs the input name recordId for the Id of the record (recordId); rename that input"
         )
+    if not writes:
+        _reads_only(raw, file, at)
     obj = raw["object"]
     if not _API_NAME.match(obj):
         raise SpecError(file, f"{at}.object", f"'{obj}' is not an object API name such as Case or Ticket__c")
@@ -80,7 +86,7 @@ def read_record(
             raise SpecError(file, f"{at}.inputs.{name}", f"is not an input of this prompt (inputs: {known})")
         _field(field, file, f"{at}.inputs.{name}")
         mapped[item.name] = field
-    for item in inputs:
+    for item in inputs if writes else ():  # without write, the component and the screen ask for the rest
         if item.required and item.name not in mapped:
             raise SpecError(
                 file, f"{at}.inputs", f"must give the required input '{item.name}' a field (the action needs it)"
@@ -88,7 +94,7 @@ def read_record(
     writable = {TEXT_KEY: TEXT_KEY} | {o.name.lower(): o.name for o in outputs}
     written: dict[str, str] = {}
     write: list[tuple[str, str]] = []
-    for key, field in raw["write"].items():
+    for key, field in raw.get("write", {}).items():
         name = writable.get(key.lower())
         if name is None:
             known = ", ".join(["text"] + [o.name for o in outputs])
@@ -127,6 +133,39 @@ def read_record(
         if info is not None:
             check_write(info, name, outputs, file, f"{at}.write.{name}")
     return record
+
+
+def _reads_only(raw: dict[str, Any], file: str, at: str) -> None:
+    """A ``record`` without ``write`` only fills inputs from the record: it needs ``inputs``, and the keys of the
+    trigger (which runs only to write) have no meaning."""
+    trigger_keys = [key for key in ("when", "condition", "overwrite", "rewrite") if key in raw]
+    if trigger_keys:
+        raise SpecError(
+            file,
+            f"{at}.{trigger_keys[0]}",
+            "is only for a record the answer is written to (add write): without write no Flow runs on saves",
+        )
+    if not raw.get("inputs"):
+        raise SpecError(
+            file,
+            f"{at}.inputs",
+            "must map at least one input to a field: without write, record only fills inputs from the record",
+        )
+
+
+def check_record_surfaces(
+    record: RecordTrigger | None, lwc_targets: tuple[str, ...], flows: tuple[str, ...], file: str, at: str
+) -> None:
+    """A ``record`` without ``write`` has somewhere to go: only the component on a record page and the screen
+    Flow read the record's fields."""
+    if record is None or record.write or "record_page" in lwc_targets or "screen" in flows:
+        return
+    raise SpecError(
+        file,
+        at,
+        "without write, the record's fields fill the inputs of the component on a record page and of the screen "
+        'Flow, and this prompt has neither: expose it to lwc on a record_page, add "screen" to flows, or add write',
+    )
 
 
 def _not_a_misspelling(obj: str, field: str, file: str, key: str) -> None:

@@ -76,13 +76,15 @@ class Output:
 
 @dataclass(frozen=True)
 class RecordTrigger:
-    """Run the prompt when a record is saved and write the answer back to it (``record`` of a prompt)."""
+    """The ``record`` of a prompt: the record whose fields fill its inputs (on a record page's component and in
+    its screen Flow) and, with ``write``, a record-triggered Flow that runs the prompt and writes the answer back.
+    """
 
     object: str
     when: str  # created, updated or created_or_updated
     condition: str | None  # a Flow formula over {!$Record.Field}; None: every save
     inputs: tuple[tuple[str, str], ...]  # (input name, field) in the order of the prompt's inputs
-    write: tuple[tuple[str, str], ...]  # (output name or "text", field)
+    write: tuple[tuple[str, str], ...]  # (output name or "text", field); none: no trigger, the fields are only read
     # when the job may write a field: "unchanged" since the save that queued it, "blank", or "always"
     overwrite: str = "unchanged"
     rewrite: tuple[str, ...] = ()  # fields (lower case) both read and written, as the spec allows
@@ -238,7 +240,7 @@ class Prompt:
     feedback: str | None = None  # name of the feedback prompt that rates this prompt's answers
     flows: tuple[str, ...] = ()  # "autolaunched", "screen"
     outputs: tuple[Output, ...] = ()  # typed values read from a JSON answer (generate and chat)
-    record: RecordTrigger | None = None  # a record-triggered Flow that writes the answer to the record
+    record: RecordTrigger | None = None  # the record whose fields fill the inputs, and the trigger that writes it
     # Exposed to lwc: where the component may be placed (spec names, see spec/lwc.py LWC_TARGETS; none:
     # not exposed) and the inputs a Flow screen or a parent may set (@api), in the order of the inputs.
     lwc_targets: tuple[str, ...] = ()
@@ -276,13 +278,18 @@ class Prompt:
         return f"{self.name}Controller"
 
     @property
+    def writes_record(self) -> bool:
+        """``record`` with ``write``: a record-triggered Flow queues the record and the shared job writes it."""
+        return self.record is not None and bool(self.record.write)
+
+    @property
     def record_work_class(self) -> str:
-        """The prompt's work on records, which the shared job runs (prompts with ``record``)."""
+        """The prompt's work on records, which the shared job runs (prompts that write records)."""
         return f"{self.name}RecordWork"
 
     @property
     def record_batch_class(self) -> str:
-        """The Batch Apex class that queues the records that already exist (prompts with ``record``)."""
+        """The Batch Apex class that queues the records that already exist (prompts that write records)."""
         return f"{self.name}RecordBatch"
 
     @property
@@ -314,7 +321,7 @@ class Prompt:
             names.append(self.action_class)
         if "lwc" in self.expose:
             names.append(self.controller_class)
-        if self.record:
+        if self.writes_record:
             names += [self.record_work_class, self.record_batch_class]
         return [n for name in names for n in (name, f"{name}Test")]
 
@@ -357,7 +364,8 @@ SHARED_CLASSES = (
 )
 # The stub is test code itself; an interface has no code to test; the test data factory is the user's own.
 UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "TestData")
-# Shared classes of the durable job: generated when it has work, a prompt with ``record`` or an [[index]].
+# Shared classes of the durable job: generated when it has work, a prompt that writes records
+# (``record.write``) or an [[index]].
 JOB_SHARED_CLASSES = ("ModelWork", "ModelJob", "ModelRunSweep", "ModelRunRetry", "TestData")
 # Shared classes of retrieval, generated when the spec has an [[index]].
 RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult")
@@ -409,11 +417,11 @@ class Spec:
         return next(p for p in self.prompts if p.name == name)
 
     def record_prompts(self) -> list[Prompt]:
-        """The prompts with ``record``, whose work on records the shared job runs."""
-        return [p for p in self.prompts if p.record]
+        """The prompts that write records, whose work on records the shared job runs."""
+        return [p for p in self.prompts if p.writes_record]
 
     def job_works(self) -> list[tuple[str, str]]:
-        """The work the shared job runs, as (name, class): each prompt with ``record`` (the name of its settings
+        """The work the shared job runs, as (name, class): each prompt that writes records (the name of its settings
         record and of its runs is the prompt's), then each index (the index's name)."""
         works = [(p.name, p.record_work_class) for p in self.record_prompts()]
         return works + [(index.name, index.indexer_class) for index in self.indexes]
