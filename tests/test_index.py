@@ -180,14 +180,10 @@ def test_an_index_generates_its_chunk_object_classes_and_read_only_permissions()
         files["force-app/main/default/permissionsets/AiModelsAccess.permissionset-meta.xml"].encode()
     )
     objects = {o.findtext(f"{META}object"): o for o in permissions.findall(f"{META}objectPermissions")}
-    # the chunks read only; the run log of the job that indexes, in user mode, as for every job's work; the
-    # indexed object, whose records a search reads again in user mode
-    assert sorted(objects) == ["AiModelRun__c", "AiSimilarCasesChunk__c", "Case"]
-    assert [objects["Case"].findtext(f"{META}allow{flag}") for flag in ("Read", "Edit", "Create")] == [
-        "true",
-        "false",
-        "false",
-    ]
+    # the chunks read only; the run log of the job that indexes, in user mode, as for every job's work. Not the
+    # indexed object: a search reads its results' records in user mode to leave out those the user cannot read,
+    # and granting that read would widen what the user can read.
+    assert sorted(objects) == ["AiModelRun__c", "AiSimilarCasesChunk__c"]
     chunks = objects["AiSimilarCasesChunk__c"]
     assert (chunks.findtext(f"{META}allowRead"), chunks.findtext(f"{META}allowEdit")) == ("true", "false")
     assert chunks.findtext(f"{META}allowCreate") == "false"

@@ -88,9 +88,6 @@ def object_access(spec: Spec, planned: list[PlannedFile]) -> list[ObjectAccess]:
         written = {name.lower() for _, name in prompt.record.write}
         for name in prompt.record.fields():
             access.grant(name, name.lower() in written)
-    # A search reads the records of its results again in user mode (their Ids only): users read the indexed object.
-    for index in spec.indexes:
-        objects.setdefault(index.object, ObjectAccess(index.object))
     # An index's chunks are read by searches in user mode and written by its indexer in system mode: users get
     # read access only, so no one can forge a chunk.
     read_only = {f"{index.chunk_object}__c" for index in spec.indexes}
