@@ -3,6 +3,7 @@ key and the rule), and what an index generates: its chunk object, its classes an
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -211,7 +212,8 @@ def test_a_grounded_prompt_searches_its_index_and_carries_the_sources() -> None:
     files = files_of(HEADER + GROUNDED)
     service = next(text for path, text in files.items() if path.endswith("/AnswerService.cls"))
     assert "String admitted = AiModelControls.admit(PROMPT_NAME, question);" in service
-    assert "new SimilarCasesRetriever(client).search(admitted, GROUND_K)" in service
+    assert "AiRetriever retriever = SimilarCasesRetriever.forSettings(client);" in service  # Apex or Data Cloud
+    assert "return retriever.search(admitted, GROUND_K);" in service
     assert "values.put('context', context);" in service
     action = next(text for path, text in files.items() if path.endswith("/AnswerAction.cls"))
     assert "List<Id> sourceIds" in action
@@ -222,7 +224,7 @@ def test_a_grounded_prompt_searches_its_index_and_carries_the_sources() -> None:
 def test_the_condition_filters_the_indexed_records() -> None:
     files = files_of(HEADER + "condition = \"Status = 'Closed'\"\n" + SEARCH)
     indexer = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexer.cls"))
-    assert "WHERE Id IN :recordIds AND (Status = 'Closed')" in indexer
+    assert "WHERE Id IN :recordIds AND Status = 'Closed'" in indexer
     assert "WHERE Status = 'Closed'" in indexer
 
 
@@ -282,3 +284,50 @@ def test_the_indexer_test_covers_each_case_through_the_job() -> None:
     ]:
         body = test.split(f"static void {case}()")[1].split("@IsTest")[0]
         assert assertion in body, case
+
+
+def test_an_index_setting_chooses_apex_or_data_cloud_without_new_code() -> None:
+    files = files_of(HEADER + SEARCH)
+    setting = etree.fromstring(
+        files["force-app/main/default/customMetadata/AiModelSetting.SimilarCases.md-meta.xml"].encode()
+    )
+    values = {v.findtext(f"{META}field"): v.findtext(f"{META}value") for v in setting.findall(f"{META}values")}
+    assert values["SearchWith__c"] == "Apex"  # the default: the Apex retriever
+    fields = "force-app/main/default/objects/AiModelSetting__mdt/fields"
+    search_with = etree.fromstring(files[f"{fields}/SearchWith__c.field-meta.xml"].encode())
+    assert [v.findtext(f"{META}fullName") for v in search_with.iter(f"{META}value")] == ["Apex", "DataCloud"]
+    assert search_with.findtext(f"{META}fieldManageability") == "SubscriberControlled"
+    for name in ("DataCloudIndex__c", "DataCloudChunks__c", "DataCloudRecordField__c"):
+        assert f"{fields}/{name}.field-meta.xml" in files
+    retriever = next(text for path, text in files.items() if path.endswith("/SimilarCasesRetriever.cls"))
+    assert "public with sharing class SimilarCasesRetriever implements AiRetriever {" in retriever
+    assert "if (AiDataCloudRetriever.isChosenBy(setting)) {" in retriever
+    data_cloud = next(text for path, text in files.items() if path.endswith("/AiDataCloudRetriever.cls"))
+    assert "UNVERIFIED" in data_cloud and "ConnectApi.CdpQuery.queryAnsiSqlV2(" in data_cloud
+    assert "AccessLevel.USER_MODE" in data_cloud  # only records the user can read come back
+    service = next(text for path, text in files.items() if path.endswith("/FindCasesService.cls"))
+    assert "this.retriever = SimilarCasesRetriever.forSettings(client);" in service
+
+
+def test_without_an_index_the_settings_have_no_search_fields() -> None:
+    files = files_of(HEADER.split("\n[[index]]")[0] + GROUNDED.replace("{context}", "x").split("ground =")[0])
+    assert not any("SearchWith__c" in path or "DataCloud" in path for path in files)
+
+
+@pytest.mark.parametrize(
+    "condition, printed",
+    [
+        ("Status = 'Closed'", "Status = 'Closed'"),
+        ("Status = 'Closed' AND Origin = 'Web'", "Status = 'Closed' AND Origin = 'Web'"),
+        ("Status = 'Closed' OR IsEscalated = TRUE", "(Status = 'Closed' OR IsEscalated = TRUE)"),
+        (
+            "Status = 'Closed' AND (Origin = 'Web' OR Origin = 'Email')",
+            "Status = 'Closed' AND (Origin = 'Web' OR Origin = 'Email')",
+        ),
+        ("Subject = 'this OR that'", "Subject = 'this OR that'"),
+    ],
+)
+def test_a_condition_after_and_is_parenthesized_as_prettier_prints_it(condition: str, printed: str) -> None:
+    """prettier-plugin-apex keeps parentheses only where precedence needs them (checked with the real tool)."""
+    index = parse_spec(HEADER + f"condition = {json.dumps(condition)}\n" + SEARCH).indexes[0]
+    assert index.and_condition == printed

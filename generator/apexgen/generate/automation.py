@@ -73,7 +73,44 @@ def setting_fields(spec: Spec) -> list[Field]:
                 subscriber=True,
             ),
         ]
+    if spec.indexes:
+        fields += index_setting_fields()
     return sorted(fields, key=lambda f: f.name)
+
+
+def index_setting_fields() -> list[Field]:
+    """The fields of an index's setting: how its searches run (in Apex, or by Data Cloud's Query API)."""
+    data_cloud = "With Search With = DataCloud: API name of the Data Cloud search index's"
+    return [
+        Field(
+            "SearchWith__c",
+            "Search With",
+            "Picklist",
+            "For an index: Apex searches its chunks in Apex; DataCloud sends searches to a Data Cloud search index "
+            "through the Query API (unverified: see README). Prompts ignore it.",
+            values=("Apex", "DataCloud"),
+            subscriber=True,
+        ),
+        Field(
+            "DataCloudIndex__c", "Data Cloud Index", "Text", f"{data_cloud} index object.", length=255, subscriber=True
+        ),
+        Field(
+            "DataCloudChunks__c",
+            "Data Cloud Chunks",
+            "Text",
+            f"{data_cloud} chunk object.",
+            length=255,
+            subscriber=True,
+        ),
+        Field(
+            "DataCloudRecordField__c",
+            "Data Cloud Record Field",
+            "Text",
+            f"{data_cloud} chunk object's field that holds the Salesforce record Id.",
+            length=255,
+            subscriber=True,
+        ),
+    ]
 
 
 RUN_FIELDS = sorted(
@@ -127,10 +164,10 @@ def setting_type(spec: Spec) -> str:
 def automation_metadata(spec: Spec) -> list[PlannedFile]:
     """The settings type, its fields and records; the run log object, its fields and list view."""
     project = spec.project
-    # A settings record per prompt that calls a model, and per index: on_records says whether the job works on
-    # records for it (a prompt with ``record``, an index).
-    named = [(p.name, p.writes_record) for p in spec.prompts if p.calls_model]
-    named += [(index.name, True) for index in spec.indexes]
+    # A settings record per prompt that calls a model, and per index: whether the job works on records for it (a
+    # prompt that writes records, an index), and how an index is searched.
+    named: list[tuple[str, bool, str | None]] = [(p.name, p.writes_record, None) for p in spec.prompts if p.calls_model]
+    named += [(index.name, True, "Apex") for index in spec.indexes]
     if not named:
         return []
     base = f"{project.package_dir}/{METADATA_DIR}"
@@ -159,9 +196,10 @@ def automation_metadata(spec: Spec) -> list[PlannedFile]:
                 name=name,
                 log=bool(spec.job_works()),
                 on_records=on_records if works_on_records else "false",
+                search_with=search_with,
             ),
         )
-        for name, works_on_records in named
+        for name, works_on_records, search_with in named
     ]
     if not spec.job_works():
         return files

@@ -8,7 +8,6 @@ from typing import Any
 from apexgen.generate import retrieval
 from apexgen.generate.apex import apex_class
 from apexgen.generate.chunk_fields import CHUNK_FIELDS
-from apexgen.generate.permissions import permission_set_name
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
 from apexgen.spec.naming import apex_string, words
@@ -41,8 +40,8 @@ def index_files(spec: Spec) -> list[PlannedFile]:
             )
             for field in CHUNK_FIELDS
         ]
-        for cls, template in ((index.retriever_class, "Retriever"), (index.indexer_class, "Indexer")):
-            context = {"index": index, "permission_set": permission_set_name(spec)}
+        for cls, template in ((index.retriever_class, "IndexRetriever"), (index.indexer_class, "Indexer")):
+            context = {"index": index}
             files += apex_class(spec, cls, f"apex/retrieval/{template}.cls.jinja", **context)
             files += apex_class(spec, f"{cls}Test", f"apex/retrieval/{template}Test.cls.jinja", **context)
         # No entry condition: the indexer queues only records whose indexed text changed (and deletes reach

@@ -195,6 +195,16 @@ class Index:
     prefix: str
 
     @property
+    def and_condition(self) -> str:
+        """The condition after another one and AND, as prettier-plugin-apex prints it: in parentheses only when it
+        has an OR outside parentheses and quotes."""
+        condition = self.condition or ""
+        outside = re.sub(r"'(?:[^'\\]|\\.)*'", "''", condition)
+        while re.search(r"\([^()]*\)", outside):
+            outside = re.sub(r"\([^()]*\)", "", outside)
+        return f"({condition})" if re.search(r"\bOR\b", outside, re.IGNORECASE) else condition
+
+    @property
     def chunk_object(self) -> str:
         """The custom object of the chunks, without __c."""
         return f"{self.prefix}{self.name}Chunk"
@@ -354,6 +364,8 @@ SHARED_CLASSES = (
     "TextChunks",
     "VectorCodec",
     "SearchResult",
+    "Retriever",
+    "DataCloudRetriever",
     "ModelControls",
     "ModelWork",
     "ModelJob",
@@ -363,12 +375,12 @@ SHARED_CLASSES = (
     "TestData",
 )
 # The stub is test code itself; an interface has no code to test; the test data factory is the user's own.
-UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "TestData")
+UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "Retriever", "TestData")
 # Shared classes of the durable job: generated when it has work, a prompt that writes records
 # (``record.write``) or an [[index]].
 JOB_SHARED_CLASSES = ("ModelWork", "ModelJob", "ModelRunSweep", "ModelRunRetry", "TestData")
 # Shared classes of retrieval, generated when the spec has an [[index]].
-RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult")
+RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult", "Retriever", "DataCloudRetriever")
 
 
 @dataclass(frozen=True)
