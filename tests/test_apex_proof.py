@@ -22,8 +22,9 @@ from apexgen.check.deep import prettier_format
 from apexgen.check.runner import run_checks
 from apexgen.check.toolchain import require_toolchain
 from apexgen.generate.plan import expected_prompt, render_plan
-from apexgen.spec.load import NAMES_USED_BY_GENERATED_CODE, parse_spec
+from apexgen.spec.load import parse_spec
 from apexgen.spec.naming import UNPRINTABLE, identifier_problem
+from apexgen.spec.reserved import input_problem
 from apexgen.spec.types import template_fields
 from tests.conftest import REPO, copy_reference
 from tests.test_golden import CASE_NAMES, CASES
@@ -167,7 +168,7 @@ def identifier(first: str, max_size: int):
 def specs(draw):
     names = draw(
         st.lists(identifier("[a-z]", 20), min_size=1, max_size=4, unique_by=str.lower).filter(
-            lambda ns: not {n.lower() for n in ns} & NAMES_USED_BY_GENERATED_CODE
+            lambda ns: all(input_problem(n) is None for n in ns)
         )
     )
     pieces = []

@@ -121,6 +121,8 @@ def test_clean_project_gives_no_finding_and_json_is_one_document(clean_deep_cli)
     assert clean_deep_cli.returncode == 0, clean_deep_cli.stderr
     report = json.loads(clean_deep_cli.stdout)["result"]
     no_rule_findings = {"critical": 0, "high": 0, "moderate": 0, "low": 0, "info": 0}
+    tools = report.pop("tools")  # which ran and from where: tests/test_secure_tools_ran.py
+    assert [tool["tool"] for tool in tools["tools"]] == ["jorje", "prettier", "pmd", "apex-ls"]
     assert report == {
         "findings": [],
         "summary": {

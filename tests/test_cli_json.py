@@ -32,6 +32,17 @@ def test_every_command_has_json(path: str) -> None:
     assert "--json" in {option for parameter in command.params for option in parameter.opts}, path
 
 
+# The commands that read no project; every other takes --project-dir (issue 26: "--project-dir everywhere").
+PROJECT_FREE = {"init": "makes a project", "models list": "prints apexgen's table", "tools install": "per-user cache"}
+
+
+@pytest.mark.parametrize("path", [" ".join(path) for path, _ in leaf_commands(main)])
+def test_every_command_that_reads_a_project_takes_project_dir(path: str) -> None:
+    command = {" ".join(p): c for p, c in leaf_commands(main)}[path]
+    options = {option for parameter in command.params for option in parameter.opts}
+    assert ("--project-dir" in options) == (path not in PROJECT_FREE), path
+
+
 def test_success_is_status_result_warnings(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init", str(tmp_path / "demo"), "--json"])
     assert result.exit_code == 0

@@ -218,7 +218,39 @@ def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
     # not mistaken for a hand edit
     assert after[".apexgen/manifest.json"] == before[".apexgen/manifest.json"]
     assert (project / ".apexgen/journal.json").is_file()
+    check = cli("check", "--project-dir", str(project))  # without the journal, the files written were hand edits
+    assert check.exit_code == ExitCode.INCOMPLETE and "edited" not in check.output, check.output
     assert cli("generate", cwd=project).exit_code == 0
+
+
+def test_files_removed_before_a_crash_are_in_the_journal(cli, project, monkeypatch):
+    """A generate that removes files and stops before the manifest: the journal records the removals, so
+    check does not call the removed files missing and the next generate finishes."""
+    generated(cli, project)
+    spec = project / "apexgen.toml"
+    lwc_exposed = 'expose = ["flow", "lwc"]\nflows = ["autolaunched"]\ndescription = "Tells how similar'
+    assert lwc_exposed in spec.read_text()
+    spec.write_text(spec.read_text().replace(lwc_exposed, lwc_exposed.replace('"flow", "lwc"', '"flow"')))
+    removed = f"{CLASSES}/CompareTextsController.cls"
+    real_write_json = write.write_json
+
+    def crash_on_the_manifest(root, name, files):
+        if name == write.MANIFEST:
+            raise OSError(28, "No space left on device", str(root / name))
+        real_write_json(root, name, files)
+
+    monkeypatch.setattr(write, "write_json", crash_on_the_manifest)
+    assert cli("generate", cwd=project).exit_code == ExitCode.USAGE
+    monkeypatch.undo()
+
+    assert not (project / removed).exists()
+    journal = json.loads((project / ".apexgen/journal.json").read_text())["files"]
+    assert journal[removed] == [None]
+    assert dict(write.generated_file_states(project))[removed] == "ok"
+    check = cli("check", "--project-dir", str(project))
+    assert "missing" not in check.output, check.output
+    generated(cli, project)
+    assert removed not in read_manifest(project)
 
 
 def test_generated_files_get_the_usual_permissions(cli, project):

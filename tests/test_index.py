@@ -93,7 +93,7 @@ BAD = [
             'inputs = [{ name = "question", required = true }]',
             'inputs = [{ name = "question", required = true }, { name = "context" }]',
         ),
-        "prompt[0].inputs",
+        "prompt[0].inputs[1].name",
         "reserved",
     ),
     (

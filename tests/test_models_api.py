@@ -735,14 +735,19 @@ def test_try_reports_a_missing_spec(cli: ModelsCli, tmp_path: Path) -> None:
 def test_the_org_of_the_sf_cli_gives_the_my_domain_and_client_credentials_the_token(
     cli: ModelsCli, tmp_path: Path
 ) -> None:
-    """-o (or SF_TARGET_ORG) names the org as for deploy; sf's own session token is never sent to the Models API."""
+    """-o, SF_TARGET_ORG or the project's .sf/config.json (--project-dir) names the org as for deploy; sf's own
+    session token is never sent to the Models API."""
+    project = tmp_path / "project"
+    (project / ".sf").mkdir(parents=True)
+    (project / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    (project / ".sf/config.json").write_text('{"target-org": "dev"}')
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     answer = json.dumps({"status": 0, "result": {"accessToken": "00Dsf-session", "instanceUrl": cli.server.url}})
     (bin_dir / "sf").write_text(f"#!/bin/sh\n[ \"$4\" = dev ] && echo '{answer}'\n")
     (bin_dir / "sf").chmod(0o755)
     path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
-    for how in (["-o", "dev"], []):
+    for how in (["-o", "dev"], [], ["--project-dir", str(project)]):
         result = cli.run(
             "generate",
             "-m",
@@ -754,7 +759,7 @@ def test_the_org_of_the_sf_cli_gives_the_my_domain_and_client_credentials_the_to
             SF_TARGET_ORG="dev" if not how else None,
         )
         assert result.exit_code == 0, result.output
-    assert len(cli.fake.token_requests) == 2
+    assert len(cli.fake.token_requests) == 3
     assert all("00Dsf-session" not in str(request) for request in cli.fake.api_requests)
 
 

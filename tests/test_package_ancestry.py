@@ -203,6 +203,25 @@ def test_none_and_highest_before_and_after_the_first_release(org: FakeOrg, proje
     assert last_descriptor(org)["ancestorId"] == ""
 
 
+def test_a_deprecated_version_is_no_ancestor(org: FakeOrg, project: Path) -> None:
+    """sf and the Dev Hub count only released versions that are not deprecated: a deprecated 1.1.0 is neither
+    the HIGHEST ancestor nor the highest released one an explicit ancestor must equal."""
+    created_package(org, project)
+    released(org, project, "1.0.0")
+    released(org, project, "1.1.0", ancestorVersion="1.0.0")
+    version_of(org, (1, 1, 0))["IsDeprecated"] = True
+
+    set_directory(project, versionNumber="1.2.0.NEXT", ancestorVersion="HIGHEST")
+    highest = new_version(org, project)
+    assert highest.exit_code == 0, highest.output
+    assert last_descriptor(org)["ancestorId"] == version_of(org, (1, 0, 0))["Id"]
+
+    set_directory(project, versionNumber="1.3.0.NEXT", ancestorVersion="1.0.0")
+    explicit = new_version(org, project)
+    assert explicit.exit_code == 0, explicit.output
+    assert last_descriptor(org)["ancestorId"] == version_of(org, (1, 0, 0))["Id"]
+
+
 def test_a_patch_descends_from_its_major_minor(org: FakeOrg, project: Path) -> None:
     for flow in project.rglob("*.flow-meta.xml"):  # a patch cannot contain Flows (test_package_surface)
         flow.unlink()

@@ -306,7 +306,9 @@ def test_a_record_prompt_keeps_the_name_record_id_for_the_record(project, cli):
     result = cli("generate", cwd=project)
 
     assert result.exit_code == 2
-    assert "apexgen.toml: prompt[0].record: needs the input name recordId" in unplaced(result.output)
+    assert "apexgen.toml: prompt[0].inputs[1].name: 'recordId' is the record a record prompt's action writes" in (
+        unplaced(result.output)
+    )
 
 
 def test_rewrite_lets_the_answer_replace_a_field_the_prompt_reads():

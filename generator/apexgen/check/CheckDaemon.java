@@ -27,10 +27,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 
@@ -47,8 +50,10 @@ import java.util.Set;
  *
  * <ul>
  *   <li>{"op": "apex-ls", "config": DIGEST, "files": {PATH: DIGEST, ...}}: apex-ls' issues, as
- *       CheckForIssues -f json reports them, after refreshing the files whose digest changed since
- *       the last request (a new config digest, of sfdx-project.json and .forceignore, reloads all).
+ *       CheckForIssues -f json reports them, after refreshing the files whose content differs from what
+ *       its model was last built from (digested by the daemon itself; the client's digests are not
+ *       trusted); a new config digest (of sfdx-project.json and .forceignore), or a file added or removed,
+ *       reloads all.
  *   <li>{"op": "pmd", "arguments": [...]}: Salesforce's PmdWrapper with these arguments.
  *   <li>{"op": "jorje", "paths": [...]}: the line {"streaming": true}, then JorjeBatch's output for
  *       these paths, to the end of the connection.
@@ -62,6 +67,7 @@ import java.util.Set;
 public final class CheckDaemon {
     private static final Gson GSON = new Gson();
     private static final long WATCH_MILLIS = 2_000;
+    private static final String UNKNOWN = "";
 
     private final java.nio.file.Path socket;
     private final String workspace;
@@ -263,13 +269,40 @@ public final class CheckDaemon {
         }
     }
 
-    /** apex-ls' issues after bringing its model up to date with the files the request lists. */
+    /**
+     * apex-ls' issues after bringing its model up to date with the files the request lists.
+     *
+     * <p>The model is checked against the files themselves, not against what the client says of them: the
+     * daemon digests each file before apex-ls reads it and again after, and records a file's digest only
+     * when the two agree, so it knows what its model holds even when a file changes during a request (an
+     * editor saving, a branch switch). A file whose digest differs from the one recorded is refreshed; a file
+     * added, removed or unreadable, or one apex-ls places in no package, reloads the whole project, as
+     * apex-ls run alone would read it.
+     */
     private JsonObject apexLsReport(JsonObject request) {
         String config = request.get("config").getAsString();
-        Map<String, String> files = new HashMap<>();
-        request.getAsJsonObject("files").entrySet().forEach(e -> files.put(e.getKey(), e.getValue().getAsString()));
-        if (org == null || !config.equals(orgConfig)) {
+        Set<String> paths = new HashSet<>(request.getAsJsonObject("files").keySet());
+        Map<String, String> before = digests(paths);
+        boolean reload = org == null
+                || !config.equals(orgConfig)
+                || !paths.equals(orgFiles.keySet())
+                || before.containsValue(UNKNOWN); // a file it cannot read is one it cannot vouch for
+        if (!reload) {
+            for (String path : paths) {
+                if (before.get(path).equals(orgFiles.get(path))) {
+                    continue;
+                }
+                Package owner = org.getPackageForPath(path);
+                if (owner == null) {
+                    reload = true;
+                    break;
+                }
+                owner.refresh(path, false);
+            }
+        }
+        if (reload) {
             org = null; // let the old model go before the new one loads
+            orgFiles = new HashMap<>();
             // As CheckForIssues -c CACHE_DIR opens a workspace.
             OpenOptions options = OpenOptions.create()
                     .withParser("OutlineSingle")
@@ -281,20 +314,31 @@ public final class CheckDaemon {
                     .withUnused(false);
             org = Org.newOrg(Path.apply(workspace), options);
             orgConfig = config;
-        } else {
-            Set<String> changed = new HashSet<>(orgFiles.keySet());
-            changed.addAll(files.keySet());
-            changed.removeIf(path -> files.getOrDefault(path, "").equals(orgFiles.getOrDefault(path, "")));
-            for (String path : changed) {
-                Package owner = org.getPackageForPath(path);
-                if (owner != null) {
-                    owner.refresh(path, false);
-                }
-            }
         }
-        orgFiles = files;
         org.flush(); // runs the queued refreshes and writes apex-ls' cache
+        Map<String, String> after = digests(paths);
+        after.replaceAll((path, digest) -> digest.equals(before.get(path)) ? digest : UNKNOWN);
+        orgFiles = after; // a file that changed meanwhile is UNKNOWN: the next request refreshes it
         return issues(org);
+    }
+
+    /** The SHA-256 of each file's content now; UNKNOWN for one that cannot be read as a regular file. */
+    private static Map<String, String> digests(Set<String> paths) {
+        Map<String, String> digests = new HashMap<>();
+        for (String path : paths) {
+            java.nio.file.Path file = Paths.get(path);
+            String digest = UNKNOWN;
+            try {
+                if (Files.isRegularFile(file)) { // follows the mirror's links; never opens a FIFO
+                    MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+                    digest = HexFormat.of().formatHex(sha256.digest(Files.readAllBytes(file)));
+                }
+            } catch (IOException | NoSuchAlgorithmException e) {
+                // UNKNOWN: never equal to a recorded digest, so the file is refreshed
+            }
+            digests.put(path, digest);
+        }
+        return digests;
     }
 
     /** The errors apex-ls holds, in CheckForIssues' JSON report (-f json, default detail). */

@@ -20,6 +20,7 @@ from apexgen.check.agent_schema_check import SchemaFile, compare_with_class, sch
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles
 from apexgen.errors import SpecError
 from apexgen.generate.invocable import ApexClass, ApexSource, InvocableMethod, element_type, read_apex
+from apexgen.generate.manifest import ProjectBusy, records_lock
 from apexgen.generate.write import generated_file_states
 from apexgen.salesforce import METADATA_NAMESPACE
 
@@ -54,11 +55,13 @@ def _child(root: Any, name: str) -> Any:
 
 
 def _unedited_generated_files(project: ProjectFiles) -> set[str] | None:
-    """The files apexgen generated and nobody edited since; None when its manifest cannot be read (the
-    manifest check reports that), so which actions are apexgen's is not known."""
+    """The files apexgen generated and nobody edited since; None when its manifest cannot be read or a
+    generate is writing it (the manifest check, which waited already, reports that), so which actions are
+    apexgen's is not known."""
     try:
-        return {path for path, state in generated_file_states(project.root) if state == "ok"}
-    except SpecError:
+        with records_lock(project.root, exclusive=False, wait=0):
+            return {path for path, state in generated_file_states(project.root) if state == "ok"}
+    except (SpecError, ProjectBusy):
         return None
 
 

@@ -281,7 +281,9 @@ def _run(
     with apex_ls_workspace(project, stable=use_cache) as workspace:
         report = None
         if daemon is not None and store is not None and daemon.root == workspace.path:
-            mirrored = {str(workspace.path / project.relative(path)): d for path, d in store.digests.items()}
+            # The mirror's paths: relative to the project as walked (a linked folder's files under the link).
+            root = project.root
+            mirrored = {str(workspace.path / Path(path).relative_to(root)): d for path, d in store.digests.items()}
             report = _from_daemon(daemon, store.settings_key, mirrored)
         if report is None:
             report = _one_shot(toolchain, workspace.path, use_cache)

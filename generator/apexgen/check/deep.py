@@ -239,16 +239,16 @@ def merge_syntax_findings(findings: list[Finding]) -> list[Finding]:
 
 def deep_checks(
     toolchain: Toolchain, project: ProjectFiles, pmd_rules: tuple[str, ...], use_cache: bool
-) -> list[Callable[[], list[Finding]]]:
-    """The deep tools as independent jobs, to run in parallel; a job whose tool fails altogether returns
-    the finding that says so (with every other job's findings kept).
+) -> dict[tuple[str, ...], Callable[[], list[Finding]]]:
+    """The deep tools as independent jobs, to run in parallel, by the tools each runs (``TOOL_NAMES``); a
+    job whose tool fails altogether returns the finding that says so (with every other job's findings kept).
 
     jorje, prettier and PMD judge each file alone (PMD's rules do unless PMD_APEX_ROOT_DIRECTORY turns on
     its cross-file analysis), so with ``use_cache`` they look only at files changed since the last check.
     """
     files = project.apex_files()
     if not files:
-        return []
+        return {}
     # What else each per-file tool's verdict depends on; None: not cached.
     prettier_settings = pmd_settings = None
     if use_cache:
@@ -273,10 +273,12 @@ def deep_checks(
     def apex_ls() -> list[Finding]:
         return apex_ls_findings(toolchain, project, use_cache, daemon)
 
-    jobs = [jorje_prettier, pmd] if pmd_rules else [jorje_prettier]
+    jobs: dict[tuple[str, ...], Callable[[], list[Finding]]] = {("jorje", "prettier"): jorje_prettier}
+    if pmd_rules:
+        jobs[("pmd",)] = pmd
     if has_sfdx_project:  # apex-ls only reads SFDX projects
-        jobs.append(apex_ls)
-    return [reporting_failure(job) for job in jobs]
+        jobs[("apex-ls",)] = apex_ls
+    return {tools: reporting_failure(job) for tools, job in jobs.items()}
 
 
 def reporting_failure(job: Callable[[], list[Finding]]) -> Callable[[], list[Finding]]:

@@ -16,15 +16,17 @@ from apexgen.check.findings import (
     APEX_SUFFIXES,
     INTERRUPTED_RULE,
     NOT_RUN_SEVERITY,
+    SKIPPED_DIRS,
     Finding,
     ProjectFiles,
+    not_run,
     starts_with_bom,
 )
 from apexgen.check.json_positions import json_positions
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
 from apexgen.errors import SpecError
-from apexgen.generate.manifest import JOURNAL
-from apexgen.generate.write import generated_file_states
+from apexgen.generate.manifest import JOURNAL, ProjectBusy, records_lock
+from apexgen.generate.write import generated_file_states, stray_temporaries
 from apexgen.project.containment import outside_reason
 from apexgen.project.sfdx_project import read_document
 from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
@@ -132,21 +134,36 @@ def check_spec(root: Path) -> tuple[list[Finding], Any]:
 
 
 def check_manifest(root: Path) -> list[Finding]:
-    """Generated files (from .apexgen/manifest.json) that are missing (error) or edited by hand (moderate).
+    """Generated files (from .apexgen/manifest.json) that are missing (error) or edited by hand (moderate),
+    and temporary files a killed generate left (moderate). A generate still writing is waited for; when it
+    takes too long, the manifest check did not run (the check is incomplete).
 
     An edited file may well be valid, so it does not fail the check; but the next ``apexgen generate``
     stops on it (exit 3) unless forced, which is worth knowing before then.
     """
     try:
-        states = generated_file_states(root)
+        with records_lock(root, exclusive=False):  # a generate still writing is waited for
+            strays = stray_temporaries(root, SKIPPED_DIRS - {".apexgen"})
+            states = generated_file_states(root)
+            interrupted = (root / JOURNAL).exists()
+    except ProjectBusy as exc:  # it takes too long: its files are neither the old nor the new ones
+        return [not_run(".", "manifest", str(exc).removeprefix(f"{root}: "))]
     except SpecError as exc:  # a manifest that cannot be trusted; the rest of the project is still checked
-        return [
-            Finding(
-                exc.file, 0, 0, "error", "manifest", "unreadable", f"{exc.key}: {exc.rule}" if exc.key else exc.rule
-            )
-        ]
-    findings = []
-    if (root / JOURNAL).exists():
+        message = f"{exc.key}: {exc.rule}" if exc.key else exc.rule
+        return [Finding(exc.file, 0, 0, "error", "manifest", "unreadable", message)]
+    findings = [
+        Finding(
+            path,
+            0,
+            0,
+            "moderate",
+            "manifest",
+            "stray-temporary",
+            "a temporary file an interrupted 'apexgen generate' left; no generated file needs it: delete it",
+        )
+        for path in strays
+    ]
+    if interrupted:
         findings.append(
             Finding(
                 str(JOURNAL),

@@ -257,6 +257,62 @@ def compiled_classes(name: str, jars_dir: Path) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class ToolVersion:
+    """A tool the deep check runs: its version (None when its package does not say one apart) and the
+    pinned npm package, at its installed version, that ships it."""
+
+    tool: str
+    version: str | None
+    package: str
+    package_version: str | None
+
+    def __str__(self) -> str:
+        shipped = f"{self.package} {self.package_version}"
+        return f"{self.tool} {self.version} ({shipped})" if self.version else f"{self.tool} ({shipped})"
+
+
+# Where a node_modules was found (``candidate_dirs``), as ``check --deep`` names it.
+ORIGINS = {
+    "environment": f"${TOOLS_DIR_ENV}",
+    "project": "the project's node_modules (its pinned packages match the pinned releases' files)",
+    "checkout": "apexgen's checkout",
+    "cache": f"apexgen's cache ('{INSTALL_COMMAND}')",
+}
+
+
+def origin_of(node_modules: Path, root: Path) -> str:
+    """Which of ``ORIGINS`` ``node_modules`` is, for the project at ``root``."""
+    place = node_modules.parent
+    if os.environ.get(TOOLS_DIR_ENV) and place == Path(os.environ[TOOLS_DIR_ENV]).expanduser().resolve():
+        return "environment"
+    if place == root.resolve():
+        return "project"
+    return "checkout" if place == SOURCE_DIR else "cache"
+
+
+def _jar_version(folder: Path, prefix: str) -> str | None:
+    """The version in the name of the jar ``PREFIX<version>.jar`` in ``folder``."""
+    for jar in sorted(folder.glob(f"{prefix}*.jar")):
+        version = jar.name[len(prefix) : -len(".jar")]
+        if re.fullmatch(r"\d+(\.\d+)*", version):
+            return version
+    return None
+
+
+def tool_versions(toolchain: Toolchain) -> dict[str, ToolVersion]:
+    """Each deep-check tool by name (jorje, prettier, apex-ls, pmd), with its version and package."""
+    modules = toolchain.node_modules
+    plugin, engine = "prettier-plugin-apex", "@salesforce/code-analyzer-pmd-engine"
+    plugin_version, engine_version = installed_version(modules, plugin), installed_version(modules, engine)
+    return {
+        "jorje": ToolVersion("jorje", None, plugin, plugin_version),
+        "prettier": ToolVersion("prettier", installed_version(modules, "prettier"), plugin, plugin_version),
+        "apex-ls": ToolVersion("apex-ls", _jar_version(toolchain.java_lib, "apex-ls_2.13-"), engine, engine_version),
+        "pmd": ToolVersion("pmd", _jar_version(toolchain.java_lib, "pmd-apex-"), engine, engine_version),
+    }
+
+
 def require_toolchain(root: Path) -> Toolchain:
     """The toolchain for ``root``, or ToolsMissingError saying what is missing and how to install it."""
     problems = runtime_problems()

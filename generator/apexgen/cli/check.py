@@ -85,13 +85,14 @@ def check(
     """
     from apexgen.check.findings import check_exit_code, summarize
     from apexgen.check.findings import severity_threshold as read_threshold
-    from apexgen.check.runner import run_checks
+    from apexgen.check.runner import check_project
 
     output_format = output_format.lower()
     if as_json and output_format != "text":
         raise UsageError(f"--format {output_format} and --json cannot be combined: each prints one document")
     threshold = read_threshold(severity_threshold)
-    findings = run_checks(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
+    run = check_project(project_root(project_dir), deep=deep, pmd_rules=pmd_rules.split(","), use_cache=not no_cache)
+    findings = run.findings
     summary = {**summarize(findings, threshold), "deep": deep}
     if output_format == "sarif":
         from apexgen import __version__
@@ -110,12 +111,19 @@ def check(
         kind = "deep" if deep else "fast"
         counts = counted(summary["rule_findings"])
         click.echo(f"{summary['errors']} deploy blocker(s), rule findings: {counts or 'none'} ({kind} check)", err=True)
+        if run.tools is not None:
+            click.echo(f"tools: {run.tools.describe() if run.tools.tools else 'none (no Apex files)'}", err=True)
         for tool, files in summary["not_run"].items():
             where = "the project" if files == ["."] else ", ".join(files)
             click.echo(f"did not run: {tool} on {where}", err=True)
         if summary["incomplete"] and not summary["failed"]:
             click.echo(f"the check did not complete: exit {int(ExitCode.INCOMPLETE)}", err=True)
-    result = {"findings": [f.to_dict() for f in findings], "summary": summary, "incomplete": summary["incomplete"]}
+    result = {
+        "findings": [f.to_dict() for f in findings],
+        "summary": summary,
+        "incomplete": summary["incomplete"],
+        "tools": run.tools.to_dict() if run.tools is not None else None,
+    }
     finish(result, check_exit_code(summary), as_json)
 
 

@@ -53,6 +53,11 @@ def convert(
         raise UsageError("say where to write: --output-dir DIR (a metadata-format folder) or --zip FILE")
     if zip_file is not None and not zip_file.name:  # "" and "." are Path(".")
         raise UsageError("--zip: name the file to write, such as deploy.zip")
+    if output_dir is not None and output_dir.is_symlink():  # the folder is renamed into place: a link is in the way
+        raise UsageError(
+            f"--output-dir {output_dir}: is a symbolic link (to {os.readlink(output_dir)}); "
+            "name the folder itself, or a new one"
+        )
     if output_dir is not None and output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
         raise UsageError(f"--output-dir {output_dir}: exists and is not empty; name a new or empty folder")
     root = project_root(project_dir)

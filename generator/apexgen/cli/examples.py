@@ -36,12 +36,12 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
         ("apexgen test -o my-scratch", "run the project's Apex tests in the org"),
         ("apexgen test -l RunLocalTests --coverage coverage.xml", "every local test, with Cobertura coverage"),
     ],
-    "package create": [("apexgen package create --name AcmeAI -o devhub", "a managed package in the Dev Hub")],
+    "package create": [("apexgen package create --name AcmeAI -v devhub", "a managed package in the Dev Hub")],
     "package version create": [
-        ("apexgen package version create -o devhub", "a version of the default package directory's package"),
+        ("apexgen package version create -v devhub", "a version of the default package directory's package"),
         ("apexgen package version create --installation-key-bypass -w 0", "send the request and return its id"),
     ],
-    "package version promote": [("apexgen package version promote AcmeAI@1.0.0-1 -o devhub", "release it")],
+    "package version promote": [("apexgen package version promote AcmeAI@1.0.0-1 -v devhub", "release it")],
     "package surface": [
         ("apexgen package surface", "what the managed package makes public"),
         ("apexgen package surface --record 1.0.0", "keep it as the surface version 1.0.0 released"),

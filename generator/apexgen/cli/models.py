@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from apexgen.cli.options import json_option, models_connection, project_dir_option, spec_option, spec_path_of
+from apexgen.cli.options import json_option, models_connection, spec_option, spec_path_of
 from apexgen.errors import UsageError, printable
 
 
@@ -33,6 +33,7 @@ def _ask(label: str, where: str, hide: bool) -> str:
 
 
 def _models_client(
+    project_dir: str | None,
     target_org: str | None,
     instance_url: str | None,
     client_id: str | None,
@@ -51,7 +52,7 @@ def _models_client(
 
     # The Models API takes only a JWT-based token of an External Client App (client credentials with the
     # sfap_api scope): the sf CLI's session token is refused (404), so its org gives only the My Domain URL.
-    login = LoginOptions(target_org=target_org, instance_url=instance_url, project_root=project_root(None))
+    login = LoginOptions(target_org=target_org, instance_url=instance_url, project_root=project_root(project_dir))
     instance_url = org_instance_url(login)
     if not instance_url:
         raise UsageError(
@@ -323,7 +324,6 @@ def _input_values(prompt: Any, pairs: tuple[str, ...]) -> dict[str, str]:
     help="A value of one of the prompt's inputs (repeatable).",
 )
 @spec_option
-@project_dir_option
 @click.option(
     "--dry-run", is_flag=True, help="Print the request that would be sent (method, path, body) and send nothing."
 )
@@ -367,7 +367,7 @@ def models_try(
             click.echo(json.dumps(request.document(), indent=2, ensure_ascii=False))
         return
     click.echo(f"trying {prompt.name} ({prompt.capability}) on {request.model}", err=True)
-    response = _models_client(**connection).send(request)
+    response = _models_client(project_dir, **connection).send(request)
     _echo_generation(response, as_json)
     if prompt.outputs and not as_json:
         _echo_outputs(prompt, response)

@@ -218,14 +218,24 @@ _HTTP_TIMEOUT = click.option(
     help="Seconds to wait for each answer  [default: 60 from the org, 120 from the Models API, as long as an "
     "Apex callout may wait]",
 )
-_VERBOSE = click.option("--verbose", "-v", is_flag=True, help="Log each call to the org on stderr (never a secret).")
+# sf's --target-dev-hub (sf-plugins-core requiredHub, -v) for the commands that talk to the Dev Hub
+_TARGET_DEV_HUB = click.option(
+    "--target-dev-hub",
+    "-v",
+    metavar="ALIAS",
+    help="The Dev Hub, an org the sf CLI is logged in to (sf org display). Without any login option: "
+    "SF_TARGET_DEV_HUB, else target-dev-hub of the project's .sf/config.json, else of ~/.sf/config.json, as sf "
+    "resolves it.",
+)
+# no -v: sf's --verbose has no short form, and its -v is the Dev Hub
+_VERBOSE = click.option("--verbose", is_flag=True, help="Log each call to the org on stderr (never a secret).")
 ORG_HTTP_TIMEOUT = 60.0
 
 
-def org_connection(command: Callable[..., Any]) -> Any:
+def org_connection(command: Callable[..., Any], org: Decorator = _TARGET_ORG) -> Any:
     """How to reach the org; secrets come from environment variables, files or a prompt, never from flags."""
     options = [
-        _TARGET_ORG,
+        org,
         _INSTANCE_URL,
         _USERNAME,
         _CLIENT_ID,
@@ -238,10 +248,16 @@ def org_connection(command: Callable[..., Any]) -> Any:
     return apply(command, options)
 
 
+def dev_hub_connection(command: Callable[..., Any]) -> Any:
+    """How to reach the Dev Hub (2GP): as org_connection, with sf's --target-dev-hub (-v) and its default."""
+    return org_connection(command, _TARGET_DEV_HUB)
+
+
 def models_connection(command: Callable[..., Any]) -> Any:
     """The options every command that calls the Models API shares: OAuth client credentials at the org's My
     Domain (named, or that of the sf CLI's org); the consumer secret is never one of them."""
     options = [
+        project_dir_option,  # where the project's .sf/config.json names sf's default org
         _TARGET_ORG,
         _INSTANCE_URL,
         _CLIENT_ID,

@@ -22,8 +22,10 @@ def login_options(options: dict[str, Any], root: Path | None) -> Any:
     """The connection options of ``options`` (cli/options.py org_connection) for the project at ``root``."""
     from apexgen.org.connect import LoginOptions
 
+    dev_hub = "target_dev_hub" in options  # cli/options.py dev_hub_connection
     return LoginOptions(
-        target_org=options["target_org"],
+        target_org=options["target_dev_hub"] if dev_hub else options["target_org"],
+        dev_hub=dev_hub,
         instance_url=options["instance_url"],
         username=options["username"],
         client_id=options["client_id"],

@@ -11,6 +11,7 @@ import click
 
 from apexgen.cli.check import echo_pre_deploy_findings
 from apexgen.cli.options import (
+    dev_hub_connection,
     json_option,
     org_connection,
     project_dir_option,
@@ -94,7 +95,7 @@ def _package_project(root: Path) -> Any:
 @click.option("--path", "directory", metavar="DIR", help="Package directory  [default: the default package directory]")
 @project_dir_option
 @json_option("the result")
-@org_connection
+@dev_hub_connection
 def package_create(
     name: str, container: str, description: str | None, directory: str | None, as_json: bool, **options: Any
 ) -> None:
@@ -226,7 +227,7 @@ def _version_summary(request: Any) -> str:
 @click.option("--deep-checks", is_flag=True, help="Run the deep checks of apexgen check first.")
 @project_dir_option
 @json_option("the result")
-@org_connection
+@dev_hub_connection
 def package_version_create(**options: Any) -> None:
     """Build a 2GP package version from the project in the Dev Hub and wait until it is built.
 
@@ -374,7 +375,7 @@ def package_version_create(**options: Any) -> None:
 @click.argument("version", metavar="VERSION")
 @project_dir_option
 @json_option("the result")
-@org_connection
+@dev_hub_connection
 def package_version_promote(version: str, as_json: bool, **options: Any) -> None:
     """Release a package version so production orgs can install it.
 

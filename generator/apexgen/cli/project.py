@@ -92,6 +92,7 @@ def generate(
     A generated file that was edited by hand is never overwritten: generate names it, writes
     nothing and exits with 3, unless --force is given.
     """
+    from apexgen.generate.manifest import records_lock
     from apexgen.generate.plan import render_plan
     from apexgen.generate.write import Action, apply_changes, plan_changes
     from apexgen.spec.load import check_project_file, load_spec, spec_root
@@ -100,14 +101,21 @@ def generate(
     root = spec_root(spec_path)
     spec = load_spec(spec_path)
     check_project_file(spec, root)
-    changes = plan_changes(root, render_plan(spec))
+    plan = render_plan(spec)
     writes = not (dry_run or show_diff or check_only)
-    try:
-        if writes:
-            changes = apply_changes(root, changes, force=force)
-    except EditedFilesError as exc:
-        exc.data = _changes_json(changes, written=False)  # the JSON error says what would have changed
-        raise
+
+    def waiting() -> None:
+        click.echo("Waiting for another apexgen command in this project to finish...", err=True)
+
+    # One generate at a time: the second plans against what the first wrote, never beside it.
+    with records_lock(root, exclusive=writes, on_wait=waiting):
+        changes = plan_changes(root, plan)
+        try:
+            if writes:
+                changes = apply_changes(root, changes, force=force)
+        except EditedFilesError as exc:
+            exc.data = _changes_json(changes, written=False)  # the JSON error says what would have changed
+            raise
     stale = check_only and any(change.action not in (Action.UNCHANGED, Action.OWNED) for change in changes)
     status = ExitCode.FINDINGS if stale else ExitCode.OK
     if as_json:

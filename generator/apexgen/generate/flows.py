@@ -6,6 +6,7 @@ from typing import Any
 
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
+from apexgen.spec.reserved import FIELD_VARIABLE_PREFIX, OUTPUT_VARIABLE_PREFIX
 from apexgen.spec.types import Prompt, Spec
 
 # Apex input type -> Flow data type and scale
@@ -38,7 +39,10 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
             ("generationId", "Call_Generation_Id", "generationId", "String", None),
             ("toxicityDetected", "Call_Toxicity_Detected", "toxicityDetected", "Boolean", None),
         ]
-        results += [(item.name, f"Output_{item.name}", item.name, *FLOW_TYPES[item.type]) for item in prompt.outputs]
+        results += [
+            (item.name, f"{OUTPUT_VARIABLE_PREFIX}{item.name}", item.name, *FLOW_TYPES[item.type])
+            for item in prompt.outputs
+        ]
     status = [("isSuccess", "Call_Succeeded", "Boolean"), ("errorMessage", "Call_Error", "String")]
     internal = [(var, data_type, False, False, "", scale) for _, var, _, data_type, scale in results]
     internal += [(var, data_type, False, False, "", None) for _, var, data_type in status]
@@ -105,7 +109,7 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
             by_name = {item.name: item for item in prompt.call_inputs}
             screen_variables += [
                 (
-                    f"Field_{name}",
+                    f"{FIELD_VARIABLE_PREFIX}{name}",
                     *FLOW_TYPES[by_name[name].type][:1],
                     False,
                     False,
@@ -122,8 +126,8 @@ def flow_files(spec: Spec, prompt: Prompt) -> list[PlannedFile]:
                     "flow/screen.flow-meta.xml.jinja",
                     **dict(context, action_outputs=[("textHtml", "Call_Answer_Html"), *action_outputs]),
                     variables=variables,
-                    record_fields=[(name, field, f"Field_{name}") for name, field in record_fields],
-                    defaults={name: f"Field_{name}" for name, _ in record_fields},
+                    record_fields=[(name, field, f"{FIELD_VARIABLE_PREFIX}{name}") for name, field in record_fields],
+                    defaults={name: f"{FIELD_VARIABLE_PREFIX}{name}" for name, _ in record_fields},
                 ),
             )
         )

@@ -13,15 +13,18 @@ inside the project (symlinks followed only inside it), never in a hidden folder 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from apexgen.errors import SpecError
+from apexgen.errors import SpecError, UsageError
 from apexgen.generate.marker import GIT_ATTRIBUTES
 from apexgen.project.containment import ProjectPaths
 from apexgen.untrusted import json_loads
@@ -31,6 +34,60 @@ JOURNAL = PurePosixPath(".apexgen/journal.json")
 MANIFEST_VERSION = 1
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 REMOVED = None  # the journal's digest of a file the write removes
+# The temporary file a write goes through before it is renamed into place (``atomic_write``, ``write_json``).
+TEMPORARY_SUFFIX = ".apexgen-tmp"
+# How long a generate waits for another generate of the same project, or a check for a generate, to finish.
+LOCK_WAIT_SECONDS = 60.0
+_LOCK_POLL_SECONDS = 0.05
+
+
+def temporary_of(path: Path) -> Path:
+    """The temporary file beside ``path`` that a write of ``path`` goes through."""
+    return path.with_name(f".{path.name}{TEMPORARY_SUFFIX}")
+
+
+class ProjectBusy(UsageError):
+    """Another apexgen process holds the project's lock longer than the wait allows."""
+
+
+@contextlib.contextmanager
+def records_lock(
+    root: Path, *, exclusive: bool, wait: float | None = None, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold the project's lock: ``exclusive`` while a generate reads and writes the files and their records
+    (one generate at a time), shared while a reader reads the records and the files they name, so it never
+    sees a write half done. The lock is ``flock`` on the project folder itself, so no file is added to the
+    project and a killed process releases it. Waits up to ``wait`` seconds (``LOCK_WAIT_SECONDS``), calling
+    ``on_wait`` once if it has to, then raises ``ProjectBusy``.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; runs of one project are not kept apart there
+        yield
+        return
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + wait
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = "apexgen command (a generate or a check)" if exclusive else "'apexgen generate'"
+                    raise ProjectBusy(
+                        f"{root}: another {holder} holds this project's lock; waited {wait:g} s for it: "
+                        "run again when it has finished"
+                    ) from None
+                if on_wait is not None:
+                    on_wait()
+                    on_wait = None
+                time.sleep(_LOCK_POLL_SECONDS)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def digest(content: bytes | str) -> str:
@@ -121,7 +178,7 @@ def write_json(root: Path, name: PurePosixPath, files: dict[str, Any]) -> None:
     """Write the manifest or the journal whole, flushed to disk before it replaces the old one."""
     document = json.dumps({"version": MANIFEST_VERSION, "files": dict(sorted(files.items()))}, indent=2) + "\n"
     path = root / name
-    tmp = path.with_name(f".{path.name}.apexgen-tmp")
+    tmp = temporary_of(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

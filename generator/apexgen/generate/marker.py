@@ -3,7 +3,12 @@ not the file, is what to edit. In each language's own comment form, where its fo
 
 * Apex and JavaScript: a ``//`` line at the top (prettier and prettier-plugin-apex keep a leading comment as
   written; a test holds generated Apex byte-identical to prettier's output);
-* metadata XML: an XML comment after the XML declaration (the Metadata API, like every XML parser, skips it);
+* metadata XML: an XML comment after the XML declaration, never before it (the declaration must come first;
+  XML 1.0 allows comments in the prolog). Salesforce documents no rule on comments in metadata files; the safe
+  place is where Salesforce's own projects put theirs and deploy them: salesforce/LightningFlowComponents ships
+  Flows, flow definitions, FlexiPages and CSP trusted sites with a license comment right after the declaration,
+  and the Metadata API itself returns object translations with comments in them (forcedotcom/cli#2830, which
+  sf's converter keeps since forcedotcom/source-deploy-retrieve#1288);
 * an LWC template: an HTML comment inside ``<template>``, its only allowed root (the LWC compiler drops it).
 
 Other files (JSON) have no comment form a tool keeps and go out as rendered. For git, the package directory

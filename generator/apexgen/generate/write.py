@@ -24,8 +24,10 @@ from apexgen.generate.manifest import (
     JOURNAL,
     MANIFEST,
     REMOVED,
+    TEMPORARY_SUFFIX,
     digest,
     read_records,
+    temporary_of,
     write_json,
 )
 from apexgen.generate.planned_file import PlannedFile
@@ -120,14 +122,18 @@ def atomic_write(path: Path, content: str) -> None:
     """Write ``content`` to ``path`` (whose folder exists) whole or not at all: into a temporary file
     beside it, then renamed.
 
-    The temporary name is fixed, so a run that crashed leaves at most one stale temporary per file,
-    which the next run overwrites. Files get the usual permissions (0666 less the umask).
+    The content is flushed to disk before the rename, so once the manifest records a file (after every
+    write), a power cut cannot leave it empty. The temporary name is fixed, so a run that crashed leaves at
+    most one stale temporary per file, which the next run overwrites or removes. Files get the usual
+    permissions (0666 less the umask).
     """
-    tmp = path.with_name(f".{path.name}.apexgen-tmp")
+    tmp = temporary_of(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -152,15 +158,30 @@ def _check_places(root: Path, files: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def _reported_os_errors() -> Iterator[None]:
+def _reported_os_errors(root: Path) -> Iterator[None]:
+    """An OSError (a full disk, a read-only folder) as one line saying what state the project is left in."""
     try:
         yield
     except OSError as exc:
         where = exc.filename or "the project"
-        raise WriteError(
-            f"{where}: cannot be written ({exc.strerror or exc}); files written so far are recorded "
-            f"in {JOURNAL}: the next 'apexgen generate' finishes the job"
-        ) from None
+        if (root / JOURNAL).exists():
+            after = f"files written so far are recorded in {JOURNAL}: the next 'apexgen generate' finishes the job"
+        else:
+            after = "no file was changed"
+        raise WriteError(f"{where}: cannot be written ({exc.strerror or exc}); {after}") from None
+
+
+def _sync_folders(folders: set[Path]) -> None:
+    """Flush the folders' entries (the renames) to disk, so the manifest never names a file a power cut undoes."""
+    for folder in sorted(folders):
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:  # Windows cannot open a folder; its renames are durable once done
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def apply_changes(root: Path, changes: list[Change], force: bool = False) -> list[Change]:
@@ -193,10 +214,11 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
         intent.setdefault(path, []).append(digest(content))
     for path in removals:
         intent.setdefault(path, []).append(REMOVED)
-    with _reported_os_errors():
+    with _reported_os_errors(root):
         (root / MANIFEST).parent.mkdir(exist_ok=True)
         write_json(root, JOURNAL, {path: list(dict.fromkeys(shas)) for path, shas in intent.items()})
-        for folder in sorted({(root / path).parent for path in writes}):
+        folders = {(root / path).parent for path in writes}
+        for folder in sorted(folders):
             folder.mkdir(parents=True, exist_ok=True)
         # Creating a file waits on the file system, not on Python: threads overlap the waits.
         with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
@@ -206,6 +228,10 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
             target = root / path
             target.unlink(missing_ok=True)
             _remove_empty_parents(target.parent, root)
+        # A killed write leaves its temporaries; one of a file no longer planned would stay for good.
+        for path in records.journal:
+            temporary_of(root / path).unlink(missing_ok=True)
+        _sync_folders({folder for folder in folders if folder.is_dir()})
         write_json(root, MANIFEST, recorded)
         (root / JOURNAL).unlink()
     return changes
@@ -220,7 +246,8 @@ def _remove_empty_parents(folder: Path, root: Path) -> None:
 
 
 def generated_file_states(root: Path) -> list[tuple[str, str]]:
-    """(path, state) for every recorded file: 'ok', 'missing' or 'edited'. Used by ``apexgen check``.
+    """(path, state) for every recorded file: 'ok', 'missing' or 'edited'. Used by ``apexgen check``, under
+    the project's shared lock (``records_lock``), so a generate running meanwhile is never seen half done.
 
     A file an unfinished write changed or removed counts as apexgen's, as the next generate will."""
     records = read_records(root)
@@ -235,3 +262,17 @@ def generated_file_states(root: Path) -> list[tuple[str, str]]:
         else:
             states.append((path, "ok"))
     return states
+
+
+def stray_temporaries(root: Path, skipped: set[str]) -> list[str]:
+    """Project-relative paths of the temporary files a killed write left (``.NAME.apexgen-tmp``), outside
+    the folders named ``skipped``; symlinks are not followed."""
+    found = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = [name for name in folders if name not in skipped]
+        found += [
+            Path(os.path.relpath(os.path.join(folder, name), root)).as_posix()
+            for name in files
+            if name.startswith(".") and name.endswith(TEMPORARY_SUFFIX)
+        ]
+    return sorted(found)

@@ -8,6 +8,8 @@ Ways in, in the order they are tried:
   --instance-url (+ SF_ACCESS_TOKEN)          an access token the caller already has
   none of these                               sf's default org: SF_TARGET_ORG, then ``target-org`` of the
                                               project's .sf/config.json, then of the user's (as sf resolves it)
+The Dev Hub of the 2GP commands is named and found as sf's package commands find it: --target-dev-hub, then
+SF_TARGET_DEV_HUB, then ``target-dev-hub`` of the same config files (``LoginOptions.dev_hub``).
 Secrets come from the environment, a file or a prompt, never from a flag. The session id lives only in
 Connection.session_id, which no message, log line or repr includes.
 
@@ -37,6 +39,12 @@ JWT_LIFETIME_SECONDS = 180
 
 
 TARGET_ORG_VARIABLE = "SF_TARGET_ORG"
+# sf's names of the org flag, its variable and its config key (sfdx-core envVars.ts, orgConfigProperties.ts), for
+# an org and for a Dev Hub (sf-plugins-core's requiredHub flag)
+ORG_NAMES = {
+    False: ("--target-org", TARGET_ORG_VARIABLE, "target-org"),
+    True: ("--target-dev-hub", "SF_TARGET_DEV_HUB", "target-dev-hub"),
+}
 SF_CONFIG_FILE = Path(".sf") / "config.json"  # sfdx-core's Config: the project's (local) and the user's (global)
 
 
@@ -56,6 +64,7 @@ class LoginOptions:
     api_version: str = API_VERSION
     http_timeout: float = 60.0
     project_root: Path | None = None  # where the project's .sf/config.json is looked for
+    dev_hub: bool = False  # target_org names a Dev Hub: sf's default is its target-dev-hub, not its target-org
 
 
 @dataclass
@@ -155,18 +164,22 @@ def _token_login(
     return token, f"https://{instance}"
 
 
-def default_target_org(environ: dict[str, str], project_root: Path | None, home: Path) -> tuple[str, str] | None:
+def default_target_org(
+    environ: dict[str, str], project_root: Path | None, home: Path, dev_hub: bool = False
+) -> tuple[str, str] | None:
     """The org sf uses when no --target-org is given, and where it was set: SF_TARGET_ORG, then
     ``target-org`` of the project's .sf/config.json, then of the user's (sfdx-core's ConfigAggregator
-    order: environment, local, global). A config file that cannot be read or parsed is skipped, as by sf."""
-    if environ.get(TARGET_ORG_VARIABLE):
-        return environ[TARGET_ORG_VARIABLE], TARGET_ORG_VARIABLE
+    order: environment, local, global); for a Dev Hub, SF_TARGET_DEV_HUB and ``target-dev-hub``. A config file
+    that cannot be read or parsed is skipped, as by sf."""
+    _, variable, key = ORG_NAMES[dev_hub]
+    if environ.get(variable):
+        return environ[variable], variable
     for folder in (project_root, home):
         if folder is None:
             continue
         path = folder / SF_CONFIG_FILE
         try:
-            value = json_loads(path.read_text(encoding="utf-8")).get("target-org")
+            value = json_loads(path.read_text(encoding="utf-8")).get(key)
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(value, str) and value:
@@ -192,16 +205,19 @@ def plan_login(
     """The first way in the options allow; raises UsageError for missing or unreadable input."""
     environ = dict(os.environ if environ is None else environ)
     login_url = normalise_url("--login-url", options.login_url)
-    target, source = options.target_org, "--target-org"
+    flag, variable, config_key = ORG_NAMES[options.dev_hub]
+    target, source = options.target_org, flag
     token_given = bool(options.instance_url) and "SF_ACCESS_TOKEN" in environ
     if not target and not (options.client_id or options.username or token_given):
-        found = default_target_org(environ, options.project_root, Path.home() if home is None else home)
+        found = default_target_org(
+            environ, options.project_root, Path.home() if home is None else home, options.dev_hub
+        )
         if found is not None:
             target, source = found
 
     if target:
         executable = _sf_executable(target, source)
-        shown = target if source == "--target-org" else f"{target} (from {source})"
+        shown = target if source == flag else f"{target} (from {source})"
         return LoginPlan(f"sf CLI org {shown}", lambda http, version: _sf_org_display(executable, target, source))
     if options.client_id and options.jwt_key_file:
         if not options.username:
@@ -236,7 +252,8 @@ def plan_login(
         session = (environ["SF_ACCESS_TOKEN"], normalise_url("--instance-url", options.instance_url))
         return LoginPlan("access token", None, session)
     raise UsageError(
-        "no org to connect to: pass --target-org ALIAS (or -o; or set SF_TARGET_ORG, or sf's target-org config), "
+        f"no org to connect to: pass {flag} ALIAS (or -{'v' if options.dev_hub else 'o'}; or set {variable}, or sf's "
+        f"{config_key} config), "
         "or --instance-url with SF_ACCESS_TOKEN set, or --username (SF_PASSWORD, SF_SECURITY_TOKEN), or "
         "--client-id with --jwt-key-file or SF_CLIENT_SECRET"
     )
@@ -382,7 +399,7 @@ def org_instance_url(
     environ = dict(os.environ if environ is None else environ)
     target, source = options.target_org, "--target-org"
     if not target:
-        found = default_target_org(environ, options.project_root, Path.home() if home is None else home)
+        found = default_target_org(environ, options.project_root, Path.home() if home is None else home, False)
         if found is None:
             return None
         target, source = found
@@ -390,7 +407,7 @@ def org_instance_url(
 
 
 def _sf_org_display(executable: str, alias: str, source: str) -> tuple[str, str]:
-    where = f"--target-org {alias}" if source == "--target-org" else f"{source}: target org {alias}"
+    where = f"{source} {alias}" if source.startswith("--") else f"{source}: target org {alias}"
     completed = subprocess.run(
         [executable, "org", "display", "--target-org", alias, "--json"], capture_output=True, text=True, check=False
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apexgen.errors import SpecError
 from apexgen.spec.naming import MAX_CLASS_NAME
-from apexgen.spec.types import SHARED_CLASSES, UNTESTED_SHARED_CLASSES, ProjectSettings, Prompt
+from apexgen.spec.types import SHARED_CLASSES, UNTESTED_SHARED_CLASSES, Index, ProjectSettings, Prompt
 
 
 def check_feedback_references(prompts: tuple[Prompt, ...], name: str) -> None:
@@ -62,3 +62,24 @@ def check_collisions(project: ProjectSettings, prompts: tuple[Prompt, ...], name
             if owner:
                 raise SpecError(name, at, f"'{prompt.name}' would write class {cls}, which {owner} writes too")
             owners[cls.lower()] = f"prompt '{prompt.name}' ({at})"
+
+
+def check_names_of_classes(
+    project: ProjectSettings, prompts: tuple[Prompt, ...], indexes: tuple[Index, ...], name: str
+) -> None:
+    """No input or output takes the name of a class the spec generates: the methods that take the inputs
+    (and the Result class the outputs join) refer to those classes, and a variable would shadow one."""
+    classes = {f"{project.prefix}{shared}".lower(): f"{project.prefix}{shared}" for shared in SHARED_CLASSES}
+    owners: list[Prompt | Index] = [*prompts, *indexes]
+    classes |= {cls.lower(): cls for owner in owners for cls in owner.classes()}
+    for index, prompt in enumerate(prompts):
+        named = {"inputs": [item.name for item in prompt.inputs], "outputs": [item.name for item in prompt.outputs]}
+        for kind, names in named.items():
+            for position, spec_name in enumerate(names):
+                cls = classes.get(spec_name.lower())
+                if cls:
+                    raise SpecError(
+                        name,
+                        f"prompt[{index}].{kind}[{position}].name",
+                        f"'{spec_name}' is the name of the class {cls} that this spec generates; choose another",
+                    )

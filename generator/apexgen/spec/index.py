@@ -118,10 +118,6 @@ def read_ground(
 ) -> Ground:
     """Validate ``ground`` of the generate or chat prompt at ``at``: its index, the input searched for and
     {context}."""
-    if any(item.name == CONTEXT_PLACEHOLDER for item in inputs):
-        raise SpecError(
-            file, f"{at}.inputs", f"'{CONTEXT_PLACEHOLDER}' is reserved in a grounded prompt for the chunks found"
-        )
     at_ground = f"{at}.ground"
     index = index_named(raw["index"], indexes, file, f"{at_ground}.index")
     query = next((item for item in inputs if item.name == raw["query"]), None)

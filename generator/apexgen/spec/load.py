@@ -26,12 +26,13 @@ from apexgen.project.sfdx_project import SfdxProject
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION, SFDX_PROJECT_FILE
 from apexgen.spec.agent import check_agent_keys, expose_of, read_topics
 from apexgen.spec.capabilities import KEYS_NOT_FOR
-from apexgen.spec.consistency import check_collisions, check_feedback_references
+from apexgen.spec.consistency import check_collisions, check_feedback_references, check_names_of_classes
 from apexgen.spec.index import check_index_names, read_ground, read_indexes, searched_index
 from apexgen.spec.lwc import read_lwc
 from apexgen.spec.naming import UNPRINTABLE, namespace_problem, require_identifier, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, check_record_surfaces, read_record
+from apexgen.spec.reserved import input_problem, prompt_problem
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
     CONTEXT_PLACEHOLDER,
@@ -49,87 +50,6 @@ from apexgen.spec.types import (
 )
 
 DEFAULT_EXPOSE = ("flow", "lwc")
-
-# Names the generated methods use for their own variables and constants: an input with one of these
-# names would shadow them (Apex names are case-insensitive).
-NAMES_USED_BY_GENERATED_CODE = frozenset(
-    [
-        "budget",
-        "client",
-        "e",
-        "error",
-        "generation",
-        "history",
-        "message",
-        "messages",
-        "model_name",
-        "options",
-        "prompt",
-        "prompt_name",
-        "queued",
-        "record_ids",
-        "recordids",
-        "request",
-        "requests",
-        "result",
-        "results",
-        "service",
-        "system_message",
-        "template",
-        "values",
-        "writetorecord",
-    ]
-) | frozenset(
-    # the variables and elements of the generated Flows, which share one namespace with the inputs
-    name.lower()
-    for name in [
-        "answer",
-        "generationId",
-        "succeeded",
-        "errorMessage",
-        "toxicityDetected",
-        "Call_Model",
-        "Call_Answer",
-        "Call_Generation_Id",
-        "Call_Toxicity_Detected",
-        "Call_Succeeded",
-        "Call_Error",
-        "Check_Result",
-        "Set_Answer",
-        "Record_Failure",
-        "Record_Fault",
-        "Check_Rating",
-        "Send_Feedback",
-        "Enter_Inputs",
-        "Show_Answer",
-        "Show_Error",
-        "Answer_Text",
-        "Error_Text",
-        "Feedback_Rating",
-        "Feedback_Comment",
-        "Helpful",
-        "Not_Helpful",
-        "After_Commit",
-        "Toxicity_Warning",
-        "Check_Feedback",
-        "Feedback_Succeeded",
-        "Feedback_Error",
-        "Show_Feedback_Error",
-        "Feedback_Error_Text",
-        "Get_Record",
-        "Call_Answer_Html",
-        "Update_Record",
-        "Record_Fault",
-    ]
-)
-
-# Members every JavaScript object inherits: an input of that name would read the inherited member in the
-# component's values object, and a getter named constructor does not compile (LWC1007).
-OBJECT_MEMBERS = frozenset(
-    ["constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf"]
-)
-# Names whose Lightning web component file (lwc/test/test.js) Jest's default testMatch runs as a test suite.
-JEST_TEST_FILE_NAMES = frozenset({"test", "spec"})
 
 
 @cache
@@ -342,6 +262,7 @@ def _build(data: dict[str, Any], name: str) -> Spec:
     prompts = tuple(_prompt(raw, i, project, by_alias, indexes, name) for i, raw in enumerate(data["prompt"]))
     check_collisions(project, prompts, name)
     check_index_names(indexes, prompts, name)
+    check_names_of_classes(project, prompts, indexes, name)
     check_feedback_references(prompts, name)
     return Spec(
         path=name,
@@ -448,13 +369,9 @@ def _prompt(
     prompt_name = raw["name"]
     require_identifier(prompt_name, name, f"{at}.name")
     capability = raw["capability"]
-    if prompt_name.lower() in JEST_TEST_FILE_NAMES and "lwc" in raw.get("expose", DEFAULT_EXPOSE):
-        raise SpecError(
-            name,
-            f"{at}.name",
-            f"'{prompt_name}' would make lwc/{prompt_name.lower()}/{prompt_name.lower()}.js, which Jest runs as a "
-            "test suite: choose another name",
-        )
+    problem = prompt_problem(prompt_name, "lwc" in raw.get("expose", DEFAULT_EXPOSE) and capability != "search")
+    if problem:
+        raise SpecError(name, f"{at}.name", problem)
     _printable(raw, ("label", "description", "category"), name, at)
     for key in KEYS_NOT_FOR[capability]:
         if key in raw:
@@ -489,6 +406,9 @@ def _prompt(
                 f"'{item.name}' repeats inputs[{seen[item.name.lower()]}] (Apex names ignore case)",
             )
         seen[item.name.lower()] = i
+        problem = input_problem(item.name, grounded="ground" in raw, record="record" in raw)
+        if problem:
+            raise SpecError(name, f"{at}.inputs[{i}].name", problem)
     if template is not None:
         problem = template_problem(template)
         if problem:
@@ -522,7 +442,7 @@ def _prompt(
             f"{at}.expose",
             "a prompt exposed to flow needs at least one input (a Flow action takes its inputs as variables)",
         )
-    outputs = read_outputs(raw.get("outputs", []), inputs, NAMES_USED_BY_GENERATED_CODE, name, f"{at}.outputs")
+    outputs = read_outputs(raw.get("outputs", []), inputs, capability == "chat", name, f"{at}.outputs")
     record = read_record(raw.get("record"), capability, expose, inputs, outputs, name, f"{at}.record")
     lwc_targets, lwc_public = (
         ((), ())  # a search prompt gets its controller only (Prompt.has_component)
@@ -571,15 +491,6 @@ def _input(raw: dict[str, Any], at: str, name: str) -> Input:
     input_name = raw["name"]
     require_identifier(input_name, name, f"{at}.name")
     _printable(raw, ("label", "description"), name, at)
-    if input_name in OBJECT_MEMBERS:
-        raise SpecError(
-            name,
-            f"{at}.name",
-            f"'{input_name}' is a member of every JavaScript object; a Lightning web component would read that "
-            "instead of the input: choose another",
-        )
-    if input_name.lower() in NAMES_USED_BY_GENERATED_CODE:
-        raise SpecError(name, f"{at}.name", f"'{input_name}' is a name the generated code uses itself; choose another")
     label = raw.get("label", words(input_name))
     for key in ("multiline", "max_length"):
         if key in raw and raw.get("type", "String") != "String":

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from apexgen.errors import SpecError
+from apexgen.spec.reserved import COMPONENT_MEMBERS
 from apexgen.spec.types import Input, RecordTrigger
 
 # spec name -> Lightning target, in the order the component's metadata lists them
@@ -39,52 +40,6 @@ LWC_RESERVED_NAMES = frozenset(
         "tabindex",
         "maxlength",
         "maxvalue",
-    ]
-)
-# Members of the generated class and of LightningElement that a public property would replace.
-COMPONENT_MEMBERS = frozenset(
-    [
-        "values",
-        "pageRecordId",
-        "recordId",
-        "receiveRecord",
-        "answerText",
-        "outputFields",
-        "announceAnswer",
-        "isWaiting",
-        "errorMessage",
-        "answer",
-        "messages",
-        "followUp",
-        "similarity",
-        "confirmation",
-        "ratings",
-        "feedbackRating",
-        "feedbackComment",
-        "feedbackConfirmation",
-        "cannotSend",
-        "hasConversation",
-        "conversation",
-        "cannotSendFollowUp",
-        "hasSimilarity",
-        "isRatedGood",
-        "isRatedBad",
-        "cannotSendFeedback",
-        "inputValues",
-        "whileWaiting",
-        "sendConversation",
-        "resetFeedback",
-        "template",
-        "refs",
-        "hostElement",
-        "render",
-        "dispatchEvent",
-        "addEventListener",
-        "removeEventListener",
-        "connectedCallback",
-        "disconnectedCallback",
-        "renderedCallback",
-        "errorCallback",
     ]
 )
 

@@ -8,43 +8,23 @@ from typing import Any
 
 from apexgen.errors import SpecError
 from apexgen.spec.naming import UNPRINTABLE, require_identifier, words
+from apexgen.spec.reserved import output_problem
 from apexgen.spec.types import Input, Output
-
-# Fields of the generated Flow action's Result class and locals of its factory method: an output
-# becomes a Result field of its own name, so it must not take one of these (Apex ignores case).
-RESULT_FIELDS = frozenset(
-    name.lower()
-    for name in [
-        "isSuccess",
-        "text",
-        "textHtml",
-        "generationId",
-        "toxicityDetected",
-        "toxicityScore",
-        "promptTokens",
-        "completionTokens",
-        "totalTokens",
-        "finishReason",
-        "errorMessage",
-        "responseCode",
-        "answer",
-        "result",
-    ]
-)
 
 
 def read_outputs(
-    raw: list[dict[str, Any]], inputs: tuple[Input, ...], reserved: frozenset[str], file: str, at: str
+    raw: list[dict[str, Any]], inputs: tuple[Input, ...], chat: bool, file: str, at: str
 ) -> tuple[Output, ...]:
-    """Validate the ``outputs`` array at ``at``; ``reserved`` are names the generated code uses itself."""
+    """Validate the ``outputs`` array at ``at`` (``chat``: of a chat prompt)."""
     outputs: list[Output] = []
     taken = {item.name.lower(): f"inputs '{item.name}'" for item in inputs}
     for index, item in enumerate(raw):
         key = f"{at}[{index}]"
         name = item["name"]
         require_identifier(name, file, f"{key}.name")
-        if name.lower() in reserved or name.lower() in RESULT_FIELDS:
-            raise SpecError(file, f"{key}.name", f"'{name}' is a name the generated code uses itself; choose another")
+        problem = output_problem(name, chat)
+        if problem:
+            raise SpecError(file, f"{key}.name", problem)
         if name.lower() in taken:
             raise SpecError(
                 file,

@@ -59,10 +59,6 @@ def read_record(
     writes = "write" in raw
     if writes and "flow" not in expose:
         raise SpecError(file, at, 'needs the prompt exposed to flow (add "flow" to expose): the Flow calls its action')
-    if any(item.name.lower() == "recordid" for item in inputs):
-        raise SpecError(
-            file, at, "needs the input name recordId for the Id of the record (recordId); rename that input"
-        )
     if not writes:
         _reads_only(raw, file, at)
     obj = raw["object"]
