@@ -301,8 +301,8 @@ def test_an_index_setting_chooses_apex_or_data_cloud_without_new_code() -> None:
         assert f"{fields}/{name}.field-meta.xml" in files
     retriever = next(text for path, text in files.items() if path.endswith("/SimilarCasesRetriever.cls"))
     assert "public with sharing class SimilarCasesRetriever implements AiRetriever {" in retriever
-    assert "if (AiDataCloudRetriever.isChosenBy(setting)) {" in retriever
-    data_cloud = next(text for path, text in files.items() if path.endswith("/AiDataCloudRetriever.cls"))
+    assert "if (AiDataCloudSearch.isChosenBy(setting)) {" in retriever
+    data_cloud = next(text for path, text in files.items() if path.endswith("/AiDataCloudSearch.cls"))
     assert "UNVERIFIED" in data_cloud and "ConnectApi.CdpQuery.queryAnsiSqlV2(" in data_cloud
     assert "AccessLevel.USER_MODE" in data_cloud  # only records the user can read come back
     service = next(text for path, text in files.items() if path.endswith("/FindCasesService.cls"))

@@ -105,6 +105,7 @@ APEX_NAMES = frozenset(
         "requests",
         "result",
         "results",
+        "retriever",
         "service",
         "sources",
         "SYSTEM_MESSAGE",

@@ -365,7 +365,7 @@ SHARED_CLASSES = (
     "VectorCodec",
     "SearchResult",
     "Retriever",
-    "DataCloudRetriever",
+    "DataCloudSearch",
     "ModelControls",
     "ModelWork",
     "ModelJob",
@@ -380,7 +380,7 @@ UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "Retriever", "TestDa
 # (``record.write``) or an [[index]].
 JOB_SHARED_CLASSES = ("ModelWork", "ModelJob", "ModelRunSweep", "ModelRunRetry", "TestData")
 # Shared classes of retrieval, generated when the spec has an [[index]].
-RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult", "Retriever", "DataCloudRetriever")
+RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult", "Retriever", "DataCloudSearch")
 
 
 @dataclass(frozen=True)
