@@ -331,3 +331,22 @@ def test_a_condition_after_and_is_parenthesized_as_prettier_prints_it(condition:
     """prettier-plugin-apex keeps parentheses only where precedence needs them (checked with the real tool)."""
     index = parse_spec(HEADER + f"condition = {json.dumps(condition)}\n" + SEARCH).indexes[0]
     assert index.and_condition == printed
+
+
+def test_a_grounded_prompt_component_links_the_source_records_of_its_answer() -> None:
+    files = files_of(HEADER + GROUNDED + 'expose = ["lwc"]\n')
+    html = files["force-app/main/default/lwc/answer/answer.html"]
+    script = files["force-app/main/default/lwc/answer/answer.js"]
+    assert '<template for:each={sources} for:item="source">' in html
+    assert "<a href={source.url} title={source.title}>{source.label}</a>" in html
+    assert "url: `/lightning/r/${source.recordId}/view`" in script
+    jest = files["force-app/main/default/lwc/answer/__tests__/answer.test.js"]
+    assert "it('links each source record of the answer, numbered as the context numbers them'" in jest
+    ungrounded = files_of(
+        HEADER
+        + GROUNDED.replace("{context}", "x").replace(
+            'ground = { index = "SimilarCases", query = "question", k = 4 }\n', ""
+        )
+        + 'expose = ["lwc"]\n'
+    )
+    assert "sources" not in ungrounded["force-app/main/default/lwc/answer/answer.html"]
