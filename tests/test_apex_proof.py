@@ -291,3 +291,45 @@ def test_models_try_sends_what_the_generated_apex_sends():
             assert request.body["messages"] == expected + [{"role": "user", "content": user_message}]
         else:
             assert request.body["prompt"] == user_message
+
+
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+LONGEST_NAME = ("outputNameThatIsLong" * 4)[:80]  # MAX_NAME: Flow allows no longer API name
+
+
+def test_an_80_character_output_and_zero_width_text_are_what_prettier_prints(tmp_path):
+    """Issue 23, item 7: these two made the generated Apex differ from prettier's (a call after a cast left
+    unbroken, results[i].<name> that prettier breaks, a trailing U+FEFF that prettier trims from a comment)."""
+    z = ZERO_WIDTH
+    spec = parse_spec(
+        f"""
+[project]
+prefix = "Ai"
+[models]
+fast = "sfdc_ai__DefaultOpenAIGPT4OmniMini"
+[[prompt]]
+name = "Summarize"
+capability = "generate"
+model = "fast"
+template = "Summarize{z}: {{text}}{z}"
+label = "Sum{z}marize"
+description = "Description of it{z}"
+inputs = [{{ name = "text", label = "Te{z}xt", description = "The text{z}" }}]
+outputs = [{{ name = "{LONGEST_NAME}", description = "Out{z}put" }}, {{ name = "category", choices = ["A{z}", "B"] }}]
+flows = ["autolaunched", "screen"]
+"""
+    )
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    (tmp_path / ".prettierrc").write_text((REPO / ".prettierrc").read_text())
+    files = []
+    for planned in render_plan(spec):
+        if planned.path.endswith(".cls"):
+            path = tmp_path / planned.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(planned.content, "utf-8")
+            files.append(path)
+
+    formatted = prettier_format(tmp_path, files)
+
+    assert sorted(formatted) == sorted(files)
+    assert [path.name for path in files if formatted[path] != path.read_text("utf-8")] == []

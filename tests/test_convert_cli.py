@@ -101,8 +101,43 @@ def test_a_folder_that_holds_files_is_not_written_into(project: Path, tmp_path: 
     (out / "notes.txt").write_text("mine")
     result = convert("--project-dir", str(project), "--output-dir", str(out))
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"error: --output-dir {out}: exists and is not empty; name a new or empty folder"
+    assert result.stderr.strip() == (
+        f"error: --output-dir {out}: exists and is not empty; apexgen writes a new folder whole, where sf writes "
+        "into it: name a new or empty folder"
+    )
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_the_output_dir_rule_is_in_readme_and_help() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    assert "`--output-dir` must be new or empty.** sf writes into an existing folder" in readme
+    assert "sf writes into a folder that holds files; apexgen refuses one" in " ".join(
+        CliRunner().invoke(main, ["convert", "--help"]).output.split()
+    )
+
+
+def test_a_second_content_file_is_named_as_left_out_not_as_not_metadata(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    resources = project / "force-app/main/default/staticresources"
+    resources.mkdir(parents=True)
+    (project / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app"}]}')
+    (resources / "lib.resource-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<StaticResource xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        "    <cacheControl>Public</cacheControl>\n    <contentType>text/css</contentType>\n</StaticResource>\n"
+    )
+    (resources / "lib.css").write_text("a {}")
+    (resources / "lib.js").write_text("x")
+
+    result = convert("--project-dir", str(project), "--output-dir", str(tmp_path / "out"))
+
+    assert result.exit_code == 0, result.output
+    assert "not metadata" not in result.stderr
+    assert (
+        "Warning: Left out force-app/main/default/staticresources/lib.js: a second content file of the component "
+        "whose content is force-app/main/default/staticresources/lib.css; a component has one content file, and "
+        "sf leaves this one out too"
+    ) in result.stderr
+    assert (tmp_path / "out/staticresources/lib.resource").read_text() == "a {}"
 
 
 def test_where_to_write_must_be_said(project: Path) -> None:

@@ -127,6 +127,16 @@ def test_well_formed_answer_gives_typed_values():
     }
 
 
+def test_braces_inside_a_string_value_do_not_end_the_object():
+    """The object runs to the last '}' of the answer, whatever braces its string values hold."""
+    summary = Output("summary", "String", "Summary", "Summary", ())
+    text = 'Sure: {"summary": "use {x} and } then {", "priority": "low"} Anything else?'
+
+    values, problems = read_outputs((summary, *CHOICE), text)
+
+    assert (values, problems) == ({"summary": "use {x} and } then {", "priority": "Low"}, [])
+
+
 def test_fenced_answer_with_surrounding_text_is_read_and_choices_take_the_spec_spelling():
     values, problems = read_outputs(CHOICE, 'Sure!\n```json\n{"priority": "high"}\n```\nAnything else?')
 

@@ -25,6 +25,7 @@ from apexgen.spec.reserved import (
     FIELD_VARIABLE_PREFIX,
     OUTPUT_VARIABLE_PREFIX,
     input_problem,
+    model_constant_problem,
     output_problem,
     prompt_problem,
 )
@@ -198,6 +199,26 @@ def generated_names(path: Path) -> list[tuple[Prompt, str, str]]:
     return found
 
 
+def models_class_fields(path: Path) -> set[str]:
+    """The fields the generated Models class declares beside the constants of the spec's model aliases."""
+    spec = load_spec(path)
+    source = next(f.content for f in render_plan(spec) if f.path.endswith(f"/{spec.project.prefix}Models.cls"))
+    tokens = apex_tokens(source)
+    depth, fields = 0, set()
+    for i, token in enumerate(tokens):
+        depth += {"{": 1, "}": -1}.get(token, 0)
+        if depth == 1 and _WORD.match(token) and tokens[i + 1] in ("=", ";") and tokens[i - 1] not in (".", "new"):
+            fields.add(token)
+    return fields - {model.constant for model in spec.models}
+
+
+@pytest.mark.parametrize("case", ["subscriber-models", "minimal"])
+def test_every_field_of_the_models_class_is_refused_as_a_model_constant(case):
+    fields = models_class_fields(REPO / "tests" / "cases" / case / "apexgen.toml")
+    assert case != "subscriber-models" or fields, "the scan read nothing"
+    assert [name for name in fields if model_constant_problem(name.upper()) is None] == []
+
+
 def refused(prompt: Prompt, kind: str, name: str) -> str | None:
     """The rule of ``apexgen.spec.reserved`` that keeps a spec name of ``kind`` off ``name``."""
     if kind == "input":
@@ -265,8 +286,13 @@ COLLISIONS = [
         for name in ("Answered", "Sent", "rated", "Queue_Record")
     ],
     (
-        HEADER + VALID_PROMPT.replace("{text}", "{sources}").replace('"text"', '"sources"'),
+        HEADER + VALID_PROMPT.replace("{text}", "{LoggingLevel}").replace('"text"', '"LoggingLevel"'),
         "prompt[0].inputs[0].name",
+        "'LoggingLevel' is a name the generated code uses itself (a name the generated Apex reads beside the inputs)",
+    ),
+    (
+        HEADER + GROUNDED.replace("NAME", "sources"),
+        "prompt[0].inputs[1].name",
         "'sources' is a name the generated code uses itself (a name the generated Apex reads beside the inputs)",
     ),
     (
@@ -292,6 +318,11 @@ COLLISIONS = [
         "the component's JavaScript declares it beside the class the prompt names",
     ),
     (HEADER + VALID_PROMPT.replace('"Summarize"', '"Test"'), "prompt[0].name", "which Jest runs as a test suite"),
+    (
+        HEADER.replace("[models]", '[models]\nconfigured = "sfdc_ai__DefaultOpenAIGPT4OmniMini"') + VALID_PROMPT,
+        "models.configured",
+        "becomes the constant CONFIGURED, which the Models class generated with subscriber_models holds",
+    ),
     (
         HEADER + VALID_PROMPT.replace("{text}", "{SummarizeService}").replace('"text"', '"SummarizeService"'),
         "prompt[0].inputs[0].name",
@@ -319,5 +350,6 @@ def test_a_name_only_one_kind_reserves_stays_free_for_the_others():
     input of a prompt without record may; a grounded prompt reserves context, another does not."""
     assert input_problem("recordId") is None
     assert input_problem("context") is None
+    assert input_problem("sources") is None and input_problem("sources", grounded=True) is not None
     assert output_problem("recordId") is not None
     assert prompt_problem("LightningElement", component=False) is None

@@ -22,7 +22,8 @@ APPLY_REPLACEMENTS_VARIABLE = "SF_APPLY_REPLACEMENTS_ON_CONVERT"
     "--output-dir",
     "-d",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write the metadata-format folder here (package.xml at its root); it must be new or empty.",
+    help="Write the metadata-format folder here (package.xml at its root); it must be new or empty (sf writes "
+    "into a folder that holds files; apexgen refuses one).",
 )
 @click.option(
     "--zip",
@@ -59,7 +60,10 @@ def convert(
             "name the folder itself, or a new one"
         )
     if output_dir is not None and output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
-        raise UsageError(f"--output-dir {output_dir}: exists and is not empty; name a new or empty folder")
+        raise UsageError(
+            f"--output-dir {output_dir}: exists and is not empty; apexgen writes a new folder whole, where sf "
+            "writes into it: name a new or empty folder"
+        )
     root = project_root(project_dir)
     chosen = list(package_dirs) or None
     notes: list[str] = []

@@ -37,6 +37,8 @@ class Conversion:
     outputs: dict[str, Output]
     tree: Tree
     skipped: list[str] = field(default_factory=list)  # project-relative files that are not metadata
+    # (file, the content file its component uses): a second content file of one component, which sf leaves out
+    second_contents: list[tuple[str, str]] = field(default_factory=list)
     # (metadata-format path, the file used, the file it won over): a later package directory wins, as in sf
     overridden: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -52,6 +54,11 @@ class Conversion:
             more = f" and {len(self.skipped) - 1} more" if len(self.skipped) > 1 else ""
             notes.append(
                 f"Skipped {len(self.skipped)} files that are not metadata, as sf does: {self.skipped[0]}{more}"
+            )
+        for path, used in self.second_contents:
+            notes.append(
+                f"Left out {path}: a second content file of the component whose content is {used}; a component "
+                "has one content file, and sf leaves this one out too"
             )
         for path, used, over in self.overridden:
             notes.append(f"{path}: {used} and {over} both define it; {used} is used, as sf uses the last one")
@@ -145,11 +152,11 @@ def _convert(
     rewrite = Replacements.from_project(root, project.data).apply if replacements else None
     tree = Tree(root, rewrite)
     components: list[SourceComponent] = []
-    skipped: list[str] = []
+    unclaimed: list[tuple[str, str | None]] = []
     for directory in directories:
         resolver = Resolver(registry, tree, ForceIgnore.of_project(root, directory))
         found = resolver.components(str(directory))
-        skipped.extend(_unclaimed_files(root, str(directory), found, resolver, tree))
+        unclaimed.extend(_unclaimed_files(root, str(directory), found, resolver, tree))
         components.extend(found)
     ordered = _component_set_order(components)
     converter = Converter(registry, tree)
@@ -165,7 +172,8 @@ def _convert(
         package_xml(members, project.api_version, package_name),
         outputs,
         tree,
-        skipped,
+        [path for path, used in unclaimed if used is None],
+        [(path, used) for path, used in unclaimed if used is not None],
         [(path, os.path.relpath(used, root), os.path.relpath(over, root)) for path, used, over in converter.overridden],
     )
 
@@ -182,10 +190,13 @@ def _component_set_order(components: list[SourceComponent]) -> list[SourceCompon
 
 def _unclaimed_files(
     root: Path, directory: str, components: list[SourceComponent], resolver: Resolver, tree: Tree
-) -> list[str]:
-    """Files of the package directory that no component took: those that do not look like metadata are skipped
-    (as sf skips them: jest mocks, READMEs); one that does is an error (sf would drop it without a word)."""
+) -> list[tuple[str, str | None]]:
+    """Files of the package directory that no component took, each with the content file its component uses
+    when it is a second content file of one (sf's tree finds a component's content as the first file of its
+    name beside its -meta.xml, and leaves the others out), else None. Those that do not look like metadata are
+    skipped (as sf skips them: jest mocks, READMEs); one that does is an error (sf would drop it without a word)."""
     claimed: set[str] = set()
+    contents: dict[str, str] = {}  # folder/name of a content file -> the content file
     for component in components:
         for owner in (component, component.parent):
             if owner and owner.xml:
@@ -193,7 +204,8 @@ def _unclaimed_files(
             if owner and owner.content:
                 claimed.add(owner.content)
                 claimed.update(owner.walk_content(tree))
-    skipped = []
+                contents[os.path.splitext(owner.content)[0]] = owner.content
+    skipped: list[tuple[str, str | None]] = []
     for path in tree.walk(directory, resolver.ignore):
         if path in claimed:
             continue
@@ -205,7 +217,8 @@ def _unclaimed_files(
             else:
                 reason = "looks like metadata but belongs to no component (is its -meta.xml or content missing?)"
             raise ConvertError(f"{relative}: {reason}; sf would leave it out without a word, the org needs it")
-        skipped.append(relative)
+        used = contents.get(os.path.splitext(path)[0])
+        skipped.append((relative, os.path.relpath(used, root) if used else None))
     return skipped
 
 

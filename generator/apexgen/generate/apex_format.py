@@ -129,11 +129,14 @@ def _argument_group(line: str) -> tuple[int, int] | None:
     top_level = "".join(char if depth == 0 else "_" for char, depth in zip(masked, depths, strict=True))
     if _TOP_LEVEL_OPERATOR.search(top_level.strip()):
         return None
-    open_at = top_level.find("(")
-    if open_at <= 0:
-        return None
-    before = line[:open_at]
-    if not (before[-1].isalnum() or before[-1] in "_>") or _CONTROL_KEYWORDS.search(before):
+    # the first call, new, signature or annotation: a cast or a parenthesised expression before it is no group
+    calls = (
+        at
+        for at, char in enumerate(top_level)
+        if char == "(" and at and (line[at - 1].isalnum() or line[at - 1] in "_>")
+    )
+    open_at = next(calls, -1)
+    if open_at < 0 or _CONTROL_KEYWORDS.search(line[:open_at]):
         return None
     close_at = top_level.find(")", open_at)
     return (open_at, close_at) if close_at > open_at + 1 else None

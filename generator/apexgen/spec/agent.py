@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from apexgen.errors import SpecError
-from apexgen.spec.naming import UNPRINTABLE, require_identifier, words
+from apexgen.spec.naming import require_identifier, text_problem, words
 from apexgen.spec.types import Prompt, Topic
 
 AGENT = "agent"
@@ -72,11 +72,9 @@ def read_topics(raw: list[dict[str, Any]], prompts: tuple[Prompt, ...], file: st
         texts = [("label", item.get("label", "")), ("description", item["description"]), ("scope", item["scope"])]
         texts += [(f"instructions[{i}]", text) for i, text in enumerate(item.get("instructions", []))]
         for key, text in texts:
-            match = UNPRINTABLE.search(text)
-            if match:
-                raise SpecError(
-                    file, f"{at}.{key}", f"must not contain the control character U+{ord(match.group()):04X}"
-                )
+            problem = text_problem(text)
+            if problem:
+                raise SpecError(file, f"{at}.{key}", problem)
         for position, prompt_name in enumerate(item["prompts"]):
             if prompt_name not in agent_prompts:
                 known = ", ".join(agent_prompts) or "none"

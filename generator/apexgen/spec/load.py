@@ -29,10 +29,10 @@ from apexgen.spec.capabilities import KEYS_NOT_FOR
 from apexgen.spec.consistency import check_collisions, check_feedback_references, check_names_of_classes
 from apexgen.spec.index import check_index_names, read_ground, read_indexes, searched_index
 from apexgen.spec.lwc import read_lwc
-from apexgen.spec.naming import UNPRINTABLE, namespace_problem, require_identifier, words
+from apexgen.spec.naming import namespace_problem, require_identifier, text_problem, words
 from apexgen.spec.outputs import read_outputs
 from apexgen.spec.record import check_record_fields, check_record_surfaces, read_record
-from apexgen.spec.reserved import input_problem, prompt_problem
+from apexgen.spec.reserved import input_problem, model_constant_problem, prompt_problem
 from apexgen.spec.standard_models import REROUTED_MODELS, STANDARD_MODELS
 from apexgen.spec.types import (
     CONTEXT_PLACEHOLDER,
@@ -277,9 +277,9 @@ def _build(data: dict[str, Any], name: str) -> Spec:
 def _printable(raw: dict[str, Any], keys: tuple[str, ...], file: str, at: str) -> None:
     """Labels, descriptions and categories end up in Flow Builder: no control characters."""
     for key in keys:
-        match = UNPRINTABLE.search(raw.get(key, ""))
-        if match:
-            raise SpecError(file, f"{at}.{key}", f"must not contain the control character U+{ord(match.group()):04X}")
+        problem = text_problem(raw.get(key, ""))
+        if problem:
+            raise SpecError(file, f"{at}.{key}", problem)
 
 
 def _project(raw: dict[str, Any], name: str) -> ProjectSettings:
@@ -348,6 +348,9 @@ def _models(raw: dict[str, Any], name: str) -> tuple[ModelRef, ...]:
                     name, f"{key}.configured", f"'{api_name}' is not a model API name (letters, digits, underscores)"
                 )
             ref = ModelRef(alias, api_name, tuple(value["capabilities"]), configured=True)
+        problem = model_constant_problem(ref.constant)
+        if problem:
+            raise SpecError(name, key, problem)
         if ref.constant.lower() in constants:
             raise SpecError(
                 name, key, f"becomes the same Apex constant {ref.constant} as models.{constants[ref.constant.lower()]}"

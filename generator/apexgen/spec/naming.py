@@ -232,14 +232,37 @@ def apex_string(value: str) -> str:
 # completely and prettier writes the value back with just these escapes, everything else raw.
 _ANNOTATION_ESCAPES = {"\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", "'": "\\'"}
 
-# Characters a label, description or category may not hold: control characters other than tab and
-# line breaks, which Flow Builder cannot show and prettier would write raw into the source.
-UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+# Characters a label, description or other text of the spec may not hold: control characters other than tab
+# and line feed, which Flow Builder cannot show and prettier would write raw into the source (form feed among
+# them: XML 1.0 cannot hold it); the carriage return, which the metadata would carry raw while apexgen reads
+# its own files back with universal newlines, so every later generate would call them edited; the line and
+# paragraph separators; and U+FFFE and U+FFFF, which are not characters (no XML may hold them).
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a label, description or other text the generated metadata shows, or None."""
+    match = UNPRINTABLE.search(value)
+    if match is None:
+        return None
+    code = ord(match.group())
+    if code == 0x0D:
+        return "must not contain a carriage return (U+000D); a line break is \\n"
+    if code in (0xFFFE, 0xFFFF):
+        return f"must not contain U+{code:04X}, which is not a character (no XML file may hold it)"
+    return f"must not contain the control character U+{code:04X}"
 
 
 def annotation_string(value: str) -> str:
     """``value`` as an annotation string literal, written exactly as prettier-plugin-apex prints it."""
     return "'" + "".join(_ANNOTATION_ESCAPES.get(char, char) for char in value) + "'"
+
+
+# What prettier strips from the end of a comment line: JavaScript's white space (\s), which unlike Python's
+# holds U+FEFF; control characters are spaces by then.
+_JS_WHITESPACE = (
+    " \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\ufeff"
+)
 
 
 def doc_text(value: str) -> list[str]:
@@ -254,7 +277,7 @@ def doc_text(value: str) -> list[str]:
         line = re.sub(r"[\x00-\x1f\x7f\u2028\u2029\u0085]", " ", line)
         while "*/" in line:
             line = line.replace("*/", "* /")
-        lines.append(line.rstrip())
+        lines.append(line.rstrip(_JS_WHITESPACE))
     while lines and not lines[-1]:
         lines.pop()
     return lines or [""]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from apexgen.errors import SpecError
-from apexgen.spec.naming import UNPRINTABLE, require_identifier, words
+from apexgen.spec.naming import require_identifier, text_problem, words
 from apexgen.spec.reserved import output_problem
 from apexgen.spec.types import Input, Output
 
@@ -33,18 +32,15 @@ def read_outputs(
             )
         taken[name.lower()] = f"outputs[{index}]"
         for field in ("label", "description"):
-            match = UNPRINTABLE.search(item.get(field, ""))
-            if match:
-                raise SpecError(
-                    file, f"{key}.{field}", f"must not contain the control character U+{ord(match.group()):04X}"
-                )
+            problem = text_problem(item.get(field, ""))
+            if problem:
+                raise SpecError(file, f"{key}.{field}", problem)
         kind = item.get("type", "String")
         choices = tuple(item.get("choices", ()))
         if choices and kind != "String":
             raise SpecError(file, f"{key}.choices", f"is only for String outputs (this one is {kind})")
         for choice in choices:
-            match = UNPRINTABLE.search(choice) or re.search(r"[\r\n]", choice)
-            if match:
+            if text_problem(choice) or "\n" in choice:
                 raise SpecError(file, f"{key}.choices", f"{json.dumps(choice)} must be one line of printable text")
         lowered = [c.lower() for c in choices]
         if len(set(lowered)) != len(lowered):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from apexgen.errors import SpecError
+from apexgen.spec.naming import text_problem
 from apexgen.spec.standard_fields import (
     NUMBER_TYPES,
     TEXT_TYPES,
@@ -73,6 +74,9 @@ def read_record(
             f'is required when the Flow runs on updates (when = "{when}"): the Flow updates the record it runs on, '
             "so it runs only when an update makes the condition true",
         )
+    problem = text_problem(condition or "")
+    if problem:  # the Flow's XML holds it
+        raise SpecError(file, f"{at}.condition", problem)
     by_name = {item.name.lower(): item for item in inputs}
     mapped: dict[str, str] = {}
     for name, field in raw.get("inputs", {}).items():

@@ -10,8 +10,10 @@ spec's would repeat, shadow or be shadowed by apexgen's. Where each kind of spec
   a getter of the component on a Flow screen;
 - a prompt: the class of its component, beside the names its JavaScript module and Jest test declare (the
   Apex classes it names are checked by ``consistency.check_collisions``);
-- an index, a model alias, a topic: only class, object and constant names of their own, checked where they
-  are read (``index.check_index_names``, ``load._models``).
+- a model alias: a constant of the generated Models class (``FAST`` for ``fast``), beside that class's
+  own fields;
+- an index, a topic: only class, object and metadata names of their own, checked where they are read
+  (``index.check_index_names``, ``agent.read_topics``).
 
 ``tests/test_reserved_names.py`` renders every example spec and fails when a generated file declares a
 name in one of these namespaces that the rules below do not refuse: a template cannot add a name without
@@ -79,14 +81,12 @@ FIELD_VARIABLE_PREFIX = "Field_"
 APEX_NAMES = frozenset(
     name.lower()
     for name in [
-        "admitted",
         "budget",
         "client",
         "e",
         "error",
         "failureDetail",
         "generation",
-        "GROUND_K",
         "history",
         "i",
         "Id",
@@ -106,7 +106,6 @@ APEX_NAMES = frozenset(
         "result",
         "results",
         "service",
-        "sources",
         "SYSTEM_MESSAGE",
         "TEMPLATE",
         "UNEXPECTED",
@@ -114,6 +113,8 @@ APEX_NAMES = frozenset(
         "writeToRecord",
     ]
 )
+# ... and what a grounded prompt's methods add: the chunks found and the question as admitted.
+GROUNDED_APEX_NAMES = frozenset(name.lower() for name in ["admitted", "GROUND_K", "sources"])
 # The field of a record prompt's Request that names the record the answer is written to.
 RECORD_ID = "recordId"
 
@@ -138,6 +139,9 @@ RESULT_NAMES = frozenset(
         "totalTokens",
     ]
 )
+
+# The fields of the generated Models class (with subscriber_models), beside the constant of each model alias.
+MODELS_CLASS_FIELDS = frozenset(["configured"])
 
 # Members of the component of a generate or chat prompt: an output shown on a Flow screen becomes a getter
 # of the same name, and a public input a property. JavaScript names keep their case.
@@ -284,9 +288,8 @@ def input_problem(name: str, *, grounded: bool = False, record: bool = False) ->
         return f"'{name}' is reserved in a grounded prompt for the chunks found ({{{CONTEXT_PLACEHOLDER}}})"
     if record and name.lower() == RECORD_ID.lower():
         return f"'{name}' is the record a record prompt's action writes its answer to; choose another"
-    where = _generated(name) or (
-        "a name the generated Apex reads beside the inputs" if name.lower() in APEX_NAMES else None
-    )
+    apex = APEX_NAMES | (GROUNDED_APEX_NAMES if grounded else frozenset())
+    where = _generated(name) or ("a name the generated Apex reads beside the inputs" if name.lower() in apex else None)
     return f"'{name}' is a name the generated code uses itself ({where}); choose another" if where else None
 
 
@@ -313,5 +316,15 @@ def prompt_problem(name: str, component: bool) -> str | None:
         return (
             f"'{name}' is a name the generated code uses itself (the component's JavaScript declares it beside "
             "the class the prompt names); choose another"
+        )
+    return None
+
+
+def model_constant_problem(constant: str) -> str | None:
+    """Why a model alias cannot become the constant ``constant`` of the Models class (Apex ignores case)."""
+    if constant.lower() in MODELS_CLASS_FIELDS:
+        return (
+            f"becomes the constant {constant}, which the Models class generated with subscriber_models holds as a "
+            "field of its own; choose another alias"
         )
     return None
