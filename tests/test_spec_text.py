@@ -117,3 +117,22 @@ def test_an_80_character_output_keeps_to_lines_prettier_would_keep():
     spec = parse_spec(HEADER + VALID_PROMPT + f'flows = ["autolaunched"]\noutputs = [{{ name = "{NAME}" }}]\n')
     test = next(f.content for f in render_plan(spec) if f.path.endswith("/SummarizeActionTest.cls"))
     assert f"result.{NAME}," in test and f"results[i].{NAME}" not in test  # prettier breaks results[i]⏎.name
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        (HEADER + VALID_PROMPT.replace("text", "te\\u200bxt"), "prompt[0].inputs[0].name"),
+        (HEADER + VALID_PROMPT.replace('"Summarize"', '"Summa\\u200crize"'), "prompt[0].name"),
+        (HEADER + VALID_PROMPT + 'outputs = [{ name = "a\\ufeffb" }]\n', "prompt[0].outputs[0].name"),
+    ],
+)
+def test_a_zero_width_character_in_a_name_is_refused(project, cli, spec, key):
+    write_spec(project, spec)
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert unplaced(line).startswith(f"error: apexgen.toml: {key}: "), line
+    assert "may contain only letters, digits and underscores" in line, line
