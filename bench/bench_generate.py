@@ -5,12 +5,15 @@ Prints:
   * `apexgen generate` of specs with 50, 100, 200 and 500 prompts (each exposed to Flow and LWC),
     median of 5 runs each, into an empty project (target: 500 prompts in at most 2 s), with the
     time per prompt at each size: flat per-prompt times mean linear growth.
+  * with --fsync-cost, what flushing every file to disk before the manifest records it costs: the
+    500-prompt generate as shipped against the same run with os.fsync made a no-op, interleaved, median
+    of 5 each, and their ratio;
   * with --sf PATH, the alternative a user would reach for, measured in the same run: the sf CLI's
     `sf template generate apex class`, which writes one empty class (and its meta file) per call. Its
     median per class is set against apexgen's time per generated class at 500 prompts (apexgen's
     classes are complete and tested, the template's are empty, so this understates the difference).
 
-Run: python bench/bench_generate.py [--sf PATH]
+Run: python bench/bench_generate.py [--sf PATH] [--fsync-cost]
 """
 
 from __future__ import annotations
@@ -86,8 +89,12 @@ def sf_seconds_per_class(sf: str, runs: int = 10) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sf", help="path to the sf CLI, for the comparison with its class template")
+    parser.add_argument("--fsync-cost", action="store_true", help="only compare generate with and without fsync")
     arguments = parser.parse_args()
     apexgen = [sys.executable, "-m", "apexgen"]
+    if arguments.fsync_cost:
+        fsync_cost(apexgen)
+        return
     help_time = median_seconds(apexgen + ["--help"], 10)
     python_time = median_seconds([sys.executable, "-c", "pass"], 10)
     print(
@@ -151,6 +158,33 @@ def main() -> None:
             f"{apexgen_per_class * 1000:.2f} ms per complete, tested class ({classes} classes at "
             f"{sizes[-1]} prompts): {sf_per_class / apexgen_per_class:.0f}x faster"
         )
+
+
+def fsync_cost(apexgen: list[str], prompts: int = 500, runs: int = 5) -> None:
+    """The 500-prompt generate as shipped and without fsync, interleaved so both see the same disk."""
+    unsynced = [
+        sys.executable,
+        "-c",
+        "import os, sys; os.fsync = lambda fd: None; from apexgen.cli import main; main()",
+    ]
+    spec = spec_text(prompts)
+    timings: dict[str, list[float]] = {"fsync": [], "no fsync": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(runs):
+            for label, command in (("fsync", apexgen), ("no fsync", unsynced)):
+                root = Path(tmp) / f"{label.replace(' ', '-')}-{run}"
+                root.mkdir()
+                (root / "sfdx-project.json").write_text('{"packageDirectories":[{"path":"force-app","default":true}]}')
+                (root / "apexgen.toml").write_text(spec)
+                started = time.perf_counter()
+                subprocess.run([*command, "generate"], cwd=root, check=True, capture_output=True)
+                timings[label].append(time.perf_counter() - started)
+        files = sum(1 for path in (Path(tmp) / "fsync-0").rglob("*") if path.is_file())
+    synced, unsynced_median = statistics.median(timings["fsync"]), statistics.median(timings["no fsync"])
+    print(
+        f"generate, {prompts} prompts ({files} files), median of {runs} interleaved: with fsync {synced:.2f} s, "
+        f"without {unsynced_median:.2f} s: {synced / unsynced_median:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def test_reference_project_has_the_flows_the_spec_asks_for():
     assert [f.name for f in FLOWS] == [
         "CompareTextsFlow.flow-meta.xml",
         "DraftReplyFlow.flow-meta.xml",
+        "SimilarCasesIndexFlow.flow-meta.xml",
         "SummarizeCaseFlow.flow-meta.xml",
         "SummarizeCaseScreenFlow.flow-meta.xml",
         "TriageCaseFlow.flow-meta.xml",
@@ -52,10 +53,17 @@ def test_flow_is_wired_to_the_generated_actions(path):
         action = call.findtext("m:actionName", namespaces=NS)
         assert call.findtext("m:actionType", namespaces=NS) == "apex"
         assert (CLASSES / f"{action}.cls").exists(), action
-        request, result = invocable_variables(action)
-        assert set(names(call, "m:inputParameters/m:name")) <= request
-        assert action in {p.action_class for p in spec.prompts}
-        assert set(names(call, "m:outputParameters/m:name")) <= result
+        if action in {index.indexer_class for index in spec.indexes}:
+            # an index's Flow action takes the saved records' Ids: its input is named as its parameter
+            source = (CLASSES / f"{action}.cls").read_text()
+            parameter = re.search(r"@InvocableMethod\(.*?\)\s*public static void \w+\(List<Id> (\w+)\)", source, re.S)
+            assert parameter and names(call, "m:inputParameters/m:name") == [parameter.group(1)]
+            assert not names(call, "m:outputParameters/m:name")
+        else:
+            request, result = invocable_variables(action)
+            assert set(names(call, "m:inputParameters/m:name")) <= request
+            assert action in {p.action_class for p in spec.prompts}
+            assert set(names(call, "m:outputParameters/m:name")) <= result
         if flow.find("m:start/m:object", NS) is None:
             assert call.find("m:faultConnector", NS) is not None, "a thrown fault must have a path"
         else:

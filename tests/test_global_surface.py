@@ -77,7 +77,7 @@ def test_every_global_of_a_namespaced_project_is_the_documented_surface(tmp_path
     expected = set().union(*(documented_surface(p) for p in spec.prompts if "flow" in p.expose))
     # README, Running it in production: the run log's Flow action "Retry Model Runs"
     retry = f"{spec.project.prefix}ModelRunRetry"
-    expected |= {retry, f"{retry}.retry(List<Id>)"} if spec.record_prompts() else set()
+    expected |= {retry, f"{retry}.retry(List<Id>)"} if spec.job_works() else set()
     assert sorted(declared - expected) == [], "global beyond the documented surface"
     assert sorted(expected - declared) == [], "documented surface not global"
     assert global_lines == len(declared), "a global declaration the surface scanner did not see"

@@ -3,6 +3,7 @@ key and the rule), and what an index generates: its chunk object, its classes an
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -66,6 +67,12 @@ BAD = [
     ("search without index", SEARCH.replace('index = "SimilarCases"\n', ""), "prompt[0].index", "is required"),
     ("search with a model", SEARCH.replace("k = 3", 'k = 3\nmodel = "fast"'), "prompt[0].model", "not used"),
     ("k too large", SEARCH.replace("k = 3", "k = 51"), "prompt[0].k", "at most 50"),
+    (
+        "prompt named as an index",
+        SEARCH.replace('name = "FindCases"', 'name = "SimilarCases"'),
+        "index[0].name",
+        "prompt[0]",
+    ),
     (
         "ground on embed",
         '\n[[prompt]]\nname = "E"\ncapability = "embed"\nmodel = "vectors"\n'
@@ -173,13 +180,20 @@ def test_an_index_generates_its_chunk_object_classes_and_read_only_permissions()
     permissions = etree.fromstring(
         files["force-app/main/default/permissionsets/AiModelsAccess.permissionset-meta.xml"].encode()
     )
-    objects = permissions.findall(f"{META}objectPermissions")
-    assert [o.findtext(f"{META}object") for o in objects] == ["AiSimilarCasesChunk__c"]
-    assert {o.findtext(f"{META}allowRead") for o in objects} == {"true"}
-    assert {o.findtext(f"{META}allowEdit") for o in objects} == {"false"}
+    objects = {o.findtext(f"{META}object"): o for o in permissions.findall(f"{META}objectPermissions")}
+    # the chunks read only; the run log of the job that indexes, in user mode, as for every job's work. Not the
+    # indexed object: a search reads its results' records in user mode to leave out those the user cannot read,
+    # and granting that read would widen what the user can read.
+    assert sorted(objects) == ["AiModelRun__c", "AiSimilarCasesChunk__c"]
+    chunks = objects["AiSimilarCasesChunk__c"]
+    assert (chunks.findtext(f"{META}allowRead"), chunks.findtext(f"{META}allowEdit")) == ("true", "false")
+    assert chunks.findtext(f"{META}allowCreate") == "false"
     granted = {f.findtext(f"{META}field") for f in permissions.findall(f"{META}fieldPermissions")}
-    assert "AiSimilarCasesChunk__c.Vector__c" in granted and "AiSimilarCasesChunk__c.Source__c" not in granted
-    assert len(granted) == 7
+    chunk_fields = {name for name in granted if name.startswith("AiSimilarCasesChunk__c.")}
+    assert "AiSimilarCasesChunk__c.Vector__c" in chunk_fields and "AiSimilarCasesChunk__c.Source__c" not in granted
+    assert len(chunk_fields) == 7
+    classes_granted = {c.findtext(f"{META}apexClass") for c in permissions.findall(f"{META}classAccesses")}
+    assert "SimilarCasesIndexer" in classes_granted  # the Flow action of the index's record-triggered Flow
 
 
 def test_without_an_index_nothing_of_retrieval_is_generated() -> None:
@@ -198,7 +212,8 @@ def test_a_grounded_prompt_searches_its_index_and_carries_the_sources() -> None:
     files = files_of(HEADER + GROUNDED)
     service = next(text for path, text in files.items() if path.endswith("/AnswerService.cls"))
     assert "String admitted = AiModelControls.admit(PROMPT_NAME, question);" in service
-    assert "new SimilarCasesRetriever(client).search(admitted, GROUND_K)" in service
+    assert "AiRetriever retriever = SimilarCasesRetriever.forSettings(client);" in service  # Apex or Data Cloud
+    assert "return retriever.search(admitted, GROUND_K);" in service
     assert "values.put('context', context);" in service
     action = next(text for path, text in files.items() if path.endswith("/AnswerAction.cls"))
     assert "List<Id> sourceIds" in action
@@ -209,5 +224,129 @@ def test_a_grounded_prompt_searches_its_index_and_carries_the_sources() -> None:
 def test_the_condition_filters_the_indexed_records() -> None:
     files = files_of(HEADER + "condition = \"Status = 'Closed'\"\n" + SEARCH)
     indexer = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexer.cls"))
-    assert "WHERE Id IN :recordIds AND (Status = 'Closed')" in indexer
+    assert "WHERE Id IN :recordIds AND Status = 'Closed'" in indexer
     assert "WHERE Status = 'Closed'" in indexer
+
+
+def test_an_index_is_work_of_the_durable_job_queued_by_a_record_triggered_flow() -> None:
+    files = files_of(HEADER + SEARCH)
+    job = next(text for path, text in files.items() if path.endswith("/AiModelJob.cls"))
+    assert "'SimilarCases' => new SimilarCasesIndexer()" in job
+    indexer = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexer.cls"))
+    assert "implements AiModelWork, Database.Batchable<SObject>" in indexer
+    assert "AiModelJob.enqueue(INDEX_NAME, new Set<Id>(recordIds));" in indexer  # the Flow action
+    assert "AiModelJob.enqueue(INDEX_NAME, new Map<Id, SObject>(scope).keySet());" in indexer  # the batch
+    assert "AiModelControls.admit(INDEX_NAME, texts)" in indexer  # the admin's switch, length and hourly cap
+    setting = etree.fromstring(
+        files["force-app/main/default/customMetadata/AiModelSetting.SimilarCases.md-meta.xml"].encode()
+    )
+    values = {v.findtext(f"{META}field"): v.find(f"{META}value") for v in setting.findall(f"{META}values")}
+    assert values["RunOnRecords__c"].text == "true" and values["Enabled__c"].text == "true"
+    flow = etree.fromstring(files["force-app/main/default/flows/SimilarCasesIndexFlow.flow-meta.xml"].encode())
+    start = flow.find(f"{META}start")
+    assert (start.findtext(f"{META}object"), start.findtext(f"{META}recordTriggerType")) == ("Case", "CreateAndUpdate")
+    assert start.findtext(f"{META}scheduledPaths/{META}pathType") == "AsyncAfterCommit"
+    action = flow.find(f"{META}actionCalls")
+    assert action.findtext(f"{META}actionName") == "SimilarCasesIndexer"
+    assert action.findtext(f"{META}inputParameters/{META}name") == "recordIds"  # the invocable's parameter
+    assert action.findtext(f"{META}inputParameters/{META}value/{META}elementReference") == "$Record.Id"
+
+
+def test_with_an_index_and_no_record_prompt_the_job_and_its_test_run_the_index() -> None:
+    files = files_of(HEADER + SEARCH)
+    classes = {path.rsplit("/", 1)[1] for path in files if path.endswith(".cls")}
+    assert {"AiModelJob.cls", "AiModelWork.cls", "AiModelRunRetry.cls", "AiModelRunSweep.cls"} <= classes
+    assert "AiRecordWrites.cls" not in classes  # nothing writes answers to records
+    job_test = next(text for path, text in files.items() if path.endswith("/AiModelJobTest.cls"))
+    assert "private static final String PROMPT = 'SimilarCases';" in job_test
+    assert "AiModelJob.works.put(PROMPT, new SimilarCasesIndexer(stub.client()));" in job_test
+    assert "valueAPersonSetAfterTheSaveIsKept" not in job_test
+    for case in ("budgetStopsByCountAndTheChainCarriesTheRest", "hourlyCapDelaysTheWork", "switchedOffRunIsSkipped"):
+        assert case in job_test
+
+
+def test_the_indexer_test_covers_each_case_through_the_job() -> None:
+    files = files_of(HEADER + SEARCH)
+    test = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexerTest.cls"))
+    for case, assertion in [
+        ("indexingStoresEveryChunkWithItsVectorInOneCall", "'Expected the pieces embedded in one call'"),
+        ("unchangedTextIsNeverEmbeddedTwice", "'Expected no attempt counted without a call'"),
+        ("aChangedEndReembedsOnlyTheChangedChunks", "'Expected only the changed chunks embedded: '"),
+        ("shortenedTextAndDeletedRecordsLeaveTheIndex", "'Expected a deleted record to take its chunks with it'"),
+        ("recordsPastTheCalloutBudgetWaitForTheNextExecution", "'Expected the run to wait'"),
+        (
+            "aRecordWhoseChunksTheHeapCannotHoldWaitsForTheNextExecution",
+            "'Expected one record indexed and the other to wait'",
+        ),
+        ("aFailedSaveIsLoggedOnTheRun", "'Expected the chunk and its save error logged'"),
+        ("theBatchQueuesExistingRecordsForTheJob", "'Expected the existing record indexed'"),
+        ("nothingIsIndexedWhileTheIndexIsSwitchedOff", "'Expected nothing queued'"),
+    ]:
+        body = test.split(f"static void {case}()")[1].split("@IsTest")[0]
+        assert assertion in body, case
+
+
+def test_an_index_setting_chooses_apex_or_data_cloud_without_new_code() -> None:
+    files = files_of(HEADER + SEARCH)
+    setting = etree.fromstring(
+        files["force-app/main/default/customMetadata/AiModelSetting.SimilarCases.md-meta.xml"].encode()
+    )
+    values = {v.findtext(f"{META}field"): v.findtext(f"{META}value") for v in setting.findall(f"{META}values")}
+    assert values["SearchWith__c"] == "Apex"  # the default: the Apex retriever
+    fields = "force-app/main/default/objects/AiModelSetting__mdt/fields"
+    search_with = etree.fromstring(files[f"{fields}/SearchWith__c.field-meta.xml"].encode())
+    assert [v.findtext(f"{META}fullName") for v in search_with.iter(f"{META}value")] == ["Apex", "DataCloud"]
+    assert search_with.findtext(f"{META}fieldManageability") == "SubscriberControlled"
+    for name in ("DataCloudIndex__c", "DataCloudChunks__c", "DataCloudRecordField__c"):
+        assert f"{fields}/{name}.field-meta.xml" in files
+    retriever = next(text for path, text in files.items() if path.endswith("/SimilarCasesRetriever.cls"))
+    assert "public with sharing class SimilarCasesRetriever implements AiRetriever {" in retriever
+    assert "if (AiDataCloudSearch.isChosenBy(setting)) {" in retriever
+    data_cloud = next(text for path, text in files.items() if path.endswith("/AiDataCloudSearch.cls"))
+    assert "UNVERIFIED" in data_cloud and "ConnectApi.CdpQuery.queryAnsiSqlV2(" in data_cloud
+    assert "AccessLevel.USER_MODE" in data_cloud  # only records the user can read come back
+    service = next(text for path, text in files.items() if path.endswith("/FindCasesService.cls"))
+    assert "this.retriever = SimilarCasesRetriever.forSettings(client);" in service
+
+
+def test_without_an_index_the_settings_have_no_search_fields() -> None:
+    files = files_of(HEADER.split("\n[[index]]")[0] + GROUNDED.replace("{context}", "x").split("ground =")[0])
+    assert not any("SearchWith__c" in path or "DataCloud" in path for path in files)
+
+
+@pytest.mark.parametrize(
+    "condition, printed",
+    [
+        ("Status = 'Closed'", "Status = 'Closed'"),
+        ("Status = 'Closed' AND Origin = 'Web'", "Status = 'Closed' AND Origin = 'Web'"),
+        ("Status = 'Closed' OR IsEscalated = TRUE", "(Status = 'Closed' OR IsEscalated = TRUE)"),
+        (
+            "Status = 'Closed' AND (Origin = 'Web' OR Origin = 'Email')",
+            "Status = 'Closed' AND (Origin = 'Web' OR Origin = 'Email')",
+        ),
+        ("Subject = 'this OR that'", "Subject = 'this OR that'"),
+    ],
+)
+def test_a_condition_after_and_is_parenthesized_as_prettier_prints_it(condition: str, printed: str) -> None:
+    """prettier-plugin-apex keeps parentheses only where precedence needs them (checked with the real tool)."""
+    index = parse_spec(HEADER + f"condition = {json.dumps(condition)}\n" + SEARCH).indexes[0]
+    assert index.and_condition == printed
+
+
+def test_a_grounded_prompt_component_links_the_source_records_of_its_answer() -> None:
+    files = files_of(HEADER + GROUNDED + 'expose = ["lwc"]\n')
+    html = files["force-app/main/default/lwc/answer/answer.html"]
+    script = files["force-app/main/default/lwc/answer/answer.js"]
+    assert '<template for:each={sources} for:item="source">' in html
+    assert "<a href={source.url} title={source.title}>{source.label}</a>" in html
+    assert "url: `/lightning/r/${source.recordId}/view`" in script
+    jest = files["force-app/main/default/lwc/answer/__tests__/answer.test.js"]
+    assert "it('links each source record of the answer, numbered as the context numbers them'" in jest
+    ungrounded = files_of(
+        HEADER
+        + GROUNDED.replace("{context}", "x").replace(
+            'ground = { index = "SimilarCases", query = "question", k = 4 }\n', ""
+        )
+        + 'expose = ["lwc"]\n'
+    )
+    assert "sources" not in ungrounded["force-app/main/default/lwc/answer/answer.html"]

@@ -66,6 +66,10 @@ def _apex_need(source: str, need: Need) -> None:
                 need.add(sobject, field, kind != "delete")
     for select, sobject, rest in re.findall(r"\[\s*SELECT\s+(.*?)\s+FROM\s+(\w+)(.*?)\]", code, re.DOTALL | re.I):
         if "USER_MODE" in rest:
+            if select.strip() == "Id" and re.search(r"\bWHERE\s+Id\s+IN\b", rest):
+                # which of these records the user can read (a search's results): a filter by the user's own
+                # access, which a permission set must not widen
+                continue
             fields = re.split(r"\s*,\s*", select.strip())
             fields += re.findall(r"\b(\w+)\s*(?:=|!=|<=|>=|<|>|\bIN\b|\bLIKE\b)", rest.split("WITH USER_MODE")[0])
             for field in fields:

@@ -107,6 +107,27 @@ def test_entries_apexgen_cannot_read_are_one_line_errors(tmp_path: Path, make, m
         assert message in stderr and stderr.count("\n") == 1
 
 
+@pytest.mark.tools
+def test_a_fifo_never_hangs_the_deep_check(tmp_path: Path) -> None:
+    """Issue 23, item 12: a FIFO in a package folder hung check --deep (a tool opened it and waited for a writer).
+    The subprocess' timeout only guards against that hang; it measures nothing."""
+    import subprocess
+    import sys
+
+    root = write_project(tmp_path / "project")
+    os.mkfifo(classes(root) / "Pipe.cls")
+    checked = subprocess.run(
+        [sys.executable, "-m", "apexgen", "check", "--deep", "--project-dir", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "APEXGEN_NO_DAEMON": "1"},
+    )
+    assert checked.returncode == 2, checked.stderr
+    assert "classes/Pipe.cls: neither a file nor a folder (a FIFO, socket or device)" in checked.stderr
+    assert checked.stderr.count("\n") == 1
+
+
 def test_convert_zip_without_a_file_name_is_a_usage_error(tmp_path: Path) -> None:
     root = write_project(tmp_path / "project")
     code, stderr = run("convert", "--project-dir", str(root), "--zip", "")

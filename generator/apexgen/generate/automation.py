@@ -1,6 +1,6 @@
 """The metadata of an admin's controls and of the work on records: the custom metadata type of settings (one
-record per prompt that calls a model), and, when a prompt has ``record``, the run log object with its fields
-and list view.
+record per prompt that calls a model and per index), and, when the job has work (a prompt with ``record``, an
+index), the run log object with its fields and list view.
 
 The settings are SubscriberControlled and their records unprotected, so an admin of a subscriber org edits
 them in Setup and an upgrade keeps the values. In a managed package the work on records ships switched off
@@ -52,13 +52,14 @@ def setting_fields(spec: Spec) -> list[Field]:
             subscriber=True,
         ),
     ]
-    if spec.record_prompts():
+    if spec.job_works():
         fields += [
             Field(
                 "RunOnRecords__c",
                 "Run on Records",
                 "Checkbox",
-                "On lets the record-triggered Flow and the batch queue records and the job call the model for them.",
+                "On lets the record-triggered Flow and the batch queue records and the job call the model for them "
+                "(for an index: embed their text).",
                 default="false",
                 subscriber=True,
             ),
@@ -72,12 +73,49 @@ def setting_fields(spec: Spec) -> list[Field]:
                 subscriber=True,
             ),
         ]
+    if spec.indexes:
+        fields += index_setting_fields()
     return sorted(fields, key=lambda f: f.name)
+
+
+def index_setting_fields() -> list[Field]:
+    """The fields of an index's setting: how its searches run (in Apex, or by Data Cloud's Query API)."""
+    data_cloud = "With Search With = DataCloud: API name of the Data Cloud search index's"
+    return [
+        Field(
+            "SearchWith__c",
+            "Search With",
+            "Picklist",
+            "For an index: Apex searches its chunks in Apex; DataCloud sends searches to a Data Cloud search index "
+            "through the Query API (unverified: see README). Prompts ignore it.",
+            values=("Apex", "DataCloud"),
+            subscriber=True,
+        ),
+        Field(
+            "DataCloudIndex__c", "Data Cloud Index", "Text", f"{data_cloud} index object.", length=255, subscriber=True
+        ),
+        Field(
+            "DataCloudChunks__c",
+            "Data Cloud Chunks",
+            "Text",
+            f"{data_cloud} chunk object.",
+            length=255,
+            subscriber=True,
+        ),
+        Field(
+            "DataCloudRecordField__c",
+            "Data Cloud Record Field",
+            "Text",
+            f"{data_cloud} chunk object's field that holds the Salesforce record Id.",
+            length=255,
+            subscriber=True,
+        ),
+    ]
 
 
 RUN_FIELDS = sorted(
     [
-        Field("Prompt__c", "Prompt", "Text", "The prompt's name in apexgen.toml.", length=80),
+        Field("Prompt__c", "Prompt", "Text", "The prompt's name in apexgen.toml, or the index's.", length=80),
         Field("RecordId__c", "Record ID", "Text", "The record the answer is written to.", length=18, external_id=True),
         Field("Status__c", "Status", "Picklist", "Where the run stands.", values=RUN_STATUSES),
         Field("Attempts__c", "Attempts", "Number", "Model calls made for this run.", precision=3, default="0"),
@@ -126,8 +164,11 @@ def setting_type(spec: Spec) -> str:
 def automation_metadata(spec: Spec) -> list[PlannedFile]:
     """The settings type, its fields and records; the run log object, its fields and list view."""
     project = spec.project
-    prompts = [p for p in spec.prompts if p.calls_model]
-    if not prompts:
+    # A settings record per prompt that calls a model, and per index: whether the job works on records for it (a
+    # prompt that writes records, an index), and how an index is searched.
+    named: list[tuple[str, bool, str | None]] = [(p.name, p.writes_record, None) for p in spec.prompts if p.calls_model]
+    named += [(index.name, True, "Apex") for index in spec.indexes]
+    if not named:
         return []
     base = f"{project.package_dir}/{METADATA_DIR}"
     setting = setting_type(spec)
@@ -149,17 +190,18 @@ def automation_metadata(spec: Spec) -> list[PlannedFile]:
     on_records = "false" if project.namespace else "true"
     files += [
         PlannedFile(
-            f"{base}/customMetadata/{project.prefix}ModelSetting.{prompt.name}.md-meta.xml",
+            f"{base}/customMetadata/{project.prefix}ModelSetting.{name}.md-meta.xml",
             render(
                 "metadata/setting_record.md-meta.xml.jinja",
-                prompt=prompt,
-                log=bool(spec.record_prompts()),
-                on_records=on_records if prompt.writes_record else "false",
+                name=name,
+                log=bool(spec.job_works()),
+                on_records=on_records if works_on_records else "false",
+                search_with=search_with,
             ),
         )
-        for prompt in prompts
+        for name, works_on_records, search_with in named
     ]
-    if not spec.record_prompts():
+    if not spec.job_works():
         return files
     run = run_object(spec)
     files.append(

@@ -1,5 +1,5 @@
 """The files of each ``[[index]]``: its chunk object with its fields, its retriever and its indexer (with tests),
-and the cases the generated tests of the shared retrieval classes check against apexgen's Python port."""
+the record-triggered Flow that queues changed records for the indexer, and the cases the generated tests of the shared retrieval classes check against apexgen's Python port."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import Any
 from apexgen.generate import retrieval
 from apexgen.generate.apex import apex_class
 from apexgen.generate.chunk_fields import CHUNK_FIELDS
-from apexgen.generate.permissions import permission_set_name
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
 from apexgen.spec.naming import apex_string, words
 from apexgen.spec.types import Index, Spec
 
 OBJECTS_DIR = "main/default/objects"
+FLOWS_DIR = "main/default/flows"
 
 
 def chunk_label(index: Index) -> str:
@@ -40,10 +40,19 @@ def index_files(spec: Spec) -> list[PlannedFile]:
             )
             for field in CHUNK_FIELDS
         ]
-        for cls, template in ((index.retriever_class, "Retriever"), (index.indexer_class, "Indexer")):
-            context = {"index": index, "permission_set": permission_set_name(spec)}
+        for cls, template in ((index.retriever_class, "IndexRetriever"), (index.indexer_class, "Indexer")):
+            context = {"index": index}
             files += apex_class(spec, cls, f"apex/retrieval/{template}.cls.jinja", **context)
             files += apex_class(spec, f"{cls}Test", f"apex/retrieval/{template}Test.cls.jinja", **context)
+        # No entry condition: the indexer queues only records whose indexed text changed (and deletes reach
+        # the index through the master-detail cascade, as record-triggered Flows have no asynchronous path
+        # on delete).
+        files.append(
+            PlannedFile(
+                f"{spec.project.package_dir}/{FLOWS_DIR}/{index.name}IndexFlow.flow-meta.xml",
+                render("flow/index.flow-meta.xml.jinja", project=spec.project, index=index),
+            )
+        )
     return files
 
 

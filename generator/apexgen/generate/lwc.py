@@ -186,6 +186,11 @@ class Component:
         return "flow_screen" in self.prompt.lwc_targets
 
     @property
+    def grounded(self) -> bool:
+        """The answer carries its sources, the records of the chunks it was grounded in: the component links them."""
+        return self.prompt.ground is not None
+
+    @property
     def tells_flow(self) -> bool:
         """A Flow screen reads the answer (answerText) and its outputs as output properties."""
         return self.on_flow_screen and self.answers

@@ -63,8 +63,11 @@ def entry_point_classes(spec: Spec) -> list[str]:
             classes.append(prompt.action_class)
         if "lwc" in prompt.expose:
             classes.append(prompt.controller_class)
-    if spec.record_prompts():
+    if spec.job_works():
         classes.append(f"{spec.project.prefix}ModelRunRetry")  # the run log's Flow action
+    # An index's Flow action: "the running user must have the Apex class security" of a Flow's action
+    # (Apex Reference, InvocableMethod Annotation), and the record-triggered Flow runs for whoever saves.
+    classes += [index.indexer_class for index in spec.indexes]
     return sorted(classes)
 
 

@@ -38,7 +38,12 @@ def render_plan(spec: Spec) -> list[PlannedFile]:
         for name in spec.shared_classes()
         if name not in UNTESTED_SHARED_CLASSES
     ]
-    shared_context = {"record_prompts": spec.record_prompts(), "log": bool(spec.record_prompts())}
+    shared_context = {
+        "record_prompts": spec.record_prompts(),
+        "works": spec.job_works(),
+        "indexes": spec.indexes,
+        "log": bool(spec.job_works()),
+    }
     for name, template in shared:
         retrieval = retrieval_context() if "/retrieval/" in template else {}
         files += apex_class(spec, name, template, **shared_context, **retrieval)

@@ -8,7 +8,7 @@ from typing import Any
 
 from apexgen.errors import SpecError
 from apexgen.spec.naming import MAX_CLASS_NAME, identifier_problem
-from apexgen.spec.types import CONTEXT_PLACEHOLDER, Ground, Index, Input, ModelRef
+from apexgen.spec.types import CONTEXT_PLACEHOLDER, Ground, Index, Input, ModelRef, Prompt
 
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 DEFAULT_CHUNK_SIZE = 1000
@@ -70,10 +70,19 @@ def read_indexes(raw: list[dict[str, Any]], models: dict[str, ModelRef], prefix:
     return tuple(indexes)
 
 
-def check_index_names(indexes: tuple[Index, ...], file: str) -> None:
-    """The names an index makes fit Salesforce's limits (checked after the prefix's own classes are)."""
+def check_index_names(indexes: tuple[Index, ...], prompts: tuple[Prompt, ...], file: str) -> None:
+    """The names an index makes fit Salesforce's limits (checked after the prefix's own classes are), and its
+    name is no prompt's: both name a settings record and the runs of the job."""
+    prompt_positions = {prompt.name.lower(): position for position, prompt in enumerate(prompts)}
     for position, index in enumerate(indexes):
         at = f"index[{position}].name"
+        if index.name.lower() in prompt_positions:
+            raise SpecError(
+                file,
+                at,
+                f"'{index.name}' is the name of prompt[{prompt_positions[index.name.lower()]}] too: an index and a "
+                "prompt each name a settings record and the runs of the job, so their names must differ",
+            )
         if len(index.chunk_object) > MAX_OBJECT_NAME:
             raise SpecError(
                 file,

@@ -261,7 +261,7 @@ def _build(data: dict[str, Any], name: str) -> Spec:
     indexes = read_indexes(data.get("index", []), by_alias, project.prefix, name)
     prompts = tuple(_prompt(raw, i, project, by_alias, indexes, name) for i, raw in enumerate(data["prompt"]))
     check_collisions(project, prompts, name)
-    check_index_names(indexes, name)
+    check_index_names(indexes, prompts, name)
     check_names_of_classes(project, prompts, indexes, name)
     check_feedback_references(prompts, name)
     return Spec(

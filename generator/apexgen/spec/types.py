@@ -195,6 +195,16 @@ class Index:
     prefix: str
 
     @property
+    def and_condition(self) -> str:
+        """The condition after another one and AND, as prettier-plugin-apex prints it: in parentheses only when it
+        has an OR outside parentheses and quotes."""
+        condition = self.condition or ""
+        outside = re.sub(r"'(?:[^'\\]|\\.)*'", "''", condition)
+        while re.search(r"\([^()]*\)", outside):
+            outside = re.sub(r"\([^()]*\)", "", outside)
+        return f"({condition})" if re.search(r"\bOR\b", outside, re.IGNORECASE) else condition
+
+    @property
     def chunk_object(self) -> str:
         """The custom object of the chunks, without __c."""
         return f"{self.prefix}{self.name}Chunk"
@@ -354,6 +364,8 @@ SHARED_CLASSES = (
     "TextChunks",
     "VectorCodec",
     "SearchResult",
+    "Retriever",
+    "DataCloudSearch",
     "ModelControls",
     "ModelWork",
     "ModelJob",
@@ -363,11 +375,12 @@ SHARED_CLASSES = (
     "TestData",
 )
 # The stub is test code itself; an interface has no code to test; the test data factory is the user's own.
-UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "TestData")
-# Shared classes of the work on records: generated when a prompt writes records (``record.write``).
-RECORD_SHARED_CLASSES = ("ModelWork", "ModelJob", "RecordWrites", "ModelRunSweep", "ModelRunRetry", "TestData")
+UNTESTED_SHARED_CLASSES = ("ModelsClientStub", "ModelWork", "Retriever", "TestData")
+# Shared classes of the durable job: generated when it has work, a prompt that writes records
+# (``record.write``) or an [[index]].
+JOB_SHARED_CLASSES = ("ModelWork", "ModelJob", "ModelRunSweep", "ModelRunRetry", "TestData")
 # Shared classes of retrieval, generated when the spec has an [[index]].
-RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult")
+RETRIEVAL_CLASSES = ("SearchTerms", "TextChunks", "VectorCodec", "SearchResult", "Retriever", "DataCloudSearch")
 
 
 @dataclass(frozen=True)
@@ -419,13 +432,20 @@ class Spec:
         """The prompts that write records, whose work on records the shared job runs."""
         return [p for p in self.prompts if p.writes_record]
 
+    def job_works(self) -> list[tuple[str, str]]:
+        """The work the shared job runs, as (name, class): each prompt that writes records (the name of its settings
+        record and of its runs is the prompt's), then each index (the index's name)."""
+        works = [(p.name, p.record_work_class) for p in self.record_prompts()]
+        return works + [(index.name, index.indexer_class) for index in self.indexes]
+
     def shared_classes(self) -> list[str]:
         """The shared classes this spec generates, without their tests."""
         needed = {
             "Models": bool(self.models),
             "JsonAnswer": any(p.outputs for p in self.prompts),
-            "ModelControls": any(p.calls_model for p in self.prompts),
+            "ModelControls": any(p.calls_model for p in self.prompts) or bool(self.indexes),
+            "RecordWrites": bool(self.record_prompts()),
         }
-        needed |= {name: bool(self.record_prompts()) for name in RECORD_SHARED_CLASSES}
+        needed |= dict.fromkeys(JOB_SHARED_CLASSES, bool(self.job_works()))
         needed |= dict.fromkeys(RETRIEVAL_CLASSES, bool(self.indexes))
         return [name for name in SHARED_CLASSES if needed.get(name, True)]

@@ -14,6 +14,14 @@ function isBlank(value) {
     return value == null || String(value).trim() === '';
 }
 
+// Characters of a source's text shown in its link; the whole text is its title.
+const SNIPPET_LENGTH = 80;
+
+function snippet(text) {
+    const flat = String(text ?? '').replace(/\s+/g, ' ').trim();
+    return flat.length > SNIPPET_LENGTH ? `${flat.slice(0, SNIPPET_LENGTH - 1)}…` : flat;
+}
+
 // The controller throws AuraHandledException with its message set; it arrives as error.body.message.
 function messageOf(error) {
     return error?.body?.message ?? error?.message ?? 'The request failed.';
@@ -29,6 +37,21 @@ export default class AnswerFromCases extends LightningElement {
     isWaiting = false;
     errorMessage;
     answer;
+
+    // The records the answer was grounded in, numbered as the prompt's {context} numbers its passages, each
+    // linked to its record page.
+    get sources() {
+        return (this.answer?.sources ?? []).map((source, position) => ({
+            key: `${position}-${source.recordId}`,
+            label: `[${position + 1}] ${snippet(source.text)}`,
+            title: source.text,
+            url: `/lightning/r/${source.recordId}/view`
+        }));
+    }
+
+    get hasSources() {
+        return this.sources.length > 0;
+    }
 
     get cannotSend() {
         return this.isWaiting || REQUIRED_INPUTS.some((name) => isBlank(this.values[name]));

@@ -115,6 +115,38 @@ describe('c-answer-from-cases', () => {
         expect(shown(element, '.error')).toBeNull();
     });
 
+    it('links each source record of the answer, numbered as the context numbers them', async () => {
+        const long = 'The printer jams when it prints on both sides of the page, every time, since the last update of its driver.';
+        generate.mockResolvedValue({
+            ...ANSWER,
+            sources: [
+                { recordId: '500000000000001AAA', chunkNumber: 0, text: 'Printer\n jams  on duplex.', score: 0.91 },
+                { recordId: '500000000000002AAA', chunkNumber: 3, text: long, score: 0.74 }
+            ]
+        });
+        const element = render();
+
+        await send(element);
+
+        const links = [...element.shadowRoot.querySelectorAll('.sources a')];
+        expect(links.map((link) => link.getAttribute('href'))).toEqual([
+            '/lightning/r/500000000000001AAA/view',
+            '/lightning/r/500000000000002AAA/view'
+        ]);
+        expect(links[0].textContent).toBe('[1] Printer jams on duplex.');
+        expect(links[1].textContent).toBe(`[2] ${long.slice(0, 79)}…`);
+        expect(links[1].getAttribute('title')).toBe(long);
+    });
+
+    it('shows no sources for an answer without them', async () => {
+        generate.mockResolvedValue({ ...ANSWER, sources: [] });
+        const element = render();
+
+        await send(element);
+
+        expect(shown(element, '.sources')).toBeNull();
+    });
+
     it('flags an answer the Trust Layer found toxic', async () => {
         generate.mockResolvedValue({ ...ANSWER, toxicityDetected: true, toxicityScore: 0.91 });
         const element = render();
