@@ -322,3 +322,31 @@ def test_a_type_two_files_define_blocks_only_on_members_neither_declares(tmp_pat
     assert (
         apex_ls.certainty("No matching method found for 'third' on 'Dup' taking no arguments", caller, types) == "error"
     )
+    # a constructor call the message names no type of: the line does
+    source = caller.read_text().splitlines()
+    opening = next(n for n, text in enumerate(source, 1) if "{" in text)
+    source.insert(opening, "    Dup made = new Dup(1, 2);")
+    caller.write_text("\n".join(source))
+    types = apex_ls.ProjectTypes(project)
+    message = "No constructor defined with 2 arguments"
+    assert apex_ls.certainty(message, caller, types, opening + 1) == "moderate"
+    assert apex_ls.certainty(message, caller, types, opening) == "error"
+
+
+def test_the_same_name_behind_another_prefix_is_another_packages_class_not_a_typo(tmp_path):
+    root = shutil.copytree(CASES / "clean", tmp_path / "clean")
+    for name in ("mc_lookupController", "Flow"):
+        (root / CLASSES / f"{name}.cls").write_text(f"public class {name} {{}}\n")
+        shutil.copy(root / CLASSES / "CaseTriggerHandler.cls-meta.xml", root / CLASSES / f"{name}.cls-meta.xml")
+    (root / CLASSES / "Orphan.cls").write_text("public class Orphan {}\n")  # no -meta.xml: not deployed
+    _, project = check_sfdx_project(root)
+    types = apex_ls.ProjectTypes(project)
+    caller = root / CLASSES / "CaseTriggerHandler.cls"
+    assert apex_ls.certainty("No variable or type found for 'fsc_lookupController'", caller, types) == "moderate"
+    assert apex_ls.certainty("No variable or type found for 'mc_lookupControler'", caller, types) == "error"  # typo
+    # Flow.Interview is the platform's, whatever class of the project is named Flow
+    message = "Unknown field or type 'AutoReplyMessage' on 'Flow.Interview.EmailToFlowController'"
+    assert apex_ls.certainty(message, caller, types) == "moderate"
+    with apex_ls.apex_ls_workspace(project, stable=False) as workspace:  # apex-ls reads what the deploy takes
+        assert not (workspace.path / CLASSES / "Orphan.cls").exists()
+        assert (workspace.path / CLASSES / "Flow.cls").exists()

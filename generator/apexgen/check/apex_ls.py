@@ -32,7 +32,7 @@ from apexgen.check.findings import (
 from apexgen.check.jvm import LARGE_STACK, run_java
 from apexgen.check.toolchain import Toolchain
 from apexgen.project.sfdx_project import as_sf_reads
-from apexgen.salesforce import SFDX_PROJECT_FILE
+from apexgen.salesforce import META_SUFFIX, SFDX_PROJECT_FILE
 
 APEX_LS_MAIN = "io.github.apexdevtools.apexls.CheckForIssues"
 APEX_LS_ISSUES_EXIT = 4
@@ -155,6 +155,8 @@ def _sync_mirror(project: ProjectFiles, mirror: Path, probes: dict[Path, str]) -
         wanted[mirror / PROJECT_LINK] = project.root
     # The files a deploy would take (inside the project, kept by .forceignore): apex-ls reads no other.
     for source in project.files(lambda name: True):
+        if source.name.endswith(APEX_SUFFIXES) and not source.with_name(source.name + META_SUFFIX).is_file():
+            continue  # not deployed (the meta check reports it): apex-ls must not judge other code by it
         marked = source.name.endswith(APEX_SUFFIXES) and starts_with_bom(source)
         wanted[mirror / source.relative_to(project.root)] = source.read_bytes()[len(UTF8_BOM) :] if marked else source
     for package_dir in project.package_dirs:
@@ -280,7 +282,7 @@ def _findings(
             severity: str | None = UNCERTAIN
             text += PROJECT_FILE_NOTE
         else:
-            severity = ADVISORY.get(category) or certainty(text, path, types)
+            severity = ADVISORY.get(category) or certainty(text, path, types, start.get("line", 0))
             if severity == BLOCKER and (names or (file, start.get("line")) in untyped_lines):
                 severity = UNCERTAIN
         if severity is None:

@@ -83,6 +83,7 @@ _CUSTOM_SOBJECT = re.compile(r"__(?:c|mdt|e|x|b|kav)$", re.IGNORECASE)
 # A custom component of a namespace: ns__Name__c.
 _NAMESPACED = re.compile(r"^([A-Za-z]\w*?)__\w+__[A-Za-z]+$")
 _MEMBER_OF = re.compile(r"(?:No matching method found for|Unknown field or type) '(\w+)' on '([^']+)'")
+_NO_CONSTRUCTOR = re.compile(r"No constructor defined with \d+ arguments")
 _CONTEXT = re.compile(r" on '([^']+)'")
 _UNKNOWN_MEMBER = re.compile(r"Unknown field or type '(\w+)' on '")
 # A call to (or an implementation of) a method of the project's type: judged by apex-ls' reading of that type.
@@ -257,6 +258,8 @@ class ProjectTypes:
         """Whether apex-ls models the type ``name`` exactly (see the module's docstring): a custom sObject only
         when the project defines it (one of a package is the org's)."""
         parts = self.own(name)
+        if parts[:2] == ["flow", "interview"]:
+            return False  # the platform's namespace, whatever class of the project is named Flow
         if parts[0] in self.apex:
             return not self.inherits_missing(name)
         if parts[-1] in EXACT_SYSTEM_TYPES and parts[:-1] in ([], ["system"]):
@@ -295,7 +298,12 @@ class ProjectTypes:
         first = name.split(".")[0].lower()
         if self.namespace and (first == self.namespace or first.startswith(f"{self.namespace}__")):
             return True
-        return first in self.apex or bool(difflib.get_close_matches(first, self.apex, n=1, cutoff=0.85))
+        close = difflib.get_close_matches(first, self.apex, n=1, cutoff=0.85)
+        # The same name behind another prefix (fsc_lookupController beside the project's mc_lookupController)
+        # is another package's class, by the prefix convention of unmanaged packages: not a typo.
+        if close and "_" in first and "_" in close[0] and first.split("_", 1)[1] == close[0].split("_", 1)[1]:
+            return False
+        return first in self.apex or bool(close)
 
     def own_custom_field(self, sobject: str, field: str) -> bool:
         """Whether ``field`` is a custom field (of no other namespace) of an sObject the project defines."""
@@ -303,7 +311,7 @@ class ProjectTypes:
         return sobject.lower() in self.objects and field.lower().endswith("__c") and len(parts) == 2
 
 
-def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
+def certainty(message: str, file: Path, types: ProjectTypes, line: int = 0) -> str | None:
     """BLOCKER when apex-ls is certain of ``message`` about ``file``, UNCERTAIN when it may be wrong,
     None when it is wrong for certain (a split object whose object-meta.xml the project has)."""
     split = _SPLIT_OBJECT.search(message)
@@ -355,7 +363,10 @@ def certainty(message: str, file: Path, types: ProjectTypes) -> str | None:
     unknown = _UNKNOWN_NAME.search(message) or _MISSING_TYPE.search(message)
     if unknown and types.own(unknown[1])[0] in types.apex:
         return UNCERTAIN  # a type the project defines, which apex-ls did not load: the deploy takes it
-    duplicated = [chain for chain in _TYPE_CHAIN.findall(message) if types.own(chain)[0] in types.duplicates]
+    named = _TYPE_CHAIN.findall(message)
+    if _NO_CONSTRUCTOR.search(message) and 0 < line <= len(lines := types.text(file).splitlines()):
+        named += re.findall(r"\bnew\s+([\w.]+)\s*\(", lines[line - 1])  # the message names no type: the line does
+    duplicated = [chain for chain in named if types.own(chain)[0] in types.duplicates]
     if duplicated and not types.declared_nowhere(message):
         # A type two files of the project define (in two package directories): apex-ls judged against one,
         # the deploy takes the last (as sf does), and a project of packages deploys each alone. A member no
