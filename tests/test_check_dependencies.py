@@ -344,6 +344,12 @@ def test_the_same_name_behind_another_prefix_is_another_packages_class_not_a_typ
     caller = root / CLASSES / "CaseTriggerHandler.cls"
     assert apex_ls.certainty("No variable or type found for 'fsc_lookupController'", caller, types) == "moderate"
     assert apex_ls.certainty("No variable or type found for 'mc_lookupControler'", caller, types) == "error"  # typo
+    # an inner class read as the platform's class of the same name ('Request[]' as System.Request)
+    message = (
+        "No matching method found for 'convert' on 'Flow' taking arguments 'System.List<Flow.Request>', wrong "
+        "argument types for calling 'public static void convert(System.List<System.Request> inputs)'"
+    )
+    assert apex_ls.certainty(message, caller, types) == "moderate"
     # Flow.Interview is the platform's, whatever class of the project is named Flow
     message = "Unknown field or type 'AutoReplyMessage' on 'Flow.Interview.EmailToFlowController'"
     assert apex_ls.certainty(message, caller, types) == "moderate"

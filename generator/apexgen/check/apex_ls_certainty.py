@@ -83,6 +83,7 @@ _CUSTOM_SOBJECT = re.compile(r"__(?:c|mdt|e|x|b|kav)$", re.IGNORECASE)
 # A custom component of a namespace: ns__Name__c.
 _NAMESPACED = re.compile(r"^([A-Za-z]\w*?)__\w+__[A-Za-z]+$")
 _MEMBER_OF = re.compile(r"(?:No matching method found for|Unknown field or type) '(\w+)' on '([^']+)'")
+_CALLED_WITH = re.compile(r"taking arguments '([^']*)', wrong argument types for calling '[^(]*\(([^)]*)\)'")
 _NO_CONSTRUCTOR = re.compile(r"No constructor defined with \d+ arguments")
 _CONTEXT = re.compile(r" on '([^']+)'")
 _UNKNOWN_MEMBER = re.compile(r"Unknown field or type '(\w+)' on '")
@@ -342,6 +343,13 @@ def certainty(message: str, file: Path, types: ProjectTypes, line: int = 0) -> s
         if types.defines_field(related[1], related[2]):
             return None  # apex-ls misses fields of some kinds (roll-up summaries) that the project defines
         return BLOCKER if types.own_object(related[1]) else UNCERTAIN
+    called_with = _CALLED_WITH.search(message)
+    if called_with:
+        arguments, parameters = (set(_TYPE_CHAIN.findall(group)) for group in called_with.groups())
+        if any(a != b and a.split(".")[-1] == b.split(".")[-1] for a in arguments for b in parameters):
+            # 'Request[]' read as System.Request where the class's own inner Request is meant: apex-ls resolved
+            # a name to the platform's type of that name; the platform takes the inner one.
+            return UNCERTAIN
     generic = _GENERIC_PARAMETER.search(message)
     if generic and types.implements_any(_TYPE_CHAIN.findall(generic[1]), re.findall(r"([\w.]+)<", generic[2])):
         # An argument of the project's type implementing a parameterised interface (a Comparator<SObject>
