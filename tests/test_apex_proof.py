@@ -23,9 +23,9 @@ from apexgen.check.runner import run_checks
 from apexgen.check.toolchain import require_toolchain
 from apexgen.generate.plan import expected_prompt, render_plan
 from apexgen.spec.load import parse_spec
-from apexgen.spec.naming import UNPRINTABLE, identifier_problem
+from apexgen.spec.naming import MAX_CLASS_NAME, UNPRINTABLE, identifier_problem
 from apexgen.spec.reserved import input_problem
-from apexgen.spec.types import template_fields
+from apexgen.spec.types import SHARED_CLASSES, UNTESTED_SHARED_CLASSES, template_fields
 from tests.conftest import REPO, copy_reference
 from tests.test_golden import CASE_NAMES, CASES
 
@@ -319,6 +319,44 @@ outputs = [{{ name = "{LONGEST_NAME}", description = "Out{z}put" }}, {{ name = "
 flows = ["autolaunched", "screen"]
 """
     )
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    (tmp_path / ".prettierrc").write_text((REPO / ".prettierrc").read_text())
+    files = []
+    for planned in render_plan(spec):
+        if planned.path.endswith(".cls"):
+            path = tmp_path / planned.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(planned.content, "utf-8")
+            files.append(path)
+
+    formatted = prettier_format(tmp_path, files)
+
+    assert sorted(formatted) == sorted(files)
+    assert [path.name for path in files if formatted[path] != path.read_text("utf-8")] == []
+
+
+def longest_prefix() -> str:
+    """The longest prefix the spec accepts: its longest shared class name is Apex's longest class name."""
+    longest_shared = max(
+        (
+            f"{name}{suffix}"
+            for name in SHARED_CLASSES
+            for suffix in ("", "Test")
+            if name not in UNTESTED_SHARED_CLASSES
+        ),
+        key=len,
+    )
+    return ("Acme" * 10)[: MAX_CLASS_NAME - len(longest_shared)]
+
+
+def test_the_example_with_the_longest_prefix_is_what_prettier_prints(tmp_path):
+    """Template lines whose width grows with the prefix (a call on a shared class after `=`, `==` or `??`)
+    are broken by prettier differently from how apexgen's formatter breaks argument groups: the templates keep
+    them short. With a 15- and a 21-character prefix, 4 and 7 classes of the example differed from prettier."""
+    prefix = longest_prefix()
+    example = (REPO / "apexgen.toml").read_text("utf-8")
+    spec = parse_spec(example.replace('prefix = "Ai"', f'prefix = "{prefix}"', 1))
+    assert spec.project.prefix == prefix
     (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
     (tmp_path / ".prettierrc").write_text((REPO / ".prettierrc").read_text())
     files = []
