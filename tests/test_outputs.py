@@ -201,7 +201,9 @@ def test_service_appends_the_output_format_and_reads_each_output_typed():
     service = files["SummarizeService.cls"]
 
     assert f"OUTPUT_FORMAT = {apex_string(prompt.output_format)};" in service
-    assert "String prompt = AiPromptTemplate.render(TEMPLATE, values);\n        return prompt + OUTPUT_FORMAT;" in service
+    assert (
+        "String prompt = AiPromptTemplate.render(TEMPLATE, values);\n        return prompt + OUTPUT_FORMAT;" in service
+    )
     assert "answer.readString('category', 'Billing\\nTechnical')" in service
     assert "answer.readInteger('priority')" in service
     assert "answer.requireMatch();" in service
