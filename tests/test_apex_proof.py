@@ -293,6 +293,22 @@ def test_models_try_sends_what_the_generated_apex_sends():
             assert request.body["prompt"] == user_message
 
 
+def classes_prettier_changes(spec, tmp_path: Path) -> list[str]:
+    """The generated classes of ``spec`` that prettier-plugin-apex would print otherwise."""
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    (tmp_path / ".prettierrc").write_text((REPO / ".prettierrc").read_text())
+    files = []
+    for planned in render_plan(spec):
+        if planned.path.endswith(".cls"):
+            path = tmp_path / planned.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(planned.content, "utf-8")
+            files.append(path)
+    formatted = prettier_format(tmp_path, files)
+    assert sorted(formatted) == sorted(files)
+    return [path.name for path in files if formatted[path] != path.read_text("utf-8")]
+
+
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 LONGEST_NAME = ("outputNameThatIsLong" * 4)[:80]  # MAX_NAME: Flow allows no longer API name
 
@@ -319,20 +335,7 @@ outputs = [{{ name = "{LONGEST_NAME}", description = "Out{z}put" }}, {{ name = "
 flows = ["autolaunched", "screen"]
 """
     )
-    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
-    (tmp_path / ".prettierrc").write_text((REPO / ".prettierrc").read_text())
-    files = []
-    for planned in render_plan(spec):
-        if planned.path.endswith(".cls"):
-            path = tmp_path / planned.path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(planned.content, "utf-8")
-            files.append(path)
-
-    formatted = prettier_format(tmp_path, files)
-
-    assert sorted(formatted) == sorted(files)
-    assert [path.name for path in files if formatted[path] != path.read_text("utf-8")] == []
+    assert classes_prettier_changes(spec, tmp_path) == []
 
 
 def longest_prefix() -> str:
@@ -357,17 +360,4 @@ def test_the_example_with_the_longest_prefix_is_what_prettier_prints(tmp_path):
     example = (REPO / "apexgen.toml").read_text("utf-8")
     spec = parse_spec(example.replace('prefix = "Ai"', f'prefix = "{prefix}"', 1))
     assert spec.project.prefix == prefix
-    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
-    (tmp_path / ".prettierrc").write_text((REPO / ".prettierrc").read_text())
-    files = []
-    for planned in render_plan(spec):
-        if planned.path.endswith(".cls"):
-            path = tmp_path / planned.path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(planned.content, "utf-8")
-            files.append(path)
-
-    formatted = prettier_format(tmp_path, files)
-
-    assert sorted(formatted) == sorted(files)
-    assert [path.name for path in files if formatted[path] != path.read_text("utf-8")] == []
+    assert classes_prettier_changes(spec, tmp_path) == []

@@ -397,14 +397,20 @@ def test_code_analyzer_severities_come_from_the_pinned_engine():
     assert set(pmd_rule_priorities(toolchain.java_lib)) <= set(mapped)  # every Apex rule of the pinned PMD
 
 
-def test_package_directories_written_with_backslashes_are_read_as_sf_reads_them(tmp_path):
-    # @salesforce/core's SfProject turns either separator into the system's: apex-rollup lists 'plugins\\Logger'
+def project_with_a_backslashed_package_directory(tmp_path):
+    """A project listing 'plugins\\Logger' as apex-rollup does; sf reads either separator."""
     root = copy_case("platform_types", tmp_path / "project")
     (root / "plugins" / "Logger").mkdir(parents=True)
     sfdx = root / "sfdx-project.json"
     settings = json.loads(sfdx.read_text("utf-8"))
     settings["packageDirectories"].append({"path": "plugins\\Logger"})
     sfdx.write_text(json.dumps(settings), "utf-8")
+    return root
+
+
+def test_package_directories_written_with_backslashes_are_read_as_sf_reads_them(tmp_path):
+    # @salesforce/core's SfProject turns either separator into the system's: apex-rollup lists 'plugins\\Logger'
+    root = project_with_a_backslashed_package_directory(tmp_path)
     findings, project = check_sfdx_project(root)
     assert [f for f in findings if f.rule == "path"] == []
     assert root / "plugins" / "Logger" in project.package_dirs
@@ -412,12 +418,7 @@ def test_package_directories_written_with_backslashes_are_read_as_sf_reads_them(
 
 def test_apex_ls_reads_such_package_directories_from_a_rewritten_settings_file(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = copy_case("platform_types", tmp_path / "project")
-    (root / "plugins" / "Logger").mkdir(parents=True)
-    sfdx = root / "sfdx-project.json"
-    settings = json.loads(sfdx.read_text("utf-8"))
-    settings["packageDirectories"].append({"path": "plugins\\Logger"})
-    sfdx.write_text(json.dumps(settings), "utf-8")
+    root = project_with_a_backslashed_package_directory(tmp_path)
     _, project = check_sfdx_project(root)
     with apex_ls.apex_ls_workspace(project, stable=True) as workspace:
         mirrored = json.loads((workspace.path / "sfdx-project.json").read_text("utf-8"))
