@@ -46,6 +46,28 @@ def temporary_of(path: Path) -> Path:
     return path.with_name(f".{path.name}{TEMPORARY_SUFFIX}")
 
 
+def atomic_write(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` (whose folder exists) whole or not at all: into a temporary file
+    beside it, then renamed.
+
+    The content is flushed to disk before the rename, so once the manifest records a file (after every
+    write), a power cut cannot leave it empty. The temporary name is fixed, so a run that crashed leaves at
+    most one stale temporary per file, which the next run overwrites or removes. Files get the usual
+    permissions (0666 less the umask).
+    """
+    tmp = temporary_of(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 class ProjectBusy(UsageError):
     """Another apexgen process holds the project's lock longer than the wait allows."""
 
@@ -177,15 +199,4 @@ def read_records(root: Path, paths: ProjectPaths | None = None) -> Records:
 def write_json(root: Path, name: PurePosixPath, files: dict[str, Any]) -> None:
     """Write the manifest or the journal whole, flushed to disk before it replaces the old one."""
     document = json.dumps({"version": MANIFEST_VERSION, "files": dict(sorted(files.items()))}, indent=2) + "\n"
-    path = root / name
-    tmp = temporary_of(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(document)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(root / name, document)

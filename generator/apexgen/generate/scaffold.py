@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 
 from apexgen.errors import UsageError
+from apexgen.generate.manifest import atomic_write
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import environment
-from apexgen.generate.write import atomic_write
 from apexgen.pins import LWC_TEST_PACKAGES, PINNED_PACKAGES
 from apexgen.project.sfdx_project import DEFINITION_FILE
 from apexgen.salesforce import API_VERSION, MIN_API_VERSION

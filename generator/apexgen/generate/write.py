@@ -25,6 +25,7 @@ from apexgen.generate.manifest import (
     MANIFEST,
     REMOVED,
     TEMPORARY_SUFFIX,
+    atomic_write,
     digest,
     read_records,
     temporary_of,
@@ -116,28 +117,6 @@ def plan_changes(root: Path, plan: list[PlannedFile]) -> list[Change]:
         else:
             changes.append(Change(path, Action.CONFLICT, current, None, "edited by hand; no longer generated"))
     return changes
-
-
-def atomic_write(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` (whose folder exists) whole or not at all: into a temporary file
-    beside it, then renamed.
-
-    The content is flushed to disk before the rename, so once the manifest records a file (after every
-    write), a power cut cannot leave it empty. The temporary name is fixed, so a run that crashed leaves at
-    most one stale temporary per file, which the next run overwrites or removes. Files get the usual
-    permissions (0666 less the umask).
-    """
-    tmp = temporary_of(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _check_places(root: Path, files: list[str]) -> None:

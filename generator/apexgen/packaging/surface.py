@@ -25,6 +25,7 @@ from typing import Any
 from lxml import etree
 
 from apexgen.errors import UsageError
+from apexgen.generate.manifest import atomic_write
 from apexgen.project.containment import outside_reason
 
 RELEASED_DIR = ".apexgen/released"
@@ -185,13 +186,11 @@ def _path(root: Path, folder: str, name: str) -> Path:
 
 
 def write_surface(root: Path, folder: str, name: str, surface: Surface, about: dict[str, Any]) -> str:
-    """Write the record ``<folder>/<name>.json`` (whole, then renamed over any old one); its relative path."""
+    """Write the record ``<folder>/<name>.json`` (whole, flushed, then renamed over any old one); its relative path."""
     path = _path(root, folder, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {"format": SURFACE_FORMAT, **about, **surface.to_json()}
-    tmp = path.with_name(f".{path.name}.apexgen-tmp")
-    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return f"{folder}/{name}.json"
 
 
