@@ -8,7 +8,7 @@ a symlinked ``--output-dir`` said "Not a directory"; a full disk said "recorded 
 was written.
 
 A generate is paused mid-write in a process of its own (``PAUSED_GENERATE``): it runs the real command and
-holds still at the rename of the first file whose path contains a given text, until the test lets it go,
+holds still at the rename of the file with a given name, until the test lets it go,
 or is killed there.
 """
 
@@ -36,17 +36,18 @@ CLASSES = "force-app/main/default/classes"
 RATE_ANSWER = '[[prompt]]\nname = "RateAnswer"\ncapability = "feedback"\nexpose = ["flow", "lwc"]\n'
 RATE_ANSWER += 'description = "Sends feedback about a generated answer."\n'
 
-# argv: the text a file's path must contain, the marker file to create there, then "kill" or the file whose
-# existence lets the rename go on, then apexgen's arguments.
+# argv: the name of the file to pause at, the marker file to create there, then "kill" or the file whose
+# existence lets the rename go on, then apexgen's arguments. The name must match whole: files are written by
+# several threads, so "RateAnswerService.cls" would also pause at its -meta.xml, which may come first.
 PAUSED_GENERATE = """
 import os, signal, sys, time
 from pathlib import Path
 
-text, paused, then = sys.argv[1:4]
+name, paused, then = sys.argv[1:4]
 real_replace = os.replace
 
 def replace(src, dst):
-    if text in str(dst) and not Path(paused).exists():
+    if Path(dst).name == name and not Path(paused).exists():
         Path(paused).touch()
         if then == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
@@ -68,12 +69,12 @@ def apexgen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def paused_generate(project: Path, text: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    """A generate of ``project`` held at the rename of the first file whose path holds ``text``; yields the
-    process and the file that lets it go on."""
+def paused_generate(project: Path, name: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """A generate of ``project`` held at the rename of the file called ``name``; yields the process and the
+    file that lets it go on."""
     paused, go = tmp_path / "paused", tmp_path / "go"
     process = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_GENERATE, text, str(paused), str(go), "generate"],
+        [sys.executable, "-c", PAUSED_GENERATE, name, str(paused), str(go), "generate"],
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
