@@ -389,7 +389,7 @@ def test_the_indexer_takes_each_embeddings_call_from_the_budget_and_splits_a_lon
     assert ask < embed and loop.index("outcome.split(reason);\n                return;") < embed
     wait = method_body(indexer, "private String waitReason(AiModelJob.Outcome outcome, Integer texts)")
     assert "outcome.takeCall()" in wait  # callouts left and time left, from the job's budget
-    assert "AiModelControls.callsLeftThisHour(INDEX_NAME) <= 0" in wait and "heapHolds(texts)" in wait
+    assert "callsLeft = AiModelControls.callsLeftThisHour(INDEX_NAME);" in wait and "heapHolds(texts)" in wait
     comment = indexer.split("private String waitReason(")[0].rsplit("\n\n", 1)[1]
     for cited in (
         '"Execution Governors and Limits"',
