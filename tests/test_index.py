@@ -279,6 +279,12 @@ def test_the_indexer_test_covers_each_case_through_the_job() -> None:
             "'Expected one record indexed and the other to wait'",
         ),
         ("aFailedSaveIsLoggedOnTheRun", "'Expected the chunk and its save error logged'"),
+        (
+            "aRecordNeedingMoreCallsThanAnExecutionMayMakeIsIndexedOverSeveralExecutions",
+            "'Expected no chunk embedded twice'",
+        ),
+        ("noCallStartsOnceTheExecutionsCalloutTimeIsSpent", "'Expected the calls the time budget allows'"),
+        ("theHourlyCapMidRecordKeepsTheChunksEmbeddedSoFar", "'Expected the chunks embedded before the cap saved'"),
         ("theBatchQueuesExistingRecordsForTheJob", "'Expected the existing record indexed'"),
         ("nothingIsIndexedWhileTheIndexIsSwitchedOff", "'Expected nothing queued'"),
     ]:
@@ -350,3 +356,62 @@ def test_a_grounded_prompt_component_links_the_source_records_of_its_answer() ->
         + 'expose = ["lwc"]\n'
     )
     assert "sources" not in ungrounded["force-app/main/default/lwc/answer/answer.html"]
+
+
+def method_body(source: str, signature: str) -> str:
+    """The body of one method of a generated class: from the brace after its signature to the brace that closes
+    it (braces in Apex string literals do not count)."""
+    start = source.index("{", source.index(signature))
+    depth, quoted, i = 0, False, start
+    while True:
+        char = source[i]
+        if quoted and char == "\\":
+            i += 1
+        elif char == "'":
+            quoted = not quoted
+        elif not quoted and char in "{}":
+            depth += 1 if char == "{" else -1
+            if depth == 0:
+                return source[start : i + 1]
+        i += 1
+
+
+def test_the_indexer_takes_each_embeddings_call_from_the_budget_and_splits_a_long_record() -> None:
+    files = files_of(HEADER + "chunk = { size = 200, overlap = 100 }\n" + SEARCH)
+    indexer = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexer.cls"))
+    # The job takes only the first call of a record from its budget: the record's total is not known to fit.
+    needed = method_body(indexer, "public Integer callsNeeded(AiModelRun__c run)")
+    assert re.findall(r"return (\w+);", needed) == ["0", "WAIT_FOR_THE_NEXT_EXECUTION", "1"]
+    # Every call after the first asks first; a refusal splits the run instead of calling.
+    call = method_body(indexer, "public void call(AiModelJob.Outcome outcome)")
+    loop = call.split("for (Integer first = 0; first < numbers.size(); first += textsPerCall) {", 1)[1]
+    ask, embed = loop.index("waitReason(outcome, last - first)"), loop.index("client.embed(")
+    assert ask < embed and loop.index("outcome.split(reason);\n                return;") < embed
+    wait = method_body(indexer, "private String waitReason(AiModelJob.Outcome outcome, Integer texts)")
+    assert "outcome.takeCall()" in wait  # callouts left and time left, from the job's budget
+    assert "callsLeft = AiModelControls.callsLeftThisHour(INDEX_NAME);" in wait and "heapHolds(texts)" in wait
+    comment = indexer.split("private String waitReason(")[0].rsplit("\n\n", 1)[1]
+    for cited in (
+        '"Execution Governors and Limits"',
+        '"Callout Limits and Limitations"',
+        "100 callouts",
+        "120 seconds",
+    ):
+        assert cited in comment
+    # The worst case the spec allows over a 131,072-character field, as the comment states it.
+    assert "A text of 131,072 characters needs 82 calls" in indexer
+
+
+def test_a_split_run_is_written_continued_at_once_and_counts_no_attempt() -> None:
+    job = next(text for path, text in files_of(HEADER + SEARCH).items() if path.endswith("/AiModelJob.cls"))
+    call_with = method_body(job, "public void callWith(AiModelWork work, Integer calls)")
+    split = call_with.index("if (isSplit()) {\n                    continued();\n                    return;")
+    assert split < call_with.index("counted();")  # a split returns before an attempt is counted
+    continued = method_body(job, "private void continued()")
+    assert "run.Status__c = QUEUED;" in continued and "run.NextAttemptAt__c = null;" in continued
+    assert "Attempts__c" not in continued and "run.CalledAt__c = AiCalloutBudget.now();" in continued
+    write_answers = method_body(job, "private static void writeAnswers(List<Outcome> outcomes)")
+    assert "outcome.run.Status__c == SUCCEEDED || outcome.isSplit()" in write_answers
+    # Each call the work asks for comes out of the execution's budget (count and time), one at a time.
+    assert "new Outcome(run, prompt, budget)" in job
+    assert "return budget.tryTake();" in method_body(job, "public Boolean takeCall()")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from apexgen.generate.permissions import UNGRANTABLE_FIELDS
 from apexgen.generate.plan import render_plan
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.spec.load import load_spec
+from apexgen.spec.standard_fields import permissionable
 from tests.conftest import REPO
 from tests.fakes.org import metadata_schema
 from tests.test_global_surface import namespaced_reference_spec
@@ -39,7 +39,7 @@ class Need:
             self.metadata_types.add(obj)
             return
         self.objects.setdefault(obj, {"read"}).update(access | ({"edit"} if edit else set()))
-        if field and field.lower() not in UNGRANTABLE_FIELDS:  # always readable, never granted
+        if field and permissionable(obj, field) is not False:  # no field-level security: never granted
             key = f"{obj}.{field}"
             self.fields[key] = self.fields.get(key, False) or edit
 

@@ -1,6 +1,6 @@
 """The fast check, pure Python: sfdx-project.json against Salesforce's JSON Schema, the spec, generated
 files against the manifest, source/meta pairs, every metadata XML file against the Metadata API XSD
-(see ``apexgen.check.xsd``), and API versions."""
+(see ``apexgen.check.xsd``), API versions, and the fields permission sets grant."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from apexgen.check.findings import (
 )
 from apexgen.check.json_positions import json_positions
 from apexgen.check.metadata_xml import SPEC_FILE, check_metadata_xml
+from apexgen.check.permission_sets import check_permission_sets
 from apexgen.errors import SpecError
 from apexgen.generate.manifest import JOURNAL, ProjectBusy, records_lock
 from apexgen.generate.write import generated_file_states, stray_temporaries
@@ -261,5 +262,6 @@ def project_checks(project: ProjectFiles, use_cache: bool = True) -> list[Findin
     findings += check_meta_pairs(project)
     findings += check_byte_order_marks(project)
     findings += check_metadata_xml(project, spec, use_cache)
+    findings += check_permission_sets(project)
     findings += check_agent_metadata(project)
     return findings

@@ -45,7 +45,7 @@ class Finding:
     line: int  # 1-based; 0 when the finding is about the whole file
     column: int  # 1-based; 0 when unknown
     severity: str  # BLOCKER, or one of RULE_SEVERITIES
-    tool: str  # spec | manifest | xsd | sfdx-schema | meta | jorje | apex-ls | pmd | prettier
+    tool: str  # spec | manifest | xsd | sfdx-schema | meta | permission-set | jorje | apex-ls | pmd | prettier
     rule: str
     message: str
 

@@ -22,17 +22,12 @@ from dataclasses import dataclass, field
 
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
+from apexgen.spec.standard_fields import permissionable, required_custom_field
 from apexgen.spec.types import Spec
 
 PERMISSION_SETS_DIR = "main/default/permissionsets"
-# Fields no permission set can grant: always readable (Id, audit fields, Name) or never writable.
-UNGRANTABLE_FIELDS = frozenset(
-    {"id", "name", "createdbyid", "createddate", "lastmodifiedbyid", "lastmodifieddate", "systemmodstamp", "isdeleted"}
-)
 _FLOW = re.compile(r"/flows/(\w+)\.flow-meta\.xml$")
 _OBJECT_FIELD = re.compile(r"/objects/(\w+)/fields/(\w+)\.field-meta\.xml$")
-# A required field, or a master-detail one (always required): no permission set can grant it.
-_REQUIRED = re.compile(r"<required>true</required>|<type>MasterDetail</type>")
 
 
 @dataclass
@@ -45,10 +40,15 @@ class ObjectAccess:
     create: bool = False  # a generated object: the code inserts its records
 
     def grant(self, field_name: str, editable: bool) -> None:
-        if field_name.lower() in UNGRANTABLE_FIELDS:
+        self.edit = self.edit or editable
+        # A field the standard-field table marks not permissionable (Case.CaseNumber, Account.Name, audit fields)
+        # has no field-level security: access to its object governs it, so a grant would give nothing, and the
+        # org may refuse it (it refuses a required custom field: "You cannot deploy to a required field"). A
+        # standard field the table does not list is granted as before: whether it has field-level security is
+        # not known here, and leaving it out would hide it from users wherever it does.
+        if permissionable(self.name, field_name) is False:
             return
         self.fields[field_name] = self.fields.get(field_name, False) or editable
-        self.edit = self.edit or editable
 
 
 def permission_set_name(spec: Spec) -> str:
@@ -93,7 +93,7 @@ def object_access(spec: Spec, planned: list[PlannedFile]) -> list[ObjectAccess]:
     read_only = {f"{index.chunk_object}__c" for index in spec.indexes}
     for file in planned:
         match = _OBJECT_FIELD.search(file.path)
-        if match and not match.group(1).endswith("__mdt") and not _REQUIRED.search(file.content):
+        if match and not match.group(1).endswith("__mdt") and not required_custom_field(file.content):
             name = match.group(1)
             access = objects.setdefault(name, ObjectAccess(name, create=name not in read_only))
             access.grant(match.group(2), "<formula>" not in file.content and name not in read_only)

@@ -1,9 +1,11 @@
 """What apexgen knows of the standard fields of Case, Account, Contact, Lead and Opportunity.
 
-One table (``standard_fields.json`` beside this module) with each field's type, length, picklist values and
-whether it can be written; its ``sources`` name the documents (Salesforce Field Reference and Object Reference,
-API version ``API_VERSION``). ``record`` checks the fields a prompt writes against it at generate time, and
-``check`` reports its findings on record writes from the same table. Custom fields are read into the same shape
+One table (``standard_fields.json`` beside this module) with each field's type, length, picklist values,
+whether it can be written, and whether a permission set can grant it (``permissionable``);
+its ``sources`` name the documents (Salesforce Field Reference and Object Reference, API version
+``API_VERSION``; a real org's describe results). ``record`` checks the fields a prompt writes against it at
+generate time, ``check`` reports its findings on record writes from the same table, and the permission set
+grants only the fields it marks permissionable. Custom fields are read into the same shape
 from the project's ``objects/`` (``custom_field``), so every check asks one question: ``FieldInfo``.
 
 Fields the table does not list are left to ``apexgen check --deep`` (apex-ls knows every standard field's
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -45,6 +48,10 @@ _CUSTOM_TYPES = {
     "AutoNumber": "string",
     "Summary": "double",
 }
+# A required custom field, or a master-detail one (always required): no permission set can grant it, and the org
+# refuses a deploy that tries ("You cannot deploy to a required field: <Object.Field>", as Gearset's and Zuora's
+# deploy guides quote it; Salesforce's permission-set skill for agents, forcedotcom/afv-library, says the same).
+_REQUIRED_CUSTOM = re.compile(r"<required>true</required>|<type>MasterDetail</type>")
 # A plain text area holds 255 characters (Metadata API: TextArea has no <length>).
 _TEXT_AREA_LENGTH = 255
 
@@ -60,6 +67,9 @@ class FieldInfo:
     createable: bool
     updateable: bool
     calculated: bool = False  # a formula or roll-up: never written
+    # Whether a permission set's fieldPermissions may name the field (describe's permissionable); one that may not
+    # has no field-level security of its own: access to its object governs it.
+    permissionable: bool = True
     picklist_values: tuple[str, ...] | None = None  # None: not known before run time
     custom: bool = False
 
@@ -119,8 +129,27 @@ def standard_field(obj: str, name: str) -> FieldInfo | None:
         createable=entry["createable"],
         updateable=entry["updateable"],
         calculated=entry.get("calculated", False),
+        permissionable=entry["permissionable"],
         picklist_values=tuple(values) if values is not None else None,
     )
+
+
+def permissionable(obj: str, name: str) -> bool | None:
+    """Whether a permission set may grant ``obj.name`` (API names, any case): the table's fact for the fields it
+    lists, False for the fields of every object none may grant (ids, audit fields, owner, name), None when the
+    table does not know (a custom field, or a standard field it does not list)."""
+    info = standard_field(obj, name)
+    if info is not None:
+        return info.permissionable
+    if "__" not in name and name.lower() in {f.lower() for f in _table()["not_permissionable_on_every_object"]}:
+        return False
+    return None
+
+
+def required_custom_field(content: str) -> bool:
+    """Whether the ``.field-meta.xml`` text ``content`` is of a required or master-detail custom field, which no
+    permission set can grant."""
+    return bool(_REQUIRED_CUSTOM.search(content))
 
 
 def custom_field(obj: str, path: Path) -> FieldInfo | None:
