@@ -22,14 +22,12 @@ from dataclasses import dataclass, field
 
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.generate.templates import render
-from apexgen.spec.standard_fields import permissionable
+from apexgen.spec.standard_fields import permissionable, required_custom_field
 from apexgen.spec.types import Spec
 
 PERMISSION_SETS_DIR = "main/default/permissionsets"
 _FLOW = re.compile(r"/flows/(\w+)\.flow-meta\.xml$")
 _OBJECT_FIELD = re.compile(r"/objects/(\w+)/fields/(\w+)\.field-meta\.xml$")
-# A required field, or a master-detail one (always required): no permission set can grant it.
-_REQUIRED = re.compile(r"<required>true</required>|<type>MasterDetail</type>")
 
 
 @dataclass
@@ -95,7 +93,7 @@ def object_access(spec: Spec, planned: list[PlannedFile]) -> list[ObjectAccess]:
     read_only = {f"{index.chunk_object}__c" for index in spec.indexes}
     for file in planned:
         match = _OBJECT_FIELD.search(file.path)
-        if match and not match.group(1).endswith("__mdt") and not _REQUIRED.search(file.content):
+        if match and not match.group(1).endswith("__mdt") and not required_custom_field(file.content):
             name = match.group(1)
             access = objects.setdefault(name, ObjectAccess(name, create=name not in read_only))
             access.grant(match.group(2), "<formula>" not in file.content and name not in read_only)

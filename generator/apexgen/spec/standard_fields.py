@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -47,6 +48,10 @@ _CUSTOM_TYPES = {
     "AutoNumber": "string",
     "Summary": "double",
 }
+# A required custom field, or a master-detail one (always required): no permission set can grant it, and the org
+# refuses a deploy that tries ("You cannot deploy to a required field: <Object.Field>", as Gearset's and Zuora's
+# deploy guides quote it; Salesforce's permission-set skill for agents, forcedotcom/afv-library, says the same).
+_REQUIRED_CUSTOM = re.compile(r"<required>true</required>|<type>MasterDetail</type>")
 # A plain text area holds 255 characters (Metadata API: TextArea has no <length>).
 _TEXT_AREA_LENGTH = 255
 
@@ -139,6 +144,12 @@ def permissionable(obj: str, name: str) -> bool | None:
     if "__" not in name and name.lower() in {f.lower() for f in _table()["not_permissionable_on_every_object"]}:
         return False
     return None
+
+
+def required_custom_field(content: str) -> bool:
+    """Whether the ``.field-meta.xml`` text ``content`` is of a required or master-detail custom field, which no
+    permission set can grant."""
+    return bool(_REQUIRED_CUSTOM.search(content))
 
 
 def custom_field(obj: str, path: Path) -> FieldInfo | None:
