@@ -414,4 +414,12 @@ def test_a_split_run_is_written_continued_at_once_and_counts_no_attempt() -> Non
     assert "outcome.run.Status__c == SUCCEEDED || outcome.isSplit()" in write_answers
     # Each call the work asks for comes out of the execution's budget (count and time), one at a time.
     assert "new Outcome(run, prompt, budget)" in job
-    assert "return budget.tryTake();" in method_body(job, "public Boolean takeCall()")
+    take_call = method_body(job, "public Boolean takeCall()")
+    assert "Boolean taken = budget.tryTake();" in take_call and "callsMade++;" in take_call
+    # The hourly cap sums each run's calls: a run split over executions counts every call, not once.
+    assert "run.Calls__c = (run.Calls__c ?? 0) + callsMade;" in continued
+    counted = method_body(job, "public void counted()")
+    assert "run.Calls__c = (run.Calls__c ?? 0) + Math.max(1, callsMade);" in counted
+    controls = next(text for path, text in files_of(HEADER + SEARCH).items() if path.endswith("/AiModelControls.cls"))
+    calls_left = method_body(controls, "public static Integer callsLeftThisHour(String prompt)")
+    assert "SUM(Calls__c) calls" in calls_left and "SELECT COUNT()" not in calls_left

@@ -118,9 +118,29 @@ RUN_FIELDS = sorted(
         Field("Prompt__c", "Prompt", "Text", "The prompt's name in apexgen.toml, or the index's.", length=80),
         Field("RecordId__c", "Record ID", "Text", "The record the answer is written to.", length=18, external_id=True),
         Field("Status__c", "Status", "Picklist", "Where the run stands.", values=RUN_STATUSES),
-        Field("Attempts__c", "Attempts", "Number", "Model calls made for this run.", precision=3, default="0"),
+        Field(
+            "Attempts__c",
+            "Attempts",
+            "Number",
+            "Attempts at this run's work, 5 at most; a split counts none.",
+            precision=3,
+            default="0",
+        ),
+        Field(
+            "Calls__c",
+            "Calls",
+            "Number",
+            "Model calls made for this run, over all its executions; the hourly cap sums them.",
+            precision=9,
+            default="0",
+        ),
         Field("NextAttemptAt__c", "Next Attempt At", "DateTime", "When the job tries a pending run again."),
-        Field("CalledAt__c", "Called At", "DateTime", "When the model was last called; the hourly cap counts these."),
+        Field(
+            "CalledAt__c",
+            "Called At",
+            "DateTime",
+            "When the model was last called; the hourly cap counts the calls of these runs.",
+        ),
         Field("ResponseCode__c", "Response Code", "Number", "HTTP status of the failed call.", precision=3),
         Field(
             "Error__c", "Error", "LongTextArea", "Why the run failed, or was skipped.", length=32768, visible_lines=3
