@@ -440,14 +440,18 @@ def test_a_failed_call_keeps_the_chunks_embedded_before_it_and_is_retried_as_any
     assert loop.index("client.embed(") < loop.index("chunks.add(") < loop.index("outcome.keepAnswers();")
     # A failed run that keeps answers goes to the work's write, which runs after the execution's last call.
     has_answers = method_body(job, "public Boolean hasAnswers()")
-    assert "Boolean keptFromAFailure = callFailed && keepsAnswers;" in has_answers and "keptFromAFailure;" in has_answers
+    assert (
+        "Boolean keptFromAFailure = callFailed && keepsAnswers;" in has_answers and "keptFromAFailure;" in has_answers
+    )
     fail = method_body(job, "public void fail(\n            String message,")
     assert fail.index("callFailed = true;") < fail.index("run.Status__c = RETRYING;")
     execute = method_body(job, "public void execute(QueueableContext context)")
     assert execute.index("callModels(runs);") < execute.index("writeAnswers(outcomes);")
     # The failure itself is handled as before: an attempt counted, and the retry with its backoff.
     call_with = method_body(job, "public void callWith(AiModelWork work, Integer calls)")
-    assert "keepAnswers" not in call_with and "catch (AiModelsException e) {\n                failedCall(e);" in call_with
+    assert (
+        "keepAnswers" not in call_with and "catch (AiModelsException e) {\n                failedCall(e);" in call_with
+    )
     counted_then_retried = (
         "counted();\n                Integer code = e.responseCode;\n"
         "                Boolean passing = code == 429 || code >= 500;\n"
