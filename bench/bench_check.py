@@ -202,16 +202,16 @@ def actions(root: Path, scratch: Path, states: dict[str, str]) -> dict[str, Call
     }
     for state in sorted(states, key=list(STATES | CHANGED_STATE).index):
         use_cache = state != NO_CACHE
-        for index, step in enumerate(deep_checks(toolchain, project, DEFAULT_PMD_CATEGORIES, use_cache)):
-            timed[step.__name__ + state] = partial(run_step, toolchain, root, use_cache, index)
+        for tools, step in deep_checks(toolchain, project, DEFAULT_PMD_CATEGORIES, use_cache).items():
+            timed[step.__name__ + state] = partial(run_step, toolchain, root, use_cache, tools)
         timed[DEEP_CHECK + state] = check_command(root) if use_cache else check_command(root, "--no-cache")
     return timed
 
 
-def run_step(toolchain: Toolchain, root: Path, use_cache: bool, index: int) -> object:
-    """The step of the deep check at ``index``, on the project as it is now (as each check reads it anew)."""
+def run_step(toolchain: Toolchain, root: Path, use_cache: bool, tools: tuple[str, ...]) -> object:
+    """The step of the deep check that runs ``tools``, on the project as it is now (as each check reads it anew)."""
     _, project = check_sfdx_project(root)
-    return deep_checks(toolchain, project, DEFAULT_PMD_CATEGORIES, use_cache)[index]()
+    return deep_checks(toolchain, project, DEFAULT_PMD_CATEGORIES, use_cache)[tools]()
 
 
 def bench(

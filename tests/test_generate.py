@@ -192,13 +192,13 @@ def test_a_crash_mid_write_leaves_every_file_whole(cli, project, monkeypatch):
     calls = {"n": 0}
     real_replace = os.replace
 
-    def crash_on_second(src, dst):
+    def crash_on_third(src, dst):  # the journal's rename, a file's, then the next file's fails
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 3:
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr(write.os, "replace", crash_on_second)
+    monkeypatch.setattr(write.os, "replace", crash_on_third)
     crashed = cli("generate", cwd=project)
     monkeypatch.undo()
     assert crashed.exit_code == ExitCode.USAGE, crashed.output

@@ -14,6 +14,7 @@ from apexgen.spec.load import load_spec, parse_spec
 from apexgen.spec.standard_fields import permissionable
 from tests.conftest import REPO, write_spec
 from tests.fakes.org import metadata_schema
+from tests.test_check_permission_sets import custom_field
 from tests.test_golden import CASES
 from tests.test_spec import HEADER
 
@@ -145,12 +146,94 @@ def test_no_golden_project_grants_a_field_the_table_marks_not_permissionable() -
             assert [f for f in fields if permissionable(*f.split(".")) is False] == [], spec_path.parent.name
 
 
+# --- required fields of the project's own objects ---------------------------------------------------------------
+
+# A hand-written custom object, a detail of Account: its master-detail field and a required code are read by a
+# component; a record-triggered Flow reads its summary and writes a required priority.
+TICKET_PROMPTS = (
+    HEADER
+    + """
+[[prompt]]
+name = "TicketNote"
+capability = "generate"
+model = "fast"
+template = "Write a note on ticket {code} of account {account}"
+inputs = [{ name = "code", required = true }, { name = "account" }]
+expose = ["lwc"]
+record = { object = "Ticket__c", inputs = { code = "Code__c", account = "Account__c" } }
+
+[[prompt]]
+name = "RankTicket"
+capability = "generate"
+model = "fast"
+template = "How urgent is this ticket? {summary}"
+inputs = [{ name = "summary", required = true }]
+outputs = [{ name = "priority", choices = ["High", "Low"] }]
+expose = ["flow"]
+record = { object = "Ticket__c", when = "created", inputs = { summary = "Summary__c" }, write = { priority = "Priority__c" } }
+"""
+)
+
+
+def with_ticket_object(project) -> None:
+    """The project's own Ticket__c: a detail of Account with two required text fields and a long summary."""
+    folder = project / "force-app/main/default/objects/Ticket__c"
+    folder.mkdir(parents=True)
+    (folder / "Ticket__c.object-meta.xml").write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">
+    <deploymentStatus>Deployed</deploymentStatus>
+    <label>Ticket</label>
+    <nameField>
+        <label>Ticket Name</label>
+        <type>Text</type>
+    </nameField>
+    <pluralLabel>Tickets</pluralLabel>
+    <sharingModel>ControlledByParent</sharingModel>
+</CustomObject>
+""",
+        "utf-8",
+    )
+    master_detail = """    <referenceTo>Account</referenceTo>
+    <relationshipName>Tickets</relationshipName>
+    <type>MasterDetail</type>
+"""
+    required_text = "    <length>20</length>\n    <required>true</required>\n    <type>Text</type>\n"
+    custom_field(project, "Ticket__c", "Account__c", master_detail)
+    custom_field(project, "Ticket__c", "Code__c", required_text)
+    custom_field(project, "Ticket__c", "Priority__c", required_text)
+    custom_field(project, "Ticket__c", "Summary__c", "    <length>32768</length>\n    <type>LongTextArea</type>\n")
+
+
+def test_a_required_or_master_detail_field_of_the_project_s_own_object_is_left_out(project, cli) -> None:
+    with_ticket_object(project)
+    write_spec(project, TICKET_PROMPTS)
+
+    result = cli("generate", cwd=project)
+
+    assert result.exit_code == 0, result.output
+    (path,) = project.rglob(f"*{PERMISSION_SET}")
+    document = etree.fromstring(path.read_bytes())
+    schema = metadata_schema("PermissionSet")
+    assert schema.validate(document), schema.error_log
+    fields, objects = granted_fields_and_objects(document)
+    # Before: Ticket__c.Account__c and Code__c readable, Priority__c editable (the org refuses all three: "You
+    # cannot deploy to a required field")
+    assert {f: e for f, e in fields.items() if f.startswith("Ticket__c.")} == {"Ticket__c.Summary__c": False}
+    # the fields come with the object: read for the component, edit for the written priority
+    assert objects["Ticket__c"]["allowRead"] == "true" and objects["Ticket__c"]["allowEdit"] == "true"
+
+
 @pytest.mark.tools
-def test_the_project_of_such_a_spec_passes_the_deep_check(project, cli) -> None:
-    write_spec(project, NOT_PERMISSIONABLE)
+@pytest.mark.parametrize("spec", ["standard", "own object"])
+def test_the_project_of_such_a_spec_passes_the_deep_check(project, cli, spec) -> None:
+    if spec == "own object":
+        with_ticket_object(project)
+    write_spec(project, NOT_PERMISSIONABLE if spec == "standard" else TICKET_PROMPTS)
     assert cli("generate", cwd=project).exit_code == 0
     (path,) = project.rglob(f"*{PERMISSION_SET}")
-    assert "Case.CaseNumber" not in path.read_text("utf-8") and "Lead.Company" not in path.read_text("utf-8")
+    ungranted = ["Case.CaseNumber", "Lead.Company", "Ticket__c.Account__c", "Ticket__c.Code__c", "Ticket__c.Priority"]
+    assert [field for field in ungranted if field in path.read_text("utf-8")] == []
 
     result = cli("check", "--deep", "--json", "--project-dir", str(project))
 

@@ -232,35 +232,84 @@ def test_a_generate_waits_a_bounded_time_then_says_why(cli, project: Path, monke
     assert not (project / "force-app/main/default/classes").exists()
 
 
+@pytest.mark.parametrize("flushes", ["the file system at once", "each file"])
 def test_every_file_is_flushed_to_disk_before_the_manifest_records_it(
-    cli, project: Path, monkeypatch: pytest.MonkeyPatch
+    cli, project: Path, monkeypatch: pytest.MonkeyPatch, flushes: str
 ) -> None:
     """Before: atomic_write renamed files it never flushed; a power cut after the manifest could leave
-    them empty while the manifest vouches for them."""
+    them empty while the manifest vouches for them. Each file's content is flushed after it is written and
+    before it is renamed (by its own fsync, or by one syncfs of its file system where Linux has it), and
+    each rename before the manifest."""
     events: list[tuple[str, str]] = []
-    real_fsync, real_replace = os.fsync, os.replace
+    real_open, real_fsync, real_replace = os.open, os.fsync, os.replace
+    syncfs = manifest.whole_file_system_sync()
+    assert syncfs is not None  # Linux 5.8 or later, where the tests run
+
+    def opened(path: object, flags: int, mode: int = 0o777) -> int:
+        fd = real_open(path, flags, mode)  # type: ignore[arg-type]
+        if str(path).endswith(".apexgen-tmp"):
+            events.append(("write", os.path.realpath(path)))  # type: ignore[arg-type]
+        return fd
 
     def fsync(fd: int) -> None:
         events.append(("fsync", os.path.realpath(f"/proc/self/fd/{fd}")))
         real_fsync(fd)
 
+    def whole_file_system(fd: int) -> None:
+        events.append(("syncfs", os.path.realpath(f"/proc/self/fd/{fd}")))
+        syncfs(fd)
+
     def replace(src: object, dst: object) -> None:
         events.append(("replace", os.path.realpath(dst)))  # type: ignore[arg-type]
         real_replace(src, dst)  # type: ignore[arg-type]
 
+    monkeypatch.setattr(os, "open", opened)
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
+    at_once = flushes == "the file system at once"
+    monkeypatch.setattr(manifest, "whole_file_system_sync", lambda: whole_file_system if at_once else None)
     generated(cli, project)
     monkeypatch.undo()
     root = str(project.resolve())
+
+    def flushed(path: str, start: int, end: int) -> bool:
+        device = os.stat(Path(path).parent).st_dev
+        return any(
+            (kind == "fsync" and flushed_path == path) or (kind == "syncfs" and os.stat(flushed_path).st_dev == device)
+            for kind, flushed_path in events[start:end]
+        )
+
     manifest_at = events.index(("replace", f"{root}/.apexgen/manifest.json"))
-    written = [dst for kind, dst in events[:manifest_at] if kind == "replace" and "/.apexgen/" not in dst]
-    assert len(written) > 100
-    synced = {path for kind, path in events[:manifest_at] if kind == "fsync"}
-    for path in written:
-        temporary = Path(path).with_name(f".{Path(path).name}.apexgen-tmp")
-        assert str(temporary) in synced, f"{path} was not flushed before the manifest"
-    assert f"{root}/{CLASSES}" in synced  # the renames themselves, before the manifest names the files
+    renamed = [(at, dst) for at, (kind, dst) in enumerate(events[:manifest_at]) if kind == "replace"]
+    renamed = [(at, dst) for at, dst in renamed if dst.startswith(f"{root}/") and "/.apexgen/" not in dst]
+    assert len(renamed) > 100
+    for at, path in renamed:
+        temporary = str(Path(path).with_name(f".{Path(path).name}.apexgen-tmp"))
+        written = max(i for i, event in enumerate(events[:at]) if event == ("write", temporary))
+        assert flushed(temporary, written, at), f"{path} was renamed before its content was flushed"
+        assert flushed(str(Path(path).parent), at, manifest_at), f"{path}: its rename was not flushed"
+    assert any(kind == "syncfs" for kind, _ in events) == at_once
+
+
+def test_a_failed_flush_leaves_no_temporary_and_the_next_generate_finishes(
+    cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """syncfs reports a write error of any file on the file system (EIO): the generate stops before any
+    rename and says so in one line; nothing half-written stays."""
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(manifest, "whole_file_system_sync", lambda: failing)
+    result = cli("generate", cwd=project)
+    monkeypatch.undo()
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert result.stderr.count("\n") == 1 and "cannot be written (Input/output error)" in result.stderr
+    assert "recorded in .apexgen/journal.json: the next 'apexgen generate' finishes the job" in result.stderr
+    assert temporaries(project) == [] and list((project / CLASSES).iterdir()) == []  # no file renamed into place
+    generated(cli, project)
+    assert temporaries(project) == [] and not (project / ".apexgen/journal.json").exists()
+    assert cli("generate", "--check", cwd=project).exit_code == 0
 
 
 @pytest.mark.parametrize("fails", ["journal", "file"])

@@ -99,8 +99,7 @@ def generate(
 
     spec_path = spec_path_of(spec_path, project_dir)
     root = spec_root(spec_path)
-    spec = load_spec(spec_path)
-    check_project_file(spec, root)
+    spec = check_project_file(load_spec(spec_path), root)
     plan = render_plan(spec)
     writes = not (dry_run or show_diff or check_only)
 

@@ -19,7 +19,6 @@ diffs and leaves them out of the language statistics); sf, like apexgen convert,
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import PurePosixPath
 
 from apexgen.generate.planned_file import PlannedFile
 
@@ -38,7 +37,7 @@ def header_text(spec_name: str, prompt: str | None, once: bool = False) -> str:
 def marked(file: PlannedFile, spec_name: str, prompt: str | None) -> PlannedFile:
     """``file`` with its header, where its language has a comment form."""
     text = header_text(spec_name, prompt, file.once)
-    name = PurePosixPath(file.path).name
+    name = file.path.rpartition("/")[2]
     content = file.content
     if name.endswith((".cls", ".trigger", ".js")):
         content = f"// {text}\n{content}"

@@ -39,14 +39,16 @@ class ObjectAccess:
     fields: dict[str, bool] = field(default_factory=dict)  # field -> editable
     create: bool = False  # a generated object: the code inserts its records
 
-    def grant(self, field_name: str, editable: bool) -> None:
+    def grant(self, field_name: str, editable: bool, required: bool = False) -> None:
+        """Access to the field, readable or ``editable``; a ``required`` field is a required or master-detail custom
+        field, which has no field-level security of its own."""
         self.edit = self.edit or editable
-        # A field the standard-field table marks not permissionable (Case.CaseNumber, Account.Name, audit fields)
-        # has no field-level security: access to its object governs it, so a grant would give nothing, and the
-        # org may refuse it (it refuses a required custom field: "You cannot deploy to a required field"). A
-        # standard field the table does not list is granted as before: whether it has field-level security is
-        # not known here, and leaving it out would hide it from users wherever it does.
-        if permissionable(self.name, field_name) is False:
+        # A required custom field, like a field the standard-field table marks not permissionable (Case.CaseNumber,
+        # Account.Name, audit fields), has no field-level security: access to its object governs it, so a grant
+        # would give nothing, and the org may refuse it (it refuses a required custom field: "You cannot deploy to
+        # a required field"). A standard field the table does not list is granted as before: whether it has
+        # field-level security is not known here, and leaving it out would hide it from users wherever it does.
+        if required or permissionable(self.name, field_name) is False:
             return
         self.fields[field_name] = self.fields.get(field_name, False) or editable
 
@@ -87,16 +89,17 @@ def object_access(spec: Spec, planned: list[PlannedFile]) -> list[ObjectAccess]:
         access = objects.setdefault(prompt.record.object, ObjectAccess(prompt.record.object))
         written = {name.lower() for _, name in prompt.record.write}
         for name in prompt.record.fields():
-            access.grant(name, name.lower() in written)
+            access.grant(name, name.lower() in written, name in prompt.record.required_fields)
     # An index's chunks are read by searches in user mode and written by its indexer in system mode: users get
     # read access only, so no one can forge a chunk.
     read_only = {f"{index.chunk_object}__c" for index in spec.indexes}
     for file in planned:
         match = _OBJECT_FIELD.search(file.path)
-        if match and not match.group(1).endswith("__mdt") and not required_custom_field(file.content):
+        if match and not match.group(1).endswith("__mdt"):
             name = match.group(1)
             access = objects.setdefault(name, ObjectAccess(name, create=name not in read_only))
-            access.grant(match.group(2), "<formula>" not in file.content and name not in read_only)
+            editable = "<formula>" not in file.content and name not in read_only
+            access.grant(match.group(2), editable, required_custom_field(file.content))
     return sorted(objects.values(), key=lambda access: access.name)
 
 

@@ -25,16 +25,14 @@ from apexgen.generate.manifest import (
     MANIFEST,
     REMOVED,
     TEMPORARY_SUFFIX,
-    atomic_write,
     digest,
     read_records,
     temporary_of,
+    write_all,
     write_json,
 )
 from apexgen.generate.planned_file import PlannedFile
 from apexgen.project.containment import ProjectPaths
-
-WRITE_THREADS = 8
 
 
 class Action(StrEnum):
@@ -150,19 +148,6 @@ def _reported_os_errors(root: Path) -> Iterator[None]:
         raise WriteError(f"{where}: cannot be written ({exc.strerror or exc}); {after}") from None
 
 
-def _sync_folders(folders: set[Path]) -> None:
-    """Flush the folders' entries (the renames) to disk, so the manifest never names a file a power cut undoes."""
-    for folder in sorted(folders):
-        try:
-            fd = os.open(folder, os.O_RDONLY)
-        except OSError:  # Windows cannot open a folder; its renames are durable once done
-            return
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def apply_changes(root: Path, changes: list[Change], force: bool = False) -> list[Change]:
     """Write ``changes`` to disk and record them in the manifest; returns the changes as applied.
 
@@ -170,8 +155,6 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
     With ``force`` a conflicting file is overwritten; one that is no longer generated is kept and
     dropped from the manifest (``Action.KEEP``): a hand edit is never deleted.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     conflicts = [(c.path, c.reason) for c in changes if c.action is Action.CONFLICT]
     if conflicts and not force:
         raise EditedFilesError(conflicts)
@@ -196,13 +179,9 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
     with _reported_os_errors(root):
         (root / MANIFEST).parent.mkdir(exist_ok=True)
         write_json(root, JOURNAL, {path: list(dict.fromkeys(shas)) for path, shas in intent.items()})
-        folders = {(root / path).parent for path in writes}
-        for folder in sorted(folders):
+        for folder in sorted({(root / path).parent for path in writes}):
             folder.mkdir(parents=True, exist_ok=True)
-        # Creating a file waits on the file system, not on Python: threads overlap the waits.
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            for _ in pool.map(lambda item: atomic_write(root / item[0], item[1]), writes.items()):
-                pass
+        write_all({root / path: content for path, content in writes.items()})
         for path in removals:
             target = root / path
             target.unlink(missing_ok=True)
@@ -210,7 +189,6 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
         # A killed write leaves its temporaries; one of a file no longer planned would stay for good.
         for path in records.journal:
             temporary_of(root / path).unlink(missing_ok=True)
-        _sync_folders({folder for folder in folders if folder.is_dir()})
         write_json(root, MANIFEST, recorded)
         (root / JOURNAL).unlink()
     return changes

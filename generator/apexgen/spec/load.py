@@ -147,9 +147,11 @@ def _check_finite(value: Any, path: list[Any], name: str) -> None:
         _check_finite(item, [*path, key], name)
 
 
-def check_project_file(spec: Spec, root: Path) -> None:
+def check_project_file(spec: Spec, root: Path) -> Spec:
     """The spec agrees with the project's sfdx-project.json: it exists, the namespaces match, and package_dir is
-    one of its package directories (so generate never writes into, or empties, a folder sf does not deploy)."""
+    one of its package directories (so generate never writes into, or empties, a folder sf does not deploy).
+    Returns the spec with what the project's metadata says of the fields its records name (``check_record_fields``).
+    """
     project_file = root / SFDX_PROJECT_FILE
     if not project_file.exists():
         raise SpecError(
@@ -161,7 +163,7 @@ def check_project_file(spec: Spec, root: Path) -> None:
     if any(p.record for p in spec.prompts):
         # package directories that do not exist yet (before the first generate) hold no metadata
         entries = [entry.get("path") for entry in project.directories()]
-        check_record_fields(spec, [root / path for path in entries if isinstance(path, str)])
+        spec = check_record_fields(spec, [root / path for path in entries if isinstance(path, str)])
     namespace = project.namespace
     if namespace != spec.project.namespace:
         raise SpecError(
@@ -180,6 +182,7 @@ def check_project_file(spec: Spec, root: Path) -> None:
             f"({', '.join(path for path in listed if not path.startswith('.')) or 'none'}), "
             "not the project folder itself nor a hidden folder",
         )
+    return spec
 
 
 def _key(path: list[Any]) -> str:

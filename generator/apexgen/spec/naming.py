@@ -210,22 +210,23 @@ def lower_camel(name: str) -> str:
 # Greek and Cyrillic blocks that prettier counts as one column wide. Anything else is written as a
 # \uXXXX escape, which Salesforce's parser decodes to the same character: the source stays readable for
 # most labels, and its width, which decides prettier's line breaks, is exact.
-_KEEP = re.compile(r"[\u0020-\u007e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0386-\u03ce\u0400-\u0481\u048a-\u04ff]")
+_KEPT = "\u0020-\u007e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0386-\u03ce\u0400-\u0481\u048a-\u04ff"
+# A character written otherwise: a quote or backslash, or one outside _KEPT (one pass over the value).
+_ESCAPED = re.compile(f"[\\\\'\\n\\r\\t\\b\\f]|[^{_KEPT}]")
 _SIMPLE_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[char]
+    encoded = char.encode("utf-16-be")
+    return "".join(f"\\u{encoded[i]:02x}{encoded[i + 1]:02x}" for i in range(0, len(encoded), 2))
 
 
 def apex_string(value: str) -> str:
     """``value`` as an Apex string literal (quotes included) whose runtime value is exactly ``value``."""
-    out = []
-    for char in value:
-        if char in _SIMPLE_ESCAPES:
-            out.append(_SIMPLE_ESCAPES[char])
-        elif _KEEP.match(char):
-            out.append(char)
-        else:
-            encoded = char.encode("utf-16-be")
-            out.extend(f"\\u{encoded[i]:02x}{encoded[i + 1]:02x}" for i in range(0, len(encoded), 2))
-    return "'" + "".join(out) + "'"
+    return "'" + _ESCAPED.sub(_escape, value) + "'"
 
 
 # What prettier-plugin-apex escapes when it prints an annotation string: jorje decodes annotation values

@@ -4,13 +4,15 @@ page, its screen Flow) and, with ``write``, a record-triggered Flow that runs th
 What the spec alone can say is checked by ``read_record``, and so are the writes into the standard fields
 apexgen's table describes (``standard_fields``). Whether custom objects and fields exist, and whether the
 custom fields written can take what is written, is checked against the project's metadata by
-``check_record_fields``. Standard fields the table does not list are checked by apex-ls in ``check --deep``,
-because the generated Apex names them in typed code (``new Case(Type = ...)``).
+``check_record_fields``, which also notes the required ones (no permission set can grant them). Standard fields
+the table does not list are checked by apex-ls in ``check --deep``, because the generated Apex names them in typed
+code (``new Case(Type = ...)``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from apexgen.spec.standard_fields import (
     TEXT_TYPES,
     FieldInfo,
     custom_field,
+    required_custom_field,
     standard_field,
     standard_fields_of,
 )
@@ -248,11 +251,15 @@ def _field(field: str, file: str, key: str) -> None:
         raise SpecError(file, key, f"'{field}' is not a field API name such as Subject or Category__c")
 
 
-def check_record_fields(spec: Spec, package_dirs: list[Path]) -> None:
-    """Custom objects and fields the record triggers name exist in the project's metadata."""
+def check_record_fields(spec: Spec, package_dirs: list[Path]) -> Spec:
+    """Custom objects and fields the record triggers name exist in the project's metadata; returns the spec with
+    each record's ``required_fields``, the custom fields it names that the project defines as required or
+    master-detail (the permission set leaves them out)."""
+    prompts = []
     for index, prompt in enumerate(spec.prompts):
         record = prompt.record
         if record is None:
+            prompts.append(prompt)
             continue
         at = f"prompt[{index}].record"
         folders = [d / "main/default/objects" / record.object for d in package_dirs]
@@ -263,6 +270,7 @@ def check_record_fields(spec: Spec, package_dirs: list[Path]) -> None:
                 f"{at}.object",
                 f"custom object {record.object} is not in the project (objects/{record.object})",
             )
+        required = []
         for field in record.fields():
             files = [f / "fields" / f"{field}.field-meta.xml" for f in folders]
             if field.endswith("__c") and not any(f.exists() for f in files):
@@ -272,6 +280,8 @@ def check_record_fields(spec: Spec, package_dirs: list[Path]) -> None:
                     f"custom field {record.object}.{field} is not in the project "
                     f"(objects/{record.object}/fields/{field}.field-meta.xml)",
                 )
+            if field.endswith("__c") and any(_required(f) for f in files):
+                required.append(field)
         for name, field in record.write:
             info = next(
                 (i for f in folders if (i := custom_field(record.object, f / "fields" / f"{field}.field-meta.xml"))),
@@ -279,3 +289,13 @@ def check_record_fields(spec: Spec, package_dirs: list[Path]) -> None:
             )
             if info is not None:
                 check_write(info, name, prompt.outputs, spec.path, f"{at}.write.{name}")
+        prompts.append(replace(prompt, record=replace(record, required_fields=tuple(required))))
+    return replace(spec, prompts=tuple(prompts))
+
+
+def _required(path: Path) -> bool:
+    """Whether the field file at ``path`` defines a required or master-detail custom field (False when absent)."""
+    try:
+        return required_custom_field(path.read_text("utf-8", errors="replace"))
+    except OSError:
+        return False

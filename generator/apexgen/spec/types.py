@@ -88,6 +88,9 @@ class RecordTrigger:
     # when the job may write a field: "unchanged" since the save that queued it, "blank", or "always"
     overwrite: str = "unchanged"
     rewrite: tuple[str, ...] = ()  # fields (lower case) both read and written, as the spec allows
+    # the custom fields it names that the project defines as required or master-detail, which no permission set can
+    # grant; set when the spec is checked against the project (``check_record_fields``)
+    required_fields: tuple[str, ...] = ()
 
     @property
     def trigger_type(self) -> str:
