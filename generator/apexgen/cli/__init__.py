@@ -9,7 +9,6 @@ ApexgenError is one line on stderr with its exit code, anything else is a bug (e
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import Any, NoReturn
 
 import click
@@ -60,6 +59,8 @@ class ApexgenGroup(click.Group):
             ctx.exit(ExitCode.INTERRUPTED)
         except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
             if (ctx.obj or {}).get("debug"):
+                import traceback  # only here: it costs --help a tenth of its start-up
+
                 traceback.print_exc(file=sys.stderr)
             message = (
                 f"internal error: {type(exc).__name__} in apexgen {__version__}; please report it "

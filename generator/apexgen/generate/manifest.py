@@ -89,15 +89,16 @@ def write_all(files: dict[Path, str]) -> None:
                 for _ in pool.map(_sync_folder, sorted(folders)):
                     pass
             return
+        temporaries = []
         try:
             for path, content in files.items():
-                _write_temporary(path, content, flush=False)
+                temporaries.append((_write_temporary(path, content, flush=False), path))
             sync_all()  # every temporary's content on disk before any rename
-            for path in files:
-                os.replace(temporary_of(path), path)
+            for tmp, path in temporaries:
+                os.replace(tmp, path)
         except BaseException:
-            for path in files:
-                temporary_of(path).unlink(missing_ok=True)
+            for tmp, _ in temporaries:
+                tmp.unlink(missing_ok=True)
             raise
         sync_all()  # the renames, before the manifest names the files
 

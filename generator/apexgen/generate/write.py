@@ -171,7 +171,7 @@ def apply_changes(root: Path, changes: list[Change], force: bool = False) -> lis
     if not writes and not removals and records.manifest == recorded and not records.journal:
         return changes
     _check_places(root, [*writes, str(MANIFEST)])
-    intent = records.journal
+    intent = {path: list(shas) for path, shas in records.journal.items()}  # the unfinished run's, and this one's
     for path, content in writes.items():
         intent.setdefault(path, []).append(digest(content))
     for path in removals:
