@@ -285,6 +285,9 @@ def test_the_indexer_test_covers_each_case_through_the_job() -> None:
         ),
         ("noCallStartsOnceTheExecutionsCalloutTimeIsSpent", "'Expected the calls the time budget allows'"),
         ("theHourlyCapMidRecordKeepsTheChunksEmbeddedSoFar", "'Expected the chunks embedded before the cap saved'"),
+        ("aFailedCallKeepsTheChunksEmbeddedBeforeIt", "'Expected the chunks embedded before the failed call saved'"),
+        ("aFailedCallKeepsTheChunksEmbeddedBeforeIt", "'Expected one attempt counted for the failure'"),
+        ("aFailedCallKeepsTheChunksEmbeddedBeforeIt", "'Expected the kept chunks not embedded again'"),
         ("theBatchQueuesExistingRecordsForTheJob", "'Expected the existing record indexed'"),
         ("nothingIsIndexedWhileTheIndexIsSwitchedOff", "'Expected nothing queued'"),
     ]:
@@ -411,7 +414,9 @@ def test_a_split_run_is_written_continued_at_once_and_counts_no_attempt() -> Non
     assert "run.Status__c = QUEUED;" in continued and "run.NextAttemptAt__c = null;" in continued
     assert "Attempts__c" not in continued and "run.CalledAt__c = AiCalloutBudget.now();" in continued
     write_answers = method_body(job, "private static void writeAnswers(List<Outcome> outcomes)")
-    assert "outcome.run.Status__c == SUCCEEDED || outcome.isSplit()" in write_answers
+    assert "if (outcome.hasAnswers()) {" in write_answers
+    has_answers = method_body(job, "public Boolean hasAnswers()")
+    assert "run.Status__c == SUCCEEDED || isSplit()" in has_answers
     # Each call the work asks for comes out of the execution's budget (count and time), one at a time.
     assert "new Outcome(run, prompt, budget)" in job
     take_call = method_body(job, "public Boolean takeCall()")
@@ -423,3 +428,35 @@ def test_a_split_run_is_written_continued_at_once_and_counts_no_attempt() -> Non
     controls = next(text for path, text in files_of(HEADER + SEARCH).items() if path.endswith("/AiModelControls.cls"))
     calls_left = method_body(controls, "public static Integer callsLeftThisHour(String prompt)")
     assert "SUM(Calls__c) calls" in calls_left and "SELECT COUNT()" not in calls_left
+
+
+def test_a_failed_call_keeps_the_chunks_embedded_before_it_and_is_retried_as_any_failure() -> None:
+    files = files_of(HEADER + SEARCH)
+    indexer = next(text for path, text in files.items() if path.endswith("/SimilarCasesIndexer.cls"))
+    job = next(text for path, text in files.items() if path.endswith("/AiModelJob.cls"))
+    # The indexer keeps its chunks after each call that answered, so a later call's failure does not drop them.
+    call = method_body(indexer, "public void call(AiModelJob.Outcome outcome)")
+    loop = call.split("for (Integer first = 0; first < numbers.size(); first += textsPerCall) {", 1)[1]
+    assert loop.index("client.embed(") < loop.index("chunks.add(") < loop.index("outcome.keepAnswers();")
+    # A failed run that keeps answers goes to the work's write, which runs after the execution's last call.
+    has_answers = method_body(job, "public Boolean hasAnswers()")
+    assert (
+        "Boolean keptFromAFailure = callFailed && keepsAnswers;" in has_answers and "keptFromAFailure;" in has_answers
+    )
+    fail = method_body(job, "public void fail(\n            String message,")
+    assert fail.index("callFailed = true;") < fail.index("run.Status__c = RETRYING;")
+    execute = method_body(job, "public void execute(QueueableContext context)")
+    assert execute.index("callModels(runs);") < execute.index("writeAnswers(outcomes);")
+    # The failure itself is handled as before: an attempt counted, and the retry with its backoff.
+    call_with = method_body(job, "public void callWith(AiModelWork work, Integer calls)")
+    assert (
+        "keepAnswers" not in call_with and "catch (AiModelsException e) {\n                failedCall(e);" in call_with
+    )
+    counted_then_retried = (
+        "counted();\n                Integer code = e.responseCode;\n"
+        "                Boolean passing = code == 429 || code >= 500;\n"
+        "                fail(e.getMessage(), code, passing);"
+    )
+    assert counted_then_retried in job
+    written = method_body(job, "public void written(String written, Boolean saved)")
+    assert "} else if (callFailed) {\n                logged = 'Before the failed call: ' + written;" in written
