@@ -18,7 +18,7 @@ from typing import cast
 
 from apexgen.check.findings import BLOCKER, Finding, ProjectFiles
 from apexgen.salesforce import METADATA_NAMESPACE
-from apexgen.spec.standard_fields import permissionable, required_custom_field
+from apexgen.spec.standard_fields import permissionable, required_custom_field_file
 
 PERMISSION_SET_SUFFIX = ".permissionset-meta.xml"
 FIELD_SUFFIX = ".field-meta.xml"
@@ -34,7 +34,7 @@ def check_permission_sets(project: ProjectFiles) -> list[Finding]:
     required = {
         f"{path.parent.parent.name}.{path.name.removesuffix(FIELD_SUFFIX)}".lower()
         for path in project.files(lambda name: name.endswith(FIELD_SUFFIX))
-        if path.parent.name == "fields" and required_custom_field(path.read_text("utf-8", errors="replace"))
+        if path.parent.name == "fields" and required_custom_field_file(path)
     }
     findings = []
     for path in sets:

@@ -23,7 +23,7 @@ from apexgen.spec.standard_fields import (
     TEXT_TYPES,
     FieldInfo,
     custom_field,
-    required_custom_field,
+    required_custom_field_file,
     standard_field,
     standard_fields_of,
 )
@@ -280,7 +280,7 @@ def check_record_fields(spec: Spec, package_dirs: list[Path]) -> Spec:
                     f"custom field {record.object}.{field} is not in the project "
                     f"(objects/{record.object}/fields/{field}.field-meta.xml)",
                 )
-            if field.endswith("__c") and any(_required(f) for f in files):
+            if field.endswith("__c") and any(required_custom_field_file(f) for f in files):
                 required.append(field)
         for name, field in record.write:
             info = next(
@@ -291,11 +291,3 @@ def check_record_fields(spec: Spec, package_dirs: list[Path]) -> Spec:
                 check_write(info, name, prompt.outputs, spec.path, f"{at}.write.{name}")
         prompts.append(replace(prompt, record=replace(record, required_fields=tuple(required))))
     return replace(spec, prompts=tuple(prompts))
-
-
-def _required(path: Path) -> bool:
-    """Whether the field file at ``path`` defines a required or master-detail custom field (False when absent)."""
-    try:
-        return required_custom_field(path.read_text("utf-8", errors="replace"))
-    except OSError:
-        return False

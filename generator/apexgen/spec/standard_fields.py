@@ -152,6 +152,14 @@ def required_custom_field(content: str) -> bool:
     return bool(_REQUIRED_CUSTOM.search(content))
 
 
+def required_custom_field_file(path: Path) -> bool:
+    """``required_custom_field`` of the ``.field-meta.xml`` file at ``path``; False when it cannot be read."""
+    try:
+        return required_custom_field(path.read_text("utf-8", errors="replace"))
+    except OSError:
+        return False
+
+
 def custom_field(obj: str, path: Path) -> FieldInfo | None:
     """A custom field read from its ``.field-meta.xml``; None when the file does not say its type."""
     from lxml import etree
